@@ -1,0 +1,42 @@
+# Gatehouse — build, run and test. `make run` and `make test` are the only
+# set-up commands a fresh machine needs (Go and npm on PATH).
+
+GO       ?= go
+BIN      := bin/gatehouse
+GOFLAGS  ?=
+.DEFAULT_GOAL := build
+
+include test/tools/tools.mk
+
+.PHONY: build run test unit e2e conformance bench vet fmt clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gatehouse
+
+# Starts the gateway with the demo configuration: Badger in ./data, the
+# reference "everything" server as a STDIO connector at /mcp/everything.
+run: build tools-npm
+	./$(BIN) serve --config cmd/gatehouse/demo.yaml
+
+# Everything CI runs: static checks, unit tests, end-to-end tests against
+# real MCP peers, and the MCP conformance suite through the gateway.
+test: tools vet unit e2e conformance
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 ./...
+
+e2e: build
+	GATEHOUSE_BIN=$(abspath $(BIN)) $(GO) test -count=1 -tags e2e -timeout 10m ./test/e2e/...
+
+conformance: build
+	GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
+
+bench: build tools
+	$(GO) test -run '^$$' -bench . -benchmem ./core/...
+
+clean:
+	rm -rf bin data

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-mcp/gatehouse/admin"
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/config"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/secret"
+	"github.com/gatehouse-mcp/gatehouse/core/server"
+	"github.com/gatehouse-mcp/gatehouse/core/store"
+)
+
+func newServeCommand() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		Long: "Run the gateway. Settings come from --config (YAML) and the environment:\n" +
+			"GATEHOUSE_LISTEN, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY,\n" +
+			"GATEHOUSE_CLIENT_AUTH (token|none), GATEHOUSE_LOG_FORMAT, GATEHOUSE_LOG_LEVEL,\n" +
+			"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configPath, os.LookupEnv)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cfg, os.Stderr)
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file")
+	return cmd
+}
+
+func newLogger(cfg config.LogConfig, out io.Writer) zerolog.Logger {
+	level, _ := zerolog.ParseLevel(cfg.Level)
+	if cfg.Format == "console" {
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(out).Level(level).With().Timestamp().Logger()
+}
+
+// serve runs the gateway until ctx ends.
+func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
+	log := newLogger(cfg.Log, stderr)
+	key, err := secret.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	box, err := secret.New(key)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.DataDir, box, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	ownerHash, err := bootstrapOwner(ctx, st.Meta(), cfg.AdminToken, stderr)
+	if err != nil {
+		return err
+	}
+	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
+		return err
+	}
+	list, err := st.Connectors().List(ctx)
+	if err != nil {
+		return fmt.Errorf("load connectors: %w", err)
+	}
+	registry := connector.NewRegistry(list)
+
+	px := proxy.New(registry, st.Credentials(), proxy.Options{
+		CallTimeout:          cfg.Upstream.CallTimeout,
+		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
+		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
+		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
+	}, log)
+	defer px.Close()
+
+	anonymous := ""
+	if cfg.ClientAuth.Mode == "none" {
+		anonymous = cfg.ClientAuth.AnonymousUser
+	}
+	api := admin.New(st.Connectors(), st.Credentials(), registry, px, admin.StoreErrors{
+		NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch,
+	}, log)
+	srv := server.New(px, auth.New(ownerHash, anonymous), api, server.Options{
+		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
+		AllowedOrigins: cfg.HTTP.AllowedOrigins,
+	}, log)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	cfg.Listen = ln.Addr().String()
+	log.Info().Str("listen", cfg.Listen).Str("mcp_url", cfg.MCPURL()).Int("connectors", len(list)).
+		Str("client_auth", cfg.ClientAuth.Mode).Msg("gatehouse listening")
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// ownerHashKey is where the bootstrap owner token's digest is kept.
+const ownerHashKey = "owner_token_sha256"
+
+// metaStore is the part of the store bootstrapping needs.
+type metaStore interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Put(ctx context.Context, key string, value []byte) error
+}
+
+// bootstrapOwner returns the owner token's digest: from GATEHOUSE_ADMIN_TOKEN
+// when set (stored, replacing the previous one), else the stored one, else a
+// new token generated and printed once.
+func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Writer) ([32]byte, error) {
+	var digest [32]byte
+	if token != "" {
+		digest = auth.HashToken(token)
+		return digest, meta.Put(ctx, ownerHashKey, digest[:])
+	}
+	stored, err := meta.Get(ctx, ownerHashKey)
+	if err == nil && len(stored) == len(digest) {
+		copy(digest[:], stored)
+		return digest, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return digest, fmt.Errorf("read owner token: %w", err)
+	}
+	var raw [32]byte
+	_, _ = rand.Read(raw[:])
+	token = "gh_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	digest = auth.HashToken(token)
+	if err := meta.Put(ctx, ownerHashKey, digest[:]); err != nil {
+		return digest, fmt.Errorf("store owner token: %w", err)
+	}
+	// Printed once, outside the structured log: logs never carry secrets.
+	fmt.Fprintf(out, "\n  Gatehouse owner token (shown once; set GATEHOUSE_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
+	return digest, nil
+}
+
+// connectorCreator is the part of the store seeding needs.
+type connectorCreator interface {
+	Create(ctx context.Context, c *connector.Connector) error
+}
+
+// seedConnectors creates the config file's connectors that do not exist yet.
+func seedConnectors(ctx context.Context, repo connectorCreator, seeds []config.SeedConnector, log zerolog.Logger) error {
+	for i, s := range seeds {
+		c := connector.Connector{
+			Name: s.Name, Slug: s.Slug, Description: s.Description, Transport: connector.Transport(s.Transport),
+			URL: s.URL, Command: s.Command, Args: s.Args, Env: s.Env, Headers: s.Headers,
+			Status: connector.Status(s.Status), Owner: "system",
+		}
+		c.Normalize()
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("config connectors[%d]: %w", i, err)
+		}
+		err := repo.Create(ctx, &c)
+		switch {
+		case err == nil:
+			log.Info().Str("connector", c.Slug).Msg("created connector from config")
+		case errors.Is(err, store.ErrConflict):
+		default:
+			return fmt.Errorf("config connectors[%d]: %w", i, err)
+		}
+	}
+	return nil
+}

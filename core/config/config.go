@@ -1,0 +1,229 @@
+// Package config loads the gateway's YAML configuration, applies defaults
+// and the GATEHOUSE_* environment overrides of the Contract, and validates
+// the result. Unknown keys are errors that name the key.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole gateway configuration.
+type Config struct {
+	// Listen is the address the gateway serves on.
+	Listen string `yaml:"listen"`
+	// DataDir holds the Badger state and the generated secret key.
+	DataDir string `yaml:"data_dir"`
+	// AdminToken is the bootstrap owner token; generated when empty on a
+	// fresh data dir. Prefer GATEHOUSE_ADMIN_TOKEN over writing it here.
+	AdminToken string `yaml:"admin_token"`
+	// SecretKey encrypts secrets at rest (32 bytes, base64 or hex).
+	SecretKey string `yaml:"secret_key"`
+	// PublicURL is how clients reach the gateway (for logs and setup
+	// snippets); derived from Listen when empty.
+	PublicURL  string           `yaml:"public_url"`
+	Log        LogConfig        `yaml:"log"`
+	ClientAuth ClientAuthConfig `yaml:"client_auth"`
+	Upstream   UpstreamConfig   `yaml:"upstream"`
+	HTTP       HTTPConfig       `yaml:"http"`
+	// Connectors are created at start when no connector with the slug
+	// exists yet (seeding a fresh install, e.g. the demo connector).
+	Connectors []SeedConnector `yaml:"connectors"`
+}
+
+// LogConfig selects log format and level.
+type LogConfig struct {
+	Format string `yaml:"format"` // json | console
+	Level  string `yaml:"level"`  // debug | info | warn | error
+}
+
+// ClientAuthConfig controls how MCP clients authenticate.
+type ClientAuthConfig struct {
+	// Mode is "token" (bearer tokens required) or "none" (anonymous
+	// clients act as AnonymousUser; for local use and test suites).
+	Mode          string `yaml:"mode"`
+	AnonymousUser string `yaml:"anonymous_user"`
+}
+
+// UpstreamConfig bounds how the gateway talks to upstream servers.
+type UpstreamConfig struct {
+	// CallTimeout bounds one request to an upstream; progress
+	// notifications restart it.
+	CallTimeout time.Duration `yaml:"call_timeout"`
+	// SessionIdleTimeout closes client sessions (and their upstream
+	// sessions and STDIO processes) left idle this long.
+	SessionIdleTimeout time.Duration `yaml:"session_idle_timeout"`
+	// AllowPrivateNetworks lets connector URLs resolve to loopback,
+	// private and link-local addresses (off: SSRF protection).
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// MaxMessageBytes bounds one upstream message.
+	MaxMessageBytes int `yaml:"max_message_bytes"`
+}
+
+// HTTPConfig tunes the client-facing listener.
+type HTTPConfig struct {
+	// MaxBodyBytes bounds one client request body.
+	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// AllowedOrigins lists browser origins allowed besides the gateway's
+	// own and localhost ones (DNS-rebinding protection).
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// SeedConnector is a connector declared in the config file. Fields follow
+// the admin API's JSON names.
+type SeedConnector struct {
+	Name        string            `yaml:"name"`
+	Slug        string            `yaml:"slug"`
+	Description string            `yaml:"description"`
+	Transport   string            `yaml:"transport"`
+	URL         string            `yaml:"url"`
+	Command     string            `yaml:"command"`
+	Args        []string          `yaml:"args"`
+	Env         map[string]string `yaml:"env"`
+	Headers     map[string]string `yaml:"headers"`
+	Status      string            `yaml:"status"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		Listen:     "127.0.0.1:8080",
+		DataDir:    "./data",
+		Log:        LogConfig{Format: "json", Level: "info"},
+		ClientAuth: ClientAuthConfig{Mode: "token", AnonymousUser: "local"},
+		Upstream: UpstreamConfig{
+			CallTimeout:        2 * time.Minute,
+			SessionIdleTimeout: 30 * time.Minute,
+			MaxMessageBytes:    16 << 20,
+		},
+		HTTP: HTTPConfig{MaxBodyBytes: 4 << 20},
+	}
+}
+
+// Load reads path (empty: defaults only), then applies env overrides
+// (a lookup function, os.LookupEnv in production) and validates.
+func Load(path string, lookupEnv func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("read config: %w", err)
+		}
+		if err := Parse(data, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(&cfg, lookupEnv); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes YAML over cfg, rejecting unknown keys.
+func Parse(data []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// ErrInvalid wraps every configuration error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// envOverrides maps the Contract's environment variables to fields.
+func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	str("GATEHOUSE_LISTEN", &cfg.Listen)
+	str("GATEHOUSE_DATA_DIR", &cfg.DataDir)
+	str("GATEHOUSE_ADMIN_TOKEN", &cfg.AdminToken)
+	str("GATEHOUSE_SECRET_KEY", &cfg.SecretKey)
+	str("GATEHOUSE_PUBLIC_URL", &cfg.PublicURL)
+	str("GATEHOUSE_LOG_FORMAT", &cfg.Log.Format)
+	str("GATEHOUSE_LOG_LEVEL", &cfg.Log.Level)
+	str("GATEHOUSE_CLIENT_AUTH", &cfg.ClientAuth.Mode)
+	str("GATEHOUSE_ANONYMOUS_USER", &cfg.ClientAuth.AnonymousUser)
+	if v, ok := lookup("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%w: GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS: %q is not a boolean", ErrInvalid, v)
+		}
+		cfg.Upstream.AllowPrivateNetworks = b
+	}
+	return nil
+}
+
+// Validate checks every field, naming the first bad one.
+func (c *Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrInvalid, key, fmt.Sprintf(format, args...))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", "%q is not host:port", c.Listen)
+	}
+	if c.DataDir == "" {
+		return bad("data_dir", "must not be empty")
+	}
+	switch c.Log.Format {
+	case "json", "console":
+	default:
+		return bad("log.format", "%q is not one of json, console", c.Log.Format)
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.ClientAuth.Mode {
+	case "token", "none":
+	default:
+		return bad("client_auth.mode", "%q is not one of token, none", c.ClientAuth.Mode)
+	}
+	if c.ClientAuth.Mode == "none" && c.ClientAuth.AnonymousUser == "" {
+		return bad("client_auth.anonymous_user", "is required when client_auth.mode is none")
+	}
+	if c.Upstream.CallTimeout <= 0 {
+		return bad("upstream.call_timeout", "must be positive")
+	}
+	if c.Upstream.SessionIdleTimeout <= 0 {
+		return bad("upstream.session_idle_timeout", "must be positive")
+	}
+	if c.Upstream.MaxMessageBytes < 1024 {
+		return bad("upstream.max_message_bytes", "must be at least 1024")
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		return bad("http.max_body_bytes", "must be at least 1024")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return bad("admin_token", "must be at least 16 characters")
+	}
+	return nil
+}
+
+// MCPURL is the aggregate MCP endpoint clients connect to.
+func (c *Config) MCPURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/") + "/mcp"
+	}
+	return "http://" + c.Listen + "/mcp"
+}

@@ -1,0 +1,45 @@
+package mcp
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// JSON-RPC and MCP error codes. The gateway's own codes sit in the
+// implementation-defined range; docs/errors.md lists them for clients.
+const (
+	CodeParseError     = -32700
+	CodeInvalidRequest = -32600
+	CodeMethodNotFound = -32601
+	CodeInvalidParams  = -32602
+	CodeInternalError  = -32603
+
+	// CodeHeaderMismatch is the 2026-07-28 code for Mcp-Method/Mcp-Name
+	// headers that disagree with the body.
+	CodeHeaderMismatch = -32020
+
+	CodeUpstreamUnavailable = -32050
+	CodeConnectorDisabled   = -32051
+	CodeConnectorNotFound   = -32052
+	CodeMissingCredential   = -32053
+	CodeUpstreamTimeout     = -32054
+	CodeUpstreamProtocol    = -32055
+)
+
+// Error is a JSON-RPC error object. It implements error so it can travel
+// through Go error paths and still be sent to the client as is.
+type Error struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("json-rpc error %d: %s", e.Code, e.Message) }
+
+// NewError builds an error object.
+func NewError(code int, message string) *Error { return &Error{Code: code, Message: message} }
+
+// Errorf builds an error object with a formatted message.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,306 @@
+// Package proxy relays MCP sessions between clients and connectors. A
+// client session on /mcp/{slug} maps to one upstream session that is
+// dialled at initialize and re-dialled (with the client's initialize
+// replayed, and backoff) when the upstream process crashes or forgets the
+// session. The package knows nothing of HTTP: core/server adapts it.
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/stdio"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
+)
+
+// Connectors looks connectors up by slug; core/server keeps the snapshot.
+type Connectors interface {
+	Lookup(slug string) (*connector.Connector, bool)
+}
+
+// Credentials returns a user's placeholder values for a connector.
+type Credentials interface {
+	Get(ctx context.Context, user, slug string) (map[string]string, error)
+}
+
+// Options configure a Proxy.
+type Options struct {
+	CallTimeout          time.Duration
+	IdleTimeout          time.Duration
+	AllowPrivateNetworks bool
+	MaxMessageBytes      int
+}
+
+// Proxy owns the client sessions and the upstream connection pools.
+type Proxy struct {
+	connectors Connectors
+	creds      Credentials
+	opts       Options
+	log        zerolog.Logger
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	clients  map[string]*http.Client // one pool per connector slug
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// New returns a proxy and starts its idle-session reaper; Close stops it.
+func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Logger) *Proxy {
+	p := &Proxy{
+		connectors: connectors,
+		creds:      creds,
+		opts:       opts,
+		log:        log,
+		sessions:   make(map[string]*Session),
+		clients:    make(map[string]*http.Client),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	go p.reap()
+	return p
+}
+
+// CallTimeout is how long a call may go without any upstream message.
+func (p *Proxy) CallTimeout() time.Duration { return p.opts.CallTimeout }
+
+// Errors the server maps to HTTP statuses.
+var (
+	ErrSessionNotFound = errors.New("session not found")
+)
+
+// Resolve returns the connector slug names if principal may see it. It
+// returns a JSON-RPC error ready for the client otherwise.
+func (p *Proxy) Resolve(principal auth.Principal, slug string) (*connector.Connector, *mcp.Error) {
+	c, ok := p.connectors.Lookup(slug)
+	if !ok || !c.VisibleTo(principal.User) {
+		return nil, mcp.Errorf(mcp.CodeConnectorNotFound, "connector %q not found", slug)
+	}
+	if c.Status == connector.StatusDisabled {
+		return nil, mcp.Errorf(mcp.CodeConnectorDisabled, "connector %q is disabled; an admin must activate it", slug)
+	}
+	return c, nil
+}
+
+// Initialize opens a client session on connector slug: it dials the
+// upstream, sends the client's initialize and returns the session and
+// the upstream's answer.
+func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
+	c, rpcErr := p.Resolve(principal, slug)
+	if rpcErr != nil {
+		return nil, nil, rpcErr
+	}
+	s := &Session{
+		ID:        newSessionID(),
+		User:      principal.User,
+		Slug:      slug,
+		proxy:     p,
+		initParam: init.Params,
+		lastUsed:  time.Now(),
+	}
+	resp, err := s.connect(ctx, c, init.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.Error != nil {
+		s.closeUpstream()
+		return nil, resp, nil
+	}
+	p.mu.Lock()
+	p.sessions[s.ID] = s
+	p.mu.Unlock()
+	p.log.Info().Str("session", s.ID[:8]).Str("connector", slug).Str("user", principal.User).Msg("session opened")
+	return s, resp, nil
+}
+
+// Session returns the open session id owned by principal.
+func (p *Proxy) Session(id string, principal auth.Principal) (*Session, error) {
+	p.mu.Lock()
+	s := p.sessions[id]
+	p.mu.Unlock()
+	if s == nil || s.User != principal.User {
+		return nil, ErrSessionNotFound
+	}
+	s.touch()
+	return s, nil
+}
+
+// CloseSession ends a session and its upstream session.
+func (p *Proxy) CloseSession(id string) {
+	p.mu.Lock()
+	s := p.sessions[id]
+	delete(p.sessions, id)
+	p.mu.Unlock()
+	if s != nil {
+		s.closeUpstream()
+		p.log.Info().Str("session", id[:8]).Str("connector", s.Slug).Msg("session closed")
+	}
+}
+
+// ConnectorChanged closes the sessions and the connection pool of a
+// connector whose definition changed or that was deleted; clients
+// re-initialize against the new definition.
+func (p *Proxy) ConnectorChanged(slug string) {
+	p.mu.Lock()
+	var ids []string
+	for id, s := range p.sessions {
+		if s.Slug == slug {
+			ids = append(ids, id)
+		}
+	}
+	client := p.clients[slug]
+	delete(p.clients, slug)
+	p.mu.Unlock()
+	for _, id := range ids {
+		p.CloseSession(id)
+	}
+	if client != nil {
+		client.CloseIdleConnections()
+	}
+}
+
+// Close ends every session.
+func (p *Proxy) Close() {
+	close(p.stop)
+	<-p.done
+	p.mu.Lock()
+	ids := make([]string, 0, len(p.sessions))
+	for id := range p.sessions {
+		ids = append(ids, id)
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.CloseSession(id) }()
+	}
+	wg.Wait()
+}
+
+func (p *Proxy) reap() {
+	defer close(p.done)
+	tick := time.NewTicker(p.opts.IdleTimeout / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			var idle []string
+			for id, s := range p.sessions {
+				if s.idleSince(now) > p.opts.IdleTimeout {
+					idle = append(idle, id)
+				}
+			}
+			p.mu.Unlock()
+			for _, id := range idle {
+				p.log.Info().Str("session", id[:8]).Msg("closing idle session")
+				p.CloseSession(id)
+			}
+		}
+	}
+}
+
+// dial opens a raw upstream session for connector c on behalf of user.
+func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (upstream.Conn, error) {
+	log := p.log.With().Str("connector", c.Slug).Logger()
+	switch c.Transport {
+	case connector.TransportSTDIO:
+		return stdio.Start(ctx, stdio.Config{
+			Command:         c.Command,
+			Args:            c.Args,
+			Env:             c.Env,
+			MaxMessageBytes: p.opts.MaxMessageBytes,
+			Redact:          secretValues(c),
+			Log:             log,
+		})
+	case connector.TransportStreamableHTTP:
+		headers, err := p.headers(ctx, c, user)
+		if err != nil {
+			return nil, err
+		}
+		return streamhttp.New(streamhttp.Config{
+			URL:             c.URL,
+			Headers:         headers,
+			Client:          p.client(c.Slug),
+			MaxMessageBytes: p.opts.MaxMessageBytes,
+			Log:             log,
+		}), nil
+	default:
+		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q: transport %q is not available yet", c.Slug, c.Transport)
+	}
+}
+
+// headers expands the connector's header placeholders with user's values
+// and adds upstream auth.
+func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string) (map[string]string, error) {
+	values := map[string]string{}
+	if len(c.Placeholders()) > 0 {
+		v, err := p.creds.Get(ctx, user, c.Slug)
+		if err != nil {
+			return nil, fmt.Errorf("load credentials: %w", err)
+		}
+		values = v
+	}
+	h, err := c.ExpandHeaders(values)
+	if err != nil {
+		return nil, mcp.NewError(mcp.CodeMissingCredential, err.Error())
+	}
+	if c.Auth.Kind == connector.AuthBearer {
+		h["Authorization"] = "Bearer " + c.Auth.Token
+	}
+	return h, nil
+}
+
+func (p *Proxy) client(slug string) *http.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.clients[slug]; c != nil {
+		return c
+	}
+	c := streamhttp.NewClient()
+	if !p.opts.AllowPrivateNetworks {
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: netguard.Control}
+		c.Transport.(*http.Transport).DialContext = d.DialContext
+	}
+	p.clients[slug] = c
+	return c
+}
+
+func secretValues(c *connector.Connector) []string {
+	out := make([]string, 0, len(c.Env)+len(c.Headers)+1)
+	for _, v := range c.Env {
+		out = append(out, v)
+	}
+	for _, v := range c.Headers {
+		out = append(out, v)
+	}
+	if c.Auth.Token != "" {
+		out = append(out, c.Auth.Token)
+	}
+	return out
+}
+
+func newSessionID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}

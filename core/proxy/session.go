@@ -1,0 +1,288 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
+)
+
+// Restart backoff for an upstream that keeps failing.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 30 * time.Second
+)
+
+// Session is one client session bound to one connector.
+type Session struct {
+	ID   string
+	User string
+	Slug string
+
+	proxy     *Proxy
+	initParam json.RawMessage
+
+	mu          sync.Mutex
+	conn        upstream.Conn
+	initialized bool // the client sent notifications/initialized
+	failures    int
+	nextDial    time.Time
+	lastUsed    time.Time
+	closed      bool
+}
+
+func (s *Session) touch() {
+	s.mu.Lock()
+	s.lastUsed = time.Now()
+	s.mu.Unlock()
+}
+
+func (s *Session) idleSince(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return now.Sub(s.lastUsed)
+}
+
+// connect dials the upstream and performs initialize with the client's
+// parameters; id is the id the answer must carry.
+func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.RawMessage) (*mcp.Message, error) {
+	conn, err := s.proxy.dial(ctx, c, s.User)
+	if err != nil {
+		return nil, unavailable(c.Slug, err)
+	}
+	req := &mcp.Message{JSONRPC: "2.0", ID: id, Method: mcp.MethodInitialize, Params: s.initParam}
+	resp, err := first(ctx, conn, req, s.proxy.opts.CallTimeout)
+	if err != nil {
+		_ = conn.Close()
+		return nil, unavailable(c.Slug, err)
+	}
+	s.mu.Lock()
+	s.conn = conn
+	s.mu.Unlock()
+	return resp, nil
+}
+
+// first sends req and waits for its response, ignoring anything else the
+// server sends before it (initialize allows only pings and logs).
+func first(ctx context.Context, conn upstream.Conn, req *mcp.Message, timeout time.Duration) (*mcp.Message, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	st, err := conn.Call(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for {
+		m, err := st.Next(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%w: no answer to %s", upstream.ErrUnavailable, req.Method)
+			}
+			return nil, err
+		}
+		if m.Kind() == mcp.KindResponse {
+			return m, nil
+		}
+	}
+}
+
+// current returns a live upstream session, re-dialling (and replaying
+// initialize) after a crash or an expired session, with backoff.
+func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
+	c, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug)
+	if rpcErr != nil {
+		return nil, rpcErr
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, ErrSessionNotFound
+	}
+	if s.conn != nil {
+		conn := s.conn
+		s.mu.Unlock()
+		return conn, nil
+	}
+	wait := time.Until(s.nextDial)
+	s.mu.Unlock()
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	resp, err := s.connect(ctx, c, json.RawMessage(`"gatehouse-reinit"`))
+	if err == nil && resp.Error != nil {
+		err = unavailable(s.Slug, fmt.Errorf("re-initialize refused: %s", resp.Error.Message))
+		s.closeUpstream()
+	}
+	s.mu.Lock()
+	if err != nil {
+		s.failures++
+		s.nextDial = time.Now().Add(backoff(s.failures))
+		s.mu.Unlock()
+		return nil, err
+	}
+	conn := s.conn
+	notify := s.initialized
+	s.mu.Unlock()
+	if notify {
+		n := &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}
+		if err := conn.Send(ctx, n); err != nil {
+			return nil, unavailable(s.Slug, err)
+		}
+	}
+	s.proxy.log.Info().Str("session", s.ID[:8]).Str("connector", s.Slug).Msg("upstream session re-established")
+	return conn, nil
+}
+
+func backoff(failures int) time.Duration {
+	d := minBackoff << min(failures-1, 20)
+	return min(d, maxBackoff)
+}
+
+// dropped marks conn dead so the next use re-dials.
+func (s *Session) dropped(conn upstream.Conn) {
+	s.mu.Lock()
+	if s.conn != conn {
+		s.mu.Unlock()
+		return
+	}
+	s.conn = nil
+	s.failures++
+	s.nextDial = time.Now().Add(backoff(s.failures))
+	s.mu.Unlock()
+	_ = conn.Close()
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, upstream.ErrSessionExpired) || errors.Is(err, upstream.ErrClosed)
+}
+
+// Call forwards a client request. A request the upstream never received
+// (its process had died, or its session expired) is retried once on a
+// fresh upstream session.
+func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := s.current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		st, err := conn.Call(ctx, req)
+		if err == nil {
+			s.mu.Lock()
+			s.failures = 0
+			s.mu.Unlock()
+			return &watched{Stream: st, s: s, conn: conn}, nil
+		}
+		if retryable(err) {
+			s.dropped(conn)
+			if attempt == 0 {
+				continue
+			}
+		}
+		return nil, unavailable(s.Slug, err)
+	}
+}
+
+// Send forwards a client notification or response.
+func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
+	if msg.Method == mcp.MethodInitialized {
+		s.mu.Lock()
+		s.initialized = true
+		s.mu.Unlock()
+	}
+	conn, err := s.current(ctx)
+	if err != nil {
+		return err
+	}
+	if err := conn.Send(ctx, msg); err != nil {
+		if retryable(err) {
+			s.dropped(conn)
+		}
+		return unavailable(s.Slug, err)
+	}
+	return nil
+}
+
+// Listen opens the upstream's unsolicited-message stream.
+func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
+	conn, err := s.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := conn.Listen(ctx)
+	if err != nil {
+		if retryable(err) {
+			s.dropped(conn)
+		}
+		return nil, unavailable(s.Slug, err)
+	}
+	return st, nil
+}
+
+// Cancel tells the upstream the client no longer waits for request id.
+func (s *Session) Cancel(id json.RawMessage, reason string) {
+	s.mu.Lock()
+	conn := s.conn
+	s.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	n, err := mcp.NewNotification(mcp.MethodCancelled, map[string]any{"requestId": id, "reason": reason})
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = conn.Send(ctx, n)
+}
+
+func (s *Session) closeUpstream() {
+	s.mu.Lock()
+	conn := s.conn
+	s.conn = nil
+	s.closed = true
+	s.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close()
+	}
+}
+
+// watched marks the session's upstream dead when a stream breaks because
+// the upstream went away, so the next call re-dials.
+type watched struct {
+	upstream.Stream
+	s    *Session
+	conn upstream.Conn
+}
+
+func (w *watched) Next(ctx context.Context) (*mcp.Message, error) {
+	m, err := w.Stream.Next(ctx)
+	if err != nil && retryable(err) {
+		w.s.dropped(w.conn)
+		return nil, unavailable(w.s.Slug, err)
+	}
+	return m, err
+}
+
+// unavailable turns a transport error into the client-facing JSON-RPC
+// error, keeping *mcp.Error values (already client-facing) as they are.
+func unavailable(slug string, err error) error {
+	var rpcErr *mcp.Error
+	if errors.As(err, &rpcErr) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return &mcp.Error{Code: mcp.CodeUpstreamUnavailable, Message: fmt.Sprintf("connector %q is unavailable: %v", slug, err)}
+}

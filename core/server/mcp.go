@@ -1,0 +1,343 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/sse"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
+)
+
+// keepAlive is how often an idle SSE stream gets a comment, which also
+// detects clients that went away.
+const keepAlive = 15 * time.Second
+
+// serveMCP is the Streamable HTTP transport for /mcp/{slug}.
+func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
+	if !s.origin.check(string(ctx.Request.Header.Peek("Origin"))) {
+		writeRPCError(ctx, fasthttp.StatusForbidden, nil, mcp.NewError(mcp.CodeInvalidRequest, "forbidden: the Origin header is not allowed (DNS-rebinding protection); an admin can allow it in http.allowed_origins"))
+		return
+	}
+	principal, ok := s.authenticate(ctx)
+	if !ok {
+		return
+	}
+	if slug == "" {
+		writeRPCError(ctx, fasthttp.StatusNotFound, nil, mcp.NewError(mcp.CodeConnectorNotFound, "the aggregate endpoint /mcp is not available yet; connect to /mcp/{connector}"))
+		return
+	}
+	if v := ctx.Request.Header.Peek(mcp.HeaderProtocolVersion); len(v) > 0 && !mcp.IsKnownVersion(string(v)) {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, nil, mcp.Errorf(mcp.CodeInvalidRequest, "unsupported MCP-Protocol-Version %q", v))
+		return
+	}
+	switch string(ctx.Method()) {
+	case fasthttp.MethodPost:
+		s.handlePost(ctx, principal, slug)
+	case fasthttp.MethodGet:
+		s.handleGet(ctx, principal)
+	case fasthttp.MethodDelete:
+		s.handleDelete(ctx, principal)
+	default:
+		ctx.Response.Header.Set("Allow", "GET, POST, DELETE")
+		writeRPCError(ctx, fasthttp.StatusMethodNotAllowed, nil, mcp.NewError(mcp.CodeInvalidRequest, "method not allowed: use POST, GET or DELETE"))
+	}
+}
+
+func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id json.RawMessage) (*proxy.Session, bool) {
+	sid := string(ctx.Request.Header.Peek(mcp.HeaderSessionID))
+	if sid == "" {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, id, mcp.NewError(mcp.CodeInvalidRequest, "bad request: the Mcp-Session-Id header is required; send initialize first"))
+		return nil, false
+	}
+	sess, err := s.proxy.Session(sid, principal)
+	if err != nil {
+		writeRPCError(ctx, fasthttp.StatusNotFound, id, mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session"))
+		return nil, false
+	}
+	return sess, true
+}
+
+func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string) {
+	msg, rpcErr := mcp.Parse(ctx.Request.Body())
+	if rpcErr != nil {
+		var id json.RawMessage
+		if msg != nil {
+			id = msg.ID
+		}
+		writeRPCError(ctx, fasthttp.StatusBadRequest, id, rpcErr)
+		return
+	}
+	if rpcErr := checkHeaders(&ctx.Request.Header, msg); rpcErr != nil {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, rpcErr)
+		return
+	}
+	if msg.Method == mcp.MethodInitialize && msg.Kind() == mcp.KindRequest {
+		s.handleInitialize(ctx, principal, slug, msg)
+		return
+	}
+	sess, ok := s.session(ctx, principal, msg.ID)
+	if !ok {
+		return
+	}
+	if sess.Slug != slug {
+		writeRPCError(ctx, fasthttp.StatusNotFound, msg.ID, mcp.NewError(mcp.CodeInvalidRequest, "session not found for this connector"))
+		return
+	}
+	if msg.Kind() != mcp.KindRequest {
+		if err := sess.Send(ctx, msg); err != nil {
+			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
+			return
+		}
+		ctx.SetStatusCode(fasthttp.StatusAccepted)
+		return
+	}
+	s.relayCall(ctx, sess, msg)
+}
+
+func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
+	if rpcErr := connectorError(s.proxy, principal, slug); rpcErr != nil {
+		status := fasthttp.StatusOK
+		if rpcErr.Code == mcp.CodeConnectorNotFound {
+			status = fasthttp.StatusNotFound
+		}
+		writeRPCError(ctx, status, msg.ID, rpcErr)
+		return
+	}
+	sess, resp, err := s.proxy.Initialize(ctx, principal, slug, msg)
+	if err != nil {
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
+		return
+	}
+	if sess != nil {
+		ctx.Response.Header.Set(mcp.HeaderSessionID, sess.ID)
+	}
+	writeJSON(ctx, resp.Bytes())
+}
+
+func connectorError(p *proxy.Proxy, principal auth.Principal, slug string) *mcp.Error {
+	_, rpcErr := p.Resolve(principal, slug)
+	return rpcErr
+}
+
+// relayCall forwards a request and relays what comes back: a plain JSON
+// answer when the first upstream message is the response, else an SSE
+// stream carrying progress, logs and server-to-client requests first.
+func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
+	timeout := s.proxy.CallTimeout()
+	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	st, err := sess.Call(callCtx, req)
+	if err != nil {
+		cancel()
+		writeRPCError(ctx, fasthttp.StatusOK, req.ID, toRPCError(err))
+		return
+	}
+	first, err := st.Next(callCtx)
+	cancel()
+	if err != nil {
+		st.Close()
+		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
+		return
+	}
+	if isAnswer(first, req) {
+		st.Close()
+		writeJSON(ctx, first.Bytes())
+		return
+	}
+	startSSE(ctx)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer st.Close()
+		if writeMessage(w, first) != nil {
+			return
+		}
+		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, req) }, func(err error) *mcp.Message {
+			return mcp.NewErrorResponse(req.ID, s.streamError(sess, req, err, timeout))
+		}, timeout)
+	})
+}
+
+// handleGet opens the server-to-client stream.
+func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
+	if !acceptsSSE(ctx) {
+		writeRPCError(ctx, fasthttp.StatusNotAcceptable, nil, mcp.NewError(mcp.CodeInvalidRequest, "not acceptable: the GET stream needs Accept: text/event-stream"))
+		return
+	}
+	sess, ok := s.session(ctx, principal, nil)
+	if !ok {
+		return
+	}
+	st, err := sess.Listen(context.Background())
+	if err != nil {
+		writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
+		return
+	}
+	startSSE(ctx)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer st.Close()
+		// A flush now sends the headers, so the client knows the stream is open.
+		if w.Flush() != nil {
+			return
+		}
+		s.pump(w, st, func(*mcp.Message) bool { return false }, nil, 0)
+	})
+}
+
+func (s *Server) handleDelete(ctx *fasthttp.RequestCtx, principal auth.Principal) {
+	sess, ok := s.session(ctx, principal, nil)
+	if !ok {
+		return
+	}
+	s.proxy.CloseSession(sess.ID)
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// pump copies stream messages to the SSE writer until last reports the
+// final message, the stream ends, the client goes away, or no message
+// arrives for timeout (0: never; keep-alive comments instead). onErr turns
+// a stream failure into a final message for the client (nil: none).
+func (s *Server) pump(w *bufio.Writer, st upstream.Stream, last func(*mcp.Message) bool, onErr func(error) *mcp.Message, timeout time.Duration) {
+	type item struct {
+		m   *mcp.Message
+		err error
+	}
+	ch := make(chan item, 16)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			m, err := st.Next(context.Background())
+			select {
+			case ch <- item{m, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	var deadline <-chan time.Time
+	var timer *time.Timer
+	if timeout > 0 {
+		timer = time.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	for {
+		select {
+		case it := <-ch:
+			if it.err != nil {
+				if onErr != nil && !errors.Is(it.err, io.EOF) {
+					_ = writeMessage(w, onErr(it.err))
+				}
+				return
+			}
+			if writeMessage(w, it.m) != nil || last(it.m) {
+				return
+			}
+			if timer != nil {
+				timer.Reset(timeout)
+			}
+		case <-tick.C:
+			w.WriteString(": keep-alive\n\n")
+			if w.Flush() != nil {
+				return
+			}
+		case <-deadline:
+			if onErr != nil {
+				_ = writeMessage(w, onErr(context.DeadlineExceeded))
+			}
+			return
+		}
+	}
+}
+
+// streamError explains a failed or timed-out call; on timeout it also
+// cancels the request upstream.
+func (s *Server) streamError(sess *proxy.Session, req *mcp.Message, err error, timeout time.Duration) *mcp.Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		sess.Cancel(req.ID, "gateway timeout")
+		return mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer %s within %s", sess.Slug, req.Method, timeout)
+	}
+	if errors.Is(err, io.EOF) {
+		return mcp.Errorf(mcp.CodeUpstreamProtocol, "connector %q ended the stream without answering %s", sess.Slug, req.Method)
+	}
+	return toRPCError(err)
+}
+
+func isAnswer(m *mcp.Message, req *mcp.Message) bool {
+	return m.Kind() == mcp.KindResponse && bytes.Equal(m.ID, req.ID)
+}
+
+func startSSE(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache, no-transform")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+}
+
+func acceptsSSE(ctx *fasthttp.RequestCtx) bool {
+	return bytes.Contains(ctx.Request.Header.Peek("Accept"), []byte("text/event-stream"))
+}
+
+func writeMessage(w *bufio.Writer, m *mcp.Message) error {
+	if err := sse.WriteEvent(w, "", "message", m.Bytes()); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, body []byte) {
+	ctx.SetContentType("application/json")
+	ctx.SetBody(body)
+}
+
+// writeRPCError answers with a JSON-RPC error object and HTTP status.
+func writeRPCError(ctx *fasthttp.RequestCtx, status int, id json.RawMessage, e *mcp.Error) {
+	ctx.SetStatusCode(status)
+	writeJSON(ctx, mcp.NewErrorResponse(id, e).Bytes())
+}
+
+// toRPCError keeps client-facing errors and hides internal ones.
+func toRPCError(err error) *mcp.Error {
+	var rpcErr *mcp.Error
+	if errors.As(err, &rpcErr) {
+		return rpcErr
+	}
+	if errors.Is(err, proxy.ErrSessionNotFound) {
+		return mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session")
+	}
+	return mcp.NewError(mcp.CodeInternalError, fmt.Sprintf("internal error: %v", err))
+}
+
+// checkHeaders enforces that Mcp-Method and Mcp-Name, when sent, agree
+// with the body (2026-07-28); routing may trust them only after this.
+func checkHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
+	if v := h.Peek(mcp.HeaderMethod); len(v) > 0 && string(v) != m.Method {
+		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Method %q does not match the body's method %q", v, m.Method)
+	}
+	if v := h.Peek(mcp.HeaderName); len(v) > 0 {
+		if name := m.TargetName(); string(v) != name {
+			return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Name %q does not match the body's %q", v, name)
+		}
+	}
+	return nil
+}
+
+func parseErrorFor(err error, limit int) *mcp.Error {
+	if bytes.Contains([]byte(err.Error()), []byte("body size exceeds")) {
+		return mcp.Errorf(mcp.CodeInvalidRequest, "request body larger than the %d-byte limit", limit)
+	}
+	return mcp.Errorf(mcp.CodeInvalidRequest, "bad HTTP request: %v", err)
+}

@@ -1,0 +1,114 @@
+// Package server is the client-facing listener: it routes HTTP requests on
+// fasthttp to the MCP transports, the admin API and the health endpoint.
+// It holds no business logic: sessions and upstreams live in core/proxy.
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+)
+
+// AdminHandler serves /admin/v1; the admin package implements it.
+type AdminHandler interface {
+	ServeAdmin(ctx *fasthttp.RequestCtx, principal auth.Principal)
+}
+
+// Options configure the server.
+type Options struct {
+	MaxBodyBytes   int
+	AllowedOrigins []string
+}
+
+// Server routes requests.
+type Server struct {
+	proxy  *proxy.Proxy
+	auth   *auth.Authenticator
+	admin  AdminHandler
+	opts   Options
+	log    zerolog.Logger
+	origin originPolicy
+	srv    *fasthttp.Server
+}
+
+// New builds a server; Serve starts it.
+func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options, log zerolog.Logger) *Server {
+	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins)}
+	s.srv = &fasthttp.Server{
+		Handler:                       s.route,
+		Name:                          "gatehouse",
+		MaxRequestBodySize:            opts.MaxBodyBytes,
+		ReadTimeout:                   60 * time.Second,
+		IdleTimeout:                   120 * time.Second,
+		NoDefaultServerHeader:         false,
+		DisableHeaderNamesNormalizing: false,
+		StreamRequestBody:             false,
+		Logger:                        fasthttpLogger{log},
+		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
+			status := fasthttp.StatusBadRequest
+			if strings.Contains(err.Error(), "body size exceeds") {
+				status = fasthttp.StatusRequestEntityTooLarge
+			}
+			writeRPCError(ctx, status, nil, parseErrorFor(err, opts.MaxBodyBytes))
+		},
+	}
+	return s
+}
+
+// Serve accepts connections on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
+
+// Shutdown stops accepting and waits for handlers, bounded by ctx.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	switch {
+	case path == "/healthz":
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"ok"}`)
+	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
+		s.serveMCP(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/mcp"), "/"))
+	case strings.HasPrefix(path, "/admin/"):
+		principal, ok := s.authenticate(ctx)
+		if !ok {
+			return
+		}
+		if s.admin == nil {
+			ctx.Error("admin API disabled", fasthttp.StatusNotFound)
+			return
+		}
+		s.admin.ServeAdmin(ctx, principal)
+	default:
+		ctx.SetStatusCode(fasthttp.StatusNotFound)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"error":{"code":"not_found","message":"no such endpoint; MCP clients use /mcp/{connector}"}}`)
+	}
+}
+
+// authenticate resolves the caller or answers 401.
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (auth.Principal, bool) {
+	p, err := s.auth.Authenticate(ctx.Request.Header.Peek("Authorization"))
+	if err != nil {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+		ctx.SetStatusCode(fasthttp.StatusUnauthorized)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"unauthorized","message":%q}}`, err.Error()+": send Authorization: Bearer <token>"))
+		return auth.Principal{}, false
+	}
+	return p, true
+}
+
+type fasthttpLogger struct{ log zerolog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug().Msgf(format, args...)
+}
