@@ -212,6 +212,12 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 		*c = *next
 		return nil
 	})
+	if fieldErr == nil {
+		var fe *connector.FieldError
+		if errors.As(err, &fe) {
+			fieldErr = err
+		}
+	}
 	switch {
 	case fieldErr != nil:
 		var fe *connector.FieldError

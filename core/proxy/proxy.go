@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/ssetransport"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/stdio"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
 )
@@ -242,8 +243,20 @@ func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (
 			MaxMessageBytes: p.opts.MaxMessageBytes,
 			Log:             log,
 		}), nil
+	case connector.TransportSSE:
+		headers, err := p.headers(ctx, c, user)
+		if err != nil {
+			return nil, err
+		}
+		return ssetransport.Dial(ctx, ssetransport.Config{
+			URL:             c.URL,
+			Headers:         headers,
+			Client:          p.client(c.Slug),
+			MaxMessageBytes: p.opts.MaxMessageBytes,
+			Log:             log,
+		})
 	default:
-		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q: transport %q is not available yet", c.Slug, c.Transport)
+		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q: unknown transport %q", c.Slug, c.Transport)
 	}
 }
 

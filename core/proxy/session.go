@@ -265,6 +265,9 @@ type watched struct {
 	conn upstream.Conn
 }
 
+// Unwrap exposes the wrapped stream.
+func (w *watched) Unwrap() upstream.Stream { return w.Stream }
+
 func (w *watched) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := w.Stream.Next(ctx)
 	if err != nil && retryable(err) {

@@ -96,6 +96,7 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 	}
 	if msg.Kind() != mcp.KindRequest {
 		if err := sess.Send(ctx, msg); err != nil {
+			s.log.Warn().Err(err).Str("connector", slug).Str("method", msg.Method).Msg("forwarding a client message failed")
 			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
 			return
 		}
@@ -135,27 +136,42 @@ func connectorError(p *proxy.Proxy, principal auth.Principal, slug string) *mcp.
 // stream carrying progress, logs and server-to-client requests first.
 func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	// The call's context lives as long as its stream: an HTTP upstream
+	// aborts the response body when it ends.
+	callCtx, cancel := context.WithCancel(context.Background())
 	st, err := sess.Call(callCtx, req)
 	if err != nil {
 		cancel()
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, toRPCError(err))
 		return
 	}
-	first, err := st.Next(callCtx)
-	cancel()
+	firstCtx, cancelFirst := context.WithTimeout(callCtx, timeout)
+	first, err := st.Next(firstCtx)
+	cancelFirst()
 	if err != nil {
 		st.Close()
+		cancel()
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
 		return
 	}
 	if isAnswer(first, req) {
+		asJSON := upstream.AnsweredAsJSON(st) || !acceptsSSE(ctx)
 		st.Close()
-		writeJSON(ctx, first.Bytes())
+		cancel()
+		if asJSON {
+			writeJSON(ctx, first.Bytes())
+			return
+		}
+		// Mirror an SSE upstream (and STDIO, like the SDK servers do) with a
+		// one-event stream, written whole: no streaming machinery needed.
+		ctx.SetContentType("text/event-stream")
+		ctx.Response.Header.Set("Cache-Control", "no-cache, no-transform")
+		ctx.SetBody(sse.AppendEvent(nil, "message", first.Bytes()))
 		return
 	}
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
 		defer st.Close()
 		if writeMessage(w, first) != nil {
 			return
@@ -184,10 +200,6 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer st.Close()
-		// A flush now sends the headers, so the client knows the stream is open.
-		if w.Flush() != nil {
-			return
-		}
 		s.pump(w, st, func(*mcp.Message) bool { return false }, nil, 0)
 	})
 }
@@ -285,6 +297,9 @@ func startSSE(ctx *fasthttp.RequestCtx) {
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache, no-transform")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	// Send the headers at once: clients wait for them to know a stream is
+	// open, and an idle stream would otherwise hold them until its first event.
+	ctx.Response.ImmediateHeaderFlush = true
 }
 
 func acceptsSSE(ctx *fasthttp.RequestCtx) bool {

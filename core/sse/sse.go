@@ -53,6 +53,7 @@ func (r *Reader) Next() (*Event, error) {
 		}
 		if len(line) == 0 {
 			if !hasData && !ev.HasID {
+				ev.Type = "" // the type of an empty event does not carry over (WHATWG)
 				continue
 			}
 			if ev.Type == "" {
@@ -158,4 +159,14 @@ func WritePriming(w *bufio.Writer, id string, retryMs int) error {
 	w.WriteString(strconv.Itoa(retryMs))
 	_, err := w.WriteString("\ndata: \n\n")
 	return err
+}
+
+// AppendEvent appends one event of type typ to dst (data without newlines,
+// as JSON-RPC messages are on the wire).
+func AppendEvent(dst []byte, typ string, data []byte) []byte {
+	dst = append(dst, "event: "...)
+	dst = append(dst, typ...)
+	dst = append(dst, "\ndata: "...)
+	dst = append(dst, data...)
+	return append(dst, "\n\n"...)
 }

@@ -132,3 +132,12 @@ func (q *Queue) OnClose(f func()) {
 	q.onClose = f
 	q.mu.Unlock()
 }
+
+// SharedStream reads q without closing it on Close, so a client can drop
+// its GET stream and open another on the same session.
+func SharedStream(q *Queue) Stream { return sharedStream{q} }
+
+type sharedStream struct{ q *Queue }
+
+func (s sharedStream) Next(ctx context.Context) (*mcp.Message, error) { return s.q.Next(ctx) }
+func (s sharedStream) Close() error                                   { return nil }

@@ -60,3 +60,20 @@ func (e *StatusError) Error() string {
 	}
 	return "upstream answered HTTP " + strconv.Itoa(e.StatusCode) + ": " + e.Body
 }
+
+// AnsweredAsJSON reports whether s is an upstream's plain JSON answer (not
+// an SSE stream), looking through wrappers that implement Unwrap. The
+// gateway mirrors the upstream's choice to its client.
+func AnsweredAsJSON(s Stream) bool {
+	for s != nil {
+		if j, ok := s.(interface{ PlainJSON() bool }); ok {
+			return j.PlainJSON()
+		}
+		u, ok := s.(interface{ Unwrap() Stream })
+		if !ok {
+			return false
+		}
+		s = u.Unwrap()
+	}
+	return false
+}

@@ -82,9 +82,14 @@ GW_DATA=""
 
 # ---- process management ------------------------------------------------------
 PIDS=()
+SUITE_PID=""
 cleanup() {
   local rc=$? pid i
   trap - EXIT INT TERM
+  if [[ -n "${SUITE_PID:-}" ]]; then
+    kill -TERM -- "-$SUITE_PID" 2>/dev/null || true
+    kill -TERM "$SUITE_PID" 2>/dev/null || true
+  fi
   for pid in "${PIDS[@]}"; do
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   done
@@ -171,8 +176,13 @@ run_suite() {
   local dir="$OUT/$leg" rc=0
   mkdir -p "$dir"
   log "running $leg: conformance server --url $url $*"
+  # In the background + wait, so that a signal to this script is handled at
+  # once (timeout(1) puts the suite in its own process group; cleanup kills it).
   timeout -k 10 "$CONFORMANCE_TIMEOUT" "$NODE22" "$js" server --url "$url" -o "$dir/results" "$@" \
-    >"$dir/stdout.log" 2>"$dir/stderr.log" || rc=$?
+    >"$dir/stdout.log" 2>"$dir/stderr.log" </dev/null &
+  SUITE_PID=$!
+  wait "$SUITE_PID" || rc=$?
+  SUITE_PID=""
   echo "$rc" >"$dir/rc"
   [[ $rc == 124 ]] && log "$leg: timed out after ${CONFORMANCE_TIMEOUT}s"
   parse_summary "$dir/stdout.log" >"$dir/summary.tsv"
@@ -216,12 +226,12 @@ compare() {
 }
 
 print_table() {
-  printf '\n%-14s %-34s %10s %14s %14s %5s\n' LEG TARGET SCENARIOS CHECKS_PASSED CHECKS_FAILED RC
+  printf '\n%-13s %-52s %9s %13s %13s %4s\n' LEG TARGET SCENARIOS CHECKS_PASSED CHECKS_FAILED RC
   local leg target s
   for leg in "$@"; do
     target=${TARGETS[$leg]}
     read -r -a s <<<"$(leg_stats "$leg")"
-    printf '%-14s %-34s %10s %14s %14s %5s\n' "$leg" "$target" "${s[0]}/${s[1]}" "${s[2]}" "${s[3]}" "${s[4]}"
+    printf '%-13s %-52s %9s %13s %13s %4s\n' "$leg" "$target" "${s[0]}/${s[1]}" "${s[2]}" "${s[3]}" "${s[4]}"
   done
   echo
 }
@@ -347,12 +357,16 @@ if [[ "$CONFORMANCE_SKIP_ALPHA" != 1 ]]; then
   echo "== ADVISORY: conformance $ALPHA_SPEC --suite all (conformance 0.2.0-alpha.12), stateless upstream"
   print_table alpha-direct alpha-gw
   alpha_bad=0
-  alpha_regressions=$(compare alpha-direct alpha-gw)
-  if [[ -n "$alpha_regressions" ]]; then
-    echo "alpha-gw differs from alpha-direct on:"
+  alpha_regressions=$(compare alpha-direct alpha-gw 2>/dev/null)
+  printf '%s\n' "$alpha_regressions" >"$OUT/alpha-gw/worse-than-direct.txt"
+  if [[ -n "$alpha_regressions" && ${#baseline_args[@]} -gt 0 ]]; then
+    echo "alpha-gw is worse than alpha-direct on $(printf '%s\n' "$alpha_regressions" | wc -l) scenario(s) (list: $OUT/alpha-gw/worse-than-direct.txt)"
+  elif [[ -n "$alpha_regressions" ]]; then
+    echo "alpha-gw is worse than alpha-direct on:"
     printf '%s\n' "$alpha_regressions" | sed 's/^/  - /'
   fi
   if [[ ${#baseline_args[@]} -gt 0 ]]; then
+    echo "baseline check (--expected-failures $ALPHA_BASELINE):"
     # The CLI prints its own baseline verdict; exit code 0 = only expected failures.
     sed -E 's/\x1b\[[0-9;]*m//g' "$OUT/alpha-gw/stdout.log" | sed -n '/^Total:/,$p' | tail -n +2 |
       sed '/^$/d; s/^/  /'

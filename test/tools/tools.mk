@@ -54,14 +54,15 @@ SERVER_EVERYTHING := $(NODE22) $(SERVER_EVERYTHING_JS)
 # ---- Go peers built from the main module's pinned go-sdk / mcp-go -----------
 TOOLS_BIN := $(GATEHOUSE_TOOLS)/bin
 GO_SDK_MODULE := github.com/modelcontextprotocol/go-sdk
+GO_SDK_VERSION := v1.8.0
 MCP_GO_MODULE := github.com/mark3labs/mcp-go
+MCP_GO_VERSION := v1.2.1
 EVERYTHING_SERVER := $(TOOLS_BIN)/everything-server
 EVERYTHING_CLIENT := $(TOOLS_BIN)/everything-client
 MCPGO_CONFORMANCE_SERVER := $(TOOLS_BIN)/mcpgo-conformance-server
 _GO_TOOL_BINS := $(EVERYTHING_SERVER) $(EVERYTHING_CLIENT) $(MCPGO_CONFORMANCE_SERVER)
-# Private copy of go.mod/go.sum used only when the repository's go.sum lacks
-# entries for the peers' dependencies (the repo's go.mod is never touched).
-_TOOLS_GOMOD := $(GATEHOUSE_TOOLS)/gomod/go.mod
+# Private copies of go.mod/go.sum ($(TOOLS)/gomod/BINARY/) are used only when
+# the repository's go.mod/go.sum do not resolve a peer (never modified).
 
 # Environment for recipes and tests (exported to every recipe of the
 # including Makefile, e.g. `go test`).
@@ -97,9 +98,11 @@ $(_NPM_STAMP): $(TOOLS_SRC_DIR)/package.json $(TOOLS_SRC_DIR)/package-lock.json 
 	  test -f $$f || { echo "tools: missing $$f after npm ci" >&2; exit 1; }; done
 	@touch $@
 
-# Build with the repository's go.mod when its go.sum is complete; otherwise
-# fall back to a private copy (with -mod=mod) under $(TOOLS)/gomod and say so.
-# $(1) = output binary, $(2) = package path
+# Build with the repository's go.mod (its version of the module) when it
+# resolves the package with a complete go.sum; otherwise fall back to a private
+# copy under $(TOOLS)/gomod/BINARY (-modfile, -mod=mod), adding MODULE@VERSION when
+# go.mod does not require the module at all, and say so.
+# $(1) = output binary, $(2) = package path, $(3) = module, $(4) = pinned version
 define _tools_go_build
 	@mkdir -p $(TOOLS_BIN)
 	@cd $(TOOLS_REPO_ROOT) && \
@@ -107,21 +110,25 @@ define _tools_go_build
 	  echo ">> tools: go build $(2) -> $(1)"; \
 	  GOWORK=off $(TOOLS_GO_CMD) build -mod=readonly -o $(1) $(2); \
 	else \
-	  echo ">> tools: go.sum lacks entries for $(2); building with a private go.mod copy ($(_TOOLS_GOMOD))"; \
-	  mkdir -p $(dir $(_TOOLS_GOMOD)) && \
-	  cp go.mod $(_TOOLS_GOMOD) && { cp go.sum $(basename $(_TOOLS_GOMOD)).sum 2>/dev/null || true; } && \
-	  GOWORK=off $(TOOLS_GO_CMD) build -mod=mod -modfile=$(_TOOLS_GOMOD) -o $(1) $(2); \
+	  echo ">> tools: go.mod/go.sum do not resolve $(2); building with a private copy ($(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.mod)"; \
+	  mkdir -p $(GATEHOUSE_TOOLS)/gomod/$(notdir $(1)) && \
+	  cp go.mod $(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.mod && { cp go.sum $(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.sum 2>/dev/null || true; } && \
+	  if ! grep -Eq '^[[:space:]]*(require[[:space:]]+)?$(subst .,\.,$(3))[[:space:]]+v' $(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.mod; then \
+	    echo ">> tools: go.mod does not require $(3); using $(3)@$(4)"; \
+	    GOWORK=off $(TOOLS_GO_CMD) mod edit -require=$(3)@$(4) $(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.mod; \
+	  fi && \
+	  GOWORK=off $(TOOLS_GO_CMD) build -mod=mod -modfile=$(GATEHOUSE_TOOLS)/gomod/$(notdir $(1))/go.mod -o $(1) $(2); \
 	fi
 endef
 
 $(EVERYTHING_SERVER): $(TOOLS_REPO_ROOT)/go.mod $(wildcard $(TOOLS_REPO_ROOT)/go.sum)
-	$(call _tools_go_build,$@,$(GO_SDK_MODULE)/conformance/everything-server)
+	$(call _tools_go_build,$@,$(GO_SDK_MODULE)/conformance/everything-server,$(GO_SDK_MODULE),$(GO_SDK_VERSION))
 
 $(EVERYTHING_CLIENT): $(TOOLS_REPO_ROOT)/go.mod $(wildcard $(TOOLS_REPO_ROOT)/go.sum)
-	$(call _tools_go_build,$@,$(GO_SDK_MODULE)/conformance/everything-client)
+	$(call _tools_go_build,$@,$(GO_SDK_MODULE)/conformance/everything-client,$(GO_SDK_MODULE),$(GO_SDK_VERSION))
 
 $(MCPGO_CONFORMANCE_SERVER): $(TOOLS_REPO_ROOT)/go.mod $(wildcard $(TOOLS_REPO_ROOT)/go.sum)
-	$(call _tools_go_build,$@,$(MCP_GO_MODULE)/examples/conformance)
+	$(call _tools_go_build,$@,$(MCP_GO_MODULE)/examples/conformance,$(MCP_GO_MODULE),$(MCP_GO_VERSION))
 
 # Print the variables, e.g. `eval "$(make -s -f test/tools/tools.mk tools-env)"`.
 tools-env:

@@ -254,15 +254,8 @@ func (c *Conn) Send(ctx context.Context, msg *mcp.Message) error { return c.writ
 
 // Listen implements upstream.Conn. A process has one unsolicited stream.
 func (c *Conn) Listen(ctx context.Context) (upstream.Stream, error) {
-	return eventsStream{q: c.router.Events()}, nil
+	return upstream.SharedStream(c.router.Events()), nil
 }
-
-// eventsStream reads the shared events queue without closing it, so a
-// client can drop its GET stream and open another.
-type eventsStream struct{ q *upstream.Queue }
-
-func (s eventsStream) Next(ctx context.Context) (*mcp.Message, error) { return s.q.Next(ctx) }
-func (s eventsStream) Close() error                                   { return nil }
 
 func (c *Conn) write(ctx context.Context, msg *mcp.Message) error {
 	if err := ctx.Err(); err != nil {

@@ -43,6 +43,9 @@ func NewClient() *http.Client {
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = 0
+	// A compressing upstream buffers SSE events until its compressor
+	// flushes, which holds progress back; ask for identity encoding.
+	t.DisableCompression = true
 	return &http.Client{
 		Transport: t,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -278,6 +281,9 @@ func (s *single) Next(context.Context) (*mcp.Message, error) {
 
 func (s *single) Close() error { return nil }
 
+// PlainJSON marks the stream as a JSON answer (see upstream.AnsweredAsJSON).
+func (s *single) PlainJSON() bool { return true }
+
 // silent is the GET stream of an upstream without one.
 type silent struct{}
 
@@ -287,6 +293,9 @@ func (silent) Next(ctx context.Context) (*mcp.Message, error) {
 }
 
 func (silent) Close() error { return nil }
+
+// Unwrap exposes the wrapped stream.
+func (v *versionSniffer) Unwrap() upstream.Stream { return v.Stream }
 
 // versionSniffer records the negotiated protocol version from the
 // initialize result so later requests carry MCP-Protocol-Version.
