@@ -8,7 +8,7 @@ import (
 // The admin API updates it after every durable write, so lookups never
 // touch the store.
 type Registry struct {
-	mu    sync.RWMutex
+	mu     sync.RWMutex
 	bySlug map[string]*Connector
 }
 
