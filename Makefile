@@ -33,7 +33,7 @@ e2e: build
 	GATEHOUSE_BIN=$(abspath $(BIN)) $(GO) test -count=1 -tags e2e -timeout 10m ./test/e2e/...
 
 conformance: build
-	GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
+	CONFORMANCE_ALPHA_STRICT=1 GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
 
 bench: build tools
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...

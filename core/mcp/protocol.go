@@ -112,3 +112,27 @@ func (m *Message) TargetName() string {
 	}
 	return p.URI
 }
+
+// Reserved _meta keys of the 2026-07-28 era.
+const (
+	MetaProtocolVersion    = "io.modelcontextprotocol/protocolVersion"
+	MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+	MetaClientInfo         = "io.modelcontextprotocol/clientInfo"
+	MetaServerInfo         = "io.modelcontextprotocol/serverInfo"
+)
+
+// MetaProtocolVersionOf returns params._meta's protocol version, or "".
+func (m *Message) MetaProtocolVersionOf() string {
+	if len(m.Params) == 0 {
+		return ""
+	}
+	var p struct {
+		Meta map[string]json.RawMessage `json:"_meta"`
+	}
+	if json.Unmarshal(m.Params, &p) != nil {
+		return ""
+	}
+	var v string
+	_ = json.Unmarshal(p.Meta[MetaProtocolVersion], &v)
+	return v
+}

@@ -56,6 +56,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
+	eras     map[string]Era          // probed upstream protocol era per slug
 
 	stop chan struct{}
 	done chan struct{}
@@ -70,6 +71,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		log:        log,
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
+		eras:       make(map[string]Era),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -166,6 +168,7 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 	client := p.clients[slug]
 	delete(p.clients, slug)
+	delete(p.eras, slug)
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.CloseSession(id)

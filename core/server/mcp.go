@@ -37,10 +37,6 @@ func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
 		writeRPCError(ctx, fasthttp.StatusNotFound, nil, mcp.NewError(mcp.CodeConnectorNotFound, "the aggregate endpoint /mcp is not available yet; connect to /mcp/{connector}"))
 		return
 	}
-	if v := ctx.Request.Header.Peek(mcp.HeaderProtocolVersion); len(v) > 0 && !mcp.IsKnownVersion(string(v)) {
-		writeRPCError(ctx, fasthttp.StatusBadRequest, nil, mcp.Errorf(mcp.CodeInvalidRequest, "unsupported MCP-Protocol-Version %q", v))
-		return
-	}
 	switch string(ctx.Method()) {
 	case fasthttp.MethodPost:
 		s.handlePost(ctx, principal, slug)
@@ -65,6 +61,12 @@ func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id 
 		writeRPCError(ctx, fasthttp.StatusNotFound, id, mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session"))
 		return nil, false
 	}
+	// Sessions are legacy-era: the version header must name one of those.
+	// (Sessionless modern requests leave version checks to the upstream.)
+	if v := ctx.Request.Header.Peek(mcp.HeaderProtocolVersion); len(v) > 0 && !mcp.IsLegacyVersion(string(v)) {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, id, mcp.Errorf(mcp.CodeInvalidRequest, "bad request: unsupported MCP-Protocol-Version %q for a session", v))
+		return nil, false
+	}
 	return sess, true
 }
 
@@ -80,6 +82,10 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 	}
 	if rpcErr := checkHeaders(&ctx.Request.Header, msg); rpcErr != nil {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, rpcErr)
+		return
+	}
+	if msg.Kind() == mcp.KindRequest && isModernRequest(ctx, msg) {
+		s.handleModern(ctx, principal, slug, msg)
 		return
 	}
 	if msg.Method == mcp.MethodInitialize && msg.Kind() == mcp.KindRequest {
@@ -287,6 +293,15 @@ func (s *Server) streamError(sess *proxy.Session, req *mcp.Message, err error, t
 		return mcp.Errorf(mcp.CodeUpstreamProtocol, "connector %q ended the stream without answering %s", sess.Slug, req.Method)
 	}
 	return toRPCError(err)
+}
+
+// unavailable wraps a transport failure for the client.
+func unavailable(slug string, err error) error {
+	var rpcErr *mcp.Error
+	if errors.As(err, &rpcErr) {
+		return err
+	}
+	return mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q is unavailable: %v", slug, err)
 }
 
 func isAnswer(m *mcp.Message, req *mcp.Message) bool {

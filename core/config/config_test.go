@@ -1,0 +1,246 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is a lookup function over a fixed map, so tests never read the real environment.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadDefaults(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // "-" means no file
+	}{
+		{"no file gives the defaults", "-"},
+		{"an empty file gives the defaults", ""},
+		{"a file of comments gives the defaults", "# nothing set yet\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "-" {
+				path = writeFile(t, tt.file)
+			}
+			got, err := Load(path, env(nil))
+			if err != nil {
+				t.Fatalf("Load = %v", err)
+			}
+			if want := Default(); !reflect.DeepEqual(got, want) {
+				t.Errorf("Load = %+v, want the defaults %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	path := writeFile(t, `
+listen: 0.0.0.0:9090
+data_dir: /var/lib/gatehouse
+admin_token: 0123456789abcdef0123
+public_url: https://gw.example.com/
+log:
+  format: console
+  level: debug
+client_auth:
+  mode: none
+  anonymous_user: dev
+upstream:
+  call_timeout: 30s
+  session_idle_timeout: 1h
+  allow_private_networks: true
+  max_message_bytes: 2048
+http:
+  max_body_bytes: 4096
+  allowed_origins: [https://app.example.com]
+connectors:
+  - name: Everything
+    slug: everything
+    transport: stdio
+    command: npx
+    args: [-y, "@modelcontextprotocol/server-everything"]
+    env: {DEBUG: "1"}
+    status: active
+`)
+	got, err := Load(path, env(nil))
+	if err != nil {
+		t.Fatalf("Load = %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"listen is read", got.Listen, "0.0.0.0:9090"},
+		{"data_dir is read", got.DataDir, "/var/lib/gatehouse"},
+		{"admin_token is read", got.AdminToken, "0123456789abcdef0123"},
+		{"log.format is read", got.Log.Format, "console"},
+		{"log.level is read", got.Log.Level, "debug"},
+		{"client_auth is read", got.ClientAuth, ClientAuthConfig{Mode: "none", AnonymousUser: "dev"}},
+		{"durations are read", [2]time.Duration{got.Upstream.CallTimeout, got.Upstream.SessionIdleTimeout}, [2]time.Duration{30 * time.Second, time.Hour}},
+		{"allow_private_networks is read", got.Upstream.AllowPrivateNetworks, true},
+		{"max_message_bytes is read", got.Upstream.MaxMessageBytes, 2048},
+		{"http settings are read", got.HTTP.MaxBodyBytes, 4096},
+		{"allowed_origins are read", strings.Join(got.HTTP.AllowedOrigins, ","), "https://app.example.com"},
+		{"seed connectors are read", got.Connectors[0].Args[1], "@modelcontextprotocol/server-everything"},
+		{"seed connector env is read", got.Connectors[0].Env["DEBUG"], "1"},
+		{"the MCP URL comes from public_url", got.MCPURL(), "https://gw.example.com/mcp"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
+	}
+	t.Run("a partial file keeps the other defaults", func(t *testing.T) {
+		got, err := Load(writeFile(t, "log:\n  level: warn\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Default()
+		want.Log.Level = "warn"
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Load = %+v, want %+v", got, want)
+		}
+	})
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		mention string // what the error must name
+	}{
+		{"an unknown top-level key is named", "listn: 127.0.0.1:1\n", nil, "listn"},
+		{"an unknown nested key is named", "log:\n  lvl: debug\n", nil, "lvl"},
+		{"an unknown key in a seed connector is named", "connectors:\n  - name: x\n    comand: y\n", nil, "comand"},
+		{"a value of the wrong type is refused", "upstream:\n  max_message_bytes: lots\n", nil, "lots"},
+		{"YAML that does not parse is refused", "listen: [\n", nil, "line"},
+		{"a listen address without a port is named", "listen: localhost\n", nil, "listen"},
+		{"an empty data_dir is named", "data_dir: \"\"\n", nil, "data_dir"},
+		{"an unknown log format is named", "log:\n  format: xml\n", nil, "log.format"},
+		{"an unknown log level is named", "log:\n  level: loud\n", nil, "log.level"},
+		{"an unknown client auth mode is named", "client_auth:\n  mode: magic\n", nil, "client_auth.mode"},
+		{"anonymous mode without a user is named", "client_auth:\n  mode: none\n  anonymous_user: \"\"\n", nil, "client_auth.anonymous_user"},
+		{"a zero call timeout is named", "upstream:\n  call_timeout: 0s\n", nil, "upstream.call_timeout"},
+		{"a negative idle timeout is named", "upstream:\n  session_idle_timeout: -1m\n", nil, "upstream.session_idle_timeout"},
+		{"a tiny message limit is named", "upstream:\n  max_message_bytes: 10\n", nil, "upstream.max_message_bytes"},
+		{"a tiny body limit is named", "http:\n  max_body_bytes: 10\n", nil, "http.max_body_bytes"},
+		{"a short admin token is named", "admin_token: short\n", nil, "admin_token"},
+		{"a short admin token from the environment is named", "", map[string]string{"GATEHOUSE_ADMIN_TOKEN": "short"}, "admin_token"},
+		{"a bad log level from the environment is named", "", map[string]string{"GATEHOUSE_LOG_LEVEL": "loud"}, "log.level"},
+		{"a non-boolean private-upstreams override is named", "", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "maybe"}, "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(writeFile(t, tt.file), env(tt.env))
+			if err == nil {
+				t.Fatal("Load accepted the configuration")
+			}
+			if !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("error %q does not mention %q", err, tt.mention)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+		})
+	}
+	t.Run("a missing file is an error naming it", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "absent.yaml")
+		_, err := Load(path, env(nil))
+		if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
+			t.Errorf("Load = %v, want a not-exist error naming %s", err, path)
+		}
+	})
+}
+
+func TestEnvOverrides(t *testing.T) {
+	file := writeFile(t, `
+listen: 127.0.0.1:7000
+data_dir: /from/file
+admin_token: file-token-0123456789
+log:
+  format: json
+  level: info
+client_auth:
+  mode: token
+upstream:
+  allow_private_networks: false
+`)
+	tests := []struct {
+		name string
+		env  map[string]string
+		get  func(Config) any
+		want any
+	}{
+		{"GATEHOUSE_LISTEN wins over the file", map[string]string{"GATEHOUSE_LISTEN": "0.0.0.0:8000"}, func(c Config) any { return c.Listen }, "0.0.0.0:8000"},
+		{"GATEHOUSE_DATA_DIR wins over the file", map[string]string{"GATEHOUSE_DATA_DIR": "/from/env"}, func(c Config) any { return c.DataDir }, "/from/env"},
+		{"GATEHOUSE_ADMIN_TOKEN wins over the file", map[string]string{"GATEHOUSE_ADMIN_TOKEN": "env-token-0123456789"}, func(c Config) any { return c.AdminToken }, "env-token-0123456789"},
+		{"GATEHOUSE_SECRET_KEY is applied", map[string]string{"GATEHOUSE_SECRET_KEY": "k"}, func(c Config) any { return c.SecretKey }, "k"},
+		{"GATEHOUSE_PUBLIC_URL is applied", map[string]string{"GATEHOUSE_PUBLIC_URL": "https://gw"}, func(c Config) any { return c.PublicURL }, "https://gw"},
+		{"GATEHOUSE_LOG_FORMAT wins over the file", map[string]string{"GATEHOUSE_LOG_FORMAT": "console"}, func(c Config) any { return c.Log.Format }, "console"},
+		{"GATEHOUSE_LOG_LEVEL wins over the file", map[string]string{"GATEHOUSE_LOG_LEVEL": "error"}, func(c Config) any { return c.Log.Level }, "error"},
+		{"GATEHOUSE_CLIENT_AUTH wins over the file", map[string]string{"GATEHOUSE_CLIENT_AUTH": "none"}, func(c Config) any { return c.ClientAuth.Mode }, "none"},
+		{"GATEHOUSE_ANONYMOUS_USER is applied", map[string]string{"GATEHOUSE_ANONYMOUS_USER": "me"}, func(c Config) any { return c.ClientAuth.AnonymousUser }, "me"},
+		{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS wins over the file", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "true"}, func(c Config) any { return c.Upstream.AllowPrivateNetworks }, true},
+		{"an empty variable leaves the file's value", map[string]string{"GATEHOUSE_LISTEN": ""}, func(c Config) any { return c.Listen }, "127.0.0.1:7000"},
+		{"without variables the file's value stays", nil, func(c Config) any { return c.DataDir }, "/from/file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(file, env(tt.env))
+			if err != nil {
+				t.Fatalf("Load = %v", err)
+			}
+			if v := tt.get(got); v != tt.want {
+				t.Errorf("got %v, want %v", v, tt.want)
+			}
+		})
+	}
+	t.Run("overrides apply without a file", func(t *testing.T) {
+		got, err := Load("", env(map[string]string{"GATEHOUSE_LISTEN": "127.0.0.1:1"}))
+		if err != nil || got.Listen != "127.0.0.1:1" {
+			t.Errorf("Load = %+v, %v", got, err)
+		}
+	})
+}
+
+func TestMCPURL(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"the listen address gives the URL", Config{Listen: "127.0.0.1:8080"}, "http://127.0.0.1:8080/mcp"},
+		{"a public URL wins", Config{Listen: "0.0.0.0:80", PublicURL: "https://gw.example.com"}, "https://gw.example.com/mcp"},
+		{"trailing slashes of the public URL are dropped", Config{PublicURL: "https://gw.example.com//"}, "https://gw.example.com/mcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.cfg.MCPURL(); got != tt.want {
+				t.Errorf("MCPURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
