@@ -71,6 +71,11 @@ type Advanced struct {
 	// disables payload-based policy conditions for this connector.
 	SkipInputValidation bool `json:"skip_input_validation,omitempty"`
 	// Sensitive redacts audit entries and restricts visibility to SensitiveRoles.
+	// UpstreamEra pins the protocol era spoken to an HTTP upstream: "" or
+	// "auto" (the client's era whenever the upstream speaks it), "modern"
+	// (always sessionless 2026-07-28: the gateway holds legacy sessions
+	// itself, so upstream calls need no session affinity) or "legacy".
+	UpstreamEra    string          `json:"upstream_era,omitempty"`
 	Sensitive      bool            `json:"sensitive,omitempty"`
 	SensitiveRoles []string        `json:"sensitive_roles,omitempty"`
 	Identity       IdentityForward `json:"identity_forward,omitempty"`
@@ -249,6 +254,15 @@ func (c *Connector) Validate() error {
 	}
 	if c.Advanced.Identity.Mode != "" && c.Transport == TransportSTDIO {
 		return invalid("advanced.identity_forward.mode", "needs an HTTP transport")
+	}
+	switch c.Advanced.UpstreamEra {
+	case "", "auto", "legacy":
+	case "modern":
+		if c.Transport != TransportStreamableHTTP {
+			return invalid("advanced.upstream_era", "modern needs the streamable-http transport")
+		}
+	default:
+		return invalid("advanced.upstream_era", "%q is not one of auto, modern, legacy", c.Advanced.UpstreamEra)
 	}
 	if c.Advanced.OffloadThresholdBytes < 0 {
 		return invalid("advanced.offload_threshold_bytes", "must not be negative")

@@ -3,7 +3,9 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
@@ -36,92 +38,170 @@ func (p *Proxy) ModernUpstream(ctx context.Context, principal auth.Principal, sl
 	if c.Transport != connector.TransportStreamableHTTP {
 		return nil, false, nil
 	}
-	headers, err := p.headers(ctx, c, principal.User)
+	conn, err = p.modernConn(ctx, c, principal.User)
 	if err != nil {
 		return nil, false, err
 	}
-	conn = streamhttp.New(streamhttp.Config{
-		URL: c.URL, Headers: headers, Client: p.client(c.Slug), MaxMessageBytes: p.opts.MaxMessageBytes,
-		Log: p.log.With().Str("connector", c.Slug).Logger(),
-	})
-	switch p.era(ctx, c, conn) {
-	case EraModern:
-		return conn, true, nil
-	default:
+	if c.Advanced.UpstreamEra == "legacy" {
 		return nil, false, nil
 	}
+	if p.era(ctx, c, conn).era == EraModern {
+		return conn, true, nil
+	}
+	return nil, false, nil
+}
+
+// modernConn returns a sessionless connection to an HTTP connector.
+func (p *Proxy) modernConn(ctx context.Context, c *connector.Connector, user string) (*streamhttp.Conn, error) {
+	headers, err := p.headers(ctx, c, user)
+	if err != nil {
+		return nil, err
+	}
+	return streamhttp.New(streamhttp.Config{
+		URL: c.URL, Headers: headers, Client: p.client(c.Slug), MaxMessageBytes: p.opts.MaxMessageBytes,
+		Log: p.log.With().Str("connector", c.Slug).Logger(),
+	}), nil
+}
+
+// translateLegacy reports whether a legacy client's session on c must be
+// translated to sessionless modern calls: when pinned, or when the
+// upstream speaks only the modern era.
+func (p *Proxy) translateLegacy(ctx context.Context, c *connector.Connector, conn *streamhttp.Conn) bool {
+	switch {
+	case c.Transport != connector.TransportStreamableHTTP || c.Advanced.UpstreamEra == "legacy":
+		return false
+	case c.Advanced.UpstreamEra == "modern":
+		return true
+	}
+	info := p.era(ctx, c, conn)
+	if info.era != EraModern {
+		return false
+	}
+	for _, v := range info.versions {
+		if mcp.IsLegacyVersion(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// eraInfo is what a server/discover probe learnt of an upstream.
+type eraInfo struct {
+	era      Era
+	versions []string // supportedVersions of a modern upstream
 }
 
 // era returns the cached era of c's upstream, probing it once.
-func (p *Proxy) era(ctx context.Context, c *connector.Connector, conn *streamhttp.Conn) Era {
-	key := c.Slug
+func (p *Proxy) era(ctx context.Context, c *connector.Connector, conn *streamhttp.Conn) eraInfo {
 	p.mu.Lock()
-	e := p.eras[key]
+	info, ok := p.eras[c.Slug]
 	p.mu.Unlock()
-	if e != EraUnknown {
-		return e
+	if ok {
+		return info
 	}
-	e = probe(ctx, conn)
-	if e != EraUnknown {
+	info = probe(ctx, conn)
+	if info.era != EraUnknown {
 		p.mu.Lock()
-		p.eras[key] = e
+		p.eras[c.Slug] = info
 		p.mu.Unlock()
-		p.log.Info().Str("connector", c.Slug).Bool("modern", e == EraModern).Msg("probed upstream protocol era")
+		p.log.Info().Str("connector", c.Slug).Bool("modern", info.era == EraModern).Strs("versions", info.versions).Msg("probed upstream protocol era")
 	}
-	return e
+	return info
 }
 
 // probe sends server/discover: a modern server answers with its supported
 // versions; a legacy one with an HTTP or JSON-RPC error.
-func probe(ctx context.Context, conn *streamhttp.Conn) Era {
+func probe(ctx context.Context, conn *streamhttp.Conn) eraInfo {
+	res, err := discover(ctx, conn, discoverMeta(nil, nil))
+	switch {
+	case errors.Is(err, errNotModern):
+		return eraInfo{era: EraLegacy}
+	case err != nil:
+		return eraInfo{} // unreachable now: ask again next time
+	}
+	return eraInfo{era: EraModern, versions: res.SupportedVersions}
+}
+
+// discoverResult holds the fields of a server/discover result the gateway reads.
+type discoverResult struct {
+	SupportedVersions []string                   `json:"supportedVersions"`
+	Capabilities      json.RawMessage            `json:"capabilities"`
+	Instructions      string                     `json:"instructions,omitempty"`
+	Meta              map[string]json.RawMessage `json:"_meta,omitempty"`
+}
+
+// errNotModern: the upstream answered server/discover like a legacy server.
+var errNotModern = errors.New("upstream does not speak 2026-07-28")
+
+func discoverMeta(caps, info json.RawMessage) map[string]any {
+	if caps == nil {
+		caps = json.RawMessage(`{}`)
+	}
+	if info == nil {
+		info = json.RawMessage(`{"name":"gatehouse","version":"1"}`)
+	}
+	return map[string]any{
+		mcp.MetaProtocolVersion:    mcp.Version20260728,
+		mcp.MetaClientCapabilities: caps,
+		mcp.MetaClientInfo:         info,
+	}
+}
+
+// discover sends server/discover and returns the modern result.
+func discover(ctx context.Context, conn *streamhttp.Conn, meta map[string]any) (*discoverResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	msg, err := mcp.NewRequest(json.RawMessage(`"gatehouse-probe"`), mcp.MethodServerDiscover, map[string]any{
-		"_meta": map[string]any{
-			mcp.MetaProtocolVersion:    mcp.Version20260728,
-			mcp.MetaClientCapabilities: map[string]any{},
-			mcp.MetaClientInfo:         map[string]any{"name": "gatehouse", "version": "probe"},
-		},
-	})
+	msg, err := mcp.NewRequest(json.RawMessage(`"gatehouse-discover"`), mcp.MethodServerDiscover, map[string]any{"_meta": meta})
 	if err != nil {
-		return EraUnknown
+		return nil, err
 	}
-	reply, err := conn.Forward(ctx, msg, map[string]string{mcp.HeaderMethod: mcp.MethodServerDiscover, mcp.HeaderProtocolVersion: mcp.Version20260728})
+	m, err := forwardOnce(ctx, conn, msg)
 	if err != nil {
-		return EraUnknown // unreachable now: ask again next time
-	}
-	if reply.Status != http.StatusOK {
-		return EraLegacy
-	}
-	var m *mcp.Message
-	if reply.Stream != nil {
-		defer reply.Stream.Close()
-		for {
-			next, err := reply.Stream.Next(ctx)
-			if err != nil {
-				return EraLegacy
-			}
-			if next.Kind() == mcp.KindResponse {
-				m = next
-				break
-			}
-		}
-	} else if parsed, perr := mcp.Parse(reply.Body); perr == nil {
-		m = parsed
+		return nil, err
 	}
 	if m == nil || m.Error != nil || m.Result == nil {
-		return EraLegacy
+		return nil, errNotModern
 	}
-	var r struct {
-		SupportedVersions []string `json:"supportedVersions"`
+	var r discoverResult
+	if json.Unmarshal(m.Result, &r) != nil || !slices.Contains(r.SupportedVersions, mcp.Version20260728) {
+		return nil, errNotModern
 	}
-	if json.Unmarshal(m.Result, &r) != nil {
-		return EraLegacy
+	return &r, nil
+}
+
+// forwardOnce forwards a modern request and returns its final message, or
+// nil with errNotModern when the upstream answered with a bare HTTP error.
+func forwardOnce(ctx context.Context, conn *streamhttp.Conn, msg *mcp.Message) (*mcp.Message, error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	reply, err := conn.Forward(ctx, msg, modernHeaders(msg))
+	if err != nil {
+		return nil, err
 	}
-	for _, v := range r.SupportedVersions {
-		if v == mcp.Version20260728 {
-			return EraModern
+	if reply.Stream == nil {
+		m, perr := mcp.Parse(reply.Body)
+		if perr != nil || reply.Status == http.StatusNotFound && m.Error == nil {
+			return nil, errNotModern
+		}
+		return m, nil
+	}
+	defer reply.Stream.Close()
+	for {
+		next, err := reply.Stream.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if next.Kind() == mcp.KindResponse {
+			return next, nil
 		}
 	}
-	return EraLegacy
+}
+
+// modernHeaders are the routing headers a 2026-07-28 request carries.
+func modernHeaders(m *mcp.Message) map[string]string {
+	h := map[string]string{mcp.HeaderMethod: m.Method, mcp.HeaderProtocolVersion: mcp.Version20260728}
+	if name := m.TargetName(); name != "" {
+		h[mcp.HeaderName] = name
+	}
+	return h
 }

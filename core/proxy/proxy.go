@@ -56,7 +56,7 @@ type Proxy struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
-	eras     map[string]Era          // probed upstream protocol era per slug
+	eras     map[string]eraInfo      // probed upstream protocol era per slug
 
 	stop chan struct{}
 	done chan struct{}
@@ -71,7 +71,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		log:        log,
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
-		eras:       make(map[string]Era),
+		eras:       make(map[string]eraInfo),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -116,9 +116,26 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 		initParam: init.Params,
 		lastUsed:  time.Now(),
 	}
-	resp, err := s.connect(ctx, c, init.ID)
-	if err != nil {
-		return nil, nil, err
+	var resp *mcp.Message
+	if c.Transport == connector.TransportStreamableHTTP {
+		conn, err := p.modernConn(ctx, c, principal.User)
+		if err != nil {
+			return nil, nil, err
+		}
+		if p.translateLegacy(ctx, c, conn) {
+			backend, result, err := newTranslated(ctx, conn, init.Params)
+			if err != nil {
+				return nil, nil, unavailable(slug, err)
+			}
+			s.modern = backend
+			resp = &mcp.Message{JSONRPC: "2.0", ID: init.ID, Result: result}
+		}
+	}
+	if resp == nil {
+		var err error
+		if resp, err = s.connect(ctx, c, init.ID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if resp.Error != nil {
 		s.closeUpstream()

@@ -28,6 +28,9 @@ type Session struct {
 
 	proxy     *Proxy
 	initParam json.RawMessage
+	// modern is set when the session is translated to a sessionless
+	// 2026-07-28 upstream; conn is then unused.
+	modern *translated
 
 	mu          sync.Mutex
 	conn        upstream.Conn
@@ -171,6 +174,12 @@ func retryable(err error) bool {
 // (its process had died, or its session expired) is retried once on a
 // fresh upstream session.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	if s.modern != nil {
+		if _, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug); rpcErr != nil {
+			return nil, rpcErr
+		}
+		return s.modern.Call(ctx, req)
+	}
 	for attempt := 0; ; attempt++ {
 		conn, err := s.current(ctx)
 		if err != nil {
@@ -195,6 +204,9 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // Send forwards a client notification or response.
 func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
+	if s.modern != nil {
+		return s.modern.Send(ctx, msg)
+	}
 	if msg.Method == mcp.MethodInitialized {
 		s.mu.Lock()
 		s.initialized = true
@@ -215,6 +227,13 @@ func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
 
 // Listen opens the upstream's unsolicited-message stream.
 func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
+	if s.modern != nil {
+		st, err := s.modern.Listen(ctx)
+		if err != nil {
+			return nil, unavailable(s.Slug, err)
+		}
+		return st, nil
+	}
 	conn, err := s.current(ctx)
 	if err != nil {
 		return nil, err
@@ -231,6 +250,10 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 
 // Cancel tells the upstream the client no longer waits for request id.
 func (s *Session) Cancel(id json.RawMessage, reason string) {
+	if s.modern != nil {
+		s.modern.Cancel(id)
+		return
+	}
 	s.mu.Lock()
 	conn := s.conn
 	s.mu.Unlock()

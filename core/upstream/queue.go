@@ -141,3 +141,26 @@ type sharedStream struct{ q *Queue }
 
 func (s sharedStream) Next(ctx context.Context) (*mcp.Message, error) { return s.q.Next(ctx) }
 func (s sharedStream) Close() error                                   { return nil }
+
+// Silent returns a stream that yields nothing and ends when closed or when
+// the context given to Next ends: the GET stream of an upstream without one.
+func Silent() Stream { return &silent{done: make(chan struct{})} }
+
+type silent struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func (s *silent) Next(ctx context.Context) (*mcp.Message, error) {
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-s.done:
+		return nil, io.EOF
+	}
+}
+
+func (s *silent) Close() error {
+	s.once.Do(func() { close(s.done) })
+	return nil
+}

@@ -171,6 +171,12 @@ func (c *Conn) readLoop(stdout io.Reader, stderrDone <-chan struct{}) {
 			break
 		}
 	}
+	if !errors.Is(readErr, io.EOF) {
+		// The stream cannot be resynchronised (oversized or unreadable
+		// output): end the process, or a live child would hang its calls.
+		c.router.Fail(fmt.Errorf("%w: %w", upstream.ErrClosed, readErr))
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	}
 	<-stderrDone
 	waitErr := c.cmd.Wait()
 	c.exitErr = exitError(waitErr, readErr)

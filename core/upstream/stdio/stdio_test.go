@@ -241,7 +241,6 @@ func TestCalls(t *testing.T) {
 		// does: the router is not failed and this call hangs until Close.
 		// Remove the skip once readLoop kills the process (or fails the
 		// router) on a read error.
-		t.Skip("known bug: stdio readLoop does not end the connection on an over-long line")
 		c := start(t, stdio.Config{MaxMessageBytes: 64 << 10})
 		s, err := c.Call(guard(t), toolCall(t, 1, "big", `{"bytes":200000}`))
 		if err != nil {

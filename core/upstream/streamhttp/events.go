@@ -33,9 +33,10 @@ type eventStream struct {
 	resumes int
 	done    bool
 
-	bodyMu sync.Mutex // guards body and closed; Close may run during Next
-	body   io.ReadCloser
-	closed bool
+	bodyMu       sync.Mutex // guards body, closed and cancelResume; Close may run during Next
+	body         io.ReadCloser
+	closed       bool
+	cancelResume context.CancelFunc
 }
 
 func (c *Conn) newEventStream(ctx context.Context, resp *http.Response, waitID string) *eventStream {
@@ -120,7 +121,20 @@ func (s *eventStream) resume(ctx context.Context, cause error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	req, err := s.conn.newRequest(s.ctx, http.MethodGet, nil)
+	// The reconnect has its own context, cancelled by Close or by ctx, so
+	// an upstream that never answers it cannot hold Next forever.
+	rctx, rcancel := context.WithCancel(s.ctx)
+	s.bodyMu.Lock()
+	if s.closed {
+		s.bodyMu.Unlock()
+		rcancel()
+		return upstream.ErrClosed
+	}
+	s.cancelResume = rcancel
+	s.bodyMu.Unlock()
+	stop := context.AfterFunc(ctx, rcancel)
+	defer stop()
+	req, err := s.conn.newRequest(rctx, http.MethodGet, nil)
 	if err != nil {
 		return err
 	}
@@ -154,5 +168,8 @@ func (s *eventStream) Close() error {
 	s.bodyMu.Lock()
 	defer s.bodyMu.Unlock()
 	s.closed = true
+	if s.cancelResume != nil {
+		s.cancelResume()
+	}
 	return s.body.Close()
 }

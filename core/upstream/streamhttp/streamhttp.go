@@ -233,7 +233,7 @@ func (c *Conn) Listen(ctx context.Context) (upstream.Stream, error) {
 	}
 	if resp.StatusCode == http.StatusMethodNotAllowed {
 		resp.Body.Close()
-		return silent{}, nil
+		return upstream.Silent(), nil
 	}
 	if err := c.checkStatus(resp, false); err != nil {
 		return nil, err
@@ -283,16 +283,6 @@ func (s *single) Close() error { return nil }
 
 // PlainJSON marks the stream as a JSON answer (see upstream.AnsweredAsJSON).
 func (s *single) PlainJSON() bool { return true }
-
-// silent is the GET stream of an upstream without one.
-type silent struct{}
-
-func (silent) Next(ctx context.Context) (*mcp.Message, error) {
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
-func (silent) Close() error { return nil }
 
 // Unwrap exposes the wrapped stream.
 func (v *versionSniffer) Unwrap() upstream.Stream { return v.Stream }
