@@ -8,6 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Kind classifies a JSON-RPC message.
@@ -93,11 +97,11 @@ func Parse(data []byte) (*Message, *Error) {
 	if data[0] == '[' {
 		return nil, NewError(CodeInvalidRequest, ErrBatch.Error()+": send one message per request")
 	}
-	var m Message
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, NewError(CodeParseError, "parse error: "+err.Error())
+	var env envelope
+	if err := jsonv2.Unmarshal(data, &env); err != nil {
+		return nil, decodeError(err)
 	}
-	m.Raw = data
+	m := Message{JSONRPC: env.JSONRPC, ID: env.ID, Method: env.Method, Params: env.Params, Result: env.Result, Error: env.Error, Raw: data}
 	if err := m.Validate(); err != nil {
 		return &m, err
 	}
@@ -122,6 +126,12 @@ func (m *Message) Validate() *Error {
 	case KindRequest, KindNotification:
 		if len(m.Params) > 0 && m.Params[0] != '{' && !bytes.Equal(m.Params, []byte("null")) {
 			return NewError(CodeInvalidRequest, "invalid request: \"params\" must be an object")
+		}
+		if len(m.Params) > 0 && m.Params[0] == '{' {
+			var p paramsEnvelope
+			if err := jsonv2.Unmarshal(m.Params, &p); err != nil {
+				return decodeError(err)
+			}
 		}
 	}
 	return nil
@@ -187,4 +197,40 @@ func marshalParams(params any) (json.RawMessage, error) {
 		}
 		return raw, nil
 	}
+}
+
+// envelope is the decoding form of Message. It is decoded with the JSON v2
+// rules (github.com/go-json-experiment/json): duplicate member names are
+// errors at any depth, and the members the gateway reads also refuse
+// duplicates that differ only in case. The v1 rules (case-folded names,
+// last duplicate wins) would let one message say one thing to routing,
+// policy and audit and another to an upstream.
+type envelope struct {
+	JSONRPC string          `json:"jsonrpc,case:ignore"`
+	ID      json.RawMessage `json:"id,omitempty,case:ignore"`
+	Method  string          `json:"method,omitempty,case:ignore"`
+	Params  json.RawMessage `json:"params,omitempty,case:ignore"`
+	Result  json.RawMessage `json:"result,omitempty,case:ignore"`
+	Error   *Error          `json:"error,omitempty,case:ignore"`
+}
+
+// paramsEnvelope names the params members the gateway routes on, so that a
+// case-folded duplicate of one of them is refused like a top-level one.
+type paramsEnvelope struct {
+	Name      jsontext.Value `json:"name,case:ignore"`
+	URI       jsontext.Value `json:"uri,case:ignore"`
+	Arguments jsontext.Value `json:"arguments,case:ignore"`
+	Meta      jsontext.Value `json:"_meta,case:ignore"`
+}
+
+// decodeError classifies a decoding failure: syntax errors are parse
+// errors; well-formed JSON of the wrong shape or with duplicate members is
+// an invalid request.
+func decodeError(err error) *Error {
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "jsontext: "), "json: ")
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) && !strings.Contains(msg, "duplicate") {
+		return NewError(CodeParseError, "parse error: "+msg)
+	}
+	return NewError(CodeInvalidRequest, "invalid request: "+msg)
 }

@@ -3,6 +3,8 @@ package mcp
 import (
 	"encoding/json"
 	"slices"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Protocol revisions the gateway speaks. The last legacy revision has
@@ -59,7 +61,7 @@ func (m *Message) ProgressToken() json.RawMessage {
 			ProgressToken json.RawMessage `json:"progressToken"`
 		} `json:"_meta"`
 	}
-	if json.Unmarshal(m.Params, &p) != nil {
+	if jsonv2.Unmarshal(m.Params, &p) != nil {
 		return nil
 	}
 	return p.Meta.ProgressToken
@@ -74,7 +76,7 @@ func (m *Message) NotificationProgressToken() json.RawMessage {
 	var p struct {
 		ProgressToken json.RawMessage `json:"progressToken"`
 	}
-	if json.Unmarshal(m.Params, &p) != nil {
+	if jsonv2.Unmarshal(m.Params, &p) != nil {
 		return nil
 	}
 	return p.ProgressToken
@@ -104,7 +106,7 @@ func (m *Message) TargetName() string {
 		Name string `json:"name"`
 		URI  string `json:"uri"`
 	}
-	if json.Unmarshal(m.Params, &p) != nil {
+	if jsonv2.Unmarshal(m.Params, &p) != nil {
 		return ""
 	}
 	if p.Name != "" {
@@ -129,10 +131,10 @@ func (m *Message) MetaProtocolVersionOf() string {
 	var p struct {
 		Meta map[string]json.RawMessage `json:"_meta"`
 	}
-	if json.Unmarshal(m.Params, &p) != nil {
+	if jsonv2.Unmarshal(m.Params, &p) != nil {
 		return ""
 	}
 	var v string
-	_ = json.Unmarshal(p.Meta[MetaProtocolVersion], &v)
+	_ = jsonv2.Unmarshal(p.Meta[MetaProtocolVersion], &v)
 	return v
 }
