@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"sort"
 	"sync"
 )
 
@@ -41,4 +42,16 @@ func (r *Registry) Remove(slug string) {
 	r.mu.Lock()
 	delete(r.bySlug, slug)
 	r.mu.Unlock()
+}
+
+// List returns every connector, sorted by slug. Callers must not modify them.
+func (r *Registry) List() []*Connector {
+	r.mu.RLock()
+	out := make([]*Connector, 0, len(r.bySlug))
+	for _, c := range r.bySlug {
+		out = append(out, c)
+	}
+	r.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
+	return out
 }

@@ -31,6 +31,7 @@ import (
 // Connectors looks connectors up by slug; core/server keeps the snapshot.
 type Connectors interface {
 	Lookup(slug string) (*connector.Connector, bool)
+	List() []*connector.Connector
 }
 
 // Credentials returns a user's placeholder values for a connector.
@@ -104,6 +105,25 @@ func (p *Proxy) Resolve(principal auth.Principal, slug string) (*connector.Conne
 // upstream, sends the client's initialize and returns the session and
 // the upstream's answer.
 func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
+	s, resp, err := p.open(ctx, principal, slug, init)
+	if err != nil || s == nil {
+		return nil, resp, err
+	}
+	p.register(s)
+	return s, resp, nil
+}
+
+func (p *Proxy) register(s *Session) {
+	p.mu.Lock()
+	p.sessions[s.ID] = s
+	p.mu.Unlock()
+	p.log.Info().Str("session", s.ID[:8]).Str("connector", s.Slug).Str("user", s.User).Msg("session opened")
+}
+
+// open initializes a session on connector slug without registering it
+// (the aggregate endpoint keeps its per-connector sessions to itself). A
+// nil session with a response means the upstream refused initialize.
+func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
 	c, rpcErr := p.Resolve(principal, slug)
 	if rpcErr != nil {
 		return nil, nil, rpcErr
@@ -127,7 +147,7 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 			if err != nil {
 				return nil, nil, unavailable(slug, err)
 			}
-			s.modern = backend
+			s.backend = backend
 			resp = &mcp.Message{JSONRPC: "2.0", ID: init.ID, Result: result}
 		}
 	}
@@ -141,10 +161,6 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 		s.closeUpstream()
 		return nil, resp, nil
 	}
-	p.mu.Lock()
-	p.sessions[s.ID] = s
-	p.mu.Unlock()
-	p.log.Info().Str("session", s.ID[:8]).Str("connector", slug).Str("user", principal.User).Msg("session opened")
 	return s, resp, nil
 }
 
@@ -178,9 +194,13 @@ func (p *Proxy) CloseSession(id string) {
 func (p *Proxy) ConnectorChanged(slug string) {
 	p.mu.Lock()
 	var ids []string
+	var aggregates []*Session
 	for id, s := range p.sessions {
-		if s.Slug == slug {
+		switch {
+		case s.Slug == slug:
 			ids = append(ids, id)
+		case s.Slug == "":
+			aggregates = append(aggregates, s)
 		}
 	}
 	client := p.clients[slug]
@@ -189,6 +209,11 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.CloseSession(id)
+	}
+	for _, s := range aggregates {
+		if a, ok := s.backend.(*aggregate); ok {
+			a.forget(slug)
+		}
 	}
 	if client != nil {
 		client.CloseIdleConnections()

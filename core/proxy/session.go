@@ -20,7 +20,17 @@ const (
 	maxBackoff = 30 * time.Second
 )
 
-// Session is one client session bound to one connector.
+// backend serves a session that is not a plain passthrough.
+type backend interface {
+	Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error)
+	Send(ctx context.Context, msg *mcp.Message) error
+	Listen(ctx context.Context) (upstream.Stream, error)
+	Cancel(id json.RawMessage)
+	Close()
+}
+
+// Session is one client session: bound to one connector, or (Slug "") the
+// aggregate of every connector its user may see.
 type Session struct {
 	ID   string
 	User string
@@ -28,9 +38,10 @@ type Session struct {
 
 	proxy     *Proxy
 	initParam json.RawMessage
-	// modern is set when the session is translated to a sessionless
-	// 2026-07-28 upstream; conn is then unused.
-	modern *translated
+	// backend, when set, serves the session instead of a passthrough
+	// upstream session (conn is then unused): a translation to a
+	// sessionless 2026-07-28 upstream, or the aggregate of all connectors.
+	backend backend
 
 	mu          sync.Mutex
 	conn        upstream.Conn
@@ -174,11 +185,13 @@ func retryable(err error) bool {
 // (its process had died, or its session expired) is retried once on a
 // fresh upstream session.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
-	if s.modern != nil {
-		if _, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug); rpcErr != nil {
-			return nil, rpcErr
+	if s.backend != nil {
+		if s.Slug != "" {
+			if _, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug); rpcErr != nil {
+				return nil, rpcErr
+			}
 		}
-		return s.modern.Call(ctx, req)
+		return s.backend.Call(ctx, req)
 	}
 	for attempt := 0; ; attempt++ {
 		conn, err := s.current(ctx)
@@ -204,8 +217,8 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // Send forwards a client notification or response.
 func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
-	if s.modern != nil {
-		return s.modern.Send(ctx, msg)
+	if s.backend != nil {
+		return s.backend.Send(ctx, msg)
 	}
 	if msg.Method == mcp.MethodInitialized {
 		s.mu.Lock()
@@ -227,8 +240,8 @@ func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
 
 // Listen opens the upstream's unsolicited-message stream.
 func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
-	if s.modern != nil {
-		st, err := s.modern.Listen(ctx)
+	if s.backend != nil {
+		st, err := s.backend.Listen(ctx)
 		if err != nil {
 			return nil, unavailable(s.Slug, err)
 		}
@@ -250,8 +263,8 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 
 // Cancel tells the upstream the client no longer waits for request id.
 func (s *Session) Cancel(id json.RawMessage, reason string) {
-	if s.modern != nil {
-		s.modern.Cancel(id)
+	if s.backend != nil {
+		s.backend.Cancel(id)
 		return
 	}
 	s.mu.Lock()
@@ -270,6 +283,9 @@ func (s *Session) Cancel(id json.RawMessage, reason string) {
 }
 
 func (s *Session) closeUpstream() {
+	if s.backend != nil {
+		s.backend.Close()
+	}
 	s.mu.Lock()
 	conn := s.conn
 	s.conn = nil

@@ -382,3 +382,12 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// Close implements the session backend: calls in flight are cancelled.
+func (t *translated) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, cancel := range t.inflight {
+		cancel()
+	}
+}

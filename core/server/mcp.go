@@ -33,10 +33,6 @@ func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
 	if !ok {
 		return
 	}
-	if slug == "" {
-		writeRPCError(ctx, fasthttp.StatusNotFound, nil, mcp.NewError(mcp.CodeConnectorNotFound, "the aggregate endpoint /mcp is not available yet; connect to /mcp/{connector}"))
-		return
-	}
 	switch string(ctx.Method()) {
 	case fasthttp.MethodPost:
 		s.handlePost(ctx, principal, slug)
@@ -85,6 +81,11 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 		return
 	}
 	if msg.Kind() == mcp.KindRequest && isModernRequest(ctx, msg) {
+		if slug == "" {
+			writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, mcp.Errorf(mcp.CodeInvalidRequest,
+				"bad request: the aggregate endpoint /mcp speaks MCP up to %s: send initialize first and then the Mcp-Session-Id header", mcp.LatestLegacyVersion))
+			return
+		}
 		s.handleModern(ctx, principal, slug, msg)
 		return
 	}
@@ -113,6 +114,16 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 }
 
 func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
+	if slug == "" {
+		sess, resp, err := s.proxy.InitializeAggregate(ctx, principal, msg)
+		if err != nil {
+			writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
+			return
+		}
+		ctx.Response.Header.Set(mcp.HeaderSessionID, sess.ID)
+		writeJSON(ctx, resp.Bytes())
+		return
+	}
 	if rpcErr := connectorError(s.proxy, principal, slug); rpcErr != nil {
 		status := fasthttp.StatusOK
 		if rpcErr.Code == mcp.CodeConnectorNotFound {
