@@ -186,17 +186,20 @@ func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *m
 		ctx.SetBody(sse.AppendEvent(nil, "message", first.Bytes()))
 		return
 	}
-	startSSE(ctx)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+	// The rest streams through a resumable replay: if the client loses this
+	// response it resumes with Last-Event-ID and misses nothing, while the
+	// call runs to its end (bounded by the call timeout).
+	r := newReplay()
+	r.append(first)
+	s.replays.add(sess.ID, r)
+	go func() {
 		defer cancel()
-		defer st.Close()
-		if writeMessage(w, first) != nil {
-			return
-		}
-		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, req) }, func(err error) *mcp.Message {
+		produce(r, st, func(m *mcp.Message) bool { return isAnswer(m, req) }, func(err error) *mcp.Message {
 			return mcp.NewErrorResponse(req.ID, s.streamError(sess, req, err, timeout))
-		}, timeout)
-	})
+		}, timeout, nil)
+	}()
+	startSSE(ctx)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, 0) })
 }
 
 // handleGet opens the server-to-client stream.
@@ -209,16 +212,35 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 	if !ok {
 		return
 	}
-	st, err := sess.Listen(context.Background())
-	if err != nil {
-		writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
-		return
+	if last := string(ctx.Request.Header.Peek(mcp.HeaderLastEventID)); last != "" {
+		if id, seq, ok := parseEventID(last); ok {
+			if r := s.replays.find(sess.ID, id); r != nil {
+				startSSE(ctx)
+				ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, seq+1) })
+				return
+			}
+		}
+		// Not resumable (unknown or expired): open the GET stream afresh.
+	}
+	r := s.replays.listener(sess.ID)
+	if r == nil {
+		st, err := sess.Listen(context.Background())
+		if err != nil {
+			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
+			return
+		}
+		var created bool
+		if r, created = s.replays.setListener(sess.ID, newReplay()); created {
+			s.replays.add(sess.ID, r)
+			go produce(r, st, func(*mcp.Message) bool { return false }, nil, 0, nil)
+		} else {
+			st.Close()
+		}
 	}
 	startSSE(ctx)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer st.Close()
-		s.pump(w, st, func(*mcp.Message) bool { return false }, nil, 0)
-	})
+	// A new GET takes over from any earlier one, from the first event
+	// that no GET has delivered.
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, r.unsent()) })
 }
 
 func (s *Server) handleDelete(ctx *fasthttp.RequestCtx, principal auth.Principal) {
@@ -227,70 +249,20 @@ func (s *Server) handleDelete(ctx *fasthttp.RequestCtx, principal auth.Principal
 		return
 	}
 	s.proxy.CloseSession(sess.ID)
+	s.replays.drop(sess.ID)
 	ctx.SetStatusCode(fasthttp.StatusOK)
 }
 
-// pump copies stream messages to the SSE writer until last reports the
-// final message, the stream ends, the client goes away, or no message
-// arrives for timeout (0: never; keep-alive comments instead). onErr turns
+// pump streams st to w as a non-resumable SSE stream until last reports
+// the final message, the stream ends, the client goes away (which stops
+// reading st), or no message arrives for timeout (0: never). onErr turns
 // a stream failure into a final message for the client (nil: none).
 func (s *Server) pump(w *bufio.Writer, st upstream.Stream, last func(*mcp.Message) bool, onErr func(error) *mcp.Message, timeout time.Duration) {
-	type item struct {
-		m   *mcp.Message
-		err error
-	}
-	ch := make(chan item, 16)
+	r := newReplay()
 	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		for {
-			m, err := st.Next(context.Background())
-			select {
-			case ch <- item{m, err}:
-			case <-stop:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	tick := time.NewTicker(keepAlive)
-	defer tick.Stop()
-	var deadline <-chan time.Time
-	var timer *time.Timer
-	if timeout > 0 {
-		timer = time.NewTimer(timeout)
-		defer timer.Stop()
-		deadline = timer.C
-	}
-	for {
-		select {
-		case it := <-ch:
-			if it.err != nil {
-				if onErr != nil && !errors.Is(it.err, io.EOF) {
-					_ = writeMessage(w, onErr(it.err))
-				}
-				return
-			}
-			if writeMessage(w, it.m) != nil || last(it.m) {
-				return
-			}
-			if timer != nil {
-				timer.Reset(timeout)
-			}
-		case <-tick.C:
-			w.WriteString(": keep-alive\n\n")
-			if w.Flush() != nil {
-				return
-			}
-		case <-deadline:
-			if onErr != nil {
-				_ = writeMessage(w, onErr(context.DeadlineExceeded))
-			}
-			return
-		}
-	}
+	go produce(r, st, last, onErr, timeout, stop)
+	r.serve(w, 0)
+	close(stop)
 }
 
 // streamError explains a failed or timed-out call; on timeout it also

@@ -30,18 +30,19 @@ type Options struct {
 
 // Server routes requests.
 type Server struct {
-	proxy  *proxy.Proxy
-	auth   *auth.Authenticator
-	admin  AdminHandler
-	opts   Options
-	log    zerolog.Logger
-	origin originPolicy
-	srv    *fasthttp.Server
+	proxy   *proxy.Proxy
+	auth    *auth.Authenticator
+	admin   AdminHandler
+	opts    Options
+	log     zerolog.Logger
+	origin  originPolicy
+	replays *replays
+	srv     *fasthttp.Server
 }
 
 // New builds a server; Serve starts it.
 func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options, log zerolog.Logger) *Server {
-	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins)}
+	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins), replays: newReplays()}
 	s.srv = &fasthttp.Server{
 		Handler:                       s.route,
 		Name:                          "gatehouse",
