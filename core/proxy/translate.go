@@ -345,6 +345,11 @@ func (t *translated) Listen(ctx context.Context) (upstream.Stream, error) {
 		return nil, err
 	}
 	msg := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-listen-` + randomHex(8) + `"`), Method: mcp.MethodSubscriptionsListen, Params: params}
+	// The subscription lives until the session closes (Close cancels it).
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	t.mu.Lock()
+	t.inflight[string(msg.ID)] = cancel
+	t.mu.Unlock()
 	reply, err := t.conn.Forward(ctx, msg, modernHeaders(msg))
 	if err != nil {
 		return nil, err
