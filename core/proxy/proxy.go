@@ -58,6 +58,10 @@ type Proxy struct {
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
 	eras     map[string]eraInfo      // probed upstream protocol era per slug
+	shared   map[string]*sharedSession
+	parked   map[string]*downgraded
+	// nextDowngradeID numbers modern requests sent over shared sessions.
+	nextDowngradeID int64
 
 	stop chan struct{}
 	done chan struct{}
@@ -73,6 +77,8 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
 		eras:       make(map[string]eraInfo),
+		shared:     make(map[string]*sharedSession),
+		parked:     make(map[string]*downgraded),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}

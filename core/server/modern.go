@@ -24,9 +24,8 @@ func isModernRequest(ctx *fasthttp.RequestCtx, m *mcp.Message) bool {
 }
 
 // handleModern forwards a sessionless request to a modern upstream and
-// relays its answer (status, body or stream) as it came. A legacy-only
-// upstream gets the client a 4xx without a modern error body, which tells
-// modern clients to fall back to initialize (MCP.md, compatibility).
+// relays its answer (status, body or stream) as it came; a legacy-only
+// upstream is reached through translation (handleDowngraded).
 func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
 	conn, ok, err := s.proxy.ModernUpstream(ctx, principal, slug)
 	if err != nil {
@@ -39,8 +38,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		return
 	}
 	if !ok {
-		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, mcp.Errorf(mcp.CodeInvalidRequest,
-			"bad request: connector %q speaks MCP up to %s: send initialize first and then the Mcp-Session-Id header", slug, mcp.LatestLegacyVersion))
+		s.handleDowngraded(ctx, principal, slug, msg)
 		return
 	}
 	timeout := s.proxy.CallTimeout()
@@ -88,4 +86,67 @@ func forwardHeaders(h *fasthttp.RequestHeader) map[string]string {
 		}
 	}
 	return out
+}
+
+// handleDowngraded serves a modern request from a legacy-only upstream
+// through the proxy's translation, with the 2026-07-28 HTTP statuses.
+func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
+	// The gateway is the 2026-07-28 server here: the version header must
+	// agree with the body's _meta before anything else is judged.
+	if h := string(ctx.Request.Header.Peek(mcp.HeaderProtocolVersion)); h != "" {
+		if v := msg.MetaProtocolVersionOf(); v != "" && v != h {
+			writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: MCP-Protocol-Version %q does not match _meta protocolVersion %q", h, v))
+			return
+		}
+	}
+	timeout := s.proxy.CallTimeout()
+	if msg.Method == mcp.MethodSubscriptionsListen {
+		timeout = 0
+	}
+	st, err := s.proxy.Modern(ctx, principal, slug, msg)
+	if err != nil {
+		e := toRPCError(err)
+		writeRPCError(ctx, modernStatus(e), msg.ID, e)
+		return
+	}
+	firstCtx, cancel := context.WithTimeout(context.Background(), s.proxy.CallTimeout())
+	first, err := st.Next(firstCtx)
+	cancel()
+	if err != nil {
+		st.Close()
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(unavailable(slug, err)))
+		return
+	}
+	if isAnswer(first, msg) {
+		st.Close()
+		status := fasthttp.StatusOK
+		if first.Error != nil {
+			status = modernStatus(first.Error)
+		}
+		ctx.SetStatusCode(status)
+		writeJSON(ctx, first.Bytes())
+		return
+	}
+	startSSE(ctx)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		if writeMessage(w, first) != nil {
+			st.Close()
+			return
+		}
+		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, msg) }, func(err error) *mcp.Message {
+			return mcp.NewErrorResponse(msg.ID, toRPCError(unavailable(slug, err)))
+		}, timeout)
+	})
+}
+
+// modernStatus is the HTTP status 2026-07-28 gives a JSON-RPC error.
+func modernStatus(e *mcp.Error) int {
+	switch e.Code {
+	case mcp.CodeMethodNotFound, mcp.CodeConnectorNotFound:
+		return fasthttp.StatusNotFound
+	case mcp.CodeInvalidParams, mcp.CodeInvalidRequest, mcp.CodeHeaderMismatch, -32021, -32022:
+		return fasthttp.StatusBadRequest
+	default:
+		return fasthttp.StatusOK
+	}
 }

@@ -291,6 +291,9 @@ else
   log "gateway healthy at $GW (data dir $GW_DATA)"
   register '{"name":"Everything HTTP","slug":"everything-http","transport":"streamable-http","url":"'"$UP_URL"'","auth":{"kind":"none"},"status":"active"}'
   register '{"name":"Everything STDIO","slug":"everything-stdio","transport":"stdio","command":"'"$EVERYTHING_SERVER"'","args":[],"status":"active"}'
+  # The same STDIO server for the alpha-translated leg (its own connector,
+  # so its shared sessions do not mix with the stable leg's).
+  register '{"name":"Everything STDIO (modern clients)","slug":"everything-stdio-modern","transport":"stdio","command":"'"$EVERYTHING_SERVER"'","args":[],"status":"active"}'
   GW_HTTP_URL="$GW/mcp/everything-http"
   GW_STDIO_URL="$GW/mcp/everything-stdio"
   if [[ "$CONFORMANCE_SKIP_ALPHA" != 1 ]]; then
@@ -404,6 +407,23 @@ if [[ "$CONFORMANCE_SKIP_ALPHA" != 1 ]]; then
     fi
   else
     echo "ALPHA (advisory): clean against baseline"
+  fi
+fi
+
+# ---- alpha suite through translation to a legacy STDIO upstream --------------
+if [[ "$CONFORMANCE_SKIP_ALPHA" != 1 && -n "${GW:-}" ]]; then
+  TARGETS[alpha-translated]="$GW/mcp/everything-stdio-modern"
+  run_suite alpha-translated "$CONF_ALPHA_JS" "$GW/mcp/everything-stdio-modern" --spec-version "$ALPHA_SPEC" --suite all \
+    --expected-failures "$HERE/alpha-translated-expected-failures.yaml"
+  echo "== conformance $ALPHA_SPEC --suite all, translated to a legacy STDIO upstream (baseline: alpha-translated-expected-failures.yaml)"
+  print_table alpha-translated
+  if [[ "$(cat "$OUT/alpha-translated/rc")" == 0 ]]; then
+    echo "OK alpha-translated: only the listed scenarios fail"
+    PAIRS_OK=$((PAIRS_OK + 1))
+  else
+    echo "REGRESSION alpha-translated: see $OUT/alpha-translated/stdout.log"
+    STATUS=1
+    PAIRS_BAD=$((PAIRS_BAD + 1))
   fi
 fi
 

@@ -63,13 +63,27 @@ func TestProtocolEras(t *testing.T) {
 			t.Errorf("test_simple_text returned %q", got)
 		}
 	})
-	t.Run("a modern client reaches a legacy STDIO upstream by falling back to initialize", func(t *testing.T) {
-		sess := connect(t, "legacy", "2026-07-28", nil)
-		if v := sess.InitializeResult().ProtocolVersion; v != "2025-11-25" {
-			t.Errorf("negotiated %q, want the legacy 2025-11-25", v)
+	t.Run("a modern client reaches a legacy STDIO upstream through translation", func(t *testing.T) {
+		var sampled int
+		sess := connect(t, "legacy", "2026-07-28", &mcp.ClientOptions{
+			CreateMessageHandler: func(context.Context, *mcp.CreateMessageRequest) (*mcp.CreateMessageResult, error) {
+				sampled++
+				return &mcp.CreateMessageResult{Model: "canned", Role: "assistant", Content: &mcp.TextContent{Text: "translated reply"}}, nil
+			},
+		})
+		if v := sess.InitializeResult().ProtocolVersion; v != "2026-07-28" {
+			t.Errorf("negotiated %q, want 2026-07-28 (the gateway speaks it for the legacy upstream)", v)
 		}
 		if got := call(t, sess, "echo", map[string]any{"message": "eras"}); got != "Echo: eras" {
 			t.Errorf("echo returned %q", got)
+		}
+		// The upstream's sampling request mid-call reaches the modern client
+		// as an input_required result; its answer resumes the parked call.
+		if got := call(t, sess, "trigger-sampling-request", map[string]any{"prompt": "hi", "maxTokens": 5}); !strings.Contains(got, "translated reply") {
+			t.Errorf("sampling through translation returned %q", got)
+		}
+		if sampled != 1 {
+			t.Errorf("sampling handler ran %d times, want 1", sampled)
 		}
 	})
 	t.Run("a legacy client reaches a modern upstream through translation", func(t *testing.T) {
