@@ -60,11 +60,12 @@ func New(ownerTokenHash [sha256.Size]byte, anonymousUser string) *Authenticator 
 	return a
 }
 
-// Authenticate reads an Authorization header value.
-func (a *Authenticator) Authenticate(header []byte) (Principal, error) {
+// Authenticate reads an Authorization header value. Anonymous callers are
+// admitted only where allowAnonymous (the MCP endpoints, never the admin API).
+func (a *Authenticator) Authenticate(header []byte, allowAnonymous bool) (Principal, error) {
 	token, ok := bearer(header)
 	if !ok {
-		if len(header) == 0 && a.anonymous != nil {
+		if len(header) == 0 && allowAnonymous && a.anonymous != nil {
 			return *a.anonymous, nil
 		}
 		return Principal{}, ErrNoCredentials

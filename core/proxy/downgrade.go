@@ -86,7 +86,7 @@ func modernMeta(req *mcp.Message) (map[string]json.RawMessage, *mcp.Error) {
 		_ = json.Unmarshal(req.Params, &p)
 	}
 	if p.Meta == nil {
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: a 2026-07-28 request needs _meta with protocolVersion and clientCapabilities")
+		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: a request without Mcp-Session-Id is a 2026-07-28 request and needs _meta with protocolVersion and clientCapabilities (legacy clients: initialize first, then send the Mcp-Session-Id header)")
 	}
 	var version string
 	_ = json.Unmarshal(p.Meta[mcp.MetaProtocolVersion], &version)

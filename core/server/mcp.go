@@ -29,7 +29,7 @@ func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
 		writeRPCError(ctx, fasthttp.StatusForbidden, nil, mcp.NewError(mcp.CodeInvalidRequest, "forbidden: the Origin header is not allowed (DNS-rebinding protection); an admin can allow it in http.allowed_origins"))
 		return
 	}
-	principal, ok := s.authenticate(ctx)
+	principal, ok := s.authenticate(ctx, true)
 	if !ok {
 		return
 	}

@@ -17,10 +17,14 @@ func isModernRequest(ctx *fasthttp.RequestCtx, m *mcp.Message) bool {
 	if len(ctx.Request.Header.Peek(mcp.HeaderSessionID)) > 0 {
 		return false
 	}
+	header := string(ctx.Request.Header.Peek(mcp.HeaderProtocolVersion))
+	if mcp.IsLegacyVersion(header) {
+		return false // a legacy client without its session: tell it so
+	}
 	if m.Method != mcp.MethodInitialize {
 		return true
 	}
-	return string(ctx.Request.Header.Peek(mcp.HeaderProtocolVersion)) == mcp.Version20260728 || m.MetaProtocolVersionOf() != ""
+	return header == mcp.Version20260728 || m.MetaProtocolVersionOf() != ""
 }
 
 // handleModern forwards a sessionless request to a modern upstream and

@@ -79,7 +79,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
 		s.serveMCP(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/mcp"), "/"))
 	case strings.HasPrefix(path, "/admin/"):
-		principal, ok := s.authenticate(ctx)
+		principal, ok := s.authenticate(ctx, false)
 		if !ok {
 			return
 		}
@@ -95,9 +95,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// authenticate resolves the caller or answers 401.
-func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (auth.Principal, bool) {
-	p, err := s.auth.Authenticate(ctx.Request.Header.Peek("Authorization"))
+// authenticate resolves the caller or answers 401; anonymous callers pass
+// only where allowAnonymous.
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (auth.Principal, bool) {
+	p, err := s.auth.Authenticate(ctx.Request.Header.Peek("Authorization"), allowAnonymous)
 	if err != nil {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		ctx.SetStatusCode(fasthttp.StatusUnauthorized)

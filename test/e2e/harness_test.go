@@ -167,6 +167,18 @@ type gateway struct {
 // clients allowed and loopback upstreams permitted.
 func startGateway(t testing.TB, dataDir string, extraEnv ...string) *gateway {
 	t.Helper()
+	return startGatewayIn(t, dataDir, []string{"serve"}, extraEnv...)
+}
+
+// startGatewayArgs starts a gateway on a fresh data dir with extra
+// command-line arguments (e.g. serve --config FILE).
+func startGatewayArgs(t testing.TB, args []string) *gateway {
+	t.Helper()
+	return startGatewayIn(t, "", args)
+}
+
+func startGatewayIn(t testing.TB, dataDir string, args []string, extraEnv ...string) *gateway {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -180,7 +192,7 @@ func startGateway(t testing.TB, dataDir string, extraEnv ...string) *gateway {
 		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true",
 		"GATEHOUSE_LOG_LEVEL=debug",
 	}, extraEnv...)
-	g.proc = start(t, "gatehouse", envv, peers.bin, "serve")
+	g.proc = start(t, "gatehouse", envv, peers.bin, args...)
 	waitHTTP(t, g.base+"/healthz", g.proc)
 	return g
 }
