@@ -94,7 +94,6 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
 	}, log)
-	defer px.Close()
 
 	anonymous := ""
 	if cfg.ClientAuth.Mode == "none" {
@@ -120,10 +119,14 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		px.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
+	// Close the sessions first: their streams then end, and the listener's
+	// shutdown does not wait on them.
+	px.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {

@@ -63,8 +63,9 @@ type Proxy struct {
 	// nextDowngradeID numbers modern requests sent over shared sessions.
 	nextDowngradeID int64
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
 // New returns a proxy and starts its idle-session reaper; Close stops it.
@@ -226,8 +227,12 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 }
 
-// Close ends every session.
+// Close ends every session. It is safe to call more than once.
 func (p *Proxy) Close() {
+	p.closeOnce.Do(p.close)
+}
+
+func (p *Proxy) close() {
 	close(p.stop)
 	<-p.done
 	p.mu.Lock()

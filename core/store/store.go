@@ -63,6 +63,10 @@ func Open(ctx context.Context, dir string, box *secret.Box, log zerolog.Logger) 
 	}
 	opts := badger.DefaultOptions(dir).
 		WithSyncWrites(true). // an admin write is acknowledged only once durable
+		// Gateway state is small: Badger's defaults (1 GiB value-log files,
+		// 64 MiB memtables) would reserve far more disk and memory than it uses.
+		WithValueLogFileSize(64 << 20).
+		WithMemTableSize(16 << 20).
 		WithLogger(badgerLogger{log.With().Str("component", "badger").Logger()})
 	s, err := open(ctx, opts, box)
 	if err != nil {
