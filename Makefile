@@ -35,8 +35,12 @@ e2e: build
 conformance: build
 	CONFORMANCE_ALPHA_STRICT=1 GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
 
-bench: build tools
+# Go benchmarks of the hot path, then a load test of tools/call through the
+# running gateway vs directly to the same upstream (loopback only).
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
+	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 
 clean:
 	rm -rf bin data

@@ -1,0 +1,316 @@
+// Command loadtest measures tools/call throughput and latency through the
+// gateway against the same upstream called directly, on loopback only.
+//
+//	loadtest -gateway-bin bin/gatehouse -echoserver-bin /tmp/echoserver
+//
+// It starts the hand-written echoserver fixture over Streamable HTTP, a
+// gateway with two connectors to it (Streamable HTTP, and the same binary
+// over STDIO), and for 1 and 16 connections runs closed-loop tools/call
+// echo with a ~100-byte message for a fixed time after a warm-up. Each
+// connection has its own MCP session and keep-alive TCP connection; JSON
+// answers (Accept: application/json). It prints a Markdown table.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	gatewayBin := flag.String("gateway-bin", "bin/gatehouse", "gatehouse binary")
+	echoBin := flag.String("echoserver-bin", "", "echoserver fixture binary")
+	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
+	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
+	flag.Parse()
+	if *echoBin == "" {
+		fmt.Fprintln(os.Stderr, "loadtest: -echoserver-bin is required")
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+// children started by the run, stopped on exit whatever happens.
+type children struct{ procs []*exec.Cmd }
+
+func (c *children) start(env []string, bin string, args ...string) error {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	c.procs = append(c.procs, cmd)
+	return nil
+}
+
+func (c *children) stopAll() {
+	for _, p := range c.procs {
+		_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM)
+	}
+	for _, p := range c.procs {
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitUp(ctx context.Context, url string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s did not come up", url)
+}
+
+const adminToken = "loadtest-admin-token-0123456789"
+
+func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration) error {
+	var kids children
+	defer kids.stopAll()
+	upPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	if err := kids.start(nil, echoBin, "-http", fmt.Sprintf("127.0.0.1:%d", upPort)); err != nil {
+		return err
+	}
+	direct := fmt.Sprintf("http://127.0.0.1:%d/mcp", upPort)
+	if err := waitUp(ctx, direct); err != nil {
+		return err
+	}
+	gwPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	dataDir, err := os.MkdirTemp("", "gatehouse-loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	gw := fmt.Sprintf("http://127.0.0.1:%d", gwPort)
+	if err := kids.start([]string{
+		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
+		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
+	}, gatewayBin, "serve"); err != nil {
+		return err
+	}
+	if err := waitUp(ctx, gw+"/healthz"); err != nil {
+		return err
+	}
+	for _, c := range []map[string]any{
+		{"name": "echo-http", "slug": "echo-http", "transport": "streamable-http", "url": direct, "auth": map[string]any{"kind": "none"}, "status": "active"},
+		{"name": "echo-stdio", "slug": "echo-stdio", "transport": "stdio", "command": echoBin, "status": "active"},
+	} {
+		if err := createConnector(gw, c); err != nil {
+			return err
+		}
+	}
+	targets := []struct{ name, url string }{
+		{"direct (Streamable HTTP)", direct},
+		{"gateway → Streamable HTTP", gw + "/mcp/echo-http"},
+		{"gateway → STDIO", gw + "/mcp/echo-stdio"},
+	}
+	results := map[string]map[int]cell{}
+	for _, conns := range []int{1, 16} {
+		for _, tgt := range targets {
+			c, err := measure(ctx, tgt.url, conns, duration, warmup)
+			if err != nil {
+				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
+			}
+			if results[tgt.name] == nil {
+				results[tgt.name] = map[int]cell{}
+			}
+			results[tgt.name][conns] = c
+		}
+	}
+	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream\n\n", duration, warmup)
+	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | errors |")
+	fmt.Println("|---|---|---|---|---|---|---|")
+	for _, conns := range []int{1, 16} {
+		for _, tgt := range targets {
+			c := results[tgt.name][conns]
+			fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %d |\n", tgt.name, conns, c.rps, us(c.p50), us(c.p90), us(c.p99), c.errors)
+		}
+	}
+	d16, h16, s16 := results[targets[0].name][16], results[targets[1].name][16], results[targets[2].name][16]
+	d1, h1, s1 := results[targets[0].name][1], results[targets[1].name][1], results[targets[2].name][1]
+	fmt.Printf("\nat 16 connections: gateway keeps %.0f%% (HTTP upstream) and %.0f%% (STDIO upstream) of direct throughput\n", 100*h16.rps/d16.rps, 100*s16.rps/d16.rps)
+	fmt.Printf("at 1 connection: gateway adds %s (HTTP upstream) and %s (STDIO upstream, vs direct HTTP) to the p50\n", us(h1.p50-d1.p50), us(s1.p50-d1.p50))
+	return nil
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+func createConnector(gw string, c map[string]any) error {
+	body, _ := json.Marshal(c)
+	req, _ := http.NewRequest(http.MethodPost, gw+"/admin/v1/connectors", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		data, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("create connector %v: HTTP %d %s", c["slug"], resp.StatusCode, data)
+	}
+	return nil
+}
+
+type cell struct {
+	rps           float64
+	p50, p90, p99 time.Duration
+	errors        int
+}
+
+// session is one MCP session over its own keep-alive connection.
+type session struct {
+	client *http.Client
+	url    string
+	id     string
+}
+
+func (s *session) post(ctx context.Context, body string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	if s.id != "" {
+		req.Header.Set("Mcp-Session-Id", s.id)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
+		s.id = sid
+	}
+	if resp.StatusCode >= 300 {
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
+	}
+	return data, nil
+}
+
+func open(ctx context.Context, url string) (*session, error) {
+	s := &session{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}, url: url}
+	if _, err := s.post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"loadtest","version":"1"}}}`); err != nil {
+		return nil, fmt.Errorf("initialize: %w", err)
+	}
+	if _, err := s.post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
+		return nil, fmt.Errorf("initialized: %w", err)
+	}
+	return s, nil
+}
+
+var call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100) + `"}}}`
+
+// measure runs conns closed-loop workers against url.
+func measure(ctx context.Context, url string, conns int, duration, warmup time.Duration) (cell, error) {
+	sessions := make([]*session, conns)
+	for i := range sessions {
+		s, err := open(ctx, url)
+		if err != nil {
+			return cell{}, err
+		}
+		sessions[i] = s
+	}
+	defer func() {
+		for _, s := range sessions {
+			s.client.CloseIdleConnections()
+		}
+	}()
+	start := time.Now().Add(warmup)
+	end := start.Add(duration)
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	for _, s := range sessions {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			bad := 0
+			for {
+				t0 := time.Now()
+				if t0.After(end) || ctx.Err() != nil {
+					break
+				}
+				data, err := s.post(ctx, call)
+				d := time.Since(t0)
+				if err != nil || !bytes.Contains(data, []byte(`"result"`)) {
+					bad++
+					if errors.Is(err, context.Canceled) {
+						break
+					}
+					continue
+				}
+				if t0.After(start) {
+					mine = append(mine, d)
+				}
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if len(lat) == 0 {
+		return cell{}, fmt.Errorf("no successful calls (%d errors)", errs)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
+	return cell{rps: float64(len(lat)) / duration.Seconds(), p50: q(0.50), p90: q(0.90), p99: q(0.99), errors: errs}, nil
+}
