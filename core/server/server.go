@@ -30,14 +30,15 @@ type Options struct {
 
 // Server routes requests.
 type Server struct {
-	proxy   *proxy.Proxy
-	auth    *auth.Authenticator
-	admin   AdminHandler
-	opts    Options
-	log     zerolog.Logger
-	origin  originPolicy
-	replays *replays
-	srv     *fasthttp.Server
+	proxy      *proxy.Proxy
+	auth       *auth.Authenticator
+	admin      AdminHandler
+	opts       Options
+	log        zerolog.Logger
+	origin     originPolicy
+	replays    *replays
+	sseClients sseClients
+	srv        *fasthttp.Server
 }
 
 // New builds a server; Serve starts it.
@@ -78,6 +79,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString(`{"status":"ok"}`)
 	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
 		s.serveMCP(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/mcp"), "/"))
+	case path == "/sse" || strings.HasPrefix(path, "/sse/"):
+		s.serveLegacySSE(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/sse"), "/"))
 	case strings.HasPrefix(path, "/admin/"):
 		principal, ok := s.authenticate(ctx, false)
 		if !ok {
