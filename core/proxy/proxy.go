@@ -14,9 +14,11 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
@@ -57,7 +59,8 @@ type Proxy struct {
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
-	eras     map[string]eraInfo      // probed upstream protocol era per slug
+	fast     map[string]*fasthttp.Client
+	eras     map[string]eraInfo // probed upstream protocol era per slug
 	shared   map[string]*sharedSession
 	parked   map[string]*downgraded
 	// nextDowngradeID numbers modern requests sent over shared sessions.
@@ -77,6 +80,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		log:        log,
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
+		fast:       make(map[string]*fasthttp.Client),
 		eras:       make(map[string]eraInfo),
 		shared:     make(map[string]*sharedSession),
 		parked:     make(map[string]*downgraded),
@@ -210,8 +214,9 @@ func (p *Proxy) ConnectorChanged(slug string) {
 			aggregates = append(aggregates, s)
 		}
 	}
-	client := p.clients[slug]
+	client, fast := p.clients[slug], p.fast[slug]
 	delete(p.clients, slug)
+	delete(p.fast, slug)
 	delete(p.eras, slug)
 	p.mu.Unlock()
 	for _, id := range ids {
@@ -224,6 +229,9 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 	if client != nil {
 		client.CloseIdleConnections()
+	}
+	if fast != nil {
+		fast.CloseIdleConnections()
 	}
 }
 
@@ -296,6 +304,7 @@ func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (
 			URL:             c.URL,
 			Headers:         headers,
 			Client:          p.client(c.Slug),
+			Fast:            p.fastClient(c.Slug),
 			MaxMessageBytes: p.opts.MaxMessageBytes,
 			Log:             log,
 		}), nil
@@ -349,6 +358,22 @@ func (p *Proxy) client(slug string) *http.Client {
 		c.Transport.(*http.Transport).DialContext = d.DialContext
 	}
 	p.clients[slug] = c
+	return c
+}
+
+// fastClient returns the connector's fasthttp pool for calls.
+func (p *Proxy) fastClient(slug string) *fasthttp.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.fast[slug]; c != nil {
+		return c
+	}
+	var control func(string, string, syscall.RawConn) error
+	if !p.opts.AllowPrivateNetworks {
+		control = netguard.Control
+	}
+	c := streamhttp.NewFastClient(control)
+	p.fast[slug] = c
 	return c
 }
 

@@ -40,12 +40,16 @@ type eventStream struct {
 }
 
 func (c *Conn) newEventStream(ctx context.Context, resp *http.Response, waitID string) *eventStream {
+	return c.eventStreamFrom(ctx, resp.Body, waitID)
+}
+
+func (c *Conn) eventStreamFrom(ctx context.Context, body io.ReadCloser, waitID string) *eventStream {
 	return &eventStream{
 		conn:   c,
 		ctx:    context.WithoutCancel(ctx),
 		waitID: waitID,
-		body:   resp.Body,
-		reader: sse.NewReader(resp.Body, c.cfg.MaxMessageBytes),
+		body:   body,
+		reader: sse.NewReader(body, c.cfg.MaxMessageBytes),
 		retry:  time.Second,
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
@@ -29,6 +30,9 @@ type Config struct {
 	Headers map[string]string
 	// Client is the connector's shared client; its Transport is the pool.
 	Client *http.Client
+	// Fast, when set, carries requests after initialize (the hot path);
+	// Client still carries initialize, the GET stream and DELETE.
+	Fast *fasthttp.Client
 	// MaxMessageBytes bounds one message (default 16 MiB).
 	MaxMessageBytes int
 	Log             zerolog.Logger
@@ -126,6 +130,9 @@ func (c *Conn) do(req *http.Request) (*http.Response, error) {
 
 // Call implements upstream.Conn.
 func (c *Conn) Call(ctx context.Context, msg *mcp.Message) (upstream.Stream, error) {
+	if c.cfg.Fast != nil && msg.Method != mcp.MethodInitialize {
+		return c.callFast(ctx, msg)
+	}
 	req, err := c.newRequest(ctx, http.MethodPost, msg.Bytes())
 	if err != nil {
 		return nil, err
