@@ -104,15 +104,8 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	}
 	a.mu.Unlock()
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-aggregate-init"`), Method: mcp.MethodInitialize, Params: a.init}
-	s, resp, err := a.proxy.open(ctx, a.principal, slug, init)
+	s, _, err := a.proxy.openReady(ctx, a.principal, slug, init)
 	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q refused initialize: %s", slug, resp.Error.Message)
-	}
-	if err := s.Send(ctx, &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}); err != nil {
-		s.closeUpstream()
 		return nil, err
 	}
 	a.mu.Lock()

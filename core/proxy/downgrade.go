@@ -128,15 +128,8 @@ func (p *Proxy) sharedLegacy(ctx context.Context, principal auth.Principal, slug
 		return nil, err
 	}
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-downgrade-init"`), Method: mcp.MethodInitialize, Params: params}
-	s, resp, err := p.open(ctx, principal, slug, init)
+	s, resp, err := p.openReady(ctx, principal, slug, init)
 	if err != nil {
-		return nil, err
-	}
-	if s == nil {
-		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q refused initialize: %s", slug, resp.Error.Message)
-	}
-	if err := s.Send(ctx, &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}); err != nil {
-		s.closeUpstream()
 		return nil, err
 	}
 	p.register(s)

@@ -175,6 +175,24 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 	return s, resp, nil
 }
 
+// openReady opens a gateway-owned session on slug (the gateway is the
+// client: aggregate children, shared sessions for modern clients) and
+// completes the handshake with notifications/initialized.
+func (p *Proxy) openReady(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
+	s, resp, err := p.open(ctx, principal, slug, init)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q refused initialize: %s", slug, resp.Error.Message)
+	}
+	if err := s.Send(ctx, &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}); err != nil {
+		s.closeUpstream()
+		return nil, nil, err
+	}
+	return s, resp, nil
+}
+
 // Session returns the open session id owned by principal.
 func (p *Proxy) Session(id string, principal auth.Principal) (*Session, error) {
 	p.mu.Lock()
