@@ -135,3 +135,8 @@ func fieldOf(err error) string {
 	}
 	return ""
 }
+
+// detach gives store calls a context that a client hanging up does not
+// cancel: an admin write, once started, completes and is durable, never
+// half-done.
+func detach(ctx *fasthttp.RequestCtx) context.Context { return context.WithoutCancel(ctx) }

@@ -73,7 +73,7 @@ func redactMap(m map[string]string, keepPlaceholders bool) map[string]string {
 }
 
 func (a *API) listConnectors(ctx *fasthttp.RequestCtx, p auth.Principal) {
-	list, err := a.connectors.List(ctx)
+	list, err := a.connectors.List(detach(ctx))
 	if err != nil {
 		a.internal(ctx, err)
 		return
@@ -115,7 +115,7 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	if !a.validate(ctx, &c) {
 		return
 	}
-	if err := a.connectors.Create(ctx, &c); err != nil {
+	if err := a.connectors.Create(detach(ctx), &c); err != nil {
 		if errors.Is(err, a.errs.Conflict) {
 			writeError(ctx, fasthttp.StatusConflict, "conflict", "a connector with slug \""+c.Slug+"\" already exists", "slug")
 			return
@@ -147,7 +147,7 @@ func (a *API) validate(ctx *fasthttp.RequestCtx, c *connector.Connector) bool {
 // load fetches a connector the caller may see, answering 404 otherwise
 // (drafts of others do not exist for the caller).
 func (a *API) load(ctx *fasthttp.RequestCtx, p auth.Principal, slug string) (*connector.Connector, bool) {
-	c, err := a.connectors.Get(ctx, slug)
+	c, err := a.connectors.Get(detach(ctx), slug)
 	if err != nil || !c.VisibleTo(p.User) {
 		if err == nil || errors.Is(err, a.errs.NotFound) {
 			writeError(ctx, fasthttp.StatusNotFound, "not_found", "connector \""+slug+"\" not found", "")
@@ -199,7 +199,7 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	}
 	delete(patch, "version")
 	var fieldErr error
-	updated, err := a.connectors.Update(ctx, slug, expected, func(c *connector.Connector) error {
+	updated, err := a.connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
 		next, err := applyPatch(c, patch)
 		if err != nil {
 			fieldErr = err
@@ -336,7 +336,7 @@ func (a *API) deleteConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug s
 	if _, ok := a.load(ctx, p, slug); !ok {
 		return
 	}
-	if err := a.connectors.Delete(ctx, slug); err != nil {
+	if err := a.connectors.Delete(detach(ctx), slug); err != nil {
 		if errors.Is(err, a.errs.NotFound) {
 			writeError(ctx, fasthttp.StatusNotFound, "not_found", "connector \""+slug+"\" not found", "")
 			return
@@ -374,7 +374,7 @@ func (a *API) putCredentials(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 			return
 		}
 	}
-	if err := a.creds.Set(ctx, p.User, slug, body.Values); err != nil {
+	if err := a.creds.Set(detach(ctx), p.User, slug, body.Values); err != nil {
 		a.internal(ctx, err)
 		return
 	}
