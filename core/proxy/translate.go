@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
@@ -26,10 +27,17 @@ const maxInputRounds = 16
 type translated struct {
 	conn     *streamhttp.Conn
 	meta     map[string]json.RawMessage // _meta sent with every request
-	log      func(format string, args ...any)
 	mu       sync.Mutex
 	waiters  map[string]chan *mcp.Message // gateway-issued request id → answer
 	inflight map[string]context.CancelFunc
+
+	// The GET stream: one upstream subscriptions/listen at a time, reopened
+	// with the new filter when the client (un)subscribes a resource.
+	events       *upstream.Queue
+	resources    map[string]bool
+	stopListen   context.CancelFunc
+	listening    bool
+	closedListen bool
 }
 
 // newTranslated builds the backend from the client's initialize params and
@@ -84,7 +92,8 @@ func newTranslated(ctx context.Context, conn *streamhttp.Conn, initParams json.R
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &translated{conn: conn, meta: meta, waiters: map[string]chan *mcp.Message{}, inflight: map[string]context.CancelFunc{}}
+	t := &translated{conn: conn, meta: meta, waiters: map[string]chan *mcp.Message{}, inflight: map[string]context.CancelFunc{},
+		events: upstream.NewQueue(1024), resources: map[string]bool{}}
 	return t, result, nil
 }
 
@@ -137,7 +146,19 @@ func (t *translated) Call(ctx context.Context, req *mcp.Message) (upstream.Strea
 		t.mu.Unlock()
 		return answer(q, req, json.RawMessage(`{}`)), nil
 	case "resources/subscribe", "resources/unsubscribe":
-		return errorAnswer(q, req, mcp.Errorf(mcp.CodeMethodNotFound, "%s is not available: this connector's upstream speaks %s, which has no per-resource subscriptions", req.Method, mcp.Version20260728)), nil
+		uri := req.TargetName()
+		if uri == "" {
+			return errorAnswer(q, req, mcp.NewError(mcp.CodeInvalidParams, req.Method+" needs a uri")), nil
+		}
+		t.mu.Lock()
+		if req.Method == "resources/subscribe" {
+			t.resources[uri] = true
+		} else {
+			delete(t.resources, uri)
+		}
+		t.mu.Unlock()
+		t.relisten()
+		return answer(q, req, json.RawMessage(`{}`)), nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	t.mu.Lock()
@@ -335,29 +356,75 @@ func (t *translated) Send(_ context.Context, msg *mcp.Message) error {
 	return nil
 }
 
-// Listen implements the session backend with an upstream
-// subscriptions/listen for every list change.
-func (t *translated) Listen(ctx context.Context) (upstream.Stream, error) {
-	params, err := t.withMeta(nil, map[string]json.RawMessage{
-		"notifications": json.RawMessage(`{"toolsListChanged":true,"promptsListChanged":true,"resourcesListChanged":true}`),
-	})
-	if err != nil {
-		return nil, err
-	}
-	msg := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-listen-` + randomHex(8) + `"`), Method: mcp.MethodSubscriptionsListen, Params: params}
-	// The subscription lives until the session closes (Close cancels it).
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+// Listen implements the session backend: the client's GET stream is fed
+// by an upstream subscriptions/listen for list changes and the resources
+// the client subscribed to.
+func (t *translated) Listen(context.Context) (upstream.Stream, error) {
 	t.mu.Lock()
-	t.inflight[string(msg.ID)] = cancel
+	start := !t.listening
+	t.listening = true
 	t.mu.Unlock()
-	reply, err := t.conn.Forward(ctx, msg, modernHeaders(msg))
-	if err != nil {
-		return nil, err
+	if start {
+		t.relisten()
 	}
-	if reply.Stream == nil {
-		return upstream.Silent(), nil // the upstream offers no subscriptions
+	return upstream.SharedStream(t.events), nil
+}
+
+// relisten (re)opens the upstream subscription with the current filter,
+// once the client listens at all.
+func (t *translated) relisten() {
+	t.mu.Lock()
+	if !t.listening || t.closedListen {
+		t.mu.Unlock()
+		return
 	}
-	return &listenStream{Stream: reply.Stream}, nil
+	if t.stopListen != nil {
+		t.stopListen()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.stopListen = cancel
+	uris := make([]string, 0, len(t.resources))
+	for u := range t.resources {
+		uris = append(uris, u)
+	}
+	t.mu.Unlock()
+	go t.listen(ctx, uris)
+}
+
+// listen relays one upstream subscription into events until ctx ends,
+// reconnecting (after a pause) when the upstream ends it.
+func (t *translated) listen(ctx context.Context, uris []string) {
+	filter := map[string]any{"toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true}
+	if len(uris) > 0 {
+		filter["resourceSubscriptions"] = uris
+	}
+	raw, _ := json.Marshal(filter)
+	for ctx.Err() == nil {
+		params, err := t.withMeta(nil, map[string]json.RawMessage{"notifications": raw})
+		if err != nil {
+			return
+		}
+		msg := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-listen-` + randomHex(8) + `"`), Method: mcp.MethodSubscriptionsListen, Params: params}
+		reply, err := t.conn.Forward(ctx, msg, modernHeaders(msg))
+		if err == nil && reply.Stream == nil {
+			return // the upstream offers no subscriptions
+		}
+		if err == nil {
+			st := &listenStream{Stream: reply.Stream}
+			for {
+				m, err := st.Next(ctx)
+				if err != nil {
+					break
+				}
+				t.events.Push(m)
+			}
+			st.Close()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // listenStream drops the subscription's own acknowledgement.
@@ -388,11 +455,17 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Close implements the session backend: calls in flight are cancelled.
+// Close implements the session backend: calls in flight and the
+// subscription are cancelled.
 func (t *translated) Close() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, cancel := range t.inflight {
 		cancel()
 	}
+	t.closedListen = true
+	if t.stopListen != nil {
+		t.stopListen()
+	}
+	t.events.Finish(upstream.ErrClosed)
 }
