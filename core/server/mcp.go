@@ -336,14 +336,28 @@ func toRPCError(err error) *mcp.Error {
 
 // checkHeaders enforces that Mcp-Method and Mcp-Name, when sent, agree
 // with the body (2026-07-28); routing may trust them only after this.
+// Header values are compared without surrounding whitespace (RFC 9110 §5.5).
 func checkHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
-	if v := h.Peek(mcp.HeaderMethod); len(v) > 0 && string(v) != m.Method {
+	if v := bytes.TrimSpace(h.Peek(mcp.HeaderMethod)); len(v) > 0 && string(v) != m.Method {
 		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Method %q does not match the body's method %q", v, m.Method)
 	}
-	if v := h.Peek(mcp.HeaderName); len(v) > 0 {
+	if v := bytes.TrimSpace(h.Peek(mcp.HeaderName)); len(v) > 0 {
 		if name := m.TargetName(); string(v) != name {
 			return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Name %q does not match the body's %q", v, name)
 		}
+	}
+	return nil
+}
+
+// requireModernHeaders enforces what a 2026-07-28 server must: Mcp-Method
+// on every request, Mcp-Name whenever the body names a tool, prompt or
+// resource. (checkHeaders has already compared the values sent.)
+func requireModernHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
+	if len(bytes.TrimSpace(h.Peek(mcp.HeaderMethod))) == 0 {
+		return mcp.NewError(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Method header is required")
+	}
+	if name := m.TargetName(); name != "" && len(bytes.TrimSpace(h.Peek(mcp.HeaderName))) == 0 {
+		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Name header is required (the body names %q)", name)
 	}
 	return nil
 }

@@ -103,6 +103,10 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 			return
 		}
 	}
+	if e := requireModernHeaders(&ctx.Request.Header, msg); e != nil {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, e)
+		return
+	}
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0
