@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/upstreamtest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,48 +23,7 @@ import (
 // echoserver is the path of the fixture built by TestMain.
 var echoserver string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gatehouse-stdio-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echoserver, err = buildEchoserver(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildEchoserver builds test/fixtures/echoserver into dir from the module root.
-func buildEchoserver(dir string) (string, error) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(dir, "echoserver")
-	cmd := exec.Command("go", "build", "-o", bin, "./test/fixtures/echoserver")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build echoserver: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// hangGuard only keeps a broken test from hanging until the go test timeout.
-const hangGuard = 30 * time.Second
-
-func guard(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { upstreamtest.RunWithEchoserver(m, &echoserver) }
 
 func start(t *testing.T, cfg stdio.Config) *stdio.Conn {
 	t.Helper()
@@ -87,70 +44,6 @@ func startWith(t *testing.T, cfg stdio.Config) *stdio.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
-}
-
-func request(t *testing.T, id int, method, params string) *mcp.Message {
-	t.Helper()
-	var raw json.RawMessage
-	if params != "" {
-		raw = json.RawMessage(params)
-	}
-	m, err := mcp.NewRequest(json.RawMessage(fmt.Sprint(id)), method, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func toolCall(t *testing.T, id int, name, args string) *mcp.Message {
-	t.Helper()
-	return request(t, id, mcp.MethodToolsCall, `{"name":"`+name+`","arguments":`+args+`}`)
-}
-
-// collect reads a call's stream to its end.
-func collect(t *testing.T, s upstream.Stream) ([]*mcp.Message, error) {
-	t.Helper()
-	ctx := guard(t)
-	var out []*mcp.Message
-	for {
-		m, err := s.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, m)
-	}
-}
-
-// roundTrip calls and returns the final response, failing on anything else.
-func roundTrip(t *testing.T, c upstream.Conn, req *mcp.Message) *mcp.Message {
-	t.Helper()
-	s, err := c.Call(guard(t), req)
-	if err != nil {
-		t.Fatalf("Call %s: %v", req.Method, err)
-	}
-	msgs, err := collect(t, s)
-	if err != nil {
-		t.Fatalf("stream of %s: %v", req.Method, err)
-	}
-	if len(msgs) == 0 || msgs[len(msgs)-1].Kind() != mcp.KindResponse {
-		t.Fatalf("stream of %s ended without a response: %d messages", req.Method, len(msgs))
-	}
-	return msgs[len(msgs)-1]
-}
-
-func initialize(t *testing.T, c upstream.Conn) {
-	t.Helper()
-	resp := roundTrip(t, c, request(t, 0, mcp.MethodInitialize, `{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"test","version":"0"}}`))
-	if v := mcp.NegotiatedVersion(resp.Result); v != mcp.Version20251125 {
-		t.Fatalf("negotiated %q, want %s", v, mcp.Version20251125)
-	}
-	note, _ := mcp.NewNotification(mcp.MethodInitialized, nil)
-	if err := c.Send(guard(t), note); err != nil {
-		t.Fatalf("Send initialized: %v", err)
-	}
 }
 
 // toolResult decodes the parts of a tool result the tests check.
@@ -185,20 +78,20 @@ func (r toolResult) text() string {
 func TestCalls(t *testing.T) {
 	t.Run("initialize and echo answer through the process", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		initialize(t, c)
-		r := decodeResult(t, roundTrip(t, c, toolCall(t, 1, "echo", `{"message":"hello, stdio"}`)))
+		upstreamtest.Initialize(t, c, mcp.Version20251125)
+		r := decodeResult(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, 1, "echo", `{"message":"hello, stdio"}`)))
 		if r.text() != "hello, stdio" || r.StructuredContent["message"] != "hello, stdio" {
 			t.Errorf("echo = %+v, want the message back", r)
 		}
 	})
 	t.Run("progress notifications arrive on the call's stream before the result", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		initialize(t, c)
-		s, err := c.Call(guard(t), request(t, 1, mcp.MethodToolsCall, `{"name":"progress","arguments":{"steps":3},"_meta":{"progressToken":"p-1"}}`))
+		upstreamtest.Initialize(t, c, mcp.Version20251125)
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 1, mcp.MethodToolsCall, `{"name":"progress","arguments":{"steps":3},"_meta":{"progressToken":"p-1"}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,21 +109,21 @@ func TestCalls(t *testing.T) {
 	})
 	t.Run("a garbage line is dropped and the call still answers", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		initialize(t, c)
-		s, err := c.Call(guard(t), toolCall(t, 1, "garbage", `{}`))
+		upstreamtest.Initialize(t, c, mcp.Version20251125)
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.ToolCall(t, 1, "garbage", `{}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if err != nil || len(msgs) != 1 || msgs[0].IDKey() != "1" {
 			t.Fatalf("stream = %d messages, %v; want only the response", len(msgs), err)
 		}
 		// The connection is still usable afterwards.
-		roundTrip(t, c, request(t, 2, mcp.MethodPing, ""))
+		upstreamtest.RoundTrip(t, c, upstreamtest.Request(t, 2, mcp.MethodPing, ""))
 	})
 	t.Run("big results larger than the read buffer arrive whole", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		r := decodeResult(t, roundTrip(t, c, toolCall(t, 1, "big", `{"bytes":300000}`)))
+		r := decodeResult(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, 1, "big", `{"bytes":300000}`)))
 		if r.text() != strings.Repeat("x", 300000) {
 			t.Errorf("text has %d bytes, want 300000 x", len(r.text()))
 		}
@@ -242,22 +135,22 @@ func TestCalls(t *testing.T) {
 		// Remove the skip once readLoop kills the process (or fails the
 		// router) on a read error.
 		c := start(t, stdio.Config{MaxMessageBytes: 64 << 10})
-		s, err := c.Call(guard(t), toolCall(t, 1, "big", `{"bytes":200000}`))
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.ToolCall(t, 1, "big", `{"bytes":200000}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := collect(t, s); !errors.Is(err, upstream.ErrClosed) {
+		if _, err := upstreamtest.Collect(t, s); !errors.Is(err, upstream.ErrClosed) {
 			t.Errorf("stream ended with %v, want ErrClosed", err)
 		}
 	})
 	t.Run("concurrent calls each get their own answer", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		initialize(t, c)
+		upstreamtest.Initialize(t, c, mcp.Version20251125)
 		var wg sync.WaitGroup
 		for i := 1; i <= 50; i++ {
 			wg.Go(func() {
 				msg := fmt.Sprintf("message %d", i)
-				r := decodeResult(t, roundTrip(t, c, toolCall(t, i, "echo", `{"message":"`+msg+`"}`)))
+				r := decodeResult(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, i, "echo", `{"message":"`+msg+`"}`)))
 				if r.text() != msg {
 					t.Errorf("call %d got %q", i, r.text())
 				}
@@ -267,7 +160,7 @@ func TestCalls(t *testing.T) {
 	})
 	t.Run("an unknown tool answers with a JSON-RPC error", func(t *testing.T) {
 		c := start(t, stdio.Config{})
-		resp := roundTrip(t, c, toolCall(t, 1, "nope", `{}`))
+		resp := upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, 1, "nope", `{}`))
 		if resp.Error == nil || resp.Error.Code != mcp.CodeInvalidParams {
 			t.Errorf("response %s, want error %d", resp.Bytes(), mcp.CodeInvalidParams)
 		}
@@ -276,9 +169,9 @@ func TestCalls(t *testing.T) {
 
 func TestSampling(t *testing.T) {
 	c := start(t, stdio.Config{})
-	initialize(t, c)
-	ctx := guard(t)
-	s, err := c.Call(ctx, toolCall(t, 1, "sample", `{}`))
+	upstreamtest.Initialize(t, c, mcp.Version20251125)
+	ctx := upstreamtest.Guard(t)
+	s, err := c.Call(ctx, upstreamtest.ToolCall(t, 1, "sample", `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +192,7 @@ func TestSampling(t *testing.T) {
 	if err := c.Send(ctx, answer); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	msgs, err := collect(t, s)
+	msgs, err := upstreamtest.Collect(t, s)
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("after the answer: %d messages, %v; want the result", len(msgs), err)
 	}
@@ -310,13 +203,13 @@ func TestSampling(t *testing.T) {
 
 func TestCrash(t *testing.T) {
 	c := start(t, stdio.Config{})
-	initialize(t, c)
-	s, err := c.Call(guard(t), toolCall(t, 1, "crash", `{}`))
+	upstreamtest.Initialize(t, c, mcp.Version20251125)
+	s, err := c.Call(upstreamtest.Guard(t), upstreamtest.ToolCall(t, 1, "crash", `{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Run("the call in flight fails with ErrClosed", func(t *testing.T) {
-		if _, err := collect(t, s); !errors.Is(err, upstream.ErrClosed) {
+		if _, err := upstreamtest.Collect(t, s); !errors.Is(err, upstream.ErrClosed) {
 			t.Errorf("stream ended with %v, want ErrClosed", err)
 		}
 	})
@@ -327,13 +220,13 @@ func TestCrash(t *testing.T) {
 		}
 	})
 	t.Run("later calls fail with ErrClosed", func(t *testing.T) {
-		if _, err := c.Call(guard(t), request(t, 2, mcp.MethodPing, "")); !errors.Is(err, upstream.ErrClosed) {
+		if _, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 2, mcp.MethodPing, "")); !errors.Is(err, upstream.ErrClosed) {
 			t.Errorf("Call = %v, want ErrClosed", err)
 		}
 	})
 	t.Run("later sends fail with ErrClosed", func(t *testing.T) {
 		note, _ := mcp.NewNotification(mcp.MethodInitialized, nil)
-		if err := c.Send(guard(t), note); !errors.Is(err, upstream.ErrClosed) {
+		if err := c.Send(upstreamtest.Guard(t), note); !errors.Is(err, upstream.ErrClosed) {
 			t.Errorf("Send = %v, want ErrClosed", err)
 		}
 	})
@@ -357,7 +250,7 @@ func TestEnvironment(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := decodeResult(t, roundTrip(t, c, toolCall(t, i+1, "env", `{"name":"`+tt.env+`"}`)))
+			r := decodeResult(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, i+1, "env", `{"name":"`+tt.env+`"}`)))
 			if r.StructuredContent["set"] != tt.wantSet || r.text() != tt.want {
 				t.Errorf("%s: set=%v value=%q, want set=%v value=%q", tt.env, r.StructuredContent["set"], r.text(), tt.wantSet, tt.want)
 			}
@@ -378,15 +271,15 @@ func TestClose(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := start(t, stdio.Config{Args: tt.args, StopGrace: 100 * time.Millisecond})
-			initialize(t, c)
+			upstreamtest.Initialize(t, c, mcp.Version20251125)
 			var hung upstream.Stream
 			if tt.hang {
 				var err error
-				if hung, err = c.Call(guard(t), toolCall(t, 1, "hang", `{}`)); err != nil {
+				if hung, err = c.Call(upstreamtest.Guard(t), upstreamtest.ToolCall(t, 1, "hang", `{}`)); err != nil {
 					t.Fatal(err)
 				}
 				// A ping answered after the hang proves the server read it.
-				roundTrip(t, c, request(t, 2, mcp.MethodPing, ""))
+				upstreamtest.RoundTrip(t, c, upstreamtest.Request(t, 2, mcp.MethodPing, ""))
 			}
 			if err := c.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
@@ -397,7 +290,7 @@ func TestClose(t *testing.T) {
 				t.Fatal("Close returned while the process still runs")
 			}
 			if hung != nil {
-				if _, err := collect(t, hung); !errors.Is(err, upstream.ErrClosed) {
+				if _, err := upstreamtest.Collect(t, hung); !errors.Is(err, upstream.ErrClosed) {
 					t.Errorf("the hung call ended with %v, want ErrClosed", err)
 				}
 			}
@@ -458,8 +351,8 @@ func (b *syncBuffer) String() string {
 func TestStderrIsLoggedRedacted(t *testing.T) {
 	var logs syncBuffer
 	c := startWith(t, stdio.Config{Command: echoserver, Log: zerolog.New(&logs), Redact: []string{"ready"}})
-	initialize(t, c) // the ready line is written before any answer
-	c.Close()        // all logging is done once the process has ended
+	upstreamtest.Initialize(t, c, mcp.Version20251125) // the ready line is written before any answer
+	c.Close()                                          // all logging is done once the process has ended
 	out := logs.String()
 	if !strings.Contains(out, "echoserver [REDACTED] (stdio)") {
 		t.Errorf("log %q lacks the redacted stderr line", out)

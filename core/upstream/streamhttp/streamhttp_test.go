@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/upstreamtest"
 	"io"
 	"net"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,48 +30,7 @@ import (
 // echoserver is the path of the fixture built by TestMain.
 var echoserver string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gatehouse-streamhttp-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	echoserver, err = buildEchoserver(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildEchoserver builds test/fixtures/echoserver into dir from the module root.
-func buildEchoserver(dir string) (string, error) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	bin := filepath.Join(dir, "echoserver")
-	cmd := exec.Command("go", "build", "-o", bin, "./test/fixtures/echoserver")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build echoserver: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// hangGuard only keeps a broken test from hanging until the go test timeout.
-const hangGuard = 30 * time.Second
-
-func guard(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { upstreamtest.RunWithEchoserver(m, &echoserver) }
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -106,7 +65,7 @@ func startFixture(t *testing.T, port int, args ...string) *fixture {
 		close(f.exited)
 	}()
 	t.Cleanup(f.stop)
-	ctx := guard(t)
+	ctx := upstreamtest.Guard(t)
 	for {
 		conn, err := net.Dial("tcp", f.addr)
 		if err == nil {
@@ -137,68 +96,6 @@ func newConn(t *testing.T, rawURL string) (*streamhttp.Conn, *http.Client) {
 		client.CloseIdleConnections()
 	})
 	return c, client
-}
-
-func request(t *testing.T, id int, method, params string) *mcp.Message {
-	t.Helper()
-	var raw json.RawMessage
-	if params != "" {
-		raw = json.RawMessage(params)
-	}
-	m, err := mcp.NewRequest(json.RawMessage(strconv.Itoa(id)), method, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func toolCall(t *testing.T, id int, name, args string) *mcp.Message {
-	t.Helper()
-	return request(t, id, mcp.MethodToolsCall, `{"name":"`+name+`","arguments":`+args+`}`)
-}
-
-func collect(t *testing.T, s upstream.Stream) ([]*mcp.Message, error) {
-	t.Helper()
-	ctx := guard(t)
-	var out []*mcp.Message
-	for {
-		m, err := s.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, m)
-	}
-}
-
-func roundTrip(t *testing.T, c upstream.Conn, req *mcp.Message) *mcp.Message {
-	t.Helper()
-	s, err := c.Call(guard(t), req)
-	if err != nil {
-		t.Fatalf("Call %s: %v", req.Method, err)
-	}
-	msgs, err := collect(t, s)
-	if err != nil {
-		t.Fatalf("stream of %s: %v", req.Method, err)
-	}
-	if len(msgs) == 0 || msgs[len(msgs)-1].Kind() != mcp.KindResponse {
-		t.Fatalf("stream of %s ended without a response: %d messages", req.Method, len(msgs))
-	}
-	return msgs[len(msgs)-1]
-}
-
-func initialize(t *testing.T, c upstream.Conn) {
-	t.Helper()
-	resp := roundTrip(t, c, request(t, 0, mcp.MethodInitialize, `{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"0"}}`))
-	if v := mcp.NegotiatedVersion(resp.Result); v != mcp.Version20250618 {
-		t.Fatalf("negotiated %q, want %s", v, mcp.Version20250618)
-	}
-	note, _ := mcp.NewNotification(mcp.MethodInitialized, nil)
-	if err := c.Send(guard(t), note); err != nil {
-		t.Fatalf("Send initialized: %v", err)
-	}
 }
 
 func resultText(t *testing.T, m *mcp.Message) string {
@@ -270,8 +167,8 @@ func TestAgainstEchoserver(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		rec := newRecorder(t, f.url())
 		c, _ := newConn(t, rec.url)
-		initialize(t, c)
-		if got := resultText(t, roundTrip(t, c, toolCall(t, 1, "echo", `{"message":"hi"}`))); got != "hi" {
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		if got := resultText(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, 1, "echo", `{"message":"hi"}`))); got != "hi" {
 			t.Errorf("echo = %q, want hi", got)
 		}
 		log := rec.exchanges()
@@ -295,8 +192,8 @@ func TestAgainstEchoserver(t *testing.T) {
 		f := startFixture(t, freePort(t), "-sse-responses")
 		rec := newRecorder(t, f.url())
 		c, _ := newConn(t, rec.url)
-		initialize(t, c)
-		if got := resultText(t, roundTrip(t, c, toolCall(t, 1, "echo", `{"message":"over sse"}`))); got != "over sse" {
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		if got := resultText(t, upstreamtest.RoundTrip(t, c, upstreamtest.ToolCall(t, 1, "echo", `{"message":"over sse"}`))); got != "over sse" {
 			t.Errorf("echo = %q, want \"over sse\"", got)
 		}
 		log := rec.exchanges()
@@ -307,12 +204,12 @@ func TestAgainstEchoserver(t *testing.T) {
 	t.Run("progress notifications arrive over SSE before the result", func(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		c, _ := newConn(t, f.url())
-		initialize(t, c)
-		s, err := c.Call(guard(t), request(t, 1, mcp.MethodToolsCall, `{"name":"progress","arguments":{"steps":3},"_meta":{"progressToken":9}}`))
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 1, mcp.MethodToolsCall, `{"name":"progress","arguments":{"steps":3},"_meta":{"progressToken":9}}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,9 +228,9 @@ func TestAgainstEchoserver(t *testing.T) {
 	t.Run("a sampling request arrives on the call's stream and its answer completes the call", func(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		c, _ := newConn(t, f.url())
-		initialize(t, c)
-		ctx := guard(t)
-		s, err := c.Call(ctx, toolCall(t, 1, "sample", `{}`))
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		ctx := upstreamtest.Guard(t)
+		s, err := c.Call(ctx, upstreamtest.ToolCall(t, 1, "sample", `{}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,7 +242,7 @@ func TestAgainstEchoserver(t *testing.T) {
 		if err := c.Send(ctx, answer); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("after the answer: %d messages, %v", len(msgs), err)
 		}
@@ -356,8 +253,8 @@ func TestAgainstEchoserver(t *testing.T) {
 	t.Run("a crash mid-call is unavailable", func(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		c, _ := newConn(t, f.url())
-		initialize(t, c)
-		_, err := c.Call(guard(t), toolCall(t, 1, "crash", `{}`))
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		_, err := c.Call(upstreamtest.Guard(t), upstreamtest.ToolCall(t, 1, "crash", `{}`))
 		if !errors.Is(err, upstream.ErrUnavailable) {
 			t.Errorf("Call = %v, want ErrUnavailable", err)
 		}
@@ -366,12 +263,12 @@ func TestAgainstEchoserver(t *testing.T) {
 		port := freePort(t)
 		f := startFixture(t, port)
 		c, client := newConn(t, f.url())
-		initialize(t, c)
-		roundTrip(t, c, request(t, 1, mcp.MethodPing, ""))
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
+		upstreamtest.RoundTrip(t, c, upstreamtest.Request(t, 1, mcp.MethodPing, ""))
 		f.stop()
 		client.CloseIdleConnections()
 		startFixture(t, port)
-		_, err := c.Call(guard(t), request(t, 2, mcp.MethodPing, ""))
+		_, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 2, mcp.MethodPing, ""))
 		if !errors.Is(err, upstream.ErrSessionExpired) {
 			t.Errorf("Call = %v, want ErrSessionExpired", err)
 		}
@@ -380,7 +277,7 @@ func TestAgainstEchoserver(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		rec := newRecorder(t, f.url())
 		c, _ := newConn(t, rec.url)
-		initialize(t, c)
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
 		if err := c.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
@@ -400,14 +297,14 @@ func TestAgainstEchoserver(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("POST with the deleted session: HTTP %d, want 404", resp.StatusCode)
 		}
-		if _, err := c.Call(guard(t), request(t, 2, mcp.MethodPing, "")); !errors.Is(err, upstream.ErrClosed) {
+		if _, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 2, mcp.MethodPing, "")); !errors.Is(err, upstream.ErrClosed) {
 			t.Errorf("Call after Close = %v, want ErrClosed", err)
 		}
 	})
 	t.Run("Listen on an upstream without a GET stream stays silent", func(t *testing.T) {
 		f := startFixture(t, freePort(t))
 		c, _ := newConn(t, f.url())
-		initialize(t, c)
+		upstreamtest.Initialize(t, c, mcp.Version20250618)
 		ctx, cancel := context.WithCancel(context.Background())
 		s, err := c.Listen(ctx)
 		if err != nil {
@@ -458,11 +355,11 @@ func TestResumption(t *testing.T) {
 		srv := httptest.NewServer(rs)
 		t.Cleanup(srv.Close)
 		c, _ := newConn(t, srv.URL)
-		s, err := c.Call(guard(t), request(t, 7, mcp.MethodToolsCall, `{"name":"slow"}`))
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 7, mcp.MethodToolsCall, `{"name":"slow"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if err != nil {
 			t.Fatalf("stream: %v", err)
 		}
@@ -482,11 +379,11 @@ func TestResumption(t *testing.T) {
 		}))
 		t.Cleanup(srv.Close)
 		c, _ := newConn(t, srv.URL)
-		s, err := c.Call(guard(t), request(t, 1, mcp.MethodToolsCall, `{"name":"x"}`))
+		s, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 1, mcp.MethodToolsCall, `{"name":"x"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
-		msgs, err := collect(t, s)
+		msgs, err := upstreamtest.Collect(t, s)
 		if len(msgs) != 1 || !errors.Is(err, upstream.ErrUnavailable) {
 			t.Errorf("stream yielded %d messages then %v, want the notification then ErrUnavailable", len(msgs), err)
 		}
@@ -526,7 +423,7 @@ func TestUpstreamAnswers(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			t.Cleanup(srv.Close)
 			c, _ := newConn(t, srv.URL)
-			_, err := c.Call(guard(t), request(t, 1, mcp.MethodPing, ""))
+			_, err := c.Call(upstreamtest.Guard(t), upstreamtest.Request(t, 1, mcp.MethodPing, ""))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Call = %v, want %v", err, tt.wantErr)
 			}
