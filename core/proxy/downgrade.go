@@ -24,7 +24,7 @@ const (
 )
 
 // Modern serves a 2026-07-28 request on a connector whose upstream speaks
-// only the legacy era: the gateway holds a legacy session per user and
+// only the legacy era (or on the aggregate endpoint, slug ""): the gateway holds a legacy session per user and
 // client capabilities, rewrites ids so independent requests never clash,
 // turns server-to-client requests into input_required results (parking
 // the upstream call until the client retries with its answers), and
@@ -128,11 +128,23 @@ func (p *Proxy) sharedLegacy(ctx context.Context, principal auth.Principal, slug
 		return nil, err
 	}
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-downgrade-init"`), Method: mcp.MethodInitialize, Params: params}
-	s, resp, err := p.openReady(ctx, principal, slug, init)
+	var (
+		s    *Session
+		resp *mcp.Message
+	)
+	if slug == "" {
+		// The aggregate endpoint: an aggregate session (registered by
+		// InitializeAggregate) speaks legacy to its connectors' sessions.
+		s, resp, err = p.InitializeAggregate(ctx, principal, init)
+	} else {
+		s, resp, err = p.openReady(ctx, principal, slug, init)
+		if err == nil {
+			p.register(s)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	p.register(s)
 	sh := &sharedSession{session: s, init: resp.Result, subs: map[*subscription]bool{}}
 	p.mu.Lock()
 	p.shared[key] = sh

@@ -82,8 +82,8 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 	}
 	if msg.Kind() == mcp.KindRequest && isModernRequest(ctx, msg) {
 		if slug == "" {
-			writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, mcp.Errorf(mcp.CodeInvalidRequest,
-				"bad request: the aggregate endpoint /mcp speaks MCP up to %s: send initialize first and then the Mcp-Session-Id header", mcp.LatestLegacyVersion))
+			// The aggregate is served by the gateway itself, in either era.
+			s.handleDowngraded(ctx, principal, "", msg)
 			return
 		}
 		s.handleModern(ctx, principal, slug, msg)

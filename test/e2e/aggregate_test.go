@@ -11,8 +11,14 @@ import (
 )
 
 // TestAggregateEndpoint drives /mcp, the one endpoint over every connector
-// a user may see, with the official Go SDK client.
+// a user may see, with the official Go SDK client of each era.
 func TestAggregateEndpoint(t *testing.T) {
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run("as a "+version+" client", func(t *testing.T) { testAggregate(t, version) })
+	}
+}
+
+func testAggregate(t *testing.T, version string) {
 	g := startGateway(t, "")
 	g.addConnector(everythingSTDIO("alpha"))
 	g.addConnector(map[string]any{"name": "beta", "slug": "beta", "transport": "streamable-http", "url": startEverythingHTTP(t), "auth": map[string]any{"kind": "none"}})
@@ -24,7 +30,10 @@ func TestAggregateEndpoint(t *testing.T) {
 	g.addConnector(off)
 
 	var samples atomic.Int32
-	sess := goClient(t, g.base+"/mcp", &samples)
+	sess := goClientVersion(t, g.base+"/mcp", version, &samples)
+	if got := sess.InitializeResult().ProtocolVersion; got != version {
+		t.Fatalf("negotiated %q, want %q", got, version)
+	}
 	ctx := ctxFor(t)
 
 	t.Run("lists the tools of every visible active connector, namespaced", func(t *testing.T) {

@@ -26,7 +26,7 @@ func TestMCPGoClientThroughGateway(t *testing.T) {
 	}{
 		{"reaches a legacy STDIO upstream through translation", g.mcpURL("legacy"), "echo", map[string]any{"message": "mcp-go"}, "Echo: mcp-go", "2026-07-28"},
 		{"reaches a modern upstream sessionless", g.mcpURL("modern"), "test_simple_text", nil, "simple text", "2026-07-28"},
-		{"reaches the aggregate endpoint", g.base + "/mcp", "legacy__echo", map[string]any{"message": "agg"}, "Echo: agg", "2025-11-25"},
+		{"reaches the aggregate endpoint in the modern era", g.base + "/mcp", "legacy__echo", map[string]any{"message": "agg"}, "Echo: agg", "2026-07-28"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
