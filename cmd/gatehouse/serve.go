@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -107,6 +109,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 	}, log)
 
+	if cfg.PprofListen != "" {
+		go servePprof(cfg.PprofListen, log)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -200,4 +205,19 @@ func seedConnectors(ctx context.Context, repo connectorCreator, seeds []config.S
 		}
 	}
 	return nil
+}
+
+// servePprof serves net/http/pprof on its own listener, for profiling a
+// running gateway; it is off unless pprof_listen is set.
+func servePprof(addr string, log zerolog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	log.Warn().Str("listen", addr).Msg("profiling endpoints enabled")
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error().Err(err).Msg("profiling listener stopped")
+	}
 }

@@ -35,6 +35,9 @@ type Config struct {
 	ClientAuth ClientAuthConfig `yaml:"client_auth"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	HTTP       HTTPConfig       `yaml:"http"`
+	// PprofListen, when set, serves Go's profiling endpoints on that
+	// address (keep it on loopback); off by default.
+	PprofListen string `yaml:"pprof_listen"`
 	// Connectors are created at start when no connector with the slug
 	// exists yet (seeding a fresh install, e.g. the demo connector).
 	Connectors []SeedConnector `yaml:"connectors"`
@@ -163,6 +166,7 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str("GATEHOUSE_LOG_LEVEL", &cfg.Log.Level)
 	str("GATEHOUSE_CLIENT_AUTH", &cfg.ClientAuth.Mode)
 	str("GATEHOUSE_ANONYMOUS_USER", &cfg.ClientAuth.AnonymousUser)
+	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
 	if v, ok := lookup("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"); ok && v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
