@@ -237,4 +237,3 @@ func (r *renamed) Close() error {
 	r.a.mu.Unlock()
 	return r.Stream.Close()
 }
-

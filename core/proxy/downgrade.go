@@ -29,7 +29,10 @@ const (
 // turns server-to-client requests into input_required results (parking
 // the upstream call until the client retries with its answers), and
 // synthesises server/discover and subscriptions/listen.
-func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message) (upstream.Stream, error) {
+//
+// params holds the request's Mcp-Param-* headers, names lowercased and
+// without the prefix.
+func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, params map[string]string) (upstream.Stream, error) {
 	q := upstream.NewQueue(0)
 	meta, rpcErr := modernMeta(req)
 	if rpcErr != nil {
@@ -49,6 +52,15 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 		return answer(q, req, discoverFromInitialize(sh.init)), nil
 	case mcp.MethodSubscriptionsListen:
 		return sh.listen(req), nil
+	}
+	if req.Method == mcp.MethodToolsCall && slug != "" {
+		bindings, err := sh.headerBindings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if rpcErr := checkParamHeaders(bindings, req, params); rpcErr != nil {
+			return errorAnswer(q, req, rpcErr), nil
+		}
 	}
 	if token := requestStateOf(req); token != "" {
 		parked := p.unpark(token)
@@ -182,8 +194,9 @@ type sharedSession struct {
 	session *Session
 	init    json.RawMessage
 
-	mu   sync.Mutex
-	subs map[*subscription]bool
+	mu       sync.Mutex
+	subs     map[*subscription]bool
+	bindings toolHeaders // tool → argument → Mcp-Param header, once fetched
 }
 
 // subscription is one client's subscriptions/listen stream.

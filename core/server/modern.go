@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
@@ -111,7 +112,7 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0
 	}
-	st, err := s.proxy.Modern(ctx, principal, slug, msg)
+	st, err := s.proxy.Modern(ctx, principal, slug, msg, paramHeaders(&ctx.Request.Header))
 	if err != nil {
 		e := toRPCError(err)
 		writeRPCError(ctx, modernStatus(e), msg.ID, e)
@@ -157,4 +158,20 @@ func modernStatus(e *mcp.Error) int {
 	default:
 		return fasthttp.StatusOK
 	}
+}
+
+// paramHeaders collects the Mcp-Param-* headers, names lowercased and
+// without the prefix.
+func paramHeaders(h *fasthttp.RequestHeader) map[string]string {
+	var out map[string]string
+	const prefix = "mcp-param-"
+	for k, v := range h.All() {
+		if len(k) > len(prefix) && bytes.EqualFold(k[:len(prefix)], []byte(prefix)) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[strings.ToLower(string(k[len(prefix):]))] = string(v)
+		}
+	}
+	return out
 }
