@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
 
-
 // toolHeaders maps a tool name to its argument → header-name bindings.
 type toolHeaders map[string]map[string]string
 
