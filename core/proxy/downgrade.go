@@ -211,6 +211,9 @@ type subscription struct {
 func (sh *sharedSession) notify(m *mcp.Message) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	if m.Method == "notifications/tools/list_changed" {
+		sh.bindings = nil // re-read the tools' header bindings on next use
+	}
 	for sub := range sh.subs {
 		if !sub.want[m.Method] {
 			continue
