@@ -79,14 +79,46 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 	}
 	// The upstream call may outlive this HTTP request: it is parked while
 	// the client answers an input request, and ends by itself or its TTL.
-	ctx = context.WithoutCancel(ctx)
-	st, err := s.Call(ctx, up)
-	if err != nil {
-		return nil, err
-	}
-	d.stream = st
-	go d.relay(ctx, q)
+	go d.start(context.WithoutCancel(ctx), up, q)
 	return q, nil
+}
+
+// start sends the call, bounded by the call timeout until the upstream
+// takes it, then relays it.
+func (d *downgraded) start(ctx context.Context, up *mcp.Message, q *upstream.Queue) {
+	callCtx, cancel := context.WithCancel(ctx)
+	timer := time.AfterFunc(d.proxy.opts.CallTimeout, cancel)
+	st, err := d.session.Call(callCtx, up)
+	if !timer.Stop() {
+		if err == nil {
+			st.Close()
+		}
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
+		cancel()
+		e := toClientError(d.session.Slug, err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not take %s within %s", d.session.Slug, up.Method, d.proxy.opts.CallTimeout)
+		}
+		q.Push(mcp.NewErrorResponse(d.clientID, e))
+		q.Finish(nil)
+		return
+	}
+	d.stream = &cancelOnClose{Stream: st, cancel: cancel}
+	d.relay(callCtx, q)
+}
+
+// cancelOnClose ends a call's context when its stream is closed.
+type cancelOnClose struct {
+	upstream.Stream
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.Stream.Close()
+	c.cancel()
+	return err
 }
 
 // modernMeta checks a modern request's _meta and returns it.
@@ -322,8 +354,13 @@ func (d *downgraded) relay(ctx context.Context, q *upstream.Queue) {
 		m, err := d.stream.Next(nctx)
 		cancel()
 		if err != nil {
+			e := toClientError(d.session.Slug, err)
+			if errors.Is(err, context.DeadlineExceeded) {
+				d.session.Cancel(d.upID, "gateway timeout")
+				e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer within %s", d.session.Slug, d.proxy.opts.CallTimeout)
+			}
 			d.stream.Close()
-			q.Push(mcp.NewErrorResponse(d.clientID, toClientError(d.session.Slug, err)))
+			q.Push(mcp.NewErrorResponse(d.clientID, e))
 			q.Finish(nil)
 			return
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/sse"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // sseOutbox bounds the messages waiting for a slow legacy-SSE client; a
@@ -254,18 +255,20 @@ func (s *Server) dispatchSSE(c *sseClient, msg *mcp.Message) {
 
 // callSSE relays one call of a legacy-SSE client onto its stream.
 func (s *Server) callSSE(c *sseClient, sess *proxy.Session, msg *mcp.Message) {
-	ctx := context.Background()
 	timeout := s.proxy.CallTimeout()
-	callCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st, err := sess.Call(callCtx, msg)
+	st, first, cancel, err := firstMessage(timeout, func(ctx context.Context) (upstream.Stream, error) { return sess.Call(ctx, msg) })
 	if err != nil {
-		c.send(mcp.NewErrorResponse(msg.ID, toRPCError(err)))
+		c.send(mcp.NewErrorResponse(msg.ID, s.streamError(sess, msg, err, timeout)))
 		return
 	}
+	defer cancel()
 	defer st.Close()
+	if !c.send(first) || isAnswer(first, msg) {
+		return
+	}
 	for {
-		nctx, ncancel := context.WithTimeout(callCtx, timeout)
+		// A per-message bound: progress and other messages restart it.
+		nctx, ncancel := context.WithTimeout(context.Background(), timeout)
 		m, err := st.Next(nctx)
 		ncancel()
 		if err != nil {

@@ -153,21 +153,8 @@ func connectorError(p *proxy.Proxy, principal auth.Principal, slug string) *mcp.
 // stream carrying progress, logs and server-to-client requests first.
 func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	// The call's context lives as long as its stream: an HTTP upstream
-	// aborts the response body when it ends.
-	callCtx, cancel := context.WithCancel(context.Background())
-	st, err := sess.Call(callCtx, req)
+	st, first, cancel, err := firstMessage(timeout, func(c context.Context) (upstream.Stream, error) { return sess.Call(c, req) })
 	if err != nil {
-		cancel()
-		writeRPCError(ctx, fasthttp.StatusOK, req.ID, toRPCError(err))
-		return
-	}
-	firstCtx, cancelFirst := context.WithTimeout(callCtx, timeout)
-	first, err := st.Next(firstCtx)
-	cancelFirst()
-	if err != nil {
-		st.Close()
-		cancel()
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
 		return
 	}
@@ -200,6 +187,36 @@ func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *m
 	}()
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, 0) })
+}
+
+// firstMessage starts an upstream exchange with call and waits for its
+// first message, both bounded by timeout: an upstream that never answers,
+// not even with headers, ends in context.DeadlineExceeded. On success the
+// returned cancel ends the exchange's context and must be called once the
+// stream is done.
+func firstMessage(timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
+	callCtx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(timeout, cancel)
+	st, err := call(callCtx)
+	if err != nil {
+		timedOut := !timer.Stop()
+		cancel()
+		if timedOut {
+			return nil, nil, nil, context.DeadlineExceeded
+		}
+		return nil, nil, nil, err
+	}
+	first, err := st.Next(callCtx)
+	timedOut := !timer.Stop()
+	if timedOut || err != nil {
+		st.Close()
+		cancel()
+		if timedOut {
+			return nil, nil, nil, context.DeadlineExceeded
+		}
+		return nil, nil, nil, err
+	}
+	return st, first, cancel, nil
 }
 
 // handleGet opens the server-to-client stream.

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -51,9 +53,18 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		timeout = 0 // a subscription lives as long as the client keeps it
 	}
 	callCtx, cancel := context.WithCancel(context.Background())
+	// The upstream must at least answer with headers within the call timeout.
+	timer := time.AfterFunc(s.proxy.CallTimeout(), cancel)
 	reply, err := conn.Forward(callCtx, msg, forwardHeaders(&ctx.Request.Header))
+	if !timer.Stop() {
+		err = context.DeadlineExceeded
+	}
 	if err != nil {
 		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			writeRPCError(ctx, fasthttp.StatusOK, msg.ID, mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer %s within %s", slug, msg.Method, s.proxy.CallTimeout()))
+			return
+		}
 		writeRPCError(ctx, fasthttp.StatusBadGateway, msg.ID, toRPCError(unavailable(slug, err)))
 		return
 	}

@@ -224,6 +224,21 @@ func TestBadInput(t *testing.T) {
 		}
 		alive(t)
 	})
+	t.Run("an HTTP upstream that never answers times out, in either era", func(t *testing.T) {
+		port := freePort(t)
+		p := start(t, "echoserver-http", nil, echo, "-http", fmt.Sprintf("127.0.0.1:%d", port))
+		waitHTTP(t, fmt.Sprintf("http://127.0.0.1:%d/mcp", port), p)
+		g.addConnector(map[string]any{"name": "echo-http", "slug": "echo-http", "transport": "streamable-http", "url": fmt.Sprintf("http://127.0.0.1:%d/mcp", port), "auth": map[string]any{"kind": "none"}})
+		hurl := g.mcpURL("echo-http")
+		hsid := openSession(t, hurl)
+		wantRPCError(t, callTool(t, hurl, hsid, "hang", `{}`), 200, -32054, "did not answer")
+		if r := callTool(t, hurl, hsid, "echo", `{"message":"http after hang"}`); !strings.Contains(r.body, "http after hang") {
+			t.Fatalf("after the timeout: %s", r.body)
+		}
+		modern := `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hang","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+		wantRPCError(t, post(t, hurl, modern, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "hang"}), 200, -32054, "within")
+		alive(t)
+	})
 	t.Run("a garbage line from a STDIO upstream is dropped and the call still answers", func(t *testing.T) {
 		if r := callTool(t, url, sid, "garbage", `{}`); r.msg.Error != nil || r.msg.Result == nil {
 			t.Fatalf("garbage: %s", r.body)

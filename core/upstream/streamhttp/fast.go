@@ -16,10 +16,10 @@ import (
 )
 
 // maxStreamLife caps one upstream POST's answer, streamed or not: the
-// fasthttp client has no context, so a deadline is what ends an upstream
-// that never finishes. Calls are bounded far tighter by the gateway's
-// call timeout; this only stops leaks.
-const maxStreamLife = 24 * time.Hour
+// fasthttp client has no context, so a deadline is what finally frees the
+// connection of an upstream that never finishes. Callers stop waiting at
+// their own timeout; this only bounds the leak.
+const maxStreamLife = time.Hour
 
 // NewFastClient returns the fasthttp client that carries a connector's
 // calls. net/http pays two goroutines and channel hand-offs per request;
@@ -69,8 +69,30 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	}
 	req.SetBodyRaw(msg.Bytes())
 	resp.StreamBody = true
-	err := c.cfg.Fast.DoDeadline(req, resp, time.Now().Add(maxStreamLife))
-	fasthttp.ReleaseRequest(req)
+	// fasthttp takes no context: the exchange runs in its own goroutine and
+	// a caller whose ctx ends stops waiting; the goroutine then releases
+	// what the exchange produced when it returns (bounded by maxStreamLife).
+	done := make(chan error, 1)
+	abandoned := make(chan struct{})
+	go func() {
+		err := c.cfg.Fast.DoDeadline(req, resp, time.Now().Add(maxStreamLife))
+		fasthttp.ReleaseRequest(req)
+		select {
+		case done <- err:
+		case <-abandoned:
+			if err == nil {
+				_ = resp.CloseBodyStream()
+			}
+			fasthttp.ReleaseResponse(resp)
+		}
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		close(abandoned)
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		fasthttp.ReleaseResponse(resp)
 		return nil, fmt.Errorf("%w: %w", upstream.ErrUnavailable, err)
