@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -61,11 +62,11 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	if err != nil {
 		cancel()
+		status := fasthttp.StatusBadGateway
 		if errors.Is(err, context.DeadlineExceeded) {
-			writeRPCError(ctx, fasthttp.StatusOK, msg.ID, mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer %s within %s", slug, msg.Method, s.proxy.CallTimeout()))
-			return
+			status = fasthttp.StatusOK
 		}
-		writeRPCError(ctx, fasthttp.StatusBadGateway, msg.ID, toRPCError(unavailable(slug, err)))
+		writeRPCError(ctx, status, msg.ID, sessionlessError(slug, msg, err, s.proxy.CallTimeout()))
 		return
 	}
 	if reply.Stream == nil {
@@ -83,7 +84,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		defer cancel()
 		defer st.Close()
 		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, msg) }, func(err error) *mcp.Message {
-			return mcp.NewErrorResponse(msg.ID, toRPCError(unavailable(slug, err)))
+			return mcp.NewErrorResponse(msg.ID, sessionlessError(slug, msg, err, timeout))
 		}, timeout)
 	})
 }
@@ -134,7 +135,9 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 	cancel()
 	if err != nil {
 		st.Close()
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(unavailable(slug, err)))
+		// The translation bounds its own waits with the same timeout;
+		// whichever fires first, the client learns it was a timeout.
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, sessionlessError(slug, msg, err, s.proxy.CallTimeout()))
 		return
 	}
 	if isAnswer(first, msg) {
@@ -154,7 +157,7 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 			return
 		}
 		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, msg) }, func(err error) *mcp.Message {
-			return mcp.NewErrorResponse(msg.ID, toRPCError(unavailable(slug, err)))
+			return mcp.NewErrorResponse(msg.ID, sessionlessError(slug, msg, err, timeout))
 		}, timeout)
 	})
 }
@@ -185,4 +188,17 @@ func paramHeaders(h *fasthttp.RequestHeader) map[string]string {
 		}
 	}
 	return out
+}
+
+// sessionlessError explains a failed modern (sessionless) call: a timeout,
+// a stream that ended without the answer, or an unreachable upstream.
+func sessionlessError(slug string, req *mcp.Message, err error, timeout time.Duration) *mcp.Error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer %s within %s", slug, req.Method, timeout)
+	case errors.Is(err, io.EOF):
+		return mcp.Errorf(mcp.CodeUpstreamProtocol, "connector %q ended the stream without answering %s", slug, req.Method)
+	default:
+		return toRPCError(unavailable(slug, err))
+	}
 }
