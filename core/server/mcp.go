@@ -348,6 +348,9 @@ func toRPCError(err error) *mcp.Error {
 	if errors.Is(err, proxy.ErrSessionNotFound) {
 		return mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session")
 	}
+	if errors.Is(err, upstream.ErrUnavailable) || errors.Is(err, upstream.ErrClosed) || errors.Is(err, upstream.ErrSessionExpired) {
+		return mcp.Errorf(mcp.CodeUpstreamUnavailable, "upstream unavailable: %v", err)
+	}
 	return mcp.NewError(mcp.CodeInternalError, fmt.Sprintf("internal error: %v", err))
 }
 
