@@ -88,7 +88,9 @@ func (m *Message) Bytes() []byte {
 var ErrBatch = errors.New("JSON-RPC batches are not supported")
 
 // Parse decodes and validates one message. The returned error is an *Error
-// ready to send back (with the id when it could be read).
+// ready to send back (with the id when it could be read). The message's Raw
+// aliases data: a caller that keeps the message beyond the life of data's
+// buffer (fasthttp reuses request bodies) must copy data first.
 func Parse(data []byte) (*Message, *Error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {

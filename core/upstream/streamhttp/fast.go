@@ -67,7 +67,9 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	if ver != "" {
 		req.Header.Set(mcp.HeaderProtocolVersion, ver)
 	}
-	req.SetBodyRaw(msg.Bytes())
+	// Copied: msg may alias the client request's buffer, which fasthttp
+	// reuses once the handler returns, while this exchange may outlive it.
+	req.SetBody(msg.Bytes())
 	resp.StreamBody = true
 	// fasthttp takes no context: the exchange runs in its own goroutine and
 	// a caller whose ctx ends stops waiting; the goroutine then releases
