@@ -195,11 +195,12 @@ func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *m
 // returned cancel ends the exchange's context and must be called once the
 // stream is done.
 func firstMessage(timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
-	callCtx, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(timeout, cancel)
+	// A deadline rather than a timer: transports that cannot watch a
+	// context (the fasthttp call path) bound their wait by it instead.
+	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	st, err := call(callCtx)
 	if err != nil {
-		timedOut := !timer.Stop()
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(callCtx.Err(), context.DeadlineExceeded)
 		cancel()
 		if timedOut {
 			return nil, nil, nil, context.DeadlineExceeded
@@ -207,8 +208,8 @@ func firstMessage(timeout time.Duration, call func(context.Context) (upstream.St
 		return nil, nil, nil, err
 	}
 	first, err := st.Next(callCtx)
-	timedOut := !timer.Stop()
-	if timedOut || err != nil {
+	if err != nil {
+		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(callCtx.Err(), context.DeadlineExceeded)
 		st.Close()
 		cancel()
 		if timedOut {

@@ -55,10 +55,17 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return "upstream answered HTTP " + strconv.Itoa(e.StatusCode)
+	msg := "upstream answered HTTP " + strconv.Itoa(e.StatusCode)
+	switch e.StatusCode {
+	case 401:
+		msg += " (it needs credentials: give the connector bearer auth or per-user header values)"
+	case 403:
+		msg += " (the connector's credentials are refused or lack a scope)"
 	}
-	return "upstream answered HTTP " + strconv.Itoa(e.StatusCode) + ": " + e.Body
+	if e.Body == "" {
+		return msg
+	}
+	return msg + ": " + e.Body
 }
 
 // AnsweredAsJSON reports whether s is an upstream's plain JSON answer (not

@@ -2,6 +2,7 @@ package streamhttp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -41,6 +42,60 @@ func NewFastClient(control func(network, address string, c syscall.RawConn) erro
 	}
 }
 
+// doFast runs one exchange up to the response headers (the body streams)
+// and releases req. fasthttp takes no context. When ctx has a deadline the
+// exchange runs on the caller's goroutine bounded by it: a hand-off to
+// another goroutine costs about 100 µs of wake-up latency per call on a
+// busy machine, two thirds of the gateway's whole budget. An earlier
+// cancellation of such a ctx then takes effect once the headers arrive,
+// which a JSON answer sends with its body and an SSE one at once. Without
+// a deadline the exchange runs in its own goroutine and the caller stops
+// waiting when ctx ends; the goroutine releases what the exchange produced
+// when it returns (bounded by maxStreamLife). On error resp is released.
+func (c *Conn) doFast(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response) error {
+	if deadline, ok := ctx.Deadline(); ok {
+		err := c.cfg.Fast.DoDeadline(req, resp, deadline)
+		fasthttp.ReleaseRequest(req)
+		if err == nil && ctx.Err() != nil {
+			_ = resp.CloseBodyStream()
+			err = ctx.Err()
+		}
+		if err != nil {
+			fasthttp.ReleaseResponse(resp)
+			// fasthttp's deadline is ctx's: its timeout is ctx's, even
+			// when ctx's own timer has not fired yet.
+			if errors.Is(err, fasthttp.ErrTimeout) {
+				return context.DeadlineExceeded
+			}
+		}
+		return err
+	}
+	done := make(chan error, 1)
+	abandoned := make(chan struct{})
+	go func() {
+		err := c.cfg.Fast.DoDeadline(req, resp, time.Now().Add(maxStreamLife))
+		fasthttp.ReleaseRequest(req)
+		select {
+		case done <- err:
+		case <-abandoned:
+			if err == nil {
+				_ = resp.CloseBodyStream()
+			}
+			fasthttp.ReleaseResponse(resp)
+		}
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			fasthttp.ReleaseResponse(resp)
+		}
+		return err
+	case <-ctx.Done():
+		close(abandoned)
+		return ctx.Err()
+	}
+}
+
 // callFast is Call over the fasthttp client.
 func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream, error) {
 	if err := ctx.Err(); err != nil {
@@ -71,32 +126,14 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	// reuses once the handler returns, while this exchange may outlive it.
 	req.SetBody(msg.Bytes())
 	resp.StreamBody = true
-	// fasthttp takes no context: the exchange runs in its own goroutine and
-	// a caller whose ctx ends stops waiting; the goroutine then releases
-	// what the exchange produced when it returns (bounded by maxStreamLife).
-	done := make(chan error, 1)
-	abandoned := make(chan struct{})
-	go func() {
-		err := c.cfg.Fast.DoDeadline(req, resp, time.Now().Add(maxStreamLife))
-		fasthttp.ReleaseRequest(req)
-		select {
-		case done <- err:
-		case <-abandoned:
-			if err == nil {
-				_ = resp.CloseBodyStream()
-			}
-			fasthttp.ReleaseResponse(resp)
-		}
-	}()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		close(abandoned)
+	err := c.doFast(ctx, req, resp)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		fasthttp.ReleaseResponse(resp)
 		return nil, fmt.Errorf("%w: %w", upstream.ErrUnavailable, err)
 	}
 	status := resp.StatusCode()
