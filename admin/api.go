@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 )
 
@@ -32,6 +35,55 @@ type CredentialStore interface {
 	Set(ctx context.Context, user, slug string, values map[string]string) error
 }
 
+// UserStore persists users (core/store implements it).
+type UserStore interface {
+	Create(ctx context.Context, u *auth.User) error
+	Get(ctx context.Context, id string) (*auth.User, error)
+	List(ctx context.Context) ([]*auth.User, error)
+	Update(ctx context.Context, id string, expectedVersion int64, mutate func(*auth.User) error) (*auth.User, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// TokenStore persists API token records (core/store implements it).
+type TokenStore interface {
+	Create(ctx context.Context, t *auth.Token) error
+	Get(ctx context.Context, id string) (*auth.Token, error)
+	List(ctx context.Context, user string) ([]*auth.Token, error)
+	Revoke(ctx context.Context, id string) (*auth.Token, error)
+}
+
+// TemplateStore persists admins' own catalog templates.
+type TemplateStore interface {
+	Create(ctx context.Context, t *catalog.Template) error
+	List(ctx context.Context) ([]*catalog.Template, error)
+	Delete(ctx context.Context, id string) error
+}
+
+// RequestStore persists connector requests.
+type RequestStore interface {
+	Create(ctx context.Context, r *catalog.Request) error
+	Get(ctx context.Context, id string) (*catalog.Request, error)
+	List(ctx context.Context, requester, status string) ([]*catalog.Request, error)
+	Update(ctx context.Context, id string, expectedVersion int64, mutate func(*catalog.Request) error) (*catalog.Request, error)
+}
+
+// Authorizer decides admin API access and holds role bindings
+// (core/policy.Admin implements it).
+type Authorizer interface {
+	Allowed(user, obj, act string) (bool, error)
+	Roles(user string) []string
+	DirectRoles(user string) []string
+	KnownRoles() []string
+	SetRoles(user string, roles []string) error
+	ForgetUser(user string) error
+}
+
+// AuditLog is the append-only audit log (core/audit.Log implements it).
+type AuditLog interface {
+	Append(ctx context.Context, e *audit.Entry) error
+	Query(ctx context.Context, f audit.Filter, fn func(*audit.Entry) (bool, error)) error
+}
+
 // Sessions is told when a connector changes so open sessions re-dial.
 type Sessions interface {
 	ConnectorChanged(slug string)
@@ -42,19 +94,40 @@ type StoreErrors struct {
 	NotFound, Conflict, VersionMismatch error
 }
 
+// Deps is what the admin API is built from.
+type Deps struct {
+	Connectors  ConnectorStore
+	Credentials CredentialStore
+	Users       UserStore
+	Tokens      TokenStore
+	Templates   TemplateStore
+	Requests    RequestStore
+	// Builtin is the catalog shipped with the binary.
+	Builtin  []*catalog.Template
+	Authz    Authorizer
+	Audit    AuditLog
+	Registry *connector.Registry
+	Sessions Sessions
+	Errs     StoreErrors
+	Log      zerolog.Logger
+	// PublicURL is the gateway's base URL as clients reach it, without a
+	// trailing slash ("http://127.0.0.1:8080").
+	PublicURL string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
 // API is the admin API.
 type API struct {
-	connectors ConnectorStore
-	creds      CredentialStore
-	registry   *connector.Registry
-	sessions   Sessions
-	errs       StoreErrors
-	log        zerolog.Logger
+	Deps
 }
 
 // New returns the admin API.
-func New(connectors ConnectorStore, creds CredentialStore, registry *connector.Registry, sessions Sessions, errs StoreErrors, log zerolog.Logger) *API {
-	return &API{connectors: connectors, creds: creds, registry: registry, sessions: sessions, errs: errs, log: log}
+func New(d Deps) *API {
+	if d.Now == nil {
+		d.Now = func() time.Time { return time.Now().UTC() }
+	}
+	return &API{Deps: d}
 }
 
 // ServeAdmin routes an authenticated admin request.
@@ -62,20 +135,66 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	path := strings.TrimPrefix(string(ctx.Path()), "/admin/v1")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
-	switch {
-	case len(parts) >= 1 && parts[0] == "connectors":
+	switch parts[0] {
+	case "connectors":
 		a.routeConnectors(ctx, p, method, parts[1:])
+	case "users":
+		a.routeUsers(ctx, p, method, parts[1:])
+	case "tokens":
+		a.routeTokens(ctx, p, method, parts[1:])
+	case "roles":
+		a.routeRoles(ctx, p, method, parts[1:])
+	case "audit":
+		a.routeAudit(ctx, p, method, parts[1:])
+	case "catalog":
+		a.routeCatalog(ctx, p, method, parts[1:])
+	case "requests":
+		a.routeRequests(ctx, p, method, parts[1:])
+	case "me":
+		a.routeMe(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}
 }
 
-func (a *API) requireAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) bool {
-	if !p.IsAdmin() {
-		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "this action needs the owner or admin role", "")
+// allow checks that p may perform act on obj and answers 403 when not.
+func (a *API) allow(ctx *fasthttp.RequestCtx, p auth.Principal, obj, act string) bool {
+	ok, err := a.Authz.Allowed(p.User, obj, act)
+	if err != nil {
+		a.internal(ctx, err)
+		return false
+	}
+	if !ok {
+		writeError(ctx, fasthttp.StatusForbidden, "forbidden",
+			fmt.Sprintf("your roles (%s) do not allow %s on %s", strings.Join(p.Roles, ", "), act, obj), "")
 		return false
 	}
 	return true
+}
+
+// can reports whether p may perform act on obj, without answering.
+func (a *API) can(p auth.Principal, obj, act string) bool {
+	ok, err := a.Authz.Allowed(p.User, obj, act)
+	return err == nil && ok
+}
+
+// methodNotAllowed answers a method the path does not support.
+func methodNotAllowed(ctx *fasthttp.RequestCtx, method string) {
+	writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", method+" is not supported on this path", "")
+}
+
+// record writes an admin action to the audit log before the response is
+// sent: an action is acknowledged once both it and its entry are durable.
+// The action itself is already committed, so a failed audit write is
+// logged loudly rather than reported as a failed action.
+func (a *API) record(ctx *fasthttp.RequestCtx, p auth.Principal, action, target string, details map[string]any) {
+	e := &audit.Entry{Actor: p.User, TokenID: p.TokenID, Action: action, Target: target, Details: details}
+	if strings.HasPrefix(action, "connector.") {
+		e.Connector = target
+	}
+	if err := a.Audit.Append(detach(ctx), e); err != nil {
+		a.Log.Error().Err(err).Str("action", action).Str("target", target).Msg("AUDIT WRITE FAILED for a committed admin action")
+	}
 }
 
 // errorBody is the one error shape of the admin API.

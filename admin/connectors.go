@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
 )
 
 // redacted replaces secret values in responses; sending it back in a
@@ -20,19 +21,29 @@ const redacted = "[redacted]"
 func (a *API) routeConnectors(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
 	switch {
 	case len(rest) == 0 && method == fasthttp.MethodGet:
-		a.listConnectors(ctx, p)
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActRead) {
+			a.listConnectors(ctx, p)
+		}
 	case len(rest) == 0 && method == fasthttp.MethodPost:
 		a.createConnector(ctx, p)
 	case len(rest) == 1 && method == fasthttp.MethodGet:
-		a.getConnector(ctx, p, rest[0])
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActRead) {
+			a.getConnector(ctx, p, rest[0])
+		}
+	case len(rest) == 2 && rest[1] == "setup" && method == fasthttp.MethodGet:
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActRead) {
+			a.connectorSetup(ctx, p, rest[0])
+		}
 	case len(rest) == 1 && method == fasthttp.MethodPatch:
 		a.patchConnector(ctx, p, rest[0])
 	case len(rest) == 1 && method == fasthttp.MethodDelete:
 		a.deleteConnector(ctx, p, rest[0])
 	case len(rest) == 2 && rest[1] == "credentials" && method == fasthttp.MethodPut:
-		a.putCredentials(ctx, p, rest[0])
+		if a.allow(ctx, p, policy.ResCredentials, policy.ActWrite) {
+			a.putCredentials(ctx, p, rest[0])
+		}
 	default:
-		writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", method+" is not supported on this path", "")
+		methodNotAllowed(ctx, method)
 	}
 }
 
@@ -73,35 +84,28 @@ func redactMap(m map[string]string, keepPlaceholders bool) map[string]string {
 }
 
 func (a *API) listConnectors(ctx *fasthttp.RequestCtx, p auth.Principal) {
-	list, err := a.connectors.List(detach(ctx))
-	if err != nil {
-		a.internal(ctx, err)
+	args := ctx.QueryArgs()
+	f := connector.Filter{
+		Query:     string(args.Peek("query")),
+		Status:    connector.Status(args.Peek("status")),
+		Transport: connector.Transport(args.Peek("transport")),
+		Hosting:   string(args.Peek("hosting")),
+	}
+	page, ok := readPage(ctx)
+	if !ok {
 		return
 	}
-	args := ctx.QueryArgs()
-	query := strings.ToLower(string(args.Peek("query")))
-	status := string(args.Peek("status"))
-	transport := string(args.Peek("transport"))
-	out := make([]connectorView, 0, len(list))
-	for _, c := range list {
-		if !c.VisibleTo(p.User) {
-			continue
-		}
-		if status != "" && string(c.Status) != status || transport != "" && string(c.Transport) != transport {
-			continue
-		}
-		if query != "" && !strings.Contains(strings.ToLower(c.Name), query) && !strings.Contains(strings.ToLower(c.Description), query) &&
-			!strings.Contains(c.Slug, query) {
-			continue
-		}
-		out = append(out, view(c))
+	matches := a.Registry.Search(f, func(c *connector.Connector) bool { return c.VisibleTo(p.User, p.Roles) })
+	items, next := paginate(matches, page, func(c *connector.Connector) string { return c.Slug })
+	out := make([]connectorView, len(items))
+	for i, c := range items {
+		out[i] = view(c)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Slug < out[j].Slug })
-	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"connectors": out, "total": len(out)})
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"connectors": out, "total": len(matches), "next_cursor": next})
 }
 
 func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
-	if !a.requireAdmin(ctx, p) {
+	if !a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
 		return
 	}
 	var c connector.Connector
@@ -115,16 +119,16 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	if !a.validate(ctx, &c) {
 		return
 	}
-	if err := a.connectors.Create(detach(ctx), &c); err != nil {
-		if errors.Is(err, a.errs.Conflict) {
+	if err := a.Connectors.Create(detach(ctx), &c); err != nil {
+		if errors.Is(err, a.Errs.Conflict) {
 			writeError(ctx, fasthttp.StatusConflict, "conflict", "a connector with slug \""+c.Slug+"\" already exists", "slug")
 			return
 		}
 		a.internal(ctx, err)
 		return
 	}
-	a.registry.Put(&c)
-	a.audit(p, "connector.create", c.Slug)
+	a.Registry.Put(&c)
+	a.record(ctx, p, "connector.create", c.Slug, map[string]any{"status": c.Status, "transport": c.Transport})
 	ctx.Response.Header.Set("ETag", etag(c.Version))
 	ctx.Response.Header.Set("Location", "/admin/v1/connectors/"+c.Slug)
 	writeJSON(ctx, fasthttp.StatusCreated, view(&c))
@@ -147,9 +151,9 @@ func (a *API) validate(ctx *fasthttp.RequestCtx, c *connector.Connector) bool {
 // load fetches a connector the caller may see, answering 404 otherwise
 // (drafts of others do not exist for the caller).
 func (a *API) load(ctx *fasthttp.RequestCtx, p auth.Principal, slug string) (*connector.Connector, bool) {
-	c, err := a.connectors.Get(detach(ctx), slug)
-	if err != nil || !c.VisibleTo(p.User) {
-		if err == nil || errors.Is(err, a.errs.NotFound) {
+	c, err := a.Connectors.Get(detach(ctx), slug)
+	if err != nil || !c.VisibleTo(p.User, p.Roles) {
+		if err == nil || errors.Is(err, a.Errs.NotFound) {
 			writeError(ctx, fasthttp.StatusNotFound, "not_found", "connector \""+slug+"\" not found", "")
 			return nil, false
 		}
@@ -175,10 +179,11 @@ var patchableFields = map[string]bool{
 }
 
 func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug string) {
-	if !a.requireAdmin(ctx, p) {
+	if !a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
 		return
 	}
-	if _, ok := a.load(ctx, p, slug); !ok {
+	before, ok := a.load(ctx, p, slug)
+	if !ok {
 		return
 	}
 	var patch map[string]json.RawMessage
@@ -199,7 +204,7 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	}
 	delete(patch, "version")
 	var fieldErr error
-	updated, err := a.connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
+	updated, err := a.Connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
 		next, err := applyPatch(c, patch)
 		if err != nil {
 			fieldErr = err
@@ -227,16 +232,24 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 			writeError(ctx, fasthttp.StatusBadRequest, "invalid_json", fieldErr.Error(), fieldOf(fieldErr))
 		}
 		return
-	case errors.Is(err, a.errs.VersionMismatch):
+	case errors.Is(err, a.Errs.VersionMismatch):
 		writeError(ctx, fasthttp.StatusPreconditionFailed, "version_mismatch", "the connector changed since you read it; GET it again and retry", "version")
 		return
 	case err != nil:
 		a.internal(ctx, err)
 		return
 	}
-	a.registry.Put(updated)
-	a.sessions.ConnectorChanged(slug)
-	a.audit(p, "connector.update", slug)
+	a.Registry.Put(updated)
+	a.Sessions.ConnectorChanged(slug)
+	fields := make([]string, 0, len(patch))
+	for k := range patch {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	a.record(ctx, p, "connector.update", slug, map[string]any{"fields": fields})
+	if before.Status != updated.Status {
+		a.record(ctx, p, "connector.status", slug, map[string]any{"from": before.Status, "to": updated.Status})
+	}
 	ctx.Response.Header.Set("ETag", etag(updated.Version))
 	writeJSON(ctx, fasthttp.StatusOK, view(updated))
 }
@@ -330,23 +343,23 @@ func expectedVersion(ctx *fasthttp.RequestCtx, patch map[string]json.RawMessage)
 func etag(v int64) string { return `"` + strconv.FormatInt(v, 10) + `"` }
 
 func (a *API) deleteConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug string) {
-	if !a.requireAdmin(ctx, p) {
+	if !a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
 		return
 	}
 	if _, ok := a.load(ctx, p, slug); !ok {
 		return
 	}
-	if err := a.connectors.Delete(detach(ctx), slug); err != nil {
-		if errors.Is(err, a.errs.NotFound) {
+	if err := a.Connectors.Delete(detach(ctx), slug); err != nil {
+		if errors.Is(err, a.Errs.NotFound) {
 			writeError(ctx, fasthttp.StatusNotFound, "not_found", "connector \""+slug+"\" not found", "")
 			return
 		}
 		a.internal(ctx, err)
 		return
 	}
-	a.registry.Remove(slug)
-	a.sessions.ConnectorChanged(slug)
-	a.audit(p, "connector.delete", slug)
+	a.Registry.Remove(slug)
+	a.Sessions.ConnectorChanged(slug)
+	a.record(ctx, p, "connector.delete", slug, nil)
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
@@ -374,21 +387,20 @@ func (a *API) putCredentials(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 			return
 		}
 	}
-	if err := a.creds.Set(detach(ctx), p.User, slug, body.Values); err != nil {
+	if err := a.Credentials.Set(detach(ctx), p.User, slug, body.Values); err != nil {
 		a.internal(ctx, err)
 		return
 	}
-	a.audit(p, "connector.credentials.set", slug)
+	names := make([]string, 0, len(body.Values))
+	for k := range body.Values {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	a.record(ctx, p, "connector.credentials.set", slug, map[string]any{"placeholders": names})
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
 func (a *API) internal(ctx *fasthttp.RequestCtx, err error) {
-	a.log.Error().Err(err).Str("path", string(ctx.Path())).Msg("admin request failed")
+	a.Log.Error().Err(err).Str("path", string(ctx.Path())).Msg("admin request failed")
 	writeError(ctx, fasthttp.StatusInternalServerError, "internal", "internal error; see the gateway log", "")
-}
-
-// audit records an admin action. The audit log proper (issue 3) replaces
-// this log line with an append-only store.
-func (a *API) audit(p auth.Principal, action, target string) {
-	a.log.Info().Str("actor", p.User).Str("action", action).Str("target", target).Msg("admin action")
 }

@@ -6,67 +6,37 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
-	"github.com/gatehouse-mcp/gatehouse/core/secret"
-	"github.com/gatehouse-mcp/gatehouse/core/store"
 )
 
-// changes records which connectors the API told the sessions about.
-type changes []string
-
-func (c *changes) ConnectorChanged(slug string) { *c = append(*c, slug) }
-
-type fixture struct {
-	api      *API
-	registry *connector.Registry
-	changed  *changes
-	st       *store.Store
-}
-
-func newFixture(t *testing.T) *fixture {
+// raw runs one admin request and returns its context, response unread.
+func (f *fixture) raw(t *testing.T, p auth.Principal, method, path, body string, headers ...string) *fasthttp.RequestCtx {
 	t.Helper()
-	box, err := secret.New(make([]byte, secret.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.OpenInMemory(box)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	f := &fixture{registry: connector.NewRegistry(nil), changed: &changes{}, st: st}
-	f.api = New(st.Connectors(), st.Credentials(), f.registry, f.changed,
-		StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch}, zerolog.Nop())
-	return f
-}
-
-var (
-	owner  = auth.Principal{User: "owner", Roles: []string{auth.RoleOwner}}
-	member = auth.Principal{User: "mia", Roles: []string{auth.RoleMember}}
-)
-
-// do runs one admin request and decodes the JSON answer into a map.
-func (f *fixture) do(t *testing.T, p auth.Principal, method, path, body string, headers ...string) (int, map[string]any, *fasthttp.RequestCtx) {
-	t.Helper()
-	var ctx fasthttp.RequestCtx
+	ctx := new(fasthttp.RequestCtx)
 	ctx.Request.Header.SetMethod(method)
 	ctx.Request.SetRequestURI("http://gatehouse/admin/v1" + path)
 	for i := 0; i+1 < len(headers); i += 2 {
 		ctx.Request.Header.Set(headers[i], headers[i+1])
 	}
 	ctx.Request.SetBodyString(body)
-	f.api.ServeAdmin(&ctx, p)
+	f.api.ServeAdmin(ctx, p)
+	return ctx
+}
+
+// do runs one admin request and decodes the JSON answer into a map.
+func (f *fixture) do(t *testing.T, p auth.Principal, method, path, body string, headers ...string) (int, map[string]any, *fasthttp.RequestCtx) {
+	t.Helper()
+	ctx := f.raw(t, p, method, path, body, headers...)
 	var out map[string]any
 	if b := ctx.Response.Body(); len(b) > 0 {
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatalf("%s %s: %q is not JSON", method, path, b)
 		}
 	}
-	return ctx.Response.StatusCode(), out, &ctx
+	return ctx.Response.StatusCode(), out, ctx
 }
 
 func errField(out map[string]any) string {

@@ -19,9 +19,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-mcp/gatehouse/admin"
+	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
 	"github.com/gatehouse-mcp/gatehouse/core/server"
@@ -81,6 +84,15 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	authz, err := policy.NewAdmin(ctx, st.Policies())
+	if err != nil {
+		return err
+	}
+	if err := bootstrapOwnerUser(ctx, st.Users(), authz); err != nil {
+		return err
+	}
+	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger())
+	defer auditLog.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
 	}
@@ -101,10 +113,25 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if cfg.ClientAuth.Mode == "none" {
 		anonymous = cfg.ClientAuth.AnonymousUser
 	}
-	api := admin.New(st.Connectors(), st.Credentials(), registry, px, admin.StoreErrors{
-		NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch,
-	}, log)
-	srv := server.New(px, auth.New(ownerHash, anonymous), api, server.Options{
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	cfg.Listen = ln.Addr().String()
+	builtin, err := catalog.Builtin()
+	if err != nil {
+		return err
+	}
+	api := admin.New(admin.Deps{
+		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
+		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
+		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px,
+		Errs:      admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
+		Log:       log.With().Str("component", "admin").Logger(),
+		PublicURL: cfg.BaseURL(),
+	})
+	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles})
+	srv := server.New(px, authn, api, server.Options{
 		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 	}, log)
@@ -112,11 +139,6 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if cfg.PprofListen != "" {
 		go servePprof(cfg.PprofListen, log)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	cfg.Listen = ln.Addr().String()
 	log.Info().Str("listen", cfg.Listen).Str("mcp_url", cfg.MCPURL()).Int("connectors", len(list)).
 		Str("client_auth", cfg.ClientAuth.Mode).Msg("gatehouse listening")
 
@@ -176,6 +198,25 @@ func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Wr
 	// Printed once, outside the structured log: logs never carry secrets.
 	fmt.Fprintf(out, "\n  Gatehouse owner token (shown once; set GATEHOUSE_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 	return digest, nil
+}
+
+// userRepo is the part of the store the owner bootstrap needs.
+type userRepo interface {
+	Create(ctx context.Context, u *auth.User) error
+}
+
+// bootstrapOwnerUser makes sure the user the owner token acts as exists
+// and holds the owner role, so that the owner shows in user listings and
+// audit entries name a real user.
+func bootstrapOwnerUser(ctx context.Context, users userRepo, authz *policy.Admin) error {
+	err := users.Create(ctx, &auth.User{ID: auth.OwnerUser, Name: "Bootstrap owner"})
+	if err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("bootstrap owner user: %w", err)
+	}
+	if len(authz.DirectRoles(auth.OwnerUser)) == 0 {
+		return authz.SetRoles(auth.OwnerUser, []string{auth.RoleOwner})
+	}
+	return nil
 }
 
 // connectorCreator is the part of the store seeding needs.

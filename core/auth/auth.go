@@ -1,13 +1,16 @@
-// Package auth authenticates MCP clients and admin API callers. For now it
-// knows the bootstrap owner token and the anonymous local mode; API tokens
-// and the OAuth authorization server extend it.
+// Package auth authenticates MCP clients and admin API callers: the
+// bootstrap owner token, API tokens (stored as digests) and the anonymous
+// local mode; the OAuth authorization server extends it.
 package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
+	"time"
 )
 
 // Roles known to the gateway.
@@ -21,6 +24,9 @@ const (
 type Principal struct {
 	User  string
 	Roles []string
+	// TokenID is the API token the caller presented ("" for the bootstrap
+	// owner token and anonymous callers).
+	TokenID string
 }
 
 // HasRole reports whether the principal holds role.
@@ -39,43 +45,108 @@ func (p Principal) IsAdmin() bool { return p.HasRole(RoleOwner) || p.HasRole(Rol
 // Errors callers branch on.
 var (
 	ErrNoCredentials = errors.New("no bearer token")
-	ErrInvalidToken  = errors.New("invalid or expired token")
+	ErrInvalidToken  = errors.New("invalid token")
+	ErrTokenExpired  = errors.New("token expired")
+	ErrTokenRevoked  = errors.New("token revoked")
+	ErrUserDisabled  = errors.New("user disabled")
 )
 
-// Authenticator checks bearer tokens.
-type Authenticator struct {
-	ownerHash [sha256.Size]byte
-	anonymous *Principal
+// Directory is what authentication consults: API tokens by digest, users
+// by id, and the roles bound to a user (core/store and core/policy
+// together implement it). TokenByDigest returns an error wrapping a
+// not-found error the directory recognises via IsNotFound.
+type Directory interface {
+	TokenByDigest(ctx context.Context, digestHex string) (*Token, error)
+	User(ctx context.Context, id string) (*User, error)
+	Roles(user string) []string
+	IsNotFound(err error) bool
 }
 
-// New returns an authenticator for the bootstrap owner token, given as its
-// SHA-256 digest (the token itself is never stored). When
-// anonymousUser is non-empty, requests without a token act as that user
+// OwnerUser is the user the bootstrap owner token acts as.
+const OwnerUser = "owner"
+
+// Authenticator checks bearer tokens: the bootstrap owner token (kept as a
+// digest) and API tokens from the directory.
+type Authenticator struct {
+	ownerHash [sha256.Size]byte
+	anonymous string
+	dir       Directory
+	now       func() time.Time
+}
+
+// New returns an authenticator. The bootstrap owner token is given as its
+// SHA-256 digest (the token itself is never stored). When anonymousUser is
+// non-empty, requests without a token act as that user
 // (GATEHOUSE_CLIENT_AUTH=none); a token that is sent must still be valid.
-func New(ownerTokenHash [sha256.Size]byte, anonymousUser string) *Authenticator {
-	a := &Authenticator{ownerHash: ownerTokenHash}
-	if anonymousUser != "" {
-		a.anonymous = &Principal{User: anonymousUser, Roles: []string{RoleMember}}
-	}
-	return a
+// dir may be nil: then only the owner token authenticates.
+func New(ownerTokenHash [sha256.Size]byte, anonymousUser string, dir Directory) *Authenticator {
+	return &Authenticator{ownerHash: ownerTokenHash, anonymous: anonymousUser, dir: dir, now: time.Now}
 }
 
 // Authenticate reads an Authorization header value. Anonymous callers are
 // admitted only where allowAnonymous (the MCP endpoints, never the admin API).
-func (a *Authenticator) Authenticate(header []byte, allowAnonymous bool) (Principal, error) {
+func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAnonymous bool) (Principal, error) {
 	token, ok := bearer(header)
 	if !ok {
-		if len(header) == 0 && allowAnonymous && a.anonymous != nil {
-			return *a.anonymous, nil
+		if len(header) == 0 && allowAnonymous && a.anonymous != "" {
+			return a.principal(a.anonymous, ""), nil
 		}
 		return Principal{}, ErrNoCredentials
 	}
 	// Compare digests in constant time: the token's length leaks nothing.
 	got := sha256.Sum256(token)
 	if subtle.ConstantTimeCompare(got[:], a.ownerHash[:]) == 1 {
-		return Principal{User: RoleOwner, Roles: []string{RoleOwner}}, nil
+		p := a.principal(OwnerUser, "")
+		if !p.HasRole(RoleOwner) {
+			p.Roles = append(p.Roles, RoleOwner)
+		}
+		return p, nil
 	}
-	return Principal{}, ErrInvalidToken
+	if a.dir == nil || !bytes.HasPrefix(token, []byte(TokenPrefix)) {
+		return Principal{}, ErrInvalidToken
+	}
+	hexDigest := DigestHex(got)
+	t, err := a.dir.TokenByDigest(ctx, hexDigest)
+	if err != nil {
+		if a.dir.IsNotFound(err) {
+			return Principal{}, ErrInvalidToken
+		}
+		return Principal{}, fmt.Errorf("look up token: %w", err)
+	}
+	// The lookup was by digest; compare again in constant time so that a
+	// lookup structure with early exits cannot matter.
+	if subtle.ConstantTimeCompare([]byte(t.Digest), []byte(hexDigest)) != 1 {
+		return Principal{}, ErrInvalidToken
+	}
+	now := a.now()
+	switch {
+	case t.RevokedAt != nil:
+		return Principal{}, fmt.Errorf("%w (token %s)", ErrTokenRevoked, t.ID)
+	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
+		return Principal{}, fmt.Errorf("%w at %s (token %s)", ErrTokenExpired, t.ExpiresAt.Format(time.RFC3339), t.ID)
+	}
+	u, err := a.dir.User(ctx, t.User)
+	if err != nil {
+		if a.dir.IsNotFound(err) {
+			return Principal{}, ErrInvalidToken
+		}
+		return Principal{}, fmt.Errorf("look up user: %w", err)
+	}
+	if u.Disabled {
+		return Principal{}, fmt.Errorf("%w: %s", ErrUserDisabled, u.ID)
+	}
+	return a.principal(u.ID, t.ID), nil
+}
+
+func (a *Authenticator) principal(user, tokenID string) Principal {
+	p := Principal{User: user, TokenID: tokenID}
+	if a.dir != nil {
+		p.Roles = a.dir.Roles(user)
+	}
+	if len(p.Roles) == 0 && user == a.anonymous {
+		p.Roles = []string{RoleMember}
+	}
+	return p
 }
 
 func bearer(header []byte) ([]byte, bool) {

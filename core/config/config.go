@@ -225,9 +225,13 @@ func (c *Config) Validate() error {
 }
 
 // MCPURL is the aggregate MCP endpoint clients connect to.
-func (c *Config) MCPURL() string {
+func (c *Config) MCPURL() string { return c.BaseURL() + "/mcp" }
+
+// BaseURL is the gateway's URL as clients reach it, without a trailing
+// slash: public_url when set, else the listen address.
+func (c *Config) BaseURL() string {
 	if c.PublicURL != "" {
-		return strings.TrimRight(c.PublicURL, "/") + "/mcp"
+		return strings.TrimRight(c.PublicURL, "/")
 	}
-	return "http://" + c.Listen + "/mcp"
+	return "http://" + c.Listen
 }

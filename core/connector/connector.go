@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,12 +71,12 @@ type Advanced struct {
 	// SkipInputValidation bypasses JSON-Schema validation of arguments and
 	// disables payload-based policy conditions for this connector.
 	SkipInputValidation bool `json:"skip_input_validation,omitempty"`
-	// Sensitive redacts audit entries and restricts visibility to SensitiveRoles.
 	// UpstreamEra pins the protocol era spoken to an HTTP upstream: "" or
 	// "auto" (the client's era whenever the upstream speaks it), "modern"
 	// (always sessionless 2026-07-28: the gateway holds legacy sessions
 	// itself, so upstream calls need no session affinity) or "legacy".
-	UpstreamEra    string          `json:"upstream_era,omitempty"`
+	UpstreamEra string `json:"upstream_era,omitempty"`
+	// Sensitive redacts audit entries and restricts visibility to SensitiveRoles.
 	Sensitive      bool            `json:"sensitive,omitempty"`
 	SensitiveRoles []string        `json:"sensitive_roles,omitempty"`
 	Identity       IdentityForward `json:"identity_forward,omitempty"`
@@ -97,13 +98,19 @@ type Connector struct {
 	Env     map[string]string `json:"env,omitempty"`
 	// Headers are sent to HTTP upstreams. Values may hold {PLACEHOLDER}s that
 	// each user fills with their own value. Values are encrypted at rest.
-	Headers   map[string]string `json:"headers,omitempty"`
-	Auth      Auth              `json:"auth"`
-	Status    Status            `json:"status"`
-	Owner     string            `json:"owner"`
-	Advanced  Advanced          `json:"advanced"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Auth    Auth              `json:"auth"`
+	// Hosting is "hosted" (a cloud service, or a STDIO server the gateway
+	// runs) or "local" (meant to run on the user's machine; the gateway
+	// still proxies it when it can start it, and gives local setup).
+	Hosting string `json:"hosting,omitempty"`
+	// Template is the catalog template the connector was made from, if any.
+	Template  string    `json:"template,omitempty"`
+	Status    Status    `json:"status"`
+	Owner     string    `json:"owner"`
+	Advanced  Advanced  `json:"advanced"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// Version increases by one on every write; updates carry the version
 	// they read so that concurrent edits are detected.
 	Version int64 `json:"version"`
@@ -174,7 +181,19 @@ func (c *Connector) Normalize() {
 	if c.Status == "" {
 		c.Status = StatusDraft
 	}
+	if c.Hosting == "" {
+		c.Hosting = HostingHosted
+	}
 }
+
+// ValidSlug reports whether s is a well-formed connector slug.
+func ValidSlug(s string) bool { return slugPattern.MatchString(s) && !strings.Contains(s, "__") }
+
+// Hosting values.
+const (
+	HostingHosted = "hosted"
+	HostingLocal  = "local"
+)
 
 // Validate reports the first invalid field as a *FieldError.
 func (c *Connector) Validate() error {
@@ -194,6 +213,11 @@ func (c *Connector) Validate() error {
 	case StatusActive, StatusDisabled, StatusDraft:
 	default:
 		return invalid("status", "%q is not one of active, disabled, draft", c.Status)
+	}
+	switch c.Hosting {
+	case "", HostingHosted, HostingLocal:
+	default:
+		return invalid("hosting", "%q is not one of hosted, local", c.Hosting)
 	}
 	switch c.Transport {
 	case TransportStreamableHTTP, TransportSSE:
@@ -227,8 +251,10 @@ func (c *Connector) Validate() error {
 			return invalid("auth.token", "is only for auth kind bearer")
 		}
 	case AuthBearer:
-		if c.Auth.Token == "" {
-			return invalid("auth.token", "is required for auth kind bearer")
+		// A connector not yet configured may lack its token; it can be
+		// active only once it has one.
+		if c.Auth.Token == "" && c.Status == StatusActive {
+			return invalid("auth.token", "is required for an active connector with auth kind bearer (set the token, or keep the connector disabled until you have it)")
 		}
 	default:
 		return invalid("auth.kind", "%q is not one of auto, oauth2, bearer, none", c.Auth.Kind)
@@ -345,8 +371,25 @@ func quoteAll(s []string) []string {
 
 // VisibleTo reports whether user may see the connector at all: drafts are
 // visible only to their owner.
-func (c *Connector) VisibleTo(user string) bool {
-	return c.Status != StatusDraft || c.Owner == user
+//
+// A sensitive connector is visible only to its creator, the owner role and
+// the roles selected in SensitiveRoles.
+func (c *Connector) VisibleTo(user string, roles []string) bool {
+	if c.Owner == user {
+		return true
+	}
+	if c.Status == StatusDraft {
+		return false
+	}
+	if !c.Advanced.Sensitive {
+		return true
+	}
+	for _, r := range roles {
+		if r == "owner" || slices.Contains(c.Advanced.SensitiveRoles, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // OffloadEnabled reports the effective offload setting (default on).

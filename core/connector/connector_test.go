@@ -78,7 +78,9 @@ func TestValidate(t *testing.T) {
 		{"an unknown auth kind is refused", httpConnector, func(c *Connector) { c.Auth.Kind = "basic" }, "auth.kind"},
 		{"a token with auth kind auto is refused", httpConnector, func(c *Connector) { c.Auth.Token = "t" }, "auth.token"},
 		{"a token with auth kind none is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthNone, Token: "t"} }, "auth.token"},
-		{"bearer auth without a token is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthBearer} }, "auth.token"},
+		{"an active bearer connector without a token is refused", httpConnector, func(c *Connector) {
+			c.Auth, c.Status = Auth{Kind: AuthBearer}, StatusActive
+		}, "auth.token"},
 		{"a stdio connector with upstream auth is refused", stdioConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthBearer, Token: "t"} }, "auth.kind"},
 		{"a stdio connector with auth kind auto is refused", stdioConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthAuto} }, "auth.kind"},
 		{"an invalid header name is refused", httpConnector, func(c *Connector) { c.Headers = map[string]string{"Bad Header": "x"} }, "headers"},
@@ -264,22 +266,33 @@ func TestExpandHeaders(t *testing.T) {
 
 func TestVisibleTo(t *testing.T) {
 	tests := []struct {
-		name   string
-		status Status
-		user   string
-		want   bool
+		name      string
+		status    Status
+		sensitive []string // nil: not sensitive
+		user      string
+		roles     []string
+		want      bool
 	}{
-		{"a draft is visible to its owner", StatusDraft, "alice", true},
-		{"a draft is hidden from others", StatusDraft, "bob", false},
-		{"a draft is hidden from the anonymous user", StatusDraft, "", false},
-		{"an active connector is visible to everyone", StatusActive, "bob", true},
-		{"a disabled connector is still listed", StatusDisabled, "bob", true},
+		{"a draft is visible to its owner", StatusDraft, nil, "alice", nil, true},
+		{"a draft is hidden from others", StatusDraft, nil, "bob", []string{"admin"}, false},
+		{"a draft is hidden even from the owner role", StatusDraft, nil, "carol", []string{"owner"}, false},
+		{"a draft is hidden from the anonymous user", StatusDraft, nil, "", nil, false},
+		{"an active connector is visible to everyone", StatusActive, nil, "bob", nil, true},
+		{"a disabled connector is still listed", StatusDisabled, nil, "bob", nil, true},
+		{"a sensitive connector is visible to a selected role", StatusActive, []string{"finance"}, "bob", []string{"member", "finance"}, true},
+		{"a sensitive connector is hidden from other roles", StatusActive, []string{"finance"}, "bob", []string{"member", "admin"}, false},
+		{"a sensitive connector is visible to the owner role", StatusActive, []string{"finance"}, "carol", []string{"owner"}, true},
+		{"a sensitive connector is visible to its creator", StatusActive, []string{}, "alice", nil, true},
+		{"a sensitive draft stays hidden from selected roles", StatusDraft, []string{"finance"}, "bob", []string{"finance"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := &Connector{Status: tt.status, Owner: "alice"}
-			if got := c.VisibleTo(tt.user); got != tt.want {
-				t.Errorf("VisibleTo(%q) = %v, want %v", tt.user, got, tt.want)
+			if tt.sensitive != nil {
+				c.Advanced.Sensitive, c.Advanced.SensitiveRoles = true, tt.sensitive
+			}
+			if got := c.VisibleTo(tt.user, tt.roles); got != tt.want {
+				t.Errorf("VisibleTo(%q, %v) = %v, want %v", tt.user, tt.roles, got, tt.want)
 			}
 		})
 	}
@@ -351,4 +364,14 @@ func TestRegistry(t *testing.T) {
 		}
 		wg.Wait()
 	})
+}
+
+func TestBearerTokenMayWaitWhileNotActive(t *testing.T) {
+	for _, st := range []Status{StatusDisabled, StatusDraft} {
+		c := &Connector{Name: "Stripe", URL: "https://mcp.stripe.com", Auth: Auth{Kind: AuthBearer}, Status: st}
+		c.Normalize()
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s bearer connector without a token: %v", st, err)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 func (a *aggregate) visible() []*connector.Connector {
 	var out []*connector.Connector
 	for _, c := range a.proxy.connectors.List() {
-		if c.VisibleTo(a.principal.User) && c.Status == connector.StatusActive {
+		if c.VisibleTo(a.principal.User, a.principal.Roles) && c.Status == connector.StatusActive {
 			out = append(out, c)
 		}
 	}

@@ -103,7 +103,7 @@ var (
 // returns a JSON-RPC error ready for the client otherwise.
 func (p *Proxy) Resolve(principal auth.Principal, slug string) (*connector.Connector, *mcp.Error) {
 	c, ok := p.connectors.Lookup(slug)
-	if !ok || !c.VisibleTo(principal.User) {
+	if !ok || !c.VisibleTo(principal.User, principal.Roles) {
 		return nil, mcp.Errorf(mcp.CodeConnectorNotFound, "connector %q not found", slug)
 	}
 	if c.Status == connector.StatusDisabled {

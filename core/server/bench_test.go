@@ -61,7 +61,7 @@ func benchGateway(tb testing.TB, url string) (*fasthttp.Client, string) {
 	}})
 	px := proxy.New(reg, nil, proxy.Options{CallTimeout: time.Minute, IdleTimeout: time.Hour, AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20}, zerolog.Nop())
 	tb.Cleanup(px.Close)
-	srv := New(px, auth.New(auth.HashToken("unused-token-0123456789"), "bench-user"), nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
+	srv := New(px, auth.New(auth.HashToken("unused-token-0123456789"), "bench-user", nil), nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
 	ln := fasthttputil.NewInmemoryListener()
 	go srv.Serve(ln)
 	tb.Cleanup(func() { _ = srv.Shutdown(context.Background()); ln.Close() })

@@ -113,7 +113,7 @@ func startLegacyGateway(t *testing.T, idle time.Duration) *legacyGateway {
 	}})
 	px := proxy.New(reg, nil, proxy.Options{CallTimeout: 300 * time.Millisecond, IdleTimeout: idle, AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20}, zerolog.Nop())
 	t.Cleanup(px.Close)
-	srv := New(px, auth.New(auth.HashToken("unused-token-0123456789"), "test-user"), nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
+	srv := New(px, auth.New(auth.HashToken("unused-token-0123456789"), "test-user", nil), nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
 	ln := fasthttputil.NewInmemoryListener()
 	go srv.Serve(ln)
 	t.Cleanup(func() {

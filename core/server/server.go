@@ -101,7 +101,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 // authenticate resolves the caller or answers 401; anonymous callers pass
 // only where allowAnonymous.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (auth.Principal, bool) {
-	p, err := s.auth.Authenticate(ctx.Request.Header.Peek("Authorization"), allowAnonymous)
+	p, err := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), allowAnonymous)
 	if err != nil {
 		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
 		ctx.SetStatusCode(fasthttp.StatusUnauthorized)

@@ -17,6 +17,16 @@ package store
 //	cred/<id>/<user>          a user's placeholder values for connector <id>:
 //	                          Box.Seal(JSON map[string]string,
 //	                          aad "credential/<id>/<user>")
+//	user/<id>                 an auth.User as JSON (no secrets)
+//	tok/id/<id>               an auth.Token record as JSON: the SHA-256 digest
+//	                          of the token, never the token
+//	tok/digest/<hex digest>   the token's id: the authentication index
+//	aud/<entry id>            an audit.Entry as JSON; ids are time-ordered,
+//	                          so a range of keys is a range of time
+//	tmpl/<id>                 a custom catalog.Template as JSON
+//	req/<id>                  a catalog.Request as JSON; ids time-ordered
+//	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
+//	                          fields as a JSON array; the value is empty
 //
 // Connector ids are 1-64 characters from [A-Za-z0-9_-] (generated ones are 32
 // hex digits), so "cred/<id>/" prefixes exactly one connector's credentials.
@@ -42,7 +52,24 @@ const (
 	prefixConnByID   = "conn/id/"
 	prefixConnBySlug = "conn/slug/"
 	prefixCred       = "cred/"
+	prefixUser       = "user/"
+	prefixTokenByID  = "tok/id/"
+	prefixTokenByDig = "tok/digest/"
+	prefixPolicy     = "pol/"
+	prefixAudit      = "aud/"
+	prefixTemplate   = "tmpl/"
+	prefixRequest    = "req/"
 )
+
+func templateKey(id string) []byte { return []byte(prefixTemplate + id) }
+func requestKey(id string) []byte  { return []byte(prefixRequest + id) }
+
+func auditKey(id string) []byte { return []byte(prefixAudit + id) }
+
+func userKey(id string) []byte         { return []byte(prefixUser + id) }
+func tokenIDKey(id string) []byte      { return []byte(prefixTokenByID + id) }
+func tokenDigestKey(hex string) []byte { return []byte(prefixTokenByDig + hex) }
+func policyPrefix(model string) []byte { return []byte(prefixPolicy + model + "/") }
 
 func metaKey(key string) []byte        { return []byte(prefixMeta + key) }
 func connIDKey(id string) []byte       { return []byte(prefixConnByID + id) }

@@ -51,6 +51,12 @@ type Store struct {
 	connectors  ConnectorRepo
 	credentials CredentialRepo
 	meta        MetaRepo
+	users       UserRepo
+	tokens      TokenRepo
+	policies    PolicyRepo
+	audit       AuditRepo
+	templates   TemplateRepo
+	requests    RequestRepo
 }
 
 // Open opens (creating if needed) the store in dir, runs pending migrations
@@ -97,6 +103,12 @@ func open(ctx context.Context, opts badger.Options, box *secret.Box) (*Store, er
 	s.connectors.s = s
 	s.credentials.s = s
 	s.meta.s = s
+	s.users.s = s
+	s.tokens.s = s
+	s.policies.s = s
+	s.audit.s = s
+	s.templates.s = s
+	s.requests.s = s
 	if err := migrate(ctx, db, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -140,6 +152,24 @@ func (s *Store) Connectors() *ConnectorRepo { return &s.connectors }
 
 // Credentials returns the per-user credential repository.
 func (s *Store) Credentials() *CredentialRepo { return &s.credentials }
+
+// Users returns the user repository.
+func (s *Store) Users() *UserRepo { return &s.users }
+
+// Tokens returns the API token repository.
+func (s *Store) Tokens() *TokenRepo { return &s.tokens }
+
+// Policies returns the policy rule repository.
+func (s *Store) Policies() *PolicyRepo { return &s.policies }
+
+// Audit returns the append-only audit log repository.
+func (s *Store) Audit() *AuditRepo { return &s.audit }
+
+// Templates returns the custom catalog template repository.
+func (s *Store) Templates() *TemplateRepo { return &s.templates }
+
+// Requests returns the connector request repository.
+func (s *Store) Requests() *RequestRepo { return &s.requests }
 
 // Meta returns the install-state key/value repository.
 func (s *Store) Meta() *MetaRepo { return &s.meta }

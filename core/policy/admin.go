@@ -1,0 +1,214 @@
+// Package policy decides who may do what. This file holds the admin API's
+// own authorization: a Casbin RBAC model whose rules (role grants and
+// user→role bindings) live in the store and change without a restart.
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+)
+
+// AdminModel names the admin API's rule set in the store.
+const AdminModel = "admin"
+
+// Admin API resources (Casbin objects) and actions.
+const (
+	ResConnectors  = "connectors"
+	ResCatalog     = "catalog"
+	ResRequests    = "requests"
+	ResRequestsOwn = "requests/self"
+	ResUsers       = "users"
+	ResUsersSelf   = "users/self"
+	ResTokens      = "tokens"
+	ResTokensSelf  = "tokens/self"
+	ResCredentials = "credentials/self"
+	ResAudit       = "audit"
+	ResAnalytics   = "analytics"
+	ResPolicies    = "policies"
+
+	ActRead    = "read"
+	ActWrite   = "write"
+	ActCreate  = "create"
+	ActApprove = "approve"
+)
+
+// adminModelText: subjects are "user:<id>" bound to "role:<name>" by g
+// rules (roles may inherit roles); objects match with keyMatch so "*"
+// grants every resource; an explicit deny beats any allow.
+const adminModelText = `
+[request_definition]
+r = sub, obj, act
+
+[policy_definition]
+p = sub, obj, act, eft
+
+[role_definition]
+g = _, _
+
+[policy_effect]
+e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
+
+[matchers]
+m = g(r.sub, p.sub) && keyMatch(r.obj, p.obj) && (r.act == p.act || p.act == "*")
+`
+
+// DefaultAdminRules are written on a fresh install: owners and admins may
+// do everything (granting the owner role is reserved to owners, in code);
+// members browse, request and manage their own tokens and credentials;
+// auditors read everything and write nothing but their own tokens.
+var DefaultAdminRules = [][]string{
+	{"p", "role:owner", "*", "*", "allow"},
+	{"p", "role:admin", "*", "*", "allow"},
+	{"p", "role:member", ResConnectors, ActRead, "allow"},
+	{"p", "role:member", ResCatalog, ActRead, "allow"},
+	{"p", "role:member", ResRequestsOwn, ActRead, "allow"},
+	{"p", "role:member", ResRequestsOwn, ActCreate, "allow"},
+	{"p", "role:member", ResTokensSelf, "*", "allow"},
+	{"p", "role:member", ResUsersSelf, ActRead, "allow"},
+	{"p", "role:member", ResCredentials, ActWrite, "allow"},
+	{"p", "role:auditor", ResConnectors, ActRead, "allow"},
+	{"p", "role:auditor", ResCatalog, ActRead, "allow"},
+	{"p", "role:auditor", ResRequests, ActRead, "allow"},
+	{"p", "role:auditor", ResRequestsOwn, ActRead, "allow"},
+	{"p", "role:auditor", ResUsers, ActRead, "allow"},
+	{"p", "role:auditor", ResUsersSelf, ActRead, "allow"},
+	{"p", "role:auditor", ResTokens, ActRead, "allow"},
+	{"p", "role:auditor", ResTokensSelf, "*", "allow"},
+	{"p", "role:auditor", ResAudit, ActRead, "allow"},
+	{"p", "role:auditor", ResAnalytics, ActRead, "allow"},
+	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
+}
+
+// ErrUnknownRole is returned when a role binding names a role no rule
+// mentions.
+var ErrUnknownRole = errors.New("unknown role")
+
+// Admin authorizes admin API calls. It is safe for concurrent use.
+type Admin struct {
+	e *casbin.SyncedEnforcer
+}
+
+// NewAdmin loads the admin rules from store, writing DefaultAdminRules
+// first when there are none (a fresh install).
+func NewAdmin(ctx context.Context, store RuleStore) (*Admin, error) {
+	existing, err := store.List(ctx, AdminModel)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) == 0 {
+		if err := store.Add(ctx, AdminModel, DefaultAdminRules...); err != nil {
+			return nil, fmt.Errorf("seed admin rules: %w", err)
+		}
+	}
+	m, err := model.NewModelFromString(adminModelText)
+	if err != nil {
+		return nil, fmt.Errorf("admin policy model: %w", err)
+	}
+	e, err := casbin.NewSyncedEnforcer(m, &adapter{store: store, model: AdminModel})
+	if err != nil {
+		return nil, fmt.Errorf("admin policy: %w", err)
+	}
+	return &Admin{e: e}, nil
+}
+
+func userSubject(user string) string { return "user:" + user }
+func roleSubject(role string) string { return "role:" + role }
+
+// Allowed reports whether user may perform act on obj.
+func (a *Admin) Allowed(user, obj, act string) (bool, error) {
+	ok, err := a.e.Enforce(userSubject(user), obj, act)
+	if err != nil {
+		return false, fmt.Errorf("authorize %s %s: %w", act, obj, err)
+	}
+	return ok, nil
+}
+
+// Roles returns the roles bound to user, inherited ones included, sorted.
+func (a *Admin) Roles(user string) []string {
+	subjects, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	out := make([]string, 0, len(subjects))
+	for _, s := range subjects {
+		if r, ok := strings.CutPrefix(s, "role:"); ok {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// DirectRoles returns the roles bound to user directly, sorted.
+func (a *Admin) DirectRoles(user string) []string {
+	subjects, _ := a.e.GetRolesForUser(userSubject(user))
+	out := make([]string, 0, len(subjects))
+	for _, s := range subjects {
+		if r, ok := strings.CutPrefix(s, "role:"); ok {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// KnownRoles returns every role some rule mentions, built-ins included.
+func (a *Admin) KnownRoles() []string {
+	seen := map[string]bool{}
+	for _, r := range auth.BuiltinRoles {
+		seen[r] = true
+	}
+	subjects, _ := a.e.GetAllSubjects()
+	roles, _ := a.e.GetAllRoles()
+	for _, s := range append(subjects, roles...) {
+		if r, ok := strings.CutPrefix(s, "role:"); ok {
+			seen[r] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for r := range seen {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SetRoles makes roles exactly the roles bound to user. Every role must be
+// known (ErrUnknownRole names the first that is not).
+func (a *Admin) SetRoles(user string, roles []string) error {
+	known := a.KnownRoles()
+	for _, r := range roles {
+		if !slices.Contains(known, r) {
+			return fmt.Errorf("%w %q (known: %s)", ErrUnknownRole, r, strings.Join(known, ", "))
+		}
+	}
+	current := a.DirectRoles(user)
+	for _, r := range current {
+		if !slices.Contains(roles, r) {
+			if _, err := a.e.DeleteRoleForUser(userSubject(user), roleSubject(r)); err != nil {
+				return fmt.Errorf("unbind %s from %s: %w", r, user, err)
+			}
+		}
+	}
+	for _, r := range roles {
+		if !slices.Contains(current, r) {
+			if _, err := a.e.AddRoleForUser(userSubject(user), roleSubject(r)); err != nil {
+				return fmt.Errorf("bind %s to %s: %w", r, user, err)
+			}
+		}
+	}
+	return nil
+}
+
+// ForgetUser removes every binding of user.
+func (a *Admin) ForgetUser(user string) error {
+	if _, err := a.e.DeleteRolesForUser(userSubject(user)); err != nil {
+		return fmt.Errorf("unbind roles of %s: %w", user, err)
+	}
+	return nil
+}
