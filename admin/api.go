@@ -150,6 +150,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeCatalog(ctx, p, method, parts[1:])
 	case "requests":
 		a.routeRequests(ctx, p, method, parts[1:])
+	case "analytics":
+		a.routeAnalytics(ctx, p, method, parts[1:])
 	case "me":
 		a.routeMe(ctx, p, method, parts[1:])
 	default:

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/metrics"
 	"github.com/gatehouse-mcp/gatehouse/core/policy"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
@@ -91,7 +92,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err := bootstrapOwnerUser(ctx, st.Users(), authz); err != nil {
 		return err
 	}
-	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger())
+	mx := metrics.New()
+	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger(), mx.Observe)
 	defer auditLog.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
@@ -107,6 +109,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
+		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
 	}, log)
 
 	anonymous := ""
@@ -132,6 +135,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	})
 	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles})
 	srv := server.New(px, authn, api, server.Options{
+		Metrics: mx.Serve,
+		MayReadMetrics: func(p auth.Principal) bool {
+			ok, err := authz.Allowed(p.User, policy.ResAnalytics, policy.ActRead)
+			return err == nil && ok
+		},
+		OpenAPI:        admin.OpenAPI(),
 		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 	}, log)
@@ -198,6 +207,23 @@ func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Wr
 	// Printed once, outside the structured log: logs never carry secrets.
 	fmt.Fprintf(out, "\n  Gatehouse owner token (shown once; set GATEHOUSE_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 	return digest, nil
+}
+
+// callEntry is the audit entry of a finished tool call.
+func callEntry(r proxy.CallRecord) *audit.Entry {
+	e := &audit.Entry{
+		Actor: r.User, Action: audit.ActionToolCall, Connector: r.Connector, Tool: r.Tool,
+		Decision: "allow", Outcome: r.Outcome, Error: r.Error, Sensitive: r.Sensitive,
+		LatencyMS: float64(r.Latency.Microseconds()) / 1000,
+	}
+	if r.Outcome == "tool_error" {
+		e.Outcome = audit.OutcomeError
+		e.Details = map[string]any{"is_error": true}
+	}
+	if r.Code != 0 {
+		e.Details = map[string]any{"code": r.Code}
+	}
+	return e
 }
 
 // userRepo is the part of the store the owner bootstrap needs.

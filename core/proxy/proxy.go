@@ -47,6 +47,9 @@ type Options struct {
 	IdleTimeout          time.Duration
 	AllowPrivateNetworks bool
 	MaxMessageBytes      int
+	// ObserveCall, when set, is told of every tools/call to a connector
+	// once it ends (the audit log records it). It must not block.
+	ObserveCall func(CallRecord)
 }
 
 // Proxy owns the client sessions and the upstream connection pools.

@@ -183,8 +183,22 @@ func retryable(err error) bool {
 
 // Call forwards a client request. A request the upstream never received
 // (its process had died, or its session expired) is retried once on a
-// fresh upstream session.
+// fresh upstream session. tools/call requests to a connector are reported
+// to the proxy's call observer (the audit log) once they end.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	if s.Slug == "" || req.Method != mcp.MethodToolsCall || s.proxy.opts.ObserveCall == nil {
+		return s.call(ctx, req)
+	}
+	start := time.Now()
+	st, err := s.call(ctx, req)
+	if err != nil {
+		s.proxy.observeCall(s, req, start, nil, err)
+		return nil, err
+	}
+	return s.proxy.ObserveStream(st, s.User, s.Slug, req, start), nil
+}
+
+func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	if s.backend != nil {
 		if s.Slug != "" {
 			if _, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug); rpcErr != nil {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -56,11 +57,13 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	callCtx, cancel := context.WithCancel(context.Background())
 	// The upstream must at least answer with headers within the call timeout.
 	timer := time.AfterFunc(s.proxy.CallTimeout(), cancel)
+	start := time.Now()
 	reply, err := conn.Forward(callCtx, msg, forwardHeaders(&ctx.Request.Header))
 	if !timer.Stop() {
 		err = context.DeadlineExceeded
 	}
 	if err != nil {
+		s.proxy.ObserveCall(principal.User, slug, msg, start, nil, err)
 		cancel()
 		status := fasthttp.StatusBadGateway
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -71,6 +74,14 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	if reply.Stream == nil {
 		cancel()
+		if msg.Method == mcp.MethodToolsCall {
+			ans, perr := mcp.Parse(reply.Body)
+			if perr != nil {
+				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
+			} else {
+				s.proxy.ObserveCall(principal.User, slug, msg, start, ans, nil)
+			}
+		}
 		ctx.SetStatusCode(reply.Status)
 		if reply.ContentType != "" {
 			ctx.SetContentType(reply.ContentType)
@@ -78,7 +89,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		ctx.SetBody(reply.Body)
 		return
 	}
-	st := reply.Stream
+	st := s.proxy.ObserveStream(reply.Stream, principal.User, slug, msg, start)
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()

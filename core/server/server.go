@@ -26,6 +26,13 @@ type AdminHandler interface {
 type Options struct {
 	MaxBodyBytes   int
 	AllowedOrigins []string
+	// Metrics serves GET /metrics to callers MayReadMetrics admits (a
+	// bearer token is required: metric labels name connectors and tools).
+	Metrics        fasthttp.RequestHandler
+	MayReadMetrics func(auth.Principal) bool
+	// OpenAPI is the admin API's OpenAPI document, served without
+	// authentication at /admin/v1/openapi.json.
+	OpenAPI []byte
 }
 
 // Server routes requests.
@@ -81,6 +88,21 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.serveMCP(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/mcp"), "/"))
 	case path == "/sse" || strings.HasPrefix(path, "/sse/"):
 		s.serveLegacySSE(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/sse"), "/"))
+	case path == "/metrics" && s.opts.Metrics != nil:
+		principal, ok := s.authenticate(ctx, false)
+		if !ok {
+			return
+		}
+		if s.opts.MayReadMetrics == nil || !s.opts.MayReadMetrics(principal) {
+			ctx.SetStatusCode(fasthttp.StatusForbidden)
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"error":{"code":"forbidden","message":"reading metrics needs analytics read access (owner, admin or auditor)"}}`)
+			return
+		}
+		s.opts.Metrics(ctx)
+	case path == "/admin/v1/openapi.json" && len(s.opts.OpenAPI) > 0:
+		ctx.SetContentType("application/json")
+		ctx.SetBody(s.opts.OpenAPI)
 	case strings.HasPrefix(path, "/admin/"):
 		principal, ok := s.authenticate(ctx, false)
 		if !ok {

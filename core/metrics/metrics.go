@@ -1,0 +1,70 @@
+// Package metrics exposes the gateway's Prometheus metrics. Everything
+// hangs off one Registry per gateway (no global registry), fed by audit
+// entries: tool calls, their latency and guard verdicts, admin actions.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/gatehouse-mcp/gatehouse/core/audit"
+)
+
+// Metrics holds the gateway's collectors.
+type Metrics struct {
+	reg           *prometheus.Registry
+	toolCalls     *prometheus.CounterVec
+	toolLatency   *prometheus.HistogramVec
+	guardVerdicts *prometheus.CounterVec
+	adminActions  *prometheus.CounterVec
+	handler       fasthttp.RequestHandler
+}
+
+// New returns the metrics with Go runtime and process collectors.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.toolCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_tool_calls_total", Help: "tools/call requests proxied, by connector, tool and outcome.",
+	}, []string{"connector", "tool", "outcome"})
+	m.toolLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "gatehouse_tool_call_duration_seconds", Help: "Time from a tools/call reaching the gateway to its answer.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"connector"})
+	m.guardVerdicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_guard_verdicts_total", Help: "ToolGuard verdicts on tool calls, by connector, guard and verdict.",
+	}, []string{"connector", "guard", "verdict"})
+	m.adminActions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gatehouse_admin_actions_total", Help: "Audited admin actions, by action and outcome.",
+	}, []string{"action", "outcome"})
+	m.reg.MustRegister(m.toolCalls, m.toolLatency, m.guardVerdicts, m.adminActions,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+	return m
+}
+
+// Observe counts an audit entry once it is durable (an audit.Log observer).
+// Sensitive connectors' tool names are not exported as labels.
+func (m *Metrics) Observe(e *audit.Entry) {
+	if e.Action != audit.ActionToolCall {
+		m.adminActions.WithLabelValues(e.Action, e.Outcome).Inc()
+		return
+	}
+	tool := e.Tool
+	if e.Sensitive {
+		tool = audit.Redacted
+	}
+	m.toolCalls.WithLabelValues(e.Connector, tool, e.Outcome).Inc()
+	m.toolLatency.WithLabelValues(e.Connector).Observe(e.LatencyMS / 1000)
+	for _, v := range e.Guards {
+		m.guardVerdicts.WithLabelValues(e.Connector, v.Guard, v.Verdict).Inc()
+	}
+}
+
+// Serve answers GET /metrics in the Prometheus text format.
+func (m *Metrics) Serve(ctx *fasthttp.RequestCtx) { m.handler(ctx) }
+
+// Registry is the underlying registry (for tests and extra collectors).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
