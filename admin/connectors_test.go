@@ -13,7 +13,7 @@ import (
 )
 
 // raw runs one admin request and returns its context, response unread.
-func (f *fixture) raw(t *testing.T, p auth.Principal, method, path, body string, headers ...string) *fasthttp.RequestCtx {
+func (f *fixture) raw(t testing.TB, p auth.Principal, method, path, body string, headers ...string) *fasthttp.RequestCtx {
 	t.Helper()
 	ctx := new(fasthttp.RequestCtx)
 	ctx.Request.Header.SetMethod(method)

@@ -40,7 +40,7 @@ var (
 	auditor = auth.Principal{User: "aud", Roles: []string{auth.RoleAuditor}}
 )
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	box, err := secret.New(make([]byte, secret.KeySize))
 	if err != nil {
