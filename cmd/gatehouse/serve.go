@@ -93,7 +93,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	mx := metrics.New()
-	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger(), mx.Observe)
+	observers, closeSinks, err := startAuditSinks(ctx, cfg.Audit.Sinks, st.Audit(), log)
+	if err != nil {
+		return err
+	}
+	defer closeSinks()
+	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger(), append(observers, mx.Observe)...)
 	defer auditLog.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
@@ -207,6 +212,49 @@ func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Wr
 	// Printed once, outside the structured log: logs never carry secrets.
 	fmt.Fprintf(out, "\n  Gatehouse owner token (shown once; set GATEHOUSE_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 	return digest, nil
+}
+
+// auditQueues is the store's per-sink delivery queues.
+type auditQueues interface {
+	audit.Queue
+	SetSinks(ctx context.Context, names []string) error
+}
+
+// startAuditSinks starts one dispatcher per configured sink and returns
+// their wake-ups (audit log observers) and a func stopping them.
+func startAuditSinks(ctx context.Context, sinks []config.SinkConfig, queues auditQueues, log zerolog.Logger) ([]func(*audit.Entry), func(), error) {
+	names := make([]string, len(sinks))
+	for i, s := range sinks {
+		names[i] = s.Name
+	}
+	if err := queues.SetSinks(ctx, names); err != nil {
+		return nil, nil, err
+	}
+	var observers []func(*audit.Entry)
+	var dispatchers []*audit.Dispatcher
+	for _, s := range sinks {
+		var sink audit.Sink
+		switch s.Type {
+		case "file":
+			sink = audit.NewFileSink(s.Path, s.MaxSizeMB, s.MaxBackups, s.MaxAgeDays, s.Compress)
+		case "webhook":
+			sink = audit.NewWebhookSink(s.URL, s.Headers, nil)
+		case "syslog":
+			sink = audit.NewSyslogSink(s.Network, s.Address, s.Tag)
+		}
+		if !s.IncludeSensitive {
+			sink = audit.Redacting(sink)
+		}
+		d := audit.NewDispatcher(s.Name, sink, queues, s.BatchSize, s.Timeout, log.With().Str("component", "audit").Logger())
+		dispatchers = append(dispatchers, d)
+		observers = append(observers, d.Wake)
+		log.Info().Str("sink", s.Name).Str("type", s.Type).Msg("audit sink started")
+	}
+	return observers, func() {
+		for _, d := range dispatchers {
+			_ = d.Close()
+		}
+	}, nil
 }
 
 // callEntry is the audit entry of a finished tool call.

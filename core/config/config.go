@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,7 @@ type Config struct {
 	ClientAuth ClientAuthConfig `yaml:"client_auth"`
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	HTTP       HTTPConfig       `yaml:"http"`
+	Audit      AuditConfig      `yaml:"audit"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address (keep it on loopback); off by default.
 	PprofListen string `yaml:"pprof_listen"`
@@ -79,6 +82,43 @@ type HTTPConfig struct {
 	// AllowedOrigins lists browser origins allowed besides the gateway's
 	// own and localhost ones (DNS-rebinding protection).
 	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// AuditConfig lists where audit entries are streamed besides the log
+// itself.
+type AuditConfig struct {
+	Sinks []SinkConfig `yaml:"sinks"`
+}
+
+// SinkConfig is one audit sink. Entries are queued in the store for each
+// sink and delivered in order, retried until the sink accepts them.
+type SinkConfig struct {
+	// Name identifies the sink's queue; keep it stable across restarts.
+	Name string `yaml:"name"`
+	// Type is file, webhook or syslog.
+	Type string `yaml:"type"`
+	// file: JSON Lines at Path, rotated at MaxSizeMB, keeping MaxBackups
+	// old files (compressed when Compress) for MaxAgeDays.
+	Path       string `yaml:"path"`
+	MaxSizeMB  int    `yaml:"max_size_mb"`
+	MaxBackups int    `yaml:"max_backups"`
+	MaxAgeDays int    `yaml:"max_age_days"`
+	Compress   bool   `yaml:"compress"`
+	// webhook: entries POSTed as a JSON array to URL with Headers.
+	URL     string            `yaml:"url"`
+	Headers map[string]string `yaml:"headers"`
+	// syslog: Network (udp, tcp, unix, unixgram) and Address; Tag names
+	// the program.
+	Network string `yaml:"network"`
+	Address string `yaml:"address"`
+	Tag     string `yaml:"tag"`
+	// IncludeSensitive sends entries about sensitive connectors in full;
+	// by default they leave the gateway redacted.
+	IncludeSensitive bool `yaml:"include_sensitive"`
+	// Timeout bounds one delivery (default 10s); BatchSize how many
+	// entries go at once (default 256).
+	Timeout   time.Duration `yaml:"timeout"`
+	BatchSize int           `yaml:"batch_size"`
 }
 
 // SeedConnector is a connector declared in the config file. Fields follow
@@ -221,8 +261,43 @@ func (c *Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")
 	}
+	names := map[string]bool{}
+	for i := range c.Audit.Sinks {
+		s := &c.Audit.Sinks[i]
+		key := fmt.Sprintf("audit.sinks[%d]", i)
+		if !sinkNamePattern.MatchString(s.Name) {
+			return bad(key+".name", "%q must be 1-32 lowercase letters, digits or dashes", s.Name)
+		}
+		if names[s.Name] {
+			return bad(key+".name", "%q is used twice", s.Name)
+		}
+		names[s.Name] = true
+		switch s.Type {
+		case "file":
+			if s.Path == "" {
+				return bad(key+".path", "is required for a file sink")
+			}
+		case "webhook":
+			if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return bad(key+".url", "%q is not an http(s) URL", s.URL)
+			}
+		case "syslog":
+			switch s.Network {
+			case "", "udp", "tcp", "unix", "unixgram":
+			default:
+				return bad(key+".network", "%q is not one of udp, tcp, unix, unixgram", s.Network)
+			}
+		default:
+			return bad(key+".type", "%q is not one of file, webhook, syslog", s.Type)
+		}
+		if s.Timeout < 0 || s.BatchSize < 0 || s.MaxSizeMB < 0 || s.MaxBackups < 0 || s.MaxAgeDays < 0 {
+			return bad(key, "sizes, counts and timeouts must not be negative")
+		}
+	}
 	return nil
 }
+
+var sinkNamePattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$`)
 
 // MCPURL is the aggregate MCP endpoint clients connect to.
 func (c *Config) MCPURL() string { return c.BaseURL() + "/mcp" }

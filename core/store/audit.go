@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/dgraph-io/badger/v4"
 
@@ -11,8 +13,15 @@ import (
 )
 
 // AuditRepo is the append-only audit log: entries are written once under
-// their time-ordered id and never changed; nothing here deletes them.
-type AuditRepo struct{ s *Store }
+// their time-ordered id and never changed; nothing here deletes them. Each
+// configured sink has a delivery queue, filled in the same transaction as
+// the log, so an entry is either logged and queued for every sink or not
+// at all.
+type AuditRepo struct {
+	s     *Store
+	mu    sync.RWMutex
+	sinks []string
+}
 
 // AppendAudit implements audit.Store: every entry in one durable write.
 func (r *AuditRepo) AppendAudit(ctx context.Context, entries ...*audit.Entry) error {
@@ -20,13 +29,19 @@ func (r *AuditRepo) AppendAudit(ctx context.Context, entries ...*audit.Entry) er
 		return nil
 	}
 	type kv struct{ k, v []byte }
-	recs := make([]kv, len(entries))
-	for i, e := range entries {
+	r.mu.RLock()
+	sinks := r.sinks
+	r.mu.RUnlock()
+	recs := make([]kv, 0, len(entries)*(1+len(sinks)))
+	for _, e := range entries {
 		data, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("encode audit entry: %w", err)
 		}
-		recs[i] = kv{auditKey(e.ID), data}
+		recs = append(recs, kv{auditKey(e.ID), data})
+		for _, sink := range sinks {
+			recs = append(recs, kv{sinkQueueKey(sink, e.ID), data})
+		}
 	}
 	err := r.s.update(ctx, func(txn *badger.Txn) error {
 		for _, rec := range recs {
@@ -87,4 +102,92 @@ func (r *AuditRepo) ScanAudit(ctx context.Context, f audit.Filter, fn func(*audi
 		}
 		return nil
 	})
+}
+
+// SetSinks names the sinks whose queues appends fill, and drops the queues
+// of sinks no longer configured. Call it once at start, before appending.
+func (r *AuditRepo) SetSinks(ctx context.Context, names []string) error {
+	r.mu.Lock()
+	r.sinks = append([]string(nil), names...)
+	r.mu.Unlock()
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	var stale [][]byte
+	err := r.s.view(ctx, func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefixSinkQueue)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			rest := string(it.Item().Key()[len(prefixSinkQueue):])
+			if i := strings.IndexByte(rest, '/'); i > 0 && !keep[rest[:i]] {
+				stale = append(stale, it.Item().KeyCopy(nil))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("scan sink queues: %w", err)
+	}
+	for len(stale) > 0 {
+		n := min(len(stale), 1000)
+		batch := stale[:n]
+		stale = stale[n:]
+		if err := r.s.update(ctx, func(txn *badger.Txn) error {
+			for _, k := range batch {
+				if err := txn.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("drop stale sink queues: %w", err)
+		}
+	}
+	return nil
+}
+
+// PendingAudit returns up to n entries queued for sink, oldest first.
+func (r *AuditRepo) PendingAudit(ctx context.Context, sink string, n int) ([]*audit.Entry, error) {
+	var out []*audit.Entry
+	err := r.s.view(ctx, func(txn *badger.Txn) error {
+		return scanDocs(txn, sinkQueuePrefix(sink), func(e *audit.Entry) (bool, error) {
+			out = append(out, e)
+			return len(out) < n, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s queue: %w", sink, err)
+	}
+	return out, nil
+}
+
+// AckAudit removes delivered entries from sink's queue.
+func (r *AuditRepo) AckAudit(ctx context.Context, sink string, ids []string) error {
+	err := r.s.update(ctx, func(txn *badger.Txn) error {
+		for _, id := range ids {
+			if err := txn.Delete(sinkQueueKey(sink, id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ack %d entries on %s: %w", len(ids), sink, err)
+	}
+	return nil
+}
+
+// QueuedAudit counts the entries waiting for sink.
+func (r *AuditRepo) QueuedAudit(ctx context.Context, sink string) (int, error) {
+	n := 0
+	err := r.s.view(ctx, func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: sinkQueuePrefix(sink)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
 }

@@ -23,6 +23,8 @@ package store
 //	tok/digest/<hex digest>   the token's id: the authentication index
 //	aud/<entry id>            an audit.Entry as JSON; ids are time-ordered,
 //	                          so a range of keys is a range of time
+//	audq/<sink>/<entry id>    a copy of an audit entry waiting for delivery
+//	                          to a sink; removed once the sink accepted it
 //	tmpl/<id>                 a custom catalog.Template as JSON
 //	req/<id>                  a catalog.Request as JSON; ids time-ordered
 //	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
@@ -59,7 +61,11 @@ const (
 	prefixAudit      = "aud/"
 	prefixTemplate   = "tmpl/"
 	prefixRequest    = "req/"
+	prefixSinkQueue  = "audq/"
 )
+
+func sinkQueuePrefix(sink string) []byte  { return []byte(prefixSinkQueue + sink + "/") }
+func sinkQueueKey(sink, id string) []byte { return []byte(prefixSinkQueue + sink + "/" + id) }
 
 func templateKey(id string) []byte { return []byte(prefixTemplate + id) }
 func requestKey(id string) []byte  { return []byte(prefixRequest + id) }
