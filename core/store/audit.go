@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/dgraph-io/badger/v4"
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 )
@@ -85,7 +86,7 @@ func (r *AuditRepo) ScanAudit(ctx context.Context, f audit.Filter, fn func(*audi
 				}
 			}
 			var e audit.Entry
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &e) }); err != nil {
+			if err := it.Item().Value(func(v []byte) error { return jsonv2.Unmarshal(v, &e) }); err != nil {
 				return fmt.Errorf("decode audit entry %s: %w", it.Item().Key(), err)
 			}
 			if !f.Match(&e) {
