@@ -27,5 +27,6 @@ func newRootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newAdminCommands(os.Getenv)...)
 	return root
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/spf13/cobra"
+)
+
+// pageFlags are the pagination flags of a list command: the API pages
+// with limit and cursor and answers next_cursor, empty on the last page.
+type pageFlags struct {
+	limit  int
+	cursor string
+	all    bool
+}
+
+func (p *pageFlags) register(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&p.limit, "limit", 0, "items per page, 1-1000 (default: the server's, 100)")
+	cmd.Flags().StringVar(&p.cursor, "cursor", "", "start after this cursor (a previous answer's next_cursor)")
+	cmd.Flags().BoolVar(&p.all, "all", false, "follow next_cursor through every page")
+}
+
+// listAnswer is a list endpoint's answer, with the items of every page
+// fetched under key.
+type listAnswer struct {
+	key string
+	// raw is the JSON answer as printed by --json: a single page's answer
+	// as the API sent it, or with --all the last page's with every item.
+	raw   []byte
+	items []json.RawMessage
+	// next is the cursor of the page after the last one fetched.
+	next string
+}
+
+// list fetches the list at path: one page, or every page with --all.
+func (c *adminClient) list(ctx context.Context, path string, q url.Values, key string, p pageFlags) (*listAnswer, error) {
+	if q == nil {
+		q = url.Values{}
+	}
+	if p.limit != 0 {
+		q.Set("limit", strconv.Itoa(p.limit))
+	}
+	cursor := p.cursor
+	ans := &listAnswer{key: key}
+	seen := map[string]bool{}
+	for {
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var page map[string]json.RawMessage
+		body, err := c.getJSON(ctx, apiRequest{method: "GET", path: path, query: q}, &page)
+		if err != nil {
+			return nil, err
+		}
+		var items []json.RawMessage
+		if raw, ok := page[key]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return nil, fmt.Errorf("GET %s: %q is not a list: %w", path, key, err)
+			}
+		}
+		ans.items = append(ans.items, items...)
+		ans.next = ""
+		if raw, ok := page["next_cursor"]; ok {
+			if err := json.Unmarshal(raw, &ans.next); err != nil {
+				return nil, fmt.Errorf("GET %s: next_cursor: %w", path, err)
+			}
+		}
+		if !p.all {
+			ans.raw = body
+			return ans, nil
+		}
+		if ans.next == "" {
+			return ans, ans.merge(page)
+		}
+		if seen[ans.next] {
+			return nil, fmt.Errorf("GET %s: the server repeated cursor %q; stopping", path, ans.next)
+		}
+		seen[ans.next] = true
+		cursor = ans.next
+	}
+}
+
+// merge builds the --json answer of --all: the last page's answer with
+// every page's items.
+func (a *listAnswer) merge(last map[string]json.RawMessage) error {
+	items := a.items
+	if items == nil {
+		items = []json.RawMessage{}
+	}
+	all, err := json.Marshal(items)
+	if err != nil {
+		return err
+	}
+	last[a.key] = all
+	a.raw, err = json.Marshal(last)
+	return err
+}
+
+// decodeItems decodes a list's items into typed values for the tables.
+func decodeItems[T any](a *listAnswer) ([]T, error) {
+	out := make([]T, 0, len(a.items))
+	for _, raw := range a.items {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", a.key, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// printList prints a list answer: the JSON with --json, otherwise the
+// table rows gives, and a hint on stderr when more pages remain.
+func printList[T any](pr *printer, a *listAnswer, header []string, row func(T) []string) error {
+	if pr.json {
+		return pr.printJSON(a.raw)
+	}
+	items, err := decodeItems[T](a)
+	if err != nil {
+		return err
+	}
+	rows := make([][]string, len(items))
+	for i, v := range items {
+		rows[i] = row(v)
+	}
+	if err := pr.table(header, rows); err != nil {
+		return err
+	}
+	if a.next != "" {
+		fmt.Fprintf(pr.errOut, "more %s: --cursor %s, or --all\n", a.key, a.next)
+	}
+	return nil
+}
