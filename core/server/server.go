@@ -4,6 +4,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -35,6 +36,10 @@ type Options struct {
 	OpenAPI []byte
 }
 
+// maxAdminBody bounds an admin API request body: connectors, templates and
+// requests are small documents, far below the MCP body limit.
+const maxAdminBody = 1 << 20
+
 // Server routes requests.
 type Server struct {
 	proxy      *proxy.Proxy
@@ -65,6 +70,17 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 			status := fasthttp.StatusBadRequest
 			if strings.Contains(err.Error(), "body size exceeds") {
 				status = fasthttp.StatusRequestEntityTooLarge
+			}
+			if bytes.HasPrefix(ctx.Path(), []byte("/admin/")) {
+				// The admin API's own error shape, not JSON-RPC.
+				code, msg := "invalid_request", "malformed HTTP request"
+				if status == fasthttp.StatusRequestEntityTooLarge {
+					code, msg = "too_large", fmt.Sprintf("the request body exceeds %d bytes", maxAdminBody)
+				}
+				ctx.SetStatusCode(status)
+				ctx.SetContentType("application/json")
+				ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":%q,"message":%q}}`, code, msg))
+				return
 			}
 			writeRPCError(ctx, status, nil, parseErrorFor(err, opts.MaxBodyBytes))
 		},
@@ -106,6 +122,12 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	case strings.HasPrefix(path, "/admin/"):
 		principal, ok := s.authenticate(ctx, false)
 		if !ok {
+			return
+		}
+		if len(ctx.Request.Body()) > maxAdminBody {
+			ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge)
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"too_large","message":"the request body exceeds %d bytes"}}`, maxAdminBody))
 			return
 		}
 		if s.admin == nil {
