@@ -105,7 +105,8 @@ func (a *API) routeAnalytics(ctx *fasthttp.RequestCtx, p auth.Principal, method 
 	if f.To.IsZero() {
 		f.To = a.Now().Add(time.Second)
 	}
-	f.Action, f.Actor, f.Outcome, f.After = audit.ActionToolCall, "", "", ""
+	// The window is analysed whole: list parameters do not apply.
+	f.Action, f.Actor, f.Outcome, f.After, f.Limit = audit.ActionToolCall, "", "", "", 0
 	see := a.seeDetails(p)
 	byConn := map[string]*connectorStats{}
 	var total callStats

@@ -119,6 +119,9 @@ func (a *API) createTemplate(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		return
 	}
 	t.Builtin, t.Owner = false, p.User
+	if t.Tools == nil {
+		t.Tools = []catalog.Tool{}
+	}
 	if err := t.Validate(); err != nil {
 		var fe *catalog.FieldError
 		field := ""

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -232,6 +233,32 @@ func TestRequests(t *testing.T) {
 		_, mine, _ := f.do(t, member2, http.MethodGet, "/requests/"+other, "")
 		if mine["status"] != "rejected" || mine["note"] != "use the shared one" {
 			t.Errorf("requester sees %v", mine)
+		}
+	})
+	t.Run("a manual request carries no secrets; the approver supplies them", func(t *testing.T) {
+		for _, tc := range []struct{ body, field string }{
+			{`{"manual":{"name":"Vault","url":"https://v.example/mcp","auth":{"kind":"bearer","token":"s3cret"}},"reason":"x"}`, "manual.auth.token"},
+			{`{"manual":{"name":"DB","transport":"stdio","command":"db-mcp","env":{"DB_PASSWORD":"hunter2"}},"reason":"x"}`, "manual.env.DB_PASSWORD"},
+			{`{"manual":{"name":"API","url":"https://a.example/mcp","headers":{"X-Key":"literal-key"}},"reason":"x"}`, "manual.headers.X-Key"},
+		} {
+			if code, out := create("mia", tc.body); code != 422 || errField(out) != tc.field {
+				t.Errorf("%s: HTTP %d %v", tc.body, code, out)
+			}
+		}
+		code, out := create("mia", `{"manual":{"name":"DB","transport":"stdio","command":"db-mcp","env":{"DB_PASSWORD":""}},"reason":"reports"}`)
+		if code != 201 {
+			t.Fatalf("HTTP %d %v", code, out)
+		}
+		rid := out["id"].(string)
+		if code, res, _ := f.do(t, admin, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"NOPE":"x"}}`); code != 422 || errField(res) != "values.NOPE" {
+			t.Errorf("unknown value: HTTP %d %v", code, res)
+		}
+		if code, res, _ := f.do(t, admin, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"DB_PASSWORD":"hunter2"}}`); code != 200 {
+			t.Fatalf("approve: HTTP %d %v", code, res)
+		}
+		stored, err := f.st.Connectors().Get(context.Background(), "db")
+		if err != nil || stored.Env["DB_PASSWORD"] != "hunter2" {
+			t.Errorf("stored env %v (%v)", stored, err)
 		}
 	})
 	t.Run("a manual request is approved into its connector", func(t *testing.T) {

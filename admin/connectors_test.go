@@ -23,6 +23,9 @@ func (f *fixture) raw(t testing.TB, p auth.Principal, method, path, body string,
 	}
 	ctx.Request.SetBodyString(body)
 	f.api.ServeAdmin(ctx, p)
+	if f.contract != nil {
+		f.contract.check(t, ctx)
+	}
 	return ctx
 }
 

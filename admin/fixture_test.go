@@ -29,6 +29,7 @@ type fixture struct {
 	authz    *policy.Admin
 	audit    *audit.Log
 	authn    *auth.Authenticator
+	contract *contract
 }
 
 // The fixture's users, one per built-in role, bound in the policy store.
@@ -80,6 +81,7 @@ func newFixture(t testing.TB) *fixture {
 		PublicURL: "https://gatehouse.example.com",
 		Now:       func() time.Time { return time.Now().UTC() },
 	})
+	f.contract = newContract(t)
 	f.authn = auth.New(auth.HashToken("bootstrap-owner-token"), "", store.Directory{Store: st, RolesOf: authz.Roles})
 	return f
 }

@@ -106,6 +106,25 @@ func (a *API) createRequest(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		m := body.Manual
 		m.ID, m.Version, m.Owner, m.Status = "", 0, p.User, connector.StatusDraft
 		m.Normalize()
+		// A request is read by its requester, approvers and auditors, and
+		// stored as a plain document: it names what the server needs but
+		// carries no secret. The approving admin supplies them.
+		if m.Auth.Token != "" {
+			writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "a request carries no secrets: leave the token out, the approving admin sets it", "manual.auth.token")
+			return
+		}
+		for k, v := range m.Env {
+			if v != "" {
+				writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "a request names env variables without their values; the approving admin fills them", "manual.env."+k)
+				return
+			}
+		}
+		for k, v := range m.Headers {
+			if !strings.Contains(v, "{") {
+				writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "header values in a request must be {PLACEHOLDER}s that each user fills", "manual.headers."+k)
+				return
+			}
+		}
 		if err := m.Validate(); err != nil {
 			var fe *connector.FieldError
 			field := "manual"
@@ -226,6 +245,13 @@ func (a *API) createManual(ctx *fasthttp.RequestCtx, p auth.Principal, r *catalo
 	}
 	if body.Token != "" {
 		c.Auth.Token = body.Token
+	}
+	for k, v := range body.Values {
+		if _, ok := c.Env[k]; !ok {
+			writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "the requested server has no env variable "+k, "values."+k)
+			return nil
+		}
+		c.Env[k] = v
 	}
 	c.Normalize()
 	if !a.validate(ctx, &c) {
