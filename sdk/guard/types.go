@@ -1,0 +1,165 @@
+// Package guard is the Go SDK for ToolGuard modules, and the one
+// definition of the JSON documents that cross the ABI (guards/ABI.md): the
+// host (guards/host) and guest guards share these types.
+//
+// A guard is a WebAssembly module built with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o guard.wasm .
+//
+// whose main package registers its hooks:
+//
+//	func init() {
+//		guard.Register(guard.Hooks{
+//			ToolCall: func(in *guard.Input) guard.Verdict {
+//				if strings.Contains(in.Output.Text, "AKIA") {
+//					return guard.Block(0.9, guard.Reason{Code: "aws-key", Message: "an AWS key leaves"})
+//				}
+//				return guard.Allow()
+//			},
+//		})
+//	}
+//	func main() {}
+package guard
+
+import "encoding/json"
+
+// ABIVersion is the major version of the ABI these types describe.
+const ABIVersion = 1
+
+// ABIMinor is the minor version: optional additions a v1 host may use.
+const ABIMinor = 0
+
+// Hook names, as in the input envelope and the exported function names
+// (gh_<hook>).
+const (
+	HookToolList   = "tool_list"
+	HookToolCall   = "tool_call"
+	HookToolIntent = "tool_intent"
+)
+
+// Actions a verdict may take, weakest first.
+const (
+	ActionAllow  = "allow"
+	ActionFlag   = "flag"
+	ActionRedact = "redact"
+	ActionBlock  = "block"
+)
+
+// Input is the envelope the host passes to a hook.
+type Input struct {
+	V           int         `json:"v"`
+	Hook        string      `json:"hook"`
+	RequestID   string      `json:"request_id,omitempty"`
+	Connector   Connector   `json:"connector"`
+	Sensitivity Sensitivity `json:"sensitivity"`
+	// Tools is set for tool_list: the definitions to scan.
+	Tools []Tool `json:"tools,omitempty"`
+	// Tool, Arguments and Output are set for tool_call and tool_intent.
+	Tool      *ToolRef        `json:"tool,omitempty"`
+	Arguments json.RawMessage `json:"arguments,omitempty"`
+	Output    *Output         `json:"output,omitempty"`
+	// Truncated says the host cut the envelope to its size cap.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Connector identifies the connector the input comes from.
+type Connector struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+}
+
+// Sensitivity is resolved by the host (per-connector override, else the
+// global setting): the level's name and the score at which a finding
+// becomes a block.
+type Sensitivity struct {
+	Level     string  `json:"level"`
+	Threshold float64 `json:"threshold"`
+}
+
+// Tool is one tool definition (tool_list).
+type Tool struct {
+	Name         string          `json:"name"`
+	Title        string          `json:"title,omitempty"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"inputSchema,omitempty"`
+	OutputSchema json.RawMessage `json:"outputSchema,omitempty"`
+	Annotations  json.RawMessage `json:"annotations,omitempty"`
+	// PinnedHash is the hash of the definition an admin approved, if any.
+	PinnedHash string `json:"pinned_hash,omitempty"`
+}
+
+// ToolRef names the tool a call went to, with its declared purpose.
+type ToolRef struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Output is a call's result: the content as the upstream sent it, and its
+// text parts concatenated (what most scanners want).
+type Output struct {
+	Content json.RawMessage `json:"content,omitempty"`
+	Text    string          `json:"text"`
+	IsError bool            `json:"is_error,omitempty"`
+}
+
+// Verdict is what a hook returns.
+type Verdict struct {
+	V          int         `json:"v"`
+	Action     string      `json:"action"`
+	Score      float64     `json:"score"`
+	Reasons    []Reason    `json:"reasons,omitempty"`
+	Redactions []Redaction `json:"redactions,omitempty"`
+}
+
+// Reason explains one finding.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Tool names the tool definition the finding is in (tool_list).
+	Tool string `json:"tool,omitempty"`
+	// Path is a JSON Pointer into the input ("/output/text",
+	// "/arguments/command", "/tools/3/description").
+	Path string `json:"path,omitempty"`
+	// Span is the [start, end) byte range within the string at Path.
+	Span *[2]int `json:"span,omitempty"`
+}
+
+// Redaction asks the host to mask [start, end) of the string at Path.
+type Redaction struct {
+	Path string `json:"path"`
+	Span [2]int `json:"span"`
+}
+
+// Allow is the verdict of a guard that found nothing.
+func Allow() Verdict { return Verdict{V: ABIVersion, Action: ActionAllow} }
+
+// Flag passes the call and asks for it to be audited and marked.
+func Flag(score float64, reasons ...Reason) Verdict {
+	return Verdict{V: ABIVersion, Action: ActionFlag, Score: score, Reasons: reasons}
+}
+
+// Block stops the call.
+func Block(score float64, reasons ...Reason) Verdict {
+	return Verdict{V: ABIVersion, Action: ActionBlock, Score: score, Reasons: reasons}
+}
+
+// Redact passes the call with the given spans masked by the host.
+func Redact(score float64, redactions []Redaction, reasons ...Reason) Verdict {
+	return Verdict{V: ABIVersion, Action: ActionRedact, Score: score, Reasons: reasons, Redactions: redactions}
+}
+
+// Rank orders actions from allow (0) to block (3); unknown actions are -1.
+func Rank(action string) int {
+	switch action {
+	case ActionAllow:
+		return 0
+	case ActionFlag:
+		return 1
+	case ActionRedact:
+		return 2
+	case ActionBlock:
+		return 3
+	}
+	return -1
+}
