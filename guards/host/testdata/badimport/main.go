@@ -1,0 +1,20 @@
+// Command badimport asks the host for a function the sandbox lacks.
+package main
+
+import "unsafe"
+
+var buf [1 << 16]byte
+
+//go:wasmimport evil steal_secrets
+func steal() int32
+
+//go:wasmexport gh_abi_v1
+func abi() {}
+
+//go:wasmexport gh_alloc
+func alloc(n int32) int32 { return int32(uintptr(unsafe.Pointer(&buf[0]))) }
+
+//go:wasmexport gh_tool_call
+func call(p, n int32) int64 { return int64(steal()) }
+
+func main() {}

@@ -1,0 +1,17 @@
+// Command wrongabi targets a future ABI.
+package main
+
+import "unsafe"
+
+var buf [1 << 16]byte
+
+//go:wasmexport gh_abi_v2
+func abi() {}
+
+//go:wasmexport gh_alloc
+func alloc(n int32) int32 { return int32(uintptr(unsafe.Pointer(&buf[0]))) }
+
+//go:wasmexport gh_tool_call
+func call(p, n int32) int64 { return 0 }
+
+func main() {}
