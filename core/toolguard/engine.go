@@ -1,0 +1,334 @@
+// Package toolguard applies ToolGuard chains to the gateway's traffic: it
+// builds each hook's input envelope, runs the configured guards in order
+// (stopping at a block), resolves sensitivity and fail mode per connector,
+// raises actions from scores, and masks redacted text itself.
+package toolguard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+// Levels map sensitivity names to the score at which a finding blocks.
+var Levels = map[string]float64{"low": 0.9, "medium": 0.7, "high": 0.5, "paranoid": 0.3}
+
+// Fail modes: what a guard error does to the call.
+const (
+	FailClosed = "closed" // the call is blocked (default)
+	FailOpen   = "open"   // the call passes, flagged
+)
+
+// Module is a loaded guard (guards/host.Module implements it).
+type Module interface {
+	Call(ctx context.Context, hook string, input []byte) (guard.Verdict, error)
+	Implements(hook string) bool
+}
+
+// Entry is one guard in the chain.
+type Entry struct {
+	Name    string
+	Module  Module
+	Enabled bool
+}
+
+// ConnectorSettings override the global settings for one connector.
+type ConnectorSettings struct {
+	Sensitivity string `json:"sensitivity,omitempty"`
+	FailMode    string `json:"fail_mode,omitempty"`
+}
+
+// Settings are the engine's knobs, kept by the admin API.
+type Settings struct {
+	Sensitivity string                       `json:"sensitivity"`
+	FailMode    string                       `json:"fail_mode"`
+	Connectors  map[string]ConnectorSettings `json:"connectors,omitempty"`
+	// CallTimeout bounds one guard on one tools/call; ListTimeout one
+	// guard on one tool list.
+	CallTimeout time.Duration `json:"call_timeout"`
+	ListTimeout time.Duration `json:"list_timeout"`
+}
+
+// DefaultSettings: medium sensitivity, fail closed, 50 ms per call guard
+// (a cold Go guest instance alone takes a few ms), 1 s per list guard.
+func DefaultSettings() Settings {
+	return Settings{Sensitivity: "medium", FailMode: FailClosed, CallTimeout: 50 * time.Millisecond, ListTimeout: time.Second}
+}
+
+// Validate checks the settings, naming the bad field.
+func (s Settings) Validate() error {
+	if _, ok := Levels[s.Sensitivity]; !ok {
+		return fmt.Errorf("sensitivity: %q is not one of low, medium, high, paranoid", s.Sensitivity)
+	}
+	if s.FailMode != FailClosed && s.FailMode != FailOpen {
+		return fmt.Errorf("fail_mode: %q is not one of closed, open", s.FailMode)
+	}
+	for slug, c := range s.Connectors {
+		if _, ok := Levels[c.Sensitivity]; c.Sensitivity != "" && !ok {
+			return fmt.Errorf("connectors.%s.sensitivity: %q is not one of low, medium, high, paranoid", slug, c.Sensitivity)
+		}
+		if c.FailMode != "" && c.FailMode != FailClosed && c.FailMode != FailOpen {
+			return fmt.Errorf("connectors.%s.fail_mode: %q is not one of closed, open", slug, c.FailMode)
+		}
+	}
+	if s.CallTimeout <= 0 || s.ListTimeout <= 0 {
+		return fmt.Errorf("call_timeout and list_timeout must be positive")
+	}
+	return nil
+}
+
+// Verdict is one guard's verdict as applied (for the audit log).
+type Verdict struct {
+	Guard   string
+	Action  string
+	Score   float64
+	Reasons []string
+	Error   string
+}
+
+// Outcome is what the chain decided about one input.
+type Outcome struct {
+	// Action is the strongest applied action.
+	Action string
+	// Blocker and Reason say who blocked and why, for the client's error.
+	Blocker, Reason string
+	// Verdicts lists every guard that had something to say (or failed).
+	Verdicts []Verdict
+	// Redactions to apply to the output.
+	Redactions []guard.Redaction
+	// Findings keeps the reasons with their tools (tool_list).
+	Findings []Finding
+}
+
+// Finding is one reason from one guard.
+type Finding struct {
+	Guard string
+	guard.Reason
+	Action string
+	Score  float64
+}
+
+// Engine runs the chains. It is safe for concurrent use; SetChain and
+// SetSettings apply to the next call.
+type Engine struct {
+	mu       sync.RWMutex
+	chain    []Entry
+	settings Settings
+}
+
+// New returns an engine with settings and no guards.
+func New(settings Settings) *Engine { return &Engine{settings: settings} }
+
+// SetChain replaces the ordered chain.
+func (e *Engine) SetChain(chain []Entry) {
+	e.mu.Lock()
+	e.chain = append([]Entry(nil), chain...)
+	e.mu.Unlock()
+}
+
+// SetSettings replaces the settings.
+func (e *Engine) SetSettings(s Settings) {
+	e.mu.Lock()
+	e.settings = s
+	e.mu.Unlock()
+}
+
+// Settings returns the current settings.
+func (e *Engine) Settings() Settings {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.settings
+}
+
+func (e *Engine) snapshot() ([]Entry, Settings) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.chain, e.settings
+}
+
+// resolve returns the connector's sensitivity and fail mode.
+func resolve(s Settings, slug string) (string, float64, string) {
+	level, fail := s.Sensitivity, s.FailMode
+	if c, ok := s.Connectors[slug]; ok {
+		if c.Sensitivity != "" {
+			level = c.Sensitivity
+		}
+		if c.FailMode != "" {
+			fail = c.FailMode
+		}
+	}
+	return level, Levels[level], fail
+}
+
+// Active reports whether any enabled guard implements hook.
+func (e *Engine) Active(hook string) bool {
+	chain, _ := e.snapshot()
+	for _, g := range chain {
+		if g.Enabled && g.Module.Implements(hook) {
+			return true
+		}
+	}
+	return false
+}
+
+// run applies the chain of hook to the envelope in.
+func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string) Outcome {
+	chain, s := e.snapshot()
+	level, threshold, fail := resolve(s, slug)
+	in.V, in.Hook = guard.ABIVersion, hook
+	in.Sensitivity = guard.Sensitivity{Level: level, Threshold: threshold}
+	out := Outcome{Action: guard.ActionAllow}
+	data, err := json.Marshal(in)
+	if err != nil {
+		out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "the call could not be encoded for the guards"
+		return out
+	}
+	timeout := s.CallTimeout
+	if hook == guard.HookToolList {
+		timeout = s.ListTimeout
+	}
+	for _, g := range chain {
+		if !g.Enabled || !g.Module.Implements(hook) {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		v, err := g.Module.Call(cctx, hook, data)
+		cancel()
+		if err != nil {
+			action := guard.ActionBlock
+			if fail == FailOpen {
+				action = guard.ActionFlag
+			}
+			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: action, Error: err.Error()})
+			if raise(&out, action) && action == guard.ActionBlock {
+				out.Blocker, out.Reason = g.Name, "the guard failed and the connector fails closed: "+err.Error()
+				return out
+			}
+			continue
+		}
+		action := applied(v, threshold)
+		if action == guard.ActionAllow && len(v.Reasons) == 0 {
+			continue
+		}
+		rv := Verdict{Guard: g.Name, Action: action, Score: v.Score}
+		for _, r := range v.Reasons {
+			rv.Reasons = append(rv.Reasons, r.Code+": "+r.Message)
+			out.Findings = append(out.Findings, Finding{Guard: g.Name, Reason: r, Action: action, Score: v.Score})
+		}
+		out.Verdicts = append(out.Verdicts, rv)
+		if action == guard.ActionRedact {
+			out.Redactions = append(out.Redactions, v.Redactions...)
+		}
+		raise(&out, action)
+		if action == guard.ActionBlock {
+			out.Blocker = g.Name
+			out.Reason = "blocked"
+			if len(v.Reasons) > 0 {
+				out.Reason = v.Reasons[0].Message
+			}
+			return out
+		}
+	}
+	return out
+}
+
+// raise sets out.Action to action when stronger, reporting whether it did.
+func raise(out *Outcome, action string) bool {
+	if guard.Rank(action) > guard.Rank(out.Action) {
+		out.Action = action
+		return true
+	}
+	return false
+}
+
+// applied is the action the host applies for v at threshold: never lower
+// than the guard's, raised by the score (≥ threshold: block, or redact
+// when the guard gave redactions; ≥ threshold/2: flag).
+func applied(v guard.Verdict, threshold float64) string {
+	action := v.Action
+	switch {
+	case v.Score >= threshold:
+		floor := guard.ActionBlock
+		if v.Action == guard.ActionRedact && len(v.Redactions) > 0 {
+			floor = guard.ActionRedact
+		}
+		if guard.Rank(floor) > guard.Rank(action) {
+			action = floor
+		}
+	case v.Score >= threshold/2 && guard.Rank(action) < guard.Rank(guard.ActionFlag):
+		action = guard.ActionFlag
+	}
+	if action == guard.ActionRedact && len(v.Redactions) == 0 {
+		// Nothing to mask: a redaction without spans is a flag.
+		action = guard.ActionFlag
+	}
+	return action
+}
+
+// Call is a finished tools/call as the guards see it.
+type Call struct {
+	Connector     guard.Connector
+	Slug          string
+	Tool          guard.ToolRef
+	Arguments     json.RawMessage
+	Result        json.RawMessage
+	RequestID     string
+	MaxInputBytes int
+}
+
+// CheckCall runs the tool_call chain and then the tool_intent chain on a
+// finished call. It returns the outcome and the result to send (masked
+// when guards redacted).
+func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessage) {
+	text, _, _, err := outputText(c.Result)
+	if err != nil {
+		text = ""
+	}
+	limit := c.MaxInputBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	in := &guard.Input{RequestID: c.RequestID, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
+	var content json.RawMessage
+	var r callResult
+	if json.Unmarshal(c.Result, &r) == nil {
+		content = r["content"]
+		var isErr bool
+		_ = json.Unmarshal(r["isError"], &isErr)
+		in.Output = &guard.Output{Text: text, IsError: isErr}
+	} else {
+		in.Output = &guard.Output{}
+	}
+	if len(text) > limit {
+		in.Output.Text, in.Truncated = text[:limit], true
+	} else if len(content) <= limit {
+		in.Output.Content = content
+	}
+	out := e.run(ctx, guard.HookToolCall, in, c.Slug)
+	if out.Action != guard.ActionBlock {
+		intent := e.run(ctx, guard.HookToolIntent, in, c.Slug)
+		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
+		out.Findings = append(out.Findings, intent.Findings...)
+		out.Redactions = append(out.Redactions, intent.Redactions...)
+		if raise(&out, intent.Action) && intent.Action == guard.ActionBlock {
+			out.Blocker, out.Reason = intent.Blocker, intent.Reason
+		}
+	}
+	if out.Action == guard.ActionRedact || len(out.Redactions) > 0 && out.Action != guard.ActionBlock {
+		masked, _, err := Redact(c.Result, out.Redactions)
+		if err == nil {
+			return out, masked
+		}
+		out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "a redaction could not be applied: "+err.Error()
+	}
+	return out, c.Result
+}
+
+// CheckTools runs the tool_list chain on a connector's tool definitions.
+func (e *Engine) CheckTools(ctx context.Context, conn guard.Connector, slug string, tools []guard.Tool) Outcome {
+	return e.run(ctx, guard.HookToolList, &guard.Input{Connector: conn, Tools: tools}, slug)
+}
