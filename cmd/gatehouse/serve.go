@@ -271,6 +271,16 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 	if r.Code != 0 {
 		e.Details = map[string]any{"code": r.Code}
 	}
+	if r.Blocked {
+		e.Outcome = audit.OutcomeDenied
+	}
+	for _, v := range r.Guards {
+		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
+		if v.Error != "" {
+			av.Reasons = append(av.Reasons, "guard error: "+v.Error)
+		}
+		e.Guards = append(e.Guards, av)
+	}
 	return e
 }
 

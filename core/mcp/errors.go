@@ -24,6 +24,8 @@ const (
 	CodeMissingCredential   = -32053
 	CodeUpstreamTimeout     = -32054
 	CodeUpstreamProtocol    = -32055
+	// CodeGuardBlocked: a ToolGuard blocked the call's result.
+	CodeGuardBlocked = -32056
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

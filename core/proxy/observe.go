@@ -9,6 +9,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -27,20 +28,48 @@ type CallRecord struct {
 	Error string
 	// Code is the JSON-RPC error code, when any.
 	Code int
+	// Guards are the ToolGuard verdicts on the call; Blocked says a guard
+	// stopped its result.
+	Guards  []toolguard.Verdict
+	Blocked bool
 }
 
 // observeCall reports a call that ended with resp or err.
 func (p *Proxy) observeCall(s *Session, req *mcp.Message, start time.Time, resp *mcp.Message, err error) {
-	p.ObserveCall(s.User, s.Slug, req, start, resp, err)
+	p.observe(s.User, s.Slug, req, start, resp, err, toolguard.Outcome{})
 }
 
 // ObserveCall reports a tools/call that the caller relayed itself (the
 // sessionless passthrough) and that ended with resp or err.
 func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error) {
+	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
+}
+
+// GuardAnswer runs the guards on a tools/call answer from slug and returns
+// what to relay; calls that are not tools/call pass untouched.
+func (p *Proxy) GuardAnswer(ctx context.Context, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
+	if p.opts.Guard == nil || req.Method != mcp.MethodToolsCall || resp == nil {
+		return resp, toolguard.Outcome{}
+	}
+	c, ok := p.connectors.Lookup(slug)
+	if !ok {
+		return resp, toolguard.Outcome{}
+	}
+	return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
+}
+
+// ObserveGuarded reports a relayed tools/call together with its guards'
+// outcome.
+func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome) {
+	p.observe(user, slug, req, start, resp, nil, out)
+}
+
+func (p *Proxy) observe(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome) {
 	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
 		return
 	}
-	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success"}
+	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success",
+		Guards: guarded.Verdicts, Blocked: guarded.Action == "block"}
 	if c, ok := p.connectors.Lookup(slug); ok {
 		rec.Sensitive = c.Advanced.Sensitive
 	}
@@ -70,7 +99,7 @@ func isToolError(result []byte) bool {
 // ObserveStream wraps the stream of a tools/call the caller relays itself
 // so that the call is reported when it ends.
 func (p *Proxy) ObserveStream(st upstream.Stream, user, slug string, req *mcp.Message, start time.Time) upstream.Stream {
-	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
+	if p.opts.ObserveCall == nil && p.opts.Guard == nil || req.Method != mcp.MethodToolsCall {
 		return st
 	}
 	return &observedCall{Stream: st, p: p, user: user, slug: slug, req: req, start: start}
@@ -94,16 +123,18 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := o.Stream.Next(ctx)
 	switch {
 	case err != nil:
-		o.once.Do(func() { o.p.ObserveCall(o.user, o.slug, o.req, o.start, nil, err) })
+		o.once.Do(func() { o.p.observe(o.user, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}) })
 	case m.Kind() == mcp.KindResponse && string(m.ID) == string(o.req.ID):
-		o.once.Do(func() { o.p.ObserveCall(o.user, o.slug, o.req, o.start, m, nil) })
+		guarded, out := o.p.GuardAnswer(ctx, o.slug, o.req, m)
+		o.once.Do(func() { o.p.observe(o.user, o.slug, o.req, o.start, guarded, nil, out) })
+		return guarded, nil
 	}
 	return m, err
 }
 
 func (o *observedCall) Close() error {
 	o.once.Do(func() {
-		o.p.ObserveCall(o.user, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"))
+		o.p.observe(o.user, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"), toolguard.Outcome{})
 	})
 	return o.Stream.Close()
 }

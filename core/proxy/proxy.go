@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/ssetransport"
@@ -50,6 +51,15 @@ type Options struct {
 	// ObserveCall, when set, is told of every tools/call to a connector
 	// once it ends (the audit log records it). It must not block.
 	ObserveCall func(CallRecord)
+	// Guard, when set, inspects every tools/call answer before it is
+	// relayed (ToolGuard's Tool Call and Tool Intent chains).
+	Guard CallGuard
+}
+
+// CallGuard inspects a tools/call answer from a connector and returns the
+// answer to relay (core/toolguard.Engine implements it).
+type CallGuard interface {
+	GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome)
 }
 
 // Proxy owns the client sessions and the upstream connection pools.

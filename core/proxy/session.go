@@ -186,7 +186,7 @@ func retryable(err error) bool {
 // fresh upstream session. tools/call requests to a connector are reported
 // to the proxy's call observer (the audit log) once they end.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
-	if s.Slug == "" || req.Method != mcp.MethodToolsCall || s.proxy.opts.ObserveCall == nil {
+	if s.Slug == "" || req.Method != mcp.MethodToolsCall || s.proxy.opts.ObserveCall == nil && s.proxy.opts.Guard == nil {
 		return s.call(ctx, req)
 	}
 	start := time.Now()

@@ -79,7 +79,11 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 			if perr != nil {
 				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
 			} else {
-				s.proxy.ObserveCall(principal.User, slug, msg, start, ans, nil)
+				guarded, out := s.proxy.GuardAnswer(ctx, slug, msg, ans)
+				if guarded != ans {
+					reply.Body = guarded.Bytes()
+				}
+				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out)
 			}
 		}
 		ctx.SetStatusCode(reply.Status)
