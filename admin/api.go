@@ -103,8 +103,10 @@ type Deps struct {
 	Templates   TemplateStore
 	Requests    RequestStore
 	// Builtin is the catalog shipped with the binary.
-	Builtin  []*catalog.Template
-	Authz    Authorizer
+	Builtin []*catalog.Template
+	Authz   Authorizer
+	// Guards manages ToolGuard modules; nil disables the guard endpoints.
+	Guards   GuardManager
 	Audit    AuditLog
 	Registry *connector.Registry
 	Sessions Sessions
@@ -150,6 +152,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeCatalog(ctx, p, method, parts[1:])
 	case "requests":
 		a.routeRequests(ctx, p, method, parts[1:])
+	case "guards":
+		a.routeGuards(ctx, p, method, parts[1:])
 	case "analytics":
 		a.routeAnalytics(ctx, p, method, parts[1:])
 	case "me":

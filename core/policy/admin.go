@@ -33,6 +33,7 @@ const (
 	ResAudit       = "audit"
 	ResAnalytics   = "analytics"
 	ResPolicies    = "policies"
+	ResGuards      = "guards"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -85,6 +86,7 @@ var DefaultAdminRules = [][]string{
 	{"p", "role:auditor", ResAudit, ActRead, "allow"},
 	{"p", "role:auditor", ResAnalytics, ActRead, "allow"},
 	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
+	{"p", "role:auditor", ResGuards, ActRead, "allow"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule

@@ -25,6 +25,8 @@ package store
 //	                          so a range of keys is a range of time
 //	audq/<sink>/<entry id>    a copy of an audit entry waiting for delivery
 //	                          to a sink; removed once the sink accepted it
+//	guard/<name>              a GuardRecord as JSON
+//	guardwasm/<name>          an uploaded guard module's code
 //	tmpl/<id>                 a custom catalog.Template as JSON
 //	req/<id>                  a catalog.Request as JSON; ids time-ordered
 //	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
@@ -62,7 +64,12 @@ const (
 	prefixTemplate   = "tmpl/"
 	prefixRequest    = "req/"
 	prefixSinkQueue  = "audq/"
+	prefixGuard      = "guard/"
+	prefixGuardCode  = "guardwasm/"
 )
+
+func guardKey(name string) []byte     { return []byte(prefixGuard + name) }
+func guardCodeKey(name string) []byte { return []byte(prefixGuardCode + name) }
 
 func sinkQueuePrefix(sink string) []byte  { return []byte(prefixSinkQueue + sink + "/") }
 func sinkQueueKey(sink, id string) []byte { return []byte(prefixSinkQueue + sink + "/" + id) }

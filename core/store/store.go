@@ -57,6 +57,7 @@ type Store struct {
 	audit       AuditRepo
 	templates   TemplateRepo
 	requests    RequestRepo
+	guards      GuardRepo
 }
 
 // Open opens (creating if needed) the store in dir, runs pending migrations
@@ -109,6 +110,7 @@ func open(ctx context.Context, opts badger.Options, box *secret.Box) (*Store, er
 	s.audit.s = s
 	s.templates.s = s
 	s.requests.s = s
+	s.guards.s = s
 	if err := migrate(ctx, db, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -170,6 +172,9 @@ func (s *Store) Templates() *TemplateRepo { return &s.templates }
 
 // Requests returns the connector request repository.
 func (s *Store) Requests() *RequestRepo { return &s.requests }
+
+// Guards returns the guard module repository.
+func (s *Store) Guards() *GuardRepo { return &s.guards }
 
 // Meta returns the install-state key/value repository.
 func (s *Store) Meta() *MetaRepo { return &s.meta }

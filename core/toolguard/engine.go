@@ -47,16 +47,16 @@ type Settings struct {
 	Sensitivity string                       `json:"sensitivity"`
 	FailMode    string                       `json:"fail_mode"`
 	Connectors  map[string]ConnectorSettings `json:"connectors,omitempty"`
-	// CallTimeout bounds one guard on one tools/call; ListTimeout one
+	// CallTimeoutMS bounds one guard on one tools/call; ListTimeoutMS one
 	// guard on one tool list.
-	CallTimeout time.Duration `json:"call_timeout"`
-	ListTimeout time.Duration `json:"list_timeout"`
+	CallTimeoutMS int `json:"call_timeout_ms"`
+	ListTimeoutMS int `json:"list_timeout_ms"`
 }
 
 // DefaultSettings: medium sensitivity, fail closed, 50 ms per call guard
 // (a cold Go guest instance alone takes a few ms), 1 s per list guard.
 func DefaultSettings() Settings {
-	return Settings{Sensitivity: "medium", FailMode: FailClosed, CallTimeout: 50 * time.Millisecond, ListTimeout: time.Second}
+	return Settings{Sensitivity: "medium", FailMode: FailClosed, CallTimeoutMS: 50, ListTimeoutMS: 1000}
 }
 
 // Validate checks the settings, naming the bad field.
@@ -75,8 +75,8 @@ func (s Settings) Validate() error {
 			return fmt.Errorf("connectors.%s.fail_mode: %q is not one of closed, open", slug, c.FailMode)
 		}
 	}
-	if s.CallTimeout <= 0 || s.ListTimeout <= 0 {
-		return fmt.Errorf("call_timeout and list_timeout must be positive")
+	if s.CallTimeoutMS <= 0 || s.ListTimeoutMS <= 0 || s.CallTimeoutMS > 60000 || s.ListTimeoutMS > 600000 {
+		return fmt.Errorf("call_timeout_ms (1-60000) and list_timeout_ms (1-600000) are out of range")
 	}
 	return nil
 }
@@ -187,9 +187,9 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 		out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "the call could not be encoded for the guards"
 		return out
 	}
-	timeout := s.CallTimeout
+	timeout := time.Duration(s.CallTimeoutMS) * time.Millisecond
 	if hook == guard.HookToolList {
-		timeout = s.ListTimeout
+		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {

@@ -130,7 +130,7 @@ func TestSettingsValidate(t *testing.T) {
 		{func(s *Settings) { s.Sensitivity = "extreme" }, "sensitivity"},
 		{func(s *Settings) { s.FailMode = "maybe" }, "fail_mode"},
 		{func(s *Settings) { s.Connectors = map[string]ConnectorSettings{"gh": {Sensitivity: "x"}} }, "connectors.gh.sensitivity"},
-		{func(s *Settings) { s.CallTimeout = 0 }, "call_timeout"},
+		{func(s *Settings) { s.CallTimeoutMS = 0 }, "call_timeout_ms"},
 	} {
 		s := DefaultSettings()
 		tc.edit(&s)
