@@ -28,5 +28,6 @@ func newRootCommand() *cobra.Command {
 	}
 	root.AddCommand(newServeCommand())
 	root.AddCommand(newAdminCommands(os.Getenv)...)
+	root.AddCommand(newGuardCommand())
 	return root
 }

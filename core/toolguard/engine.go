@@ -245,6 +245,10 @@ func raise(out *Outcome, action string) bool {
 	return false
 }
 
+// Applied is the action the host applies to verdict v at threshold (what
+// the chain does, for tools that run a guard alone).
+func Applied(v guard.Verdict, threshold float64) string { return applied(v, threshold) }
+
 // applied is the action the host applies for v at threshold: never lower
 // than the guard's, raised by the score (≥ threshold: block, or redact
 // when the guard gave redactions; ≥ threshold/2: flag).
