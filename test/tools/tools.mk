@@ -40,6 +40,8 @@ _NODE22_STAMP := $(NODE22_PREFIX)/node_modules/.gatehouse-stamp
 # ---- npm packages (test/tools/package.json + package-lock.json) -------------
 TOOLS_NPM_PREFIX := $(GATEHOUSE_TOOLS)/npm
 TOOLS_NODE_MODULES := $(TOOLS_NPM_PREFIX)/node_modules
+# The AssemblyScript compiler builds the non-Go example guard (sdk/guard/examples).
+ASC_JS := $(TOOLS_NODE_MODULES)/assemblyscript/bin/asc.js
 _NPM_STAMP := $(TOOLS_NODE_MODULES)/.gatehouse-stamp
 SERVER_EVERYTHING_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/server-everything/dist/index.js
 CONFORMANCE_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/conformance/dist/index.js
@@ -94,7 +96,7 @@ $(_NPM_STAMP): $(TOOLS_SRC_DIR)/package.json $(TOOLS_SRC_DIR)/package-lock.json 
 	@mkdir -p $(TOOLS_NPM_PREFIX)
 	cp $(TOOLS_SRC_DIR)/package.json $(TOOLS_SRC_DIR)/package-lock.json $(TOOLS_NPM_PREFIX)/
 	cd $(TOOLS_NPM_PREFIX) && PATH="$(NODE22_BIN):$$PATH" $(TOOLS_NPM_CMD) ci $(TOOLS_NPM_FLAGS)
-	@for f in $(SERVER_EVERYTHING_JS) $(CONFORMANCE_JS) $(CONFORMANCE_ALPHA_JS) $(INSPECTOR_JS); do \
+	@for f in $(SERVER_EVERYTHING_JS) $(CONFORMANCE_JS) $(CONFORMANCE_ALPHA_JS) $(INSPECTOR_JS) $(ASC_JS); do \
 	  test -f $$f || { echo "tools: missing $$f after npm ci" >&2; exit 1; }; done
 	@touch $@
 
