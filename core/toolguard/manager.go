@@ -64,6 +64,10 @@ var namePattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$`)
 // uploaded ones at start, keeps the engine's chain in the configured order
 // and persists every change. It is safe for concurrent use.
 type Manager struct {
+	// trusted runs the built-in guards without interruption (they are
+	// linear-time code we ship, and interruption slows wasm ~8x);
+	// untrusted runs uploaded ones with deadlines enforced.
+	trusted  *host.Host
 	host     *host.Host
 	engine   *Engine
 	store    Store
@@ -75,9 +79,10 @@ type Manager struct {
 	modules map[string]*host.Module
 }
 
-// NewManager loads every guard and settings into engine.
-func NewManager(ctx context.Context, h *host.Host, engine *Engine, store Store, settings SettingsStore, log zerolog.Logger) (*Manager, error) {
-	m := &Manager{host: h, engine: engine, store: store, settings: settings, log: log,
+// NewManager loads every guard and settings into engine: built-in guards
+// into trusted, uploaded ones into untrusted (which must be interruptible).
+func NewManager(ctx context.Context, trusted, untrusted *host.Host, engine *Engine, store Store, settings SettingsStore, log zerolog.Logger) (*Manager, error) {
+	m := &Manager{trusted: trusted, host: untrusted, engine: engine, store: store, settings: settings, log: log,
 		records: map[string]*Record{}, modules: map[string]*host.Module{}}
 	if raw, err := settings.Get(ctx, settingsKey); err == nil {
 		s := DefaultSettings()
@@ -132,7 +137,11 @@ func NewManager(ctx context.Context, h *host.Host, engine *Engine, store Store, 
 
 // load compiles code for rec and registers both.
 func (m *Manager) load(ctx context.Context, rec *Record, code []byte) error {
-	mod, err := m.host.Load(ctx, rec.Name, code, []byte(rec.Config))
+	h := m.host
+	if rec.Builtin {
+		h = m.trusted
+	}
+	mod, err := h.Load(ctx, rec.Name, code, []byte(rec.Config))
 	if err != nil {
 		return err
 	}

@@ -330,8 +330,9 @@ func (i *instance) call(ctx context.Context, hook string, input []byte) (guard.V
 	if err := i.hooks[hook].CallWithStack(ctx, i.stack); err != nil {
 		return guard.Verdict{}, false, i.module.callError(ctx, "gh_"+hook, err)
 	}
-	if err := ctx.Err(); err != nil {
-		// Finished, but late: the caller has stopped waiting.
+	if err := ctx.Err(); err != nil && i.module.host.cfg.Interruptible {
+		// Finished, but late: the caller has stopped waiting. (A trusted
+		// host cannot interrupt, so its guards' late verdicts still count.)
 		return guard.Verdict{}, true, fmt.Errorf("%w: %s (gh_%s) returned after its deadline", ErrTimeout, i.module.name, hook)
 	}
 	packed := i.stack[0]
