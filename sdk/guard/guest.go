@@ -3,8 +3,9 @@
 package guard
 
 import (
-	"encoding/json"
 	"unsafe"
+
+	json "github.com/go-json-experiment/json"
 )
 
 // Hooks are the functions a guard implements; nil hooks are not offered
