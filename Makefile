@@ -8,10 +8,24 @@ GOFLAGS  ?=
 
 include test/tools/tools.mk
 
-.PHONY: build run test unit e2e conformance bench vet fmt clean
+.PHONY: build guards guard-eval run test unit e2e conformance bench vet fmt clean
 
-build:
+build: guards
 	$(GO) build -o $(BIN) ./cmd/gatehouse
+
+# The built-in guards, compiled to WebAssembly and embedded by the build.
+GUARDS      := tool-list-guard tool-call-guard tool-intent-guard
+GUARD_SRCS  := $(shell find guards/builtin sdk/guard -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
+guards: $(GUARDS:%=guards/builtin/wasm/%.wasm)
+
+guards/builtin/wasm/%.wasm: $(GUARD_SRCS)
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags=-s -o $@ ./guards/builtin/cmd/$*
+
+# Precision, recall and false-positive rate of the built-in guards (the
+# embedded WebAssembly modules) on ../shared/corpora, dev and test splits
+# reported separately.
+guard-eval: guards
+	$(GO) run ./guards/eval/cmd/guard-eval -split all
 
 # Starts the gateway with the demo configuration: Badger in ./data, the
 # reference "everything" server as a STDIO connector at /mcp/everything.
@@ -22,11 +36,11 @@ run: build tools-npm
 # real MCP peers, and the MCP conformance suite through the gateway.
 test: tools vet unit e2e conformance
 
-vet:
+vet: guards
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-unit:
+unit: guards
 	$(GO) test -count=1 ./...
 
 e2e: build

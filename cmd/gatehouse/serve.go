@@ -12,6 +12,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -30,6 +31,8 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
 	"github.com/gatehouse-mcp/gatehouse/core/server"
 	"github.com/gatehouse-mcp/gatehouse/core/store"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/guards/host"
 )
 
 func newServeCommand() *cobra.Command {
@@ -109,12 +112,31 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	registry := connector.NewRegistry(list)
 
+	guardLog := log.With().Str("component", "guard").Logger()
+	guardCache := guardCacheDir(cfg.Guards.CacheDir, cfg.DataDir)
+	trustedGuards, err := host.New(ctx, host.Config{CacheDir: guardCache, Log: guardLog})
+	if err != nil {
+		return err
+	}
+	defer trustedGuards.Close(context.Background())
+	uploadedGuards, err := host.New(ctx, host.Config{CacheDir: guardCache, Interruptible: true, Log: guardLog})
+	if err != nil {
+		return err
+	}
+	defer uploadedGuards.Close(context.Background())
+	guardEngine := toolguard.New(toolguard.DefaultSettings())
+	guards, err := toolguard.NewManager(ctx, trustedGuards, uploadedGuards, guardEngine, st.Guards(), st.Meta(), guardLog)
+	if err != nil {
+		return err
+	}
+
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
 		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
+		Guard:                guardEngine,
 	}, log)
 
 	anonymous := ""
@@ -133,7 +155,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	api := admin.New(admin.Deps{
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
-		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px,
+		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards,
 		Errs:      admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:       log.With().Str("component", "admin").Logger(),
 		PublicURL: cfg.BaseURL(),
@@ -212,6 +234,18 @@ func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Wr
 	// Printed once, outside the structured log: logs never carry secrets.
 	fmt.Fprintf(out, "\n  Gatehouse owner token (shown once; set GATEHOUSE_ADMIN_TOKEN to choose your own):\n\n    %s\n\n", token)
 	return digest, nil
+}
+
+// guardCacheDir picks where compiled guards are cached: the configured
+// directory, else the user's cache directory, else the data dir.
+func guardCacheDir(configured, dataDir string) string {
+	if configured != "" {
+		return configured
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "gatehouse", "wazero")
+	}
+	return filepath.Join(dataDir, "guard-cache")
 }
 
 // auditQueues is the store's per-sink delivery queues.

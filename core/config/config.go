@@ -38,6 +38,7 @@ type Config struct {
 	Upstream   UpstreamConfig   `yaml:"upstream"`
 	HTTP       HTTPConfig       `yaml:"http"`
 	Audit      AuditConfig      `yaml:"audit"`
+	Guards     GuardsConfig     `yaml:"guards"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address (keep it on loopback); off by default.
 	PprofListen string `yaml:"pprof_listen"`
@@ -82,6 +83,15 @@ type HTTPConfig struct {
 	// AllowedOrigins lists browser origins allowed besides the gateway's
 	// own and localhost ones (DNS-rebinding protection).
 	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// GuardsConfig tunes the ToolGuard host.
+type GuardsConfig struct {
+	// CacheDir keeps guards' compiled machine code (wazero's compilation
+	// cache, keyed by module hash and wazero version, so safe to share):
+	// default the user's cache directory, so restarts and several data
+	// dirs compile each module once.
+	CacheDir string `yaml:"cache_dir"`
 }
 
 // AuditConfig lists where audit entries are streamed besides the log
@@ -207,6 +217,7 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str("GATEHOUSE_CLIENT_AUTH", &cfg.ClientAuth.Mode)
 	str("GATEHOUSE_ANONYMOUS_USER", &cfg.ClientAuth.AnonymousUser)
 	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
+	str("GATEHOUSE_GUARD_CACHE_DIR", &cfg.Guards.CacheDir)
 	if v, ok := lookup("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"); ok && v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

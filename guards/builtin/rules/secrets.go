@@ -1,0 +1,209 @@
+package rules
+
+import (
+	"math"
+	"regexp"
+	"strings"
+)
+
+// secretRule is one known credential format. group selects the secret
+// inside the match (0 = whole match); minEntropy rejects placeholders.
+type secretRule struct {
+	id         string
+	weight     float64
+	re         *regexp.Regexp
+	group      int
+	minEntropy float64
+	// keywords (lowercase) gate the expression: it only runs when the
+	// text contains one, which keeps 40 rules cheap on clean text.
+	keywords []string
+}
+
+// Provider formats come from the providers' documented token prefixes (the
+// same ones gitleaks encodes). Weights: 0.9 for a prefix that is
+// practically unique to a credential, 0.7–0.8 for formats that need
+// context, 0.55 for the generic key=value rule (flags, never blocks alone).
+var secretRules = []secretRule{
+	{"private-key", 0.95, regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----[\s\S]{64,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----\s*(?:\\n|\n)?[A-Za-z0-9+/=\\\n\r]{64,}`), 0, 0, []string{"private key"}},
+	{"aws-access-key", 0.9, regexp.MustCompile(`\b((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b`), 1, 3.0, []string{"akia", "asia", "abia", "acca", "a3t"}},
+	{"aws-secret-key", 0.85, regexp.MustCompile(`(?i)\baws_?(?:secret)?_?(?:access)?_?key(?:_id)?\b["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)`), 1, 4.0, []string{"aws"}},
+	{"aws-bedrock-key", 0.9, regexp.MustCompile(`\bABSK[A-Za-z0-9+/]{109,269}={0,2}`), 0, 4.0, []string{"absk"}},
+	{"github-token", 0.9, regexp.MustCompile(`\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b|\bgithub_pat_\w{82}\b`), 0, 3.0, []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}},
+	{"gitlab-token", 0.9, regexp.MustCompile(`\bgl(?:pat|ptt|dt|rt|cbt|ft|imt|oas|agent|soat)-[0-9a-zA-Z_-]{20,}\b`), 0, 3.0, []string{"glpat-", "glptt-", "gldt-", "glrt-", "glcbt-", "glft-", "glimt-", "gloas-", "glagent-", "glsoat-"}},
+	{"slack-token", 0.9, regexp.MustCompile(`\bxoxb-[0-9]{10,13}-[0-9]{10,13}[a-zA-Z0-9-]*|\bxox[pe](?:-[0-9]{10,13}){3}-[a-zA-Z0-9-]{28,34}|\bxox[os]-\d+-\d+-\d+-[a-fA-F\d]+|\bxoxe\.xox[bp]-\d-[A-Z0-9]{163,166}|\bxoxe-\d-[A-Z0-9]{146}|\bxapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+|\bxox[ar]-(?:\d+-)?[0-9a-zA-Z]{8,48}`), 0, 3.0, []string{"xox", "xapp-"}},
+	{"slack-webhook", 0.85, regexp.MustCompile(`(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/]{43,56}`), 0, 0, []string{"hooks.slack.com"}},
+	{"stripe-key", 0.9, regexp.MustCompile(`\b(?:sk|rk)_(?:test|live|prod)_[a-zA-Z0-9]{10,99}\b`), 0, 3.0, []string{"_test_", "_live_", "_prod_"}},
+	{"google-api-key", 0.9, regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`), 0, 3.5, []string{"aiza"}},
+	{"gcp-service-account", 0.85, regexp.MustCompile(`"type"\s*:\s*"service_account"`), 0, 0, []string{"service_account"}},
+	{"openai-api-key", 0.9, regexp.MustCompile(`\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{58,74}T3BlbkFJ[A-Za-z0-9_-]{58,74}\b|\bsk-[a-zA-Z0-9]{20}T3BlbkFJ[a-zA-Z0-9]{20}\b`), 0, 3.0, []string{"t3blbkfj"}},
+	{"anthropic-api-key", 0.9, regexp.MustCompile(`\bsk-ant-(?:api03|admin01)-[a-zA-Z0-9_-]{93}AA\b`), 0, 3.0, []string{"sk-ant-"}},
+	{"azure-ad-client-secret", 0.8, regexp.MustCompile(`(?:^|[\\'"\x60\s>=:(,)])([a-zA-Z0-9_~.]{3}\dQ~[a-zA-Z0-9_~.-]{31,34})(?:$|[\\'"\x60\s<),])`), 1, 3.0, []string{"q~"}},
+	{"1password-token", 0.9, regexp.MustCompile(`\bops_eyJ[a-zA-Z0-9+/]{250,}={0,3}|\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}\b`), 0, 3.8, []string{"ops_eyj", "a3-"}},
+	{"vault-token", 0.9, regexp.MustCompile(`\bhv[sb]\.[\w-]{90,}`), 0, 3.5, []string{"hvs.", "hvb."}},
+	{"npm-token", 0.9, regexp.MustCompile(`(?i)\bnpm_[a-z0-9]{36}\b`), 0, 3.0, []string{"npm_"}},
+	{"pypi-token", 0.9, regexp.MustCompile(`\bpypi-AgEIcHlwaS5vcmc[\w-]{50,}`), 0, 0, []string{"pypi-"}},
+	{"sendgrid-key", 0.9, regexp.MustCompile(`\bSG\.[\w-]{22}\.[\w-]{43}\b`), 0, 3.0, []string{"sg."}},
+	{"digitalocean-token", 0.9, regexp.MustCompile(`\bdo[por]_v1_[a-f0-9]{64}\b`), 0, 3.0, []string{"_v1_"}},
+	{"huggingface-token", 0.85, regexp.MustCompile(`\bhf_[a-zA-Z]{34}\b|\bapi_org_[a-zA-Z]{34}\b`), 0, 3.5, []string{"hf_", "api_org_"}},
+	{"shopify-token", 0.9, regexp.MustCompile(`\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b`), 0, 3.0, []string{"shpat_", "shpca_", "shppa_", "shpss_"}},
+	{"sourcegraph-token", 0.85, regexp.MustCompile(`\bsgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}\b|\bsgp_[a-fA-F0-9]{40}\b`), 0, 3.0, []string{"sgp_"}},
+	{"notion-token", 0.85, regexp.MustCompile(`\bntn_[0-9]{11}[A-Za-z0-9]{35}\b`), 0, 3.0, []string{"ntn_"}},
+	{"facebook-token", 0.8, regexp.MustCompile(`\bEAA[MC][a-zA-Z0-9]{100,}`), 0, 3.5, []string{"eaam", "eaac"}},
+	{"databricks-token", 0.85, regexp.MustCompile(`\bdapi[a-f0-9]{32}(?:-\d)?\b`), 0, 3.0, []string{"dapi"}},
+	{"linear-key", 0.85, regexp.MustCompile(`\blin_api_[a-zA-Z0-9]{40}\b`), 0, 3.0, []string{"lin_api_"}},
+	{"postman-key", 0.85, regexp.MustCompile(`\bPMAK-[a-fA-F0-9]{24}-[a-fA-F0-9]{34}\b`), 0, 3.0, []string{"pmak-"}},
+	{"doppler-token", 0.85, regexp.MustCompile(`\bdp\.pt\.[a-zA-Z0-9]{43}\b`), 0, 3.0, []string{"dp.pt."}},
+	{"grafana-token", 0.85, regexp.MustCompile(`\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b|\bglc_[A-Za-z0-9+/]{32,400}={0,2}`), 0, 3.0, []string{"glsa_", "glc_"}},
+	{"age-secret-key", 0.9, regexp.MustCompile(`\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b`), 0, 0, []string{"age-secret-key-1"}},
+	{"atlassian-token", 0.85, regexp.MustCompile(`\bATATT3[A-Za-z0-9_\-=]{186}`), 0, 3.5, []string{"atatt3"}},
+	{"octopus-deploy-key", 0.8, regexp.MustCompile(`\bAPI-[A-Z0-9]{26}\b`), 0, 3.0, []string{"api-"}},
+	{"twilio-key", 0.8, regexp.MustCompile(`\bSK[0-9a-fA-F]{32}\b`), 0, 3.0, []string{"sk"}},
+	{"telegram-bot-token", 0.8, regexp.MustCompile(`\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b`), 0, 3.0, []string{":aa"}},
+	{"discord-token", 0.7, regexp.MustCompile(`\b[MN][A-Za-z\d]{23,25}\.[\w-]{6}\.[\w-]{27,38}\b`), 0, 3.5, []string{"."}},
+	{"jwt", 0.7, regexp.MustCompile(`\bey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.[a-zA-Z0-9/\\_-]{10,}={0,2}`), 0, 3.0, []string{"eyj"}},
+	{"basic-auth-url", 0.75, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://([^\s:/@'"]{1,64}):([^\s/@'"]{3,128})@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}`), 2, 0, []string{"://"}},
+	{"auth-header", 0.75, regexp.MustCompile(`(?i)\bauthorization\s*:\s*(?:[a-z][a-z-]{1,20}\s+)?([A-Za-z0-9._~+/=:@!*#$%^&-]{8,})|(?:^|["'\s])(?:x-)?(?:api[-_]?(?:key|token)|auth[-_]?token|access[-_]?token|private[-_]?token|token)\s*:\s*["']?([A-Za-z0-9._~+/=-]{8,})`), -1, 2.5, []string{"authorization", "token", "api-key", "api_key", "apikey"}},
+	{"curl-user", 0.75, regexp.MustCompile(`\bcurl\b[^\n]{0,200}?\s(?:-u|--user)\s*(\S*:\S*)`), 1, 0, []string{"curl"}},
+	{"generic-secret", 0.55, regexp.MustCompile(`(?i)\b(?:[a-z0-9]+[_.-])?(?:api[_.-]?key|apikey|secret(?:[_.-]?key)?|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|private[_.-]?key|password|passwd|pwd|token|credentials?)\b["']?\s*(?:[:=]|:=|=>)\s*["']?([A-Za-z0-9_~+/.=@!#$%^&*-]{12,256})`), 1, 3.3, []string{"key", "secret", "token", "password", "passwd", "pwd", "credential"}},
+}
+
+// Placeholder values are documentation, not credentials.
+var rePlaceholder = regexp.MustCompile(`(?i)x{4,}|#{4,}|\[[A-Z_]+\]|here$|randomstring|\*{3,}|\.{3}|example|sample|dummy|placeholder|changeme|your[_-]|<[^>]*>|\$\{|\{\{|^\$[a-z_]+$|%[a-z_]+%|redacted|abcdef|123456|0{6,}|fake|test[_-]?(?:key|token|secret)|^(?:username|user|password|pass|passwd|secret|token):?(?:password|pass|secret)?$`)
+
+// curlCredential reports whether a curl -u/--user value is a real
+// user:password (or key:) pair rather than variables or placeholders.
+func curlCredential(v string) bool {
+	v = strings.Trim(v, `'"{}`)
+	v = strings.NewReplacer(`"`, "", `'`, "", "{", "", "}", "").Replace(v)
+	i := strings.IndexByte(v, ':')
+	if i < 0 {
+		return false
+	}
+	user, pass := v[:i], v[i+1:]
+	secret := pass
+	if pass == "" {
+		secret = user // an API key as the user name, empty password
+	}
+	if len(secret) < 6 || strings.ContainsAny(secret, "$%[<") || rePlaceholder.MatchString(secret) || reCredWord.MatchString(secret) {
+		return false
+	}
+	return entropy(secret) >= 2.8
+}
+
+var reCredWord = regexp.MustCompile(`(?i)^(?:password|passwd|pass|pwd|token|secret|apikey|api_key|key|changeme|admin|root|user|username)$`)
+
+type secretMatch struct {
+	id     string
+	weight float64
+	start  int
+	end    int
+}
+
+// scanSecrets returns credential matches in s (at most 32).
+func scanSecrets(s string) []secretMatch {
+	var out []secretMatch
+	ls := lower(s)
+	for _, r := range secretRules {
+		if !containsAny(ls, r.keywords) {
+			continue
+		}
+		for _, m := range r.re.FindAllStringSubmatchIndex(s, 8) {
+			gs, ge := m[0], m[1]
+			switch {
+			case r.group > 0 && m[2*r.group] >= 0:
+				gs, ge = m[2*r.group], m[2*r.group+1]
+			case r.group < 0: // the first group that matched
+				for g := 1; 2*g < len(m); g++ {
+					if m[2*g] >= 0 {
+						gs, ge = m[2*g], m[2*g+1]
+						break
+					}
+				}
+			}
+			v := s[gs:ge]
+			if r.id == "curl-user" && !curlCredential(v) {
+				continue
+			}
+			if rePlaceholder.MatchString(v) || lowVariety(v) {
+				continue
+			}
+			if r.minEntropy > 0 && entropy(v) < r.minEntropy {
+				continue
+			}
+			if r.id == "generic-secret" && (!hasDigit(v) || overlapsAny(out, gs, ge)) {
+				continue
+			}
+			if r.id == "auth-header" && !hasDigit(v) && !strings.ContainsAny(v, "=+/") {
+				continue
+			}
+			out = append(out, secretMatch{r.id, r.weight, gs, ge})
+			if len(out) >= 32 {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+func overlapsAny(ms []secretMatch, s, e int) bool {
+	for _, m := range ms {
+		if s < m.end && m.start < e {
+			return true
+		}
+	}
+	return false
+}
+
+// matchSecret reports the first credential format v contains.
+func matchSecret(v string) (string, bool) {
+	ms := scanSecrets(v)
+	if len(ms) == 0 {
+		return "", false
+	}
+	return ms[0].id, true
+}
+
+// entropy is the Shannon entropy of s in bits per byte.
+func entropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	h, n := 0.0, float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+func hasDigit(s string) bool {
+	return strings.ContainsAny(s, "0123456789")
+}
+
+// lowVariety rejects values made of very few distinct characters.
+func lowVariety(s string) bool {
+	var seen [256]bool
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !seen[s[i]] {
+			seen[s[i]] = true
+			n++
+		}
+	}
+	return n < 5
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return len(words) == 0
+}

@@ -1,0 +1,77 @@
+package rules
+
+import (
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+const outputTextPath = "/output/text"
+
+// wEncodedOutput is for base64/hex in an output that decodes to an
+// instruction (plain encoded data in outputs is normal and not reported).
+const wEncodedOutput = 0.8
+
+// ToolCall is the Tool Call Guard: it scans a call's output text for
+// prompt injection, credentials and exfiltration URLs, and its arguments
+// for credentials and, when the tool is shell-like, command injection.
+func ToolCall(in *guard.Input) guard.Verdict {
+	if in == nil {
+		return guard.Allow()
+	}
+	var fs []finding
+	if in.Output != nil && in.Output.Text != "" {
+		fs = append(fs, scanOutput(capText(in.Output.Text))...)
+	}
+	name, desc := "", ""
+	if in.Tool != nil {
+		name, desc = in.Tool.Name, in.Tool.Description
+	}
+	shell := isShellTool(name, desc)
+	for _, f := range walkJSON(in.Arguments, "/arguments") {
+		for _, m := range scanSecrets(f.value) {
+			fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the call's arguments", path: f.path, span: spanOf(m.start, m.end), secret: true})
+		}
+		if shell {
+			fs = append(fs, scanCommand(f.value, f.path)...)
+		}
+	}
+	return decide(in, fs, score(fs))
+}
+
+// scanOutput runs the output rules on (capped) output text.
+func scanOutput(text string) []finding {
+	fs := scanPatterns(hiddenInstructionPatterns[:3], text, outputTextPath, "")
+	fs = append(fs, scanPatterns(outputInjectionPatterns, text, outputTextPath, "")...)
+	// Code in an output only matters when the output also addresses the
+	// assistant; alone it is a code sample.
+	if onlyCode(fs, "dangerous-code") {
+		fs = nil
+	}
+	for _, u := range scanUnicode(text, outputTextPath, "") {
+		if u.code == "homoglyph" {
+			continue // mixed-script words are common in real-world output
+		}
+		fs = append(fs, u)
+	}
+	for _, e := range findEncoded(text) {
+		if isInstruction(e.text) {
+			fs = append(fs, finding{code: "encoded-payload", weight: wEncodedOutput, msg: e.kind + "-encoded instructions in the output", path: outputTextPath, span: spanOf(e.start, e.end)})
+		}
+	}
+	fs = append(fs, scanExfilURLs(text, outputTextPath)...)
+	for _, m := range scanSecrets(text) {
+		fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the tool output", path: outputTextPath, span: spanOf(m.start, m.end), secret: true, redactable: true})
+	}
+	return fs
+}
+
+func onlyCode(fs []finding, code string) bool {
+	if len(fs) == 0 {
+		return false
+	}
+	for _, f := range fs {
+		if f.code != code {
+			return false
+		}
+	}
+	return true
+}

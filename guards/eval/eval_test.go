@@ -1,0 +1,94 @@
+package eval
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+func TestResultText(t *testing.T) {
+	cases := []struct{ name, raw, want string }{
+		{"a JSON string is used as is", `"hello"`, "hello"},
+		{"MCP content concatenates its text parts", `{"content":[{"type":"text","text":"a"},{"type":"image","data":"x"},{"type":"text","text":"b"}]}`, "a\nb"},
+		{"a bare content array concatenates its text parts", `[{"type":"text","text":"a"}]`, "a"},
+		{"other JSON is kept as JSON text", `{"rows":3}`, `{"rows":3}`},
+		{"null is empty", `null`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := resultText(json.RawMessage(tc.raw)); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestToInputMapsRowsToHooks(t *testing.T) {
+	text := "; id"
+	cases := []struct {
+		name string
+		row  Row
+		hook string
+	}{
+		{"a tool row is a one-tool tool_list", Row{ID: "t", Tool: &RowTool{Name: "x"}}, guard.HookToolList},
+		{"a call row is a tool_call", Row{ID: "c", Call: &RowCall{Tool: "x", Result: json.RawMessage(`"r"`)}}, guard.HookToolCall},
+		{"a row may name its hook", Row{ID: "i", Hook: guard.HookToolIntent, Call: &RowCall{Tool: "x"}}, guard.HookToolIntent},
+		{"a command-injection payload goes to a shell tool", Row{ID: "p", Label: "malicious", Text: &text, folder: "command-injection"}, guard.HookToolCall},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			hook, in, err := ToInput(tc.row, 0)
+			if err != nil || hook != tc.hook || in.Hook != tc.hook {
+				t.Fatalf("hook %q (%v), want %q", hook, err, tc.hook)
+			}
+		})
+	}
+	_, in, _ := ToInput(cases[3].row, 0)
+	if !strings.HasSuffix(string(in.Arguments), `; id"}`) || in.Tool.Name != "run_command" {
+		t.Fatalf("payload row mapped to %s %s", in.Tool.Name, in.Arguments)
+	}
+}
+
+func TestRunCountsOwnTestdata(t *testing.T) {
+	rows, err := LoadAll("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := map[string]map[string]int{}
+	for _, r := range rows {
+		if per[r.folder] == nil {
+			per[r.folder] = map[string]int{}
+		}
+		per[r.folder][r.Label]++
+		per[r.folder][r.Split]++
+	}
+	for _, f := range []string{"intent", "exfil"} {
+		if n := per[f]["malicious"] + per[f]["benign"]; n < 40 || per[f]["benign"]*2 != n || per[f]["dev"] == 0 || per[f]["test"] == 0 {
+			t.Errorf("%s: %v, want >= 40 rows, half benign, both splits", f, per[f])
+		}
+	}
+	// A judge that flags everything: recall 100 %, FPR 100 %.
+	all := func(string, *guard.Input) (guard.Verdict, error) { return guard.Flag(0.5), nil }
+	res, err := Evaluate(rows, all, Options{Split: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Cells[Key{"intent", "ALL", "dev"}]
+	if c == nil || c.FN != 0 || c.TN != 0 || c.TP == 0 || c.FP == 0 {
+		t.Fatalf("intent dev cell %+v", c)
+	}
+	var buf bytes.Buffer
+	res.Write(&buf)
+	if !strings.Contains(buf.String(), "precision") || !strings.Contains(buf.String(), "(all benign)") {
+		t.Fatalf("table:\n%s", buf.String())
+	}
+}
+
+func TestNativeRulesRejectsUnknownPhase(t *testing.T) {
+	if _, err := NativeRules("nope", &guard.Input{}); err == nil {
+		t.Fatal("want an error for an unknown phase")
+	}
+}
