@@ -3,15 +3,7 @@ package rules
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"regexp"
 	"strings"
-)
-
-var (
-	// Base64 (standard or URL alphabet) runs long enough to hide a sentence.
-	reBase64 = regexp.MustCompile(`[A-Za-z0-9+/_-]{32,}={0,2}`)
-	// Hex runs of at least 20 bytes, optionally \x-escaped.
-	reHex = regexp.MustCompile(`(?:(?:\\x)?[0-9a-fA-F]{2}){20,}`)
 )
 
 // maxEncoded caps how many candidate runs one string may cost.
@@ -29,7 +21,7 @@ type encoded struct {
 // noise and are ignored.
 func findEncoded(s string) []encoded {
 	var out []encoded
-	for _, m := range reBase64.FindAllStringIndex(s, maxEncoded) {
+	for _, m := range base64Runs(s, maxEncoded) {
 		run := s[m[0]:m[1]]
 		if isHexOnly(strings.TrimRight(run, "=")) {
 			continue // handled as hex
@@ -41,7 +33,7 @@ func findEncoded(s string) []encoded {
 			out = append(out, encoded{m[0], m[1], "base64", t})
 		}
 	}
-	for _, m := range reHex.FindAllStringIndex(s, maxEncoded) {
+	for _, m := range hexRuns(s, maxEncoded) {
 		run := strings.ReplaceAll(s[m[0]:m[1]], `\x`, "")
 		b, err := hex.DecodeString(run)
 		if err != nil {
@@ -112,4 +104,66 @@ func mixedCase(s string) bool {
 		lo = lo || (c >= 'a' && c <= 'z')
 	}
 	return up && lo
+}
+
+// base64Runs finds up to max maximal runs of base64 characters
+// ([A-Za-z0-9+/_-]) at least 32 long, with up to two trailing '=': what
+// reBase64 matches, in one linear pass (the regexp's bounded repetition
+// made it backtrack at every position).
+func base64Runs(s string, max int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s) && len(out) < max; {
+		if !isB64(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isB64(s[j]) {
+			j++
+		}
+		if j-i >= 32 {
+			end := j
+			for k := 0; k < 2 && end < len(s) && s[end] == '='; k++ {
+				end++
+			}
+			out = append(out, [2]int{i, end})
+		}
+		i = j
+	}
+	return out
+}
+
+func isB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '_' || c == '-'
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// hexRuns finds up to max runs of at least 20 hex byte pairs, each
+// optionally written \xHH: what reHex matches, in one linear pass.
+func hexRuns(s string, max int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s) && len(out) < max; {
+		j, pairs := i, 0
+		for {
+			k := j
+			if k+1 < len(s) && s[k] == '\\' && s[k+1] == 'x' {
+				k += 2
+			}
+			if k+1 < len(s) && isHexDigit(s[k]) && isHexDigit(s[k+1]) {
+				j, pairs = k+2, pairs+1
+				continue
+			}
+			break
+		}
+		if pairs >= 20 {
+			out = append(out, [2]int{i, j})
+			i = j
+			continue
+		}
+		i++
+	}
+	return out
 }

@@ -209,9 +209,12 @@ func otherToolRef(sent, selfNorm string, names map[string]int, params map[string
 		return ref
 	}
 	if len(names) > 1 {
-		for n := range names {
-			if len(n) >= 4 && normName(n) != selfNorm && strings.Contains(sent, n) && strings.ContainsAny(n, "_-") {
-				return n
+		// Another tool's name written in the sentence: look the sentence's
+		// identifier-like words up in the name set (linear in the text; a
+		// scan of every name per sentence made 1 000 tools quadratic).
+		for _, w := range identWords(sent) {
+			if _, known := names[w]; known && len(w) >= 4 && normName(w) != selfNorm && strings.ContainsAny(w, "_-") {
+				return w
 			}
 		}
 	}
@@ -276,4 +279,21 @@ func nameCollisions(tools []guard.Tool) []finding {
 		seen[k] = i
 	}
 	return fs
+}
+
+// identWords returns the maximal runs of [A-Za-z0-9_-] in s, in order.
+func identWords(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		ident := i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9' || s[i] == '_' || s[i] == '-')
+		switch {
+		case ident && start < 0:
+			start = i
+		case !ident && start >= 0:
+			out = append(out, s[start:i])
+			start = -1
+		}
+	}
+	return out
 }

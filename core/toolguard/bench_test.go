@@ -1,0 +1,80 @@
+package toolguard
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin"
+	"github.com/gatehouse-mcp/gatehouse/guards/host"
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+// builtinEngine is an engine running the embedded built-in guards in a
+// trusted host, as the gateway does (needs `make guards`).
+func builtinEngine(b *testing.B) *Engine {
+	b.Helper()
+	h, err := host.New(context.Background(), host.Config{Log: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(context.Background()) })
+	var chain []Entry
+	for _, name := range builtin.Names {
+		code, err := builtin.Module(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := h.Load(context.Background(), name, code, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		chain = append(chain, Entry{Name: name, Module: m, Enabled: true})
+	}
+	s := DefaultSettings()
+	s.CallTimeoutMS, s.ListTimeoutMS = 60000, 600000
+	e := New(s)
+	e.SetChain(chain)
+	return e
+}
+
+// BenchmarkCallChain: the Tool Call and Tool Intent guards on one benign
+// tools/call result, as the proxy runs them, by result size.
+func BenchmarkCallChain(b *testing.B) {
+	e := builtinEngine(b)
+	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
+	for _, size := range []int{1 << 10, 64 << 10} {
+		text := strings.Repeat(para, size/len(para)+1)[:size]
+		res, _ := json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": text}}})
+		call := Call{Slug: "docs", Tool: guard.ToolRef{Name: "read_report", Description: "Reads a report by id."},
+			Arguments: json.RawMessage(`{"id":"q3-2026"}`), Result: res}
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if out, _ := e.CheckCall(context.Background(), call); out.Action != guard.ActionAllow {
+					b.Fatalf("benign result judged %s: %+v", out.Action, out.Verdicts)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkToolList1000: the Tool List Guard over 1 000 tool definitions.
+func BenchmarkToolList1000(b *testing.B) {
+	e := builtinEngine(b)
+	tools := make([]guard.Tool, 1000)
+	for i := range tools {
+		tools[i] = guard.Tool{Name: fmt.Sprintf("get_record_%d", i), Description: fmt.Sprintf("Returns record %d of the inventory with its owner and status.", i),
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"id":{"type":"string","description":"Record id"}},"required":["id"]}`)}
+	}
+	for b.Loop() {
+		out := e.CheckTools(context.Background(), guard.Connector{ID: "c", Name: "inventory"}, "inventory", tools)
+		if out.Action == guard.ActionBlock {
+			b.Fatalf("benign tools blocked: %+v", out.Verdicts)
+		}
+	}
+}
