@@ -27,11 +27,11 @@ type tsOutput struct {
 
 // runTS runs one scenario of the official TypeScript SDK client and
 // decodes its result into result.
-func runTS(t *testing.T, url, transport, scenario string, result any) tsOutput {
+func runTS(t *testing.T, url, transport, scenario string, result any, extra ...string) tsOutput {
 	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(here), "node", "client.mjs")
-	cmd := exec.Command(peers.node, script, "--url", url, "--transport", transport, "--scenario", scenario)
+	cmd := exec.Command(peers.node, append([]string{script, "--url", url, "--transport", transport, "--scenario", scenario}, extra...)...)
 	cmd.Env = append(cmd.Environ(), "GATEHOUSE_TOOLS="+peers.tools, "GATEHOUSE_NODE_MODULES="+peers.nodeModules)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -29,6 +29,7 @@ const SCENARIOS = [
   "get-prompt",
   "sampling",
   "elicitation",
+  "call-tool",
 ];
 
 // Canned answers of the client-side handlers.
@@ -69,6 +70,8 @@ function parseArgs(argv) {
       case "--scenario": o.scenario = val(); break;
       case "--timeout": o.timeout = Number(val()); break;
       case "--message": o.message = val(); break;
+      case "--tool": o.tool = val(); break;
+      case "--args": o.args = JSON.parse(val()); break;
       case "--header": {
         const h = val();
         const c = h.indexOf(":");
@@ -241,6 +244,18 @@ async function findTool(client, reqOpts, name) {
 }
 
 const SCENARIO_FUNCS = {
+  // Any tool with --tool NAME --args JSON: reports the result, or the
+  // JSON-RPC error the call ended with (the scenario itself passes).
+  "call-tool": async (client, o, _s, reqOpts) => {
+    check(o.tool, "call-tool needs --tool");
+    try {
+      const res = await client.callTool({ name: o.tool, arguments: o.args ?? {} }, undefined, reqOpts);
+      return { text: texts(res).join("\n"), isError: !!res.isError, content: res.content };
+    } catch (e) {
+      return { error: { code: e.code, message: e.message, data: e.data } };
+    }
+  },
+
   // All tool names, following nextCursor.
   "list-tools": async (client, _o, _s, reqOpts) => {
     const { tools, pages } = await listAllTools(client, reqOpts);
