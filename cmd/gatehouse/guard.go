@@ -87,7 +87,9 @@ func runGuardTest(ctx context.Context, out io.Writer, spec string, files []strin
 	if err != nil {
 		return err
 	}
-	h, err := host.New(ctx, host.Config{Interruptible: true, Log: zerolog.Nop()})
+	// The built-in guards' memory allowance, so fixtures the gateway would
+	// scan fit here too.
+	h, err := host.New(ctx, host.Config{Interruptible: true, MemoryLimitPages: 2048, Log: zerolog.Nop()})
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 
 	guardLog := log.With().Str("component", "guard").Logger()
 	guardCache := guardCacheDir(cfg.Guards.CacheDir, cfg.DataDir)
-	trustedGuards, err := host.New(ctx, host.Config{CacheDir: guardCache, Log: guardLog})
+	// Built-in guards may hold a whole tool list (1 000 tools with schemas
+	// need more than 32 MiB): their host allows 128 MiB.
+	trustedGuards, err := host.New(ctx, host.Config{CacheDir: guardCache, MemoryLimitPages: 2048, Log: guardLog})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // trusted host, as the gateway does (needs `make guards`).
 func builtinEngine(b *testing.B) *Engine {
 	b.Helper()
-	h, err := host.New(context.Background(), host.Config{Log: zerolog.Nop()})
+	h, err := host.New(context.Background(), host.Config{MemoryLimitPages: 2048, Log: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)
 	}

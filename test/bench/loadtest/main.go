@@ -36,6 +36,7 @@ func main() {
 	echoBin := flag.String("echoserver-bin", "", "echoserver fixture binary")
 	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
+	guards := flag.Bool("guards", false, "keep the built-in ToolGuard chain on (default off: measure the proxy itself)")
 	flag.Parse()
 	if *echoBin == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -echoserver-bin is required")
@@ -43,7 +44,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup); err != nil {
+	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -107,7 +108,7 @@ func waitUp(ctx context.Context, url string) error {
 
 const adminToken = "loadtest-admin-token-0123456789"
 
-func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration) error {
+func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards bool) error {
 	var kids children
 	defer kids.stopAll()
 	upPort, err := freePort()
@@ -148,6 +149,13 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 			return err
 		}
 	}
+	if !guards {
+		for _, g := range []string{"tool-list-guard", "tool-call-guard", "tool-intent-guard"} {
+			if err := adminCall(gw, http.MethodPatch, "/admin/v1/guards/"+g, `{"enabled":false}`, http.StatusOK); err != nil {
+				return err
+			}
+		}
+	}
 	targets := []struct{ name, url string }{
 		{"direct (Streamable HTTP)", direct},
 		{"gateway → Streamable HTTP", gw + "/mcp/echo-http"},
@@ -166,7 +174,11 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 			results[tgt.name][conns] = c
 		}
 	}
-	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream\n\n", duration, warmup)
+	chain := "built-in ToolGuard chain off (the proxy alone)"
+	if guards {
+		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
+	}
+	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", duration, warmup, chain)
 	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | errors |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	for _, conns := range []int{1, 16} {
@@ -183,6 +195,22 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// adminCall sends one admin request and checks its status.
+func adminCall(gw, method, path, body string, want int) error {
+	req, _ := http.NewRequest(method, gw+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != want {
+		data, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s %s: HTTP %d %s", method, path, resp.StatusCode, data)
+	}
+	return nil
+}
 
 func createConnector(gw string, c map[string]any) error {
 	body, _ := json.Marshal(c)

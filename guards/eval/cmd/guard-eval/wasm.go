@@ -19,7 +19,7 @@ import (
 // embeds — in the trusted guard host, applying the host's action rules,
 // so the table measures what ships.
 func wasmJudge(ctx context.Context, threshold float64) (eval.Judge, func(), error) {
-	h, err := host.New(ctx, host.Config{Log: zerolog.Nop()})
+	h, err := host.New(ctx, host.Config{MemoryLimitPages: 2048, Log: zerolog.Nop()})
 	if err != nil {
 		return nil, nil, err
 	}
