@@ -312,9 +312,22 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	} else if len(content) <= limit {
 		in.Output.Content = content
 	}
+	// Tool Call and Tool Intent chains run concurrently (each has its own
+	// instances): the call waits for the slower, not for the sum. A block
+	// from the Tool Call chain wins; the intent verdicts still join it.
+	var intent Outcome
+	var wg sync.WaitGroup
+	if e.Active(guard.HookToolIntent) {
+		intentIn := *in
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug)
+		}()
+	}
 	out := e.run(ctx, guard.HookToolCall, in, c.Slug)
+	wg.Wait()
 	if out.Action != guard.ActionBlock {
-		intent := e.run(ctx, guard.HookToolIntent, in, c.Slug)
 		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
 		out.Findings = append(out.Findings, intent.Findings...)
 		out.Redactions = append(out.Redactions, intent.Redactions...)
