@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -102,38 +101,14 @@ func newCatalogCommand(getenv func(string) string) *cobra.Command {
 }
 
 func newCatalogListCommand(f *adminFlags) *cobra.Command {
-	var query, hosting string
-	var pages pageFlags
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List catalog templates",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, pr, err := f.setup(cmd)
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			if query != "" {
-				q.Set("query", query)
-			}
-			if hosting != "" {
-				q.Set("hosting", hosting)
-			}
-			ans, err := c.list(cmd.Context(), "/catalog", q, "templates", pages)
-			if err != nil {
-				return err
-			}
-			return printList(pr, ans, []string{"ID", "NAME", "CATEGORY", "HOSTING", "TRANSPORT", "BUILTIN"},
-				func(t templateView) []string {
-					return []string{t.ID, t.Name, t.Category, t.Hosting, t.Transport, fmtBool(t.Builtin)}
-				})
+	return newListCommand(f, listSpec[templateView]{
+		use: "list", short: "List catalog templates", path: "/catalog", key: "templates",
+		filters: []listFilter{{"query", "search names and descriptions"}, {"hosting", "all, hosted or local"}},
+		header:  []string{"ID", "NAME", "CATEGORY", "HOSTING", "TRANSPORT", "BUILTIN"},
+		row: func(t templateView) []string {
+			return []string{t.ID, t.Name, t.Category, t.Hosting, t.Transport, fmtBool(t.Builtin)}
 		},
-	}
-	cmd.Flags().StringVar(&query, "query", "", "search names and descriptions")
-	cmd.Flags().StringVar(&hosting, "hosting", "", "all, hosted or local")
-	pages.register(cmd)
-	return cmd
+	})
 }
 
 func newCatalogShowCommand(f *adminFlags) *cobra.Command {

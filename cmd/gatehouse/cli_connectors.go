@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"net/url"
 	"strings"
 	"time"
 
@@ -75,39 +74,19 @@ func newConnectorsCommand(getenv func(string) string) *cobra.Command {
 }
 
 func newConnectorsListCommand(f *adminFlags) *cobra.Command {
-	var query, status, transport, hosting string
-	var pages pageFlags
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List connectors",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, pr, err := f.setup(cmd)
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			for k, v := range map[string]string{"query": query, "status": status, "transport": transport, "hosting": hosting} {
-				if v != "" {
-					q.Set(k, v)
-				}
-			}
-			ans, err := c.list(cmd.Context(), "/connectors", q, "connectors", pages)
-			if err != nil {
-				return err
-			}
-			return printList(pr, ans, []string{"SLUG", "NAME", "STATUS", "TRANSPORT", "HOSTING", "TARGET"},
-				func(c connectorView) []string {
-					return []string{c.Slug, c.Name, c.Status, c.Transport, c.Hosting, c.target()}
-				})
+	return newListCommand(f, listSpec[connectorView]{
+		use: "list", short: "List connectors", path: "/connectors", key: "connectors",
+		filters: []listFilter{
+			{"query", "search names, slugs and descriptions"},
+			{"status", "only this status: active, disabled, draft"},
+			{"transport", "only this transport: streamable-http, sse, stdio"},
+			{"hosting", "only this hosting: hosted, local"},
 		},
-	}
-	cmd.Flags().StringVar(&query, "query", "", "search names, slugs and descriptions")
-	cmd.Flags().StringVar(&status, "status", "", "only this status: active, disabled, draft")
-	cmd.Flags().StringVar(&transport, "transport", "", "only this transport: streamable-http, sse, stdio")
-	cmd.Flags().StringVar(&hosting, "hosting", "", "only this hosting: hosted, local")
-	pages.register(cmd)
-	return cmd
+		header: []string{"SLUG", "NAME", "STATUS", "TRANSPORT", "HOSTING", "TARGET"},
+		row: func(c connectorView) []string {
+			return []string{c.Slug, c.Name, c.Status, c.Transport, c.Hosting, c.target()}
+		},
+	})
 }
 
 func newConnectorsGetCommand(f *adminFlags) *cobra.Command {

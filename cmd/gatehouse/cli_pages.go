@@ -135,3 +135,49 @@ func printList[T any](pr *printer, a *listAnswer, header []string, row func(T) [
 	}
 	return nil
 }
+
+// listFilter is a list command's string flag sent as the query parameter
+// of the same name when set.
+type listFilter struct{ name, usage string }
+
+// listSpec describes a plain list command: GET path, items under key,
+// filters passed through, one table row per item.
+type listSpec[T any] struct {
+	use, short, path, key string
+	filters               []listFilter
+	header                []string
+	row                   func(T) []string
+}
+
+// newListCommand builds a list command from spec, with the paging flags.
+func newListCommand[T any](f *adminFlags, spec listSpec[T]) *cobra.Command {
+	values := make([]string, len(spec.filters))
+	var pages pageFlags
+	cmd := &cobra.Command{
+		Use:   spec.use,
+		Short: spec.short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, pr, err := f.setup(cmd)
+			if err != nil {
+				return err
+			}
+			q := url.Values{}
+			for i, flt := range spec.filters {
+				if values[i] != "" {
+					q.Set(flt.name, values[i])
+				}
+			}
+			ans, err := c.list(cmd.Context(), spec.path, q, spec.key, pages)
+			if err != nil {
+				return err
+			}
+			return printList(pr, ans, spec.header, spec.row)
+		},
+	}
+	for i, flt := range spec.filters {
+		cmd.Flags().StringVar(&values[i], flt.name, "", flt.usage)
+	}
+	pages.register(cmd)
+	return cmd
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,38 +64,14 @@ func newRequestsCommand(getenv func(string) string) *cobra.Command {
 }
 
 func newRequestsListCommand(f *adminFlags) *cobra.Command {
-	var status, requester string
-	var pages pageFlags
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List connector requests (members see their own)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, pr, err := f.setup(cmd)
-			if err != nil {
-				return err
-			}
-			q := url.Values{}
-			if status != "" {
-				q.Set("status", status)
-			}
-			if requester != "" {
-				q.Set("requester", requester)
-			}
-			ans, err := c.list(cmd.Context(), "/requests", q, "requests", pages)
-			if err != nil {
-				return err
-			}
-			return printList(pr, ans, []string{"ID", "REQUESTER", "SUBJECT", "STATUS", "CREATED", "DECIDED BY", "CONNECTOR"},
-				func(r requestView) []string {
-					return []string{r.ID, r.Requester, r.subject(), r.Status, fmtTime(r.CreatedAt), r.DecidedBy, r.Connector}
-				})
+	return newListCommand(f, listSpec[requestView]{
+		use: "list", short: "List connector requests (members see their own)", path: "/requests", key: "requests",
+		filters: []listFilter{{"status", "pending, approved or rejected"}, {"requester", "only this user's requests"}},
+		header:  []string{"ID", "REQUESTER", "SUBJECT", "STATUS", "CREATED", "DECIDED BY", "CONNECTOR"},
+		row: func(r requestView) []string {
+			return []string{r.ID, r.Requester, r.subject(), r.Status, fmtTime(r.CreatedAt), r.DecidedBy, r.Connector}
 		},
-	}
-	cmd.Flags().StringVar(&status, "status", "", "pending, approved or rejected")
-	cmd.Flags().StringVar(&requester, "requester", "", "only this user's requests")
-	pages.register(cmd)
-	return cmd
+	})
 }
 
 func newRequestsShowCommand(f *adminFlags) *cobra.Command {

@@ -33,28 +33,13 @@ func newUsersCommand(getenv func(string) string) *cobra.Command {
 }
 
 func newUsersListCommand(f *adminFlags) *cobra.Command {
-	var pages pageFlags
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List users",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, pr, err := f.setup(cmd)
-			if err != nil {
-				return err
-			}
-			ans, err := c.list(cmd.Context(), "/users", nil, "users", pages)
-			if err != nil {
-				return err
-			}
-			return printList(pr, ans, []string{"ID", "NAME", "EMAIL", "ROLES", "DISABLED"},
-				func(u userView) []string {
-					return []string{u.ID, u.Name, u.Email, fmtList(u.Roles, "-"), fmtBool(u.Disabled)}
-				})
+	return newListCommand(f, listSpec[userView]{
+		use: "list", short: "List users", path: "/users", key: "users",
+		header: []string{"ID", "NAME", "EMAIL", "ROLES", "DISABLED"},
+		row: func(u userView) []string {
+			return []string{u.ID, u.Name, u.Email, fmtList(u.Roles, "-"), fmtBool(u.Disabled)}
 		},
-	}
-	pages.register(cmd)
-	return cmd
+	})
 }
 
 // printUser prints a user answer.
