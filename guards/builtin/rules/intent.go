@@ -130,19 +130,31 @@ func intentArgument(p purpose, f field) []finding {
 	return fs
 }
 
+// Words each output expression needs (lowercase; every alternative
+// contains one), so that clean text skips the expressions: they dominated
+// the Tool Intent Guard's cost.
+var (
+	kwNetworkSend = []string{"sent", "post", "upload", "transmitted", "forwarded", "exfiltrated", "delivered", "sync", "beaconed", "mirrored",
+		"pushed", "reported", "shipped", "streamed", "copied", "backed", "put", "patch", "http", "connect", "transfer", "webhook", "send"}
+	kwOutputWrite = []string{"deleted", "removed", "overwr", "wrote", "written", "modified", "truncated", "dropped", "chmod", "chown", "installed",
+		"appended", "created", "renamed", "moved", "updated", "inserted", "purged", "wiped", "encrypted"}
+	kwOutputExec = []string{"uid=", "root:x:0:0:", "executing", "executed", "spawned", "running", "$"}
+)
+
 func intentOutput(p purpose, text string) []finding {
 	var fs []finding
-	if !p.network {
+	lt := lower(text)
+	if !p.network && containsAny(lt, kwNetworkSend) {
 		if m := reNetworkSend.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:network-send", weight: wIntentNetworkSend, msg: "output reports sending data out, but the tool declares no network purpose", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}
 	}
-	if p.readOnly {
+	if p.readOnly && containsAny(lt, kwOutputWrite) {
 		if m := reOutputWrite.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:undeclared-write", weight: wIntentWrite, msg: "output of a read-only tool reports a write or delete", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}
 	}
-	if !p.shell {
+	if !p.shell && containsAny(lt, kwOutputExec) {
 		if m := reOutputExec.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:command-executed", weight: wIntentExec, msg: "output shows command execution by a tool that is not a shell", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}

@@ -109,6 +109,20 @@ func init() {
 		[]string{"tell", "inform", "notif", "mention", "reveal", "disclos", "alert", "show", "let", "ask", "bother", "hide", "conceal", "keep", "know", "see", "told", "aware", "silently", "secretly", "quietly", "covertly"},
 		[]string{".ssh", "id_", "bashrc", "zshrc", "bash_profile", ".profile", "/etc/", ".aws", ".env", "mcp.json", "claude_desktop", ".cursor", ".npmrc", ".pypirc", ".netrc", "git-credentials", ".kube", "docker/config", "authorized_keys", "known_hosts", ".gnupg", "keychain", "wallet.dat", ".pem", "private"},
 	)
+	// Every alternative of each tool-description expression needs one of
+	// these words (lowercase; single words, since \s+ may join words with
+	// any whitespace).
+	gate(toolDescriptionPatterns,
+		[]string{"regardless", "ignore", "always", "automatically", "must", "should", "change", "modify", "replace", "switch", "rewrite", "set", "redirect"},
+		[]string{"you", "assistant", "ai", "model", "agent", "llm", "this"},
+		[]string{"critical", "system", "security", "important", "internal", "privilege", "environment", "performance", "admin", "attention"},
+		[]string{"execute", "run", "perform", "issue", "please", "rm", "sudo", "wget", "curl", "chmod", "nc", "bash", "/dev/tcp", "echo", "export"},
+		[]string{"http"},
+		[]string{"deprecated", "disabled", "retired", "decommissioned", "replaced", "superseded", "longer", "redirect", "switch"},
+		[]string{"world", "used", "trusted", "recommended", "preferred", "fortune", "award", "industry", "%", "premium", "ultimate", "advanced",
+			"enhanced", "professional", "pro", "superior", "enterprise", "improved", "upgraded", "official", "most", "highest", "cutting",
+			"unmatched", "pinnacle", "best", "ai", "machine", "better", "more", "always", "instead"},
+	)
 	gate(outputInjectionPatterns,
 		[]string{"you", "assistant", "model", "chatbot", "llm", "agent", "instruction", "task", "directive", "system"},
 		[]string{"your", "respond", "reply", "answer"},
