@@ -296,7 +296,10 @@ func (m *Module) release(ctx context.Context, inst *instance, healthy bool) {
 	m.mu.Lock()
 	closed := m.closed
 	m.mu.Unlock()
-	if healthy && !closed && inst.calls < m.host.cfg.RecycleAfter {
+	// An instance whose memory grew past three quarters of the cap is
+	// replaced before it runs out (Go guests never shrink their heap).
+	crowded := uint64(inst.mod.Memory().Size()) > uint64(m.host.cfg.MemoryLimitPages)*65536*3/4
+	if healthy && !closed && !crowded && inst.calls < m.host.cfg.RecycleAfter {
 		m.pool <- inst
 		return
 	}
