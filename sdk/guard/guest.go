@@ -3,6 +3,7 @@
 package guard
 
 import (
+	"runtime/debug"
 	"unsafe"
 
 	json "github.com/go-json-experiment/json"
@@ -30,6 +31,17 @@ var (
 
 // Register installs the guard's hooks; call it from init.
 func Register(h Hooks) { hooks = h }
+
+func init() {
+	// Go's collector in WebAssembly stops the world and marks the whole
+	// heap, which for a guard includes every compiled expression: at the
+	// default GOGC it ran every few calls and dominated their cost (and
+	// paused for up to ~190 ms). Let the heap grow 8x between cycles,
+	// bounded by a soft limit that stays under the host's smallest memory
+	// cap (32 MiB).
+	debug.SetGCPercent(800)
+	debug.SetMemoryLimit(24 << 20)
+}
 
 //go:wasmexport gh_abi_v1
 func abiV1() {}
