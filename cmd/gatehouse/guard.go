@@ -23,8 +23,8 @@ import (
 
 // newGuardCommand is `gatehouse guard`: tools for guard authors.
 func newGuardCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "guard", Short: "Test ToolGuard modules"}
-	cmd.AddCommand(newGuardTestCommand())
+	cmd := &cobra.Command{Use: "guard", Short: "Test ToolGuard modules and scan live servers"}
+	cmd.AddCommand(newGuardTestCommand(), newGuardScanCommand())
 	return cmd
 }
 

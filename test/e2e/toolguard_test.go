@@ -93,3 +93,25 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 		}
 	})
 }
+
+// TestGuardScanCLI: `gatehouse guard scan` runs the Tool List Guard on a
+// live server's tools, here two connectors reached through the gateway.
+func TestGuardScanCLI(t *testing.T) {
+	bin := buildPoisoned(t)
+	g := startGateway(t, "")
+	for _, mode := range []string{"benign", "poisoned"} {
+		g.addConnector(map[string]any{"name": "notes-" + mode, "slug": "notes-" + mode, "transport": "stdio", "command": bin, "args": []string{"-mode", mode}})
+	}
+	scan := func(slug string) (string, error) {
+		cmd := exec.Command(peers.bin, "guard", "scan", slug, "--server", g.base, "--token", adminToken)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := scan("notes-benign"); err != nil || !strings.Contains(out, "2 tools, verdict allow") {
+		t.Errorf("benign: %v\n%s", err, out)
+	}
+	out, err := scan("notes-poisoned")
+	if err == nil || !strings.Contains(out, "verdict block") || !strings.Contains(out, "get_notes") || !strings.Contains(out, "hidden-instructions") {
+		t.Errorf("poisoned: %v\n%s", err, out)
+	}
+}
