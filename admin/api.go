@@ -106,7 +106,11 @@ type Deps struct {
 	Builtin []*catalog.Template
 	Authz   Authorizer
 	// Guards manages ToolGuard modules; nil disables the guard endpoints.
-	Guards   GuardManager
+	Guards GuardManager
+	// Pins shows and approves pinned tool definitions; nil disables them.
+	Pins ToolPins
+	// Scanner lists a connector's tools for the pins at registration.
+	Scanner  ToolScanner
 	Audit    AuditLog
 	Registry *connector.Registry
 	Sessions Sessions

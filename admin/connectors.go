@@ -38,6 +38,18 @@ func (a *API) routeConnectors(ctx *fasthttp.RequestCtx, p auth.Principal, method
 		a.patchConnector(ctx, p, rest[0])
 	case len(rest) == 1 && method == fasthttp.MethodDelete:
 		a.deleteConnector(ctx, p, rest[0])
+	case len(rest) == 2 && rest[1] == "tools" && method == fasthttp.MethodGet:
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActRead) {
+			a.connectorTools(ctx, p, rest[0])
+		}
+	case len(rest) == 3 && rest[1] == "tools" && rest[2] == "scan" && method == fasthttp.MethodPost:
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
+			a.scanConnector(ctx, p, rest[0])
+		}
+	case len(rest) == 4 && rest[1] == "tools" && rest[3] == "approve" && method == fasthttp.MethodPost:
+		if a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
+			a.approveTool(ctx, p, rest[0], rest[2])
+		}
 	case len(rest) == 2 && rest[1] == "credentials" && method == fasthttp.MethodPut:
 		if a.allow(ctx, p, policy.ResCredentials, policy.ActWrite) {
 			a.putCredentials(ctx, p, rest[0])
@@ -129,6 +141,7 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	}
 	a.Registry.Put(&c)
 	a.record(ctx, p, "connector.create", c.Slug, map[string]any{"status": c.Status, "transport": c.Transport})
+	a.scanSoon(&c)
 	ctx.Response.Header.Set("ETag", etag(c.Version))
 	ctx.Response.Header.Set("Location", "/admin/v1/connectors/"+c.Slug)
 	writeJSON(ctx, fasthttp.StatusCreated, view(&c))
@@ -250,6 +263,7 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	if before.Status != updated.Status {
 		a.record(ctx, p, "connector.status", slug, map[string]any{"from": before.Status, "to": updated.Status})
 	}
+	a.scanSoon(updated)
 	ctx.Response.Header.Set("ETag", etag(updated.Version))
 	writeJSON(ctx, fasthttp.StatusOK, view(updated))
 }

@@ -38,17 +38,19 @@ built-in one, or --module). Exits non-zero when the guard would block.`,
 				return fmt.Errorf("--sensitivity %q is not one of low, medium, high, paranoid", sensitivity)
 			}
 			target := args[0]
+			if token == "" {
+				token = os.Getenv("GATEHOUSE_TOKEN")
+			}
 			if !strings.Contains(target, "://") {
+				// A connector: the gateway lists and scans it with its own
+				// chain and pins, and reports what it holds back.
 				if server == "" {
 					server = os.Getenv("GATEHOUSE_URL")
 				}
 				if server == "" {
 					server = defaultServer
 				}
-				target = strings.TrimRight(server, "/") + "/mcp/" + target
-			}
-			if token == "" {
-				token = os.Getenv("GATEHOUSE_TOKEN")
+				return runConnectorScan(cmd.Context(), cmd.OutOrStdout(), newAdminClient(strings.TrimRight(server, "/"), token), target, asJSON)
 			}
 			return runGuardScan(cmd.Context(), cmd.OutOrStdout(), target, token, module, sensitivity, threshold, asJSON)
 		},
@@ -152,5 +154,48 @@ func runGuardScan(ctx context.Context, w io.Writer, url, token, module, level st
 	return nil
 }
 
+// runConnectorScan asks the gateway to scan a connector's tools
+// (POST /admin/v1/connectors/{slug}/tools/scan) and prints the tool states.
+func runConnectorScan(ctx context.Context, w io.Writer, c *adminClient, slug string, asJSON bool) error {
+	var scan struct {
+		Connector string `json:"connector"`
+		Tools     []struct {
+			Name    string   `json:"name"`
+			Status  string   `json:"status"`
+			Verdict string   `json:"verdict"`
+			Score   float64  `json:"score"`
+			Reasons []string `json:"reasons"`
+		} `json:"tools"`
+	}
+	raw, err := c.getJSON(ctx, apiRequest{method: http.MethodPost, path: pathOf("connectors", slug, "tools", "scan")}, &scan)
+	if err != nil {
+		return err
+	}
+	held := 0
+	for _, t := range scan.Tools {
+		if t.Status != "approved" {
+			held++
+		}
+	}
+	if asJSON {
+		var v any
+		_ = json.Unmarshal(raw, &v)
+		out, _ := json.MarshalIndent(v, "", "  ")
+		fmt.Fprintln(w, string(out))
+	} else {
+		fmt.Fprintf(w, "connector %s: %d tools, %d held\n", slug, len(scan.Tools), held)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TOOL\tSTATUS\tVERDICT\tSCORE\tREASONS")
+		for _, t := range scan.Tools {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%.2f\t%s\n", t.Name, t.Status, t.Verdict, t.Score, truncate(strings.Join(t.Reasons, "; "), 90))
+		}
+		tw.Flush()
+	}
+	if held > 0 {
+		return errScanBlocked
+	}
+	return nil
+}
+
 // errScanBlocked makes `guard scan` exit non-zero after its report.
-var errScanBlocked = errors.New("the Tool List Guard would block this server's tools")
+var errScanBlocked = errors.New("the Tool List Guard blocks (or holds) some of these tools")

@@ -132,6 +132,13 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 
+	toolPins := toolguard.NewPins(guardEngine, st.Guards())
+	toolPins.OnHold = func(c *connector.Connector, t toolguard.ToolState) {
+		auditLog.Record(&audit.Entry{Actor: "gatehouse", Action: "tool.held", Target: c.Slug, Connector: c.Slug, Tool: t.Name,
+			Outcome: audit.OutcomeDenied, Sensitive: c.Advanced.Sensitive,
+			Details: map[string]any{"status": t.Status, "verdict": t.Verdict, "score": t.Score, "reasons": t.Reasons, "hash": t.Hash}})
+	}
+
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -139,6 +146,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
 		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
 		Guard:                guardEngine,
+		Tools:                toolPins,
 	}, log)
 
 	anonymous := ""
@@ -157,7 +165,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	api := admin.New(admin.Deps{
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
-		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards,
+		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px,
 		Errs:      admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:       log.With().Str("component", "admin").Logger(),
 		PublicURL: cfg.BaseURL(),

@@ -26,6 +26,9 @@ const (
 	CodeUpstreamProtocol    = -32055
 	// CodeGuardBlocked: a ToolGuard blocked the call's result.
 	CodeGuardBlocked = -32056
+	// CodeToolHeld: the tool's definition is held for an admin's review
+	// (flagged by the Tool List Guard, or changed after it was pinned).
+	CodeToolHeld = -32057
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

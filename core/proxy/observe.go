@@ -45,17 +45,50 @@ func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time
 	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
 }
 
-// GuardAnswer runs the guards on a tools/call answer from slug and returns
-// what to relay; calls that are not tools/call pass untouched.
+// GuardAnswer runs the guards on an answer from slug and returns what to
+// relay: tools/call answers through the call chains, tools/list answers
+// through the tool pins; others pass untouched.
 func (p *Proxy) GuardAnswer(ctx context.Context, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
-	if p.opts.Guard == nil || req.Method != mcp.MethodToolsCall || resp == nil {
+	if resp == nil {
 		return resp, toolguard.Outcome{}
 	}
 	c, ok := p.connectors.Lookup(slug)
 	if !ok {
 		return resp, toolguard.Outcome{}
 	}
-	return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
+	switch {
+	case req.Method == mcp.MethodToolsList && p.opts.Tools != nil:
+		filtered, err := p.opts.Tools.FilterList(ctx, c, resp)
+		if err != nil {
+			p.log.Error().Err(err).Str("connector", slug).Msg("tool pins unavailable; the tool list is withheld")
+			return mcp.NewErrorResponse(resp.ID, mcp.Errorf(mcp.CodeToolHeld, "the tool list of connector %q cannot be checked right now", slug)), toolguard.Outcome{}
+		}
+		return filtered, toolguard.Outcome{}
+	case req.Method == mcp.MethodToolsCall && p.opts.Guard != nil:
+		return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
+	}
+	return resp, toolguard.Outcome{}
+}
+
+// HeldError refuses a tools/call to a held tool before it reaches the
+// upstream; nil when the call may proceed.
+func (p *Proxy) HeldError(ctx context.Context, slug string, req *mcp.Message) *mcp.Error {
+	if p.opts.Tools == nil || req.Method != mcp.MethodToolsCall || slug == "" {
+		return nil
+	}
+	c, ok := p.connectors.Lookup(slug)
+	if !ok {
+		return nil
+	}
+	tool := req.TargetName()
+	if status, held := p.opts.Tools.Held(ctx, c, tool); held {
+		why := "its definition changed after it was approved"
+		if status == toolguard.ToolHeldFlagged {
+			why = "the Tool List Guard flagged its definition"
+		}
+		return mcp.Errorf(mcp.CodeToolHeld, "tool %q of connector %q is held for review: %s; an admin must approve it (POST /admin/v1/connectors/%s/tools/%s/approve)", tool, slug, why, slug, tool)
+	}
+	return nil
 }
 
 // ObserveGuarded reports a relayed tools/call together with its guards'
@@ -99,6 +132,9 @@ func isToolError(result []byte) bool {
 // ObserveStream wraps the stream of a tools/call the caller relays itself
 // so that the call is reported when it ends.
 func (p *Proxy) ObserveStream(st upstream.Stream, user, slug string, req *mcp.Message, start time.Time) upstream.Stream {
+	if req.Method == mcp.MethodToolsList && p.opts.Tools != nil {
+		return &observedCall{Stream: st, p: p, user: user, slug: slug, req: req, start: start}
+	}
 	if p.opts.ObserveCall == nil && p.opts.Guard == nil || req.Method != mcp.MethodToolsCall {
 		return st
 	}

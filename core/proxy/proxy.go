@@ -54,6 +54,15 @@ type Options struct {
 	// Guard, when set, inspects every tools/call answer before it is
 	// relayed (ToolGuard's Tool Call and Tool Intent chains).
 	Guard CallGuard
+	// Tools, when set, pins tool definitions: tools/list answers lose
+	// held tools, and calls to them are refused before the upstream.
+	Tools ToolGate
+}
+
+// ToolGate pins tool definitions (core/toolguard.Pins implements it).
+type ToolGate interface {
+	FilterList(ctx context.Context, c *connector.Connector, resp *mcp.Message) (*mcp.Message, error)
+	Held(ctx context.Context, c *connector.Connector, tool string) (string, bool)
 }
 
 // CallGuard inspects a tools/call answer from a connector and returns the

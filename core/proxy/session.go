@@ -186,7 +186,12 @@ func retryable(err error) bool {
 // fresh upstream session. tools/call requests to a connector are reported
 // to the proxy's call observer (the audit log) once they end.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
-	if s.Slug == "" || req.Method != mcp.MethodToolsCall || s.proxy.opts.ObserveCall == nil && s.proxy.opts.Guard == nil {
+	if rpcErr := s.proxy.HeldError(ctx, s.Slug, req); rpcErr != nil {
+		return nil, rpcErr
+	}
+	watched := req.Method == mcp.MethodToolsCall && (s.proxy.opts.ObserveCall != nil || s.proxy.opts.Guard != nil) ||
+		req.Method == mcp.MethodToolsList && s.proxy.opts.Tools != nil
+	if s.Slug == "" || !watched {
 		return s.call(ctx, req)
 	}
 	start := time.Now()

@@ -50,6 +50,10 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		s.handleDowngraded(ctx, principal, slug, msg)
 		return
 	}
+	if rpcErr := s.proxy.HeldError(ctx, slug, msg); rpcErr != nil {
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
+		return
+	}
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0 // a subscription lives as long as the client keeps it
@@ -74,6 +78,13 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	if reply.Stream == nil {
 		cancel()
+		if msg.Method == mcp.MethodToolsList {
+			if ans, perr := mcp.Parse(reply.Body); perr == nil {
+				if filtered, _ := s.proxy.GuardAnswer(ctx, slug, msg, ans); filtered != ans {
+					reply.Body = filtered.Bytes()
+				}
+			}
+		}
 		if msg.Method == mcp.MethodToolsCall {
 			ans, perr := mcp.Parse(reply.Body)
 			if perr != nil {
@@ -133,6 +144,10 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 	}
 	if e := requireModernHeaders(&ctx.Request.Header, msg); e != nil {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, e)
+		return
+	}
+	if rpcErr := s.proxy.HeldError(ctx, slug, msg); rpcErr != nil {
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
 		return
 	}
 	timeout := s.proxy.CallTimeout()

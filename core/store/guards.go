@@ -85,3 +85,25 @@ func (r *GuardRepo) Delete(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// GetTools implements toolguard.PinStore: nil when none are stored.
+func (r *GuardRepo) GetTools(ctx context.Context, connectorID string) (*toolguard.ToolScan, error) {
+	var s toolguard.ToolScan
+	err := r.s.view(ctx, func(txn *badger.Txn) error { return getDoc(txn, toolPinKey(connectorID), &s) })
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tool pins of %s: %w", connectorID, err)
+	}
+	return &s, nil
+}
+
+// PutTools implements toolguard.PinStore.
+func (r *GuardRepo) PutTools(ctx context.Context, connectorID string, s *toolguard.ToolScan) error {
+	err := r.s.update(ctx, func(txn *badger.Txn) error { return putDoc(txn, toolPinKey(connectorID), s) })
+	if err != nil {
+		return fmt.Errorf("store tool pins of %s: %w", connectorID, err)
+	}
+	return nil
+}

@@ -27,6 +27,8 @@ package store
 //	                          to a sink; removed once the sink accepted it
 //	guard/<name>              a GuardRecord as JSON
 //	guardwasm/<name>          an uploaded guard module's code
+//	pin/<connector id>        a toolguard.ToolScan: the connector's tool
+//	                          definitions, their pinned hashes and holds
 //	tmpl/<id>                 a custom catalog.Template as JSON
 //	req/<id>                  a catalog.Request as JSON; ids time-ordered
 //	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
@@ -66,7 +68,10 @@ const (
 	prefixSinkQueue  = "audq/"
 	prefixGuard      = "guard/"
 	prefixGuardCode  = "guardwasm/"
+	prefixToolPin    = "pin/"
 )
+
+func toolPinKey(connectorID string) []byte { return []byte(prefixToolPin + connectorID) }
 
 func guardKey(name string) []byte     { return []byte(prefixGuard + name) }
 func guardCodeKey(name string) []byte { return []byte(prefixGuardCode + name) }

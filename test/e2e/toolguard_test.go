@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -28,9 +29,47 @@ func buildPoisoned(t *testing.T) string {
 func TestToolGuardThroughTSClient(t *testing.T) {
 	bin := buildPoisoned(t)
 	g := startGateway(t, "")
-	for _, mode := range []string{"benign", "leaky", "poisoned"} {
+	for _, mode := range []string{"benign", "leaky", "injecting", "poisoned"} {
 		g.addConnector(map[string]any{"name": "notes-" + mode, "slug": "notes-" + mode, "transport": "stdio", "command": bin, "args": []string{"-mode", mode}})
 	}
+	t.Run("a poisoned tool definition is flagged at registration and held back", func(t *testing.T) {
+		// Creating an active connector scans its tools in the background,
+		// before any client lists them.
+		var scan struct {
+			Tools []struct {
+				Name, Status, Verdict string
+				Reasons               []string
+			} `json:"tools"`
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			g.admin(http.MethodGet, "/connectors/notes-poisoned/tools", nil, &scan)
+			if len(scan.Tools) > 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		flagged := false
+		for _, tool := range scan.Tools {
+			if tool.Name == "get_notes" {
+				flagged = tool.Status == "held-flagged" && tool.Verdict == "block" && len(tool.Reasons) > 0
+			}
+		}
+		if !flagged {
+			t.Fatalf("scan %+v", scan)
+		}
+		var listed struct {
+			Tools []string `json:"tools"`
+		}
+		runTS(t, g.mcpURL("notes-poisoned"), "http", "list-tools", &listed)
+		if contains(listed.Tools, "get_notes") || !contains(listed.Tools, "echo") {
+			t.Errorf("the client lists %v", listed.Tools)
+		}
+		runTS(t, g.mcpURL("notes-benign"), "http", "list-tools", &listed)
+		if !contains(listed.Tools, "get_notes") {
+			t.Errorf("the benign server lists %v", listed.Tools)
+		}
+	})
 	type callOut struct {
 		Text    string `json:"text"`
 		IsError bool   `json:"isError"`
@@ -63,8 +102,14 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 				}
 			})
 			t.Run("an injection in the output is blocked with the guard named", func(t *testing.T) {
-				out := call(t, "notes-poisoned", transport)
+				out := call(t, "notes-injecting", transport)
 				if out.Error == nil || out.Error.Code != -32056 || !strings.Contains(out.Error.Message, `ToolGuard "tool-call-guard"`) {
+					t.Errorf("%+v", out)
+				}
+			})
+			t.Run("a call to a held tool is refused before the upstream", func(t *testing.T) {
+				out := call(t, "notes-poisoned", transport)
+				if out.Error == nil || out.Error.Code != -32057 || !strings.Contains(out.Error.Message, "Tool List Guard flagged") {
 					t.Errorf("%+v", out)
 				}
 			})
@@ -77,7 +122,7 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 			var out struct {
 				Entries []map[string]any `json:"entries"`
 			}
-			g.admin(http.MethodGet, "/audit?action=tool.call&connector=notes-poisoned", nil, &out)
+			g.admin(http.MethodGet, "/audit?action=tool.call&connector=notes-injecting", nil, &out)
 			if entries = out.Entries; len(entries) >= 2 {
 				break
 			}
@@ -107,11 +152,89 @@ func TestGuardScanCLI(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := scan("notes-benign"); err != nil || !strings.Contains(out, "2 tools, verdict allow") {
+	if out, err := scan("notes-benign"); err != nil || !strings.Contains(out, "2 tools, 0 held") {
 		t.Errorf("benign: %v\n%s", err, out)
 	}
 	out, err := scan("notes-poisoned")
-	if err == nil || !strings.Contains(out, "verdict block") || !strings.Contains(out, "get_notes") || !strings.Contains(out, "hidden-instructions") {
+	if err == nil || !strings.Contains(out, "1 held") || !strings.Contains(out, "get_notes  held-flagged  block") || !strings.Contains(out, "hidden-instructions") {
 		t.Errorf("poisoned: %v\n%s", err, out)
+	}
+	// A server reached by URL is listed directly and judged locally.
+	port := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/mcp", port)
+	p := start(t, "poisoned-http", nil, bin, "-mode", "poisoned", "-http", fmt.Sprintf("127.0.0.1:%d", port))
+	waitHTTP(t, url, p)
+	direct, err := exec.Command(peers.bin, "guard", "scan", url).CombinedOutput()
+	if err == nil || !strings.Contains(string(direct), "2 tools, verdict block") || !strings.Contains(string(direct), "get_notes") {
+		t.Errorf("by URL: %v\n%s", err, direct)
+	}
+}
+
+// TestRugPull: a tool's definition changes after it was approved; the
+// gateway holds it back from tools/list and refuses calls to it until an
+// admin approves the new definition.
+func TestRugPull(t *testing.T) {
+	bin := buildPoisoned(t)
+	// One server process for every session (over HTTP), so the change it
+	// makes to itself is what the next session sees.
+	port := freePort(t)
+	upstream := fmt.Sprintf("http://127.0.0.1:%d/mcp", port)
+	p := start(t, "poisoned", nil, bin, "-mode", "rugpull", "-http", fmt.Sprintf("127.0.0.1:%d", port))
+	waitHTTP(t, upstream, p)
+	g := startGateway(t, "")
+	g.addConnector(map[string]any{"name": "Notes", "slug": "notes", "transport": "streamable-http", "url": upstream, "auth": map[string]any{"kind": "none"}})
+	list := func(t *testing.T) []string {
+		var out struct {
+			Tools []string `json:"tools"`
+		}
+		runTS(t, g.mcpURL("notes"), "http", "list-tools", &out)
+		return out.Tools
+	}
+	type callOut struct {
+		Text  string `json:"text"`
+		Error *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	call := func(t *testing.T) callOut {
+		var out callOut
+		runTS(t, g.mcpURL("notes"), "http", "call-tool", &out, "--tool", "get_notes", "--args", `{"topic":"launch"}`)
+		return out
+	}
+	if got := list(t); !contains(got, "get_notes") || !contains(got, "echo") {
+		t.Fatalf("first list %v", got)
+	}
+	// The first call is served, and makes the server change the tool.
+	if out := call(t); out.Error != nil || !strings.Contains(out.Text, "Notes on launch") {
+		t.Fatalf("first call %+v", out)
+	}
+	if got := list(t); contains(got, "get_notes") || !contains(got, "echo") {
+		t.Fatalf("after the rug pull the list is %v; get_notes must be held back", got)
+	}
+	if out := call(t); out.Error == nil || out.Error.Code != -32057 || !strings.Contains(out.Error.Message, "held for review") {
+		t.Fatalf("a call to the held tool: %+v", out)
+	}
+	var scan struct {
+		Tools []struct {
+			Name, Status string
+		} `json:"tools"`
+	}
+	g.admin(http.MethodGet, "/connectors/notes/tools", nil, &scan)
+	held := false
+	for _, tool := range scan.Tools {
+		held = held || tool.Name == "get_notes" && tool.Status == "held-changed"
+	}
+	if !held {
+		t.Fatalf("scan %+v", scan)
+	}
+	if code := g.admin(http.MethodPost, "/connectors/notes/tools/get_notes/approve", nil, nil); code != http.StatusOK {
+		t.Fatalf("approve: HTTP %d", code)
+	}
+	if got := list(t); !contains(got, "get_notes") {
+		t.Fatalf("after approval the list is %v", got)
+	}
+	if out := call(t); out.Error != nil || out.Text != "changed" {
+		t.Errorf("after approval: %+v", out)
 	}
 }
