@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/policy"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 )
 
 func (a *API) routeCatalog(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
@@ -103,13 +104,27 @@ func (a *API) getTemplate(ctx *fasthttp.RequestCtx, p auth.Principal, id string)
 		return
 	}
 	// The card also says which connectors (the caller may see) came from it.
+	// and the Tool List Guard's results on their tools.
 	made := []string{}
+	scans := []map[string]any{}
 	for _, c := range a.Registry.Search(connector.Filter{}, func(c *connector.Connector) bool {
 		return c.Template == id && c.VisibleTo(p.User, p.Roles)
 	}) {
 		made = append(made, c.Slug)
+		if a.Pins == nil {
+			continue
+		}
+		if scan, err := a.Pins.Scan(detach(ctx), c); err == nil && len(scan.Tools) > 0 {
+			held := 0
+			for _, t := range scan.Tools {
+				if t.Status != toolguard.ToolApproved {
+					held++
+				}
+			}
+			scans = append(scans, map[string]any{"connector": c.Slug, "scanned_at": scan.ScannedAt, "tools": len(scan.Tools), "held": held})
+		}
 	}
-	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"template": t, "catalog_version": catalog.Version, "connectors": made})
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"template": t, "catalog_version": catalog.Version, "connectors": made, "scans": scans})
 }
 
 func (a *API) createTemplate(ctx *fasthttp.RequestCtx, p auth.Principal) {

@@ -59,6 +59,9 @@ func TestCatalog(t *testing.T) {
 		if made := card["connectors"].([]any); len(made) != 1 || made[0] != "stripe" {
 			t.Errorf("card connectors %v", card["connectors"])
 		}
+		if scans, ok := card["scans"].([]any); !ok || len(scans) != 0 {
+			t.Errorf("card scans %v (no pins in this fixture)", card["scans"])
+		}
 	})
 	t.Run("a filled template makes an active connector", func(t *testing.T) {
 		code, out, _ := f.do(t, admin, http.MethodPost, "/catalog/filesystem/connectors", `{"slug":"shared-drive","values":{"ALLOWED_DIRECTORY":"/srv/share"}}`)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/guards/host"
 )
@@ -120,5 +121,55 @@ func TestGuardEndpoints(t *testing.T) {
 		if !slices.Contains(acts, want) {
 			t.Errorf("audit lacks %q: %v", want, acts)
 		}
+	}
+}
+
+// fakePins reports one held tool for every connector.
+type fakePins struct{ approved []string }
+
+func (f *fakePins) Scan(_ context.Context, c *connector.Connector) (toolguard.ToolScan, error) {
+	return toolguard.ToolScan{Connector: c.Slug, Tools: []toolguard.ToolState{
+		{Name: "ok", Hash: "h1", PinnedHash: "h1", Status: toolguard.ToolApproved, Verdict: "allow"},
+		{Name: "bad", Hash: "h2", Status: toolguard.ToolHeldFlagged, Verdict: "block", Score: 0.9, Reasons: []string{"hidden-instructions: x"}},
+	}}, nil
+}
+
+func (f *fakePins) Approve(_ context.Context, c *connector.Connector, tool string) (toolguard.ToolState, error) {
+	if tool != "bad" && tool != "ok" {
+		return toolguard.ToolState{}, toolguard.ErrNoSuchTool
+	}
+	f.approved = append(f.approved, c.Slug+"/"+tool)
+	return toolguard.ToolState{Name: tool, Hash: "h2", PinnedHash: "h2", Status: toolguard.ToolApproved, Verdict: "block"}, nil
+}
+
+func TestToolPinEndpoints(t *testing.T) {
+	f := newFixture(t)
+	pins := &fakePins{}
+	f.api.Pins = pins
+	if code, out, _ := f.do(t, admin, http.MethodPost, "/catalog/time/connectors", `{}`); code != 201 {
+		t.Fatalf("add: %d %v", code, out)
+	}
+	code, out, _ := f.do(t, member, http.MethodGet, "/connectors/time/tools", "")
+	if code != 200 || len(out["tools"].([]any)) != 2 {
+		t.Fatalf("tools: HTTP %d %v", code, out)
+	}
+	_, card, _ := f.do(t, member, http.MethodGet, "/catalog/time", "")
+	if scans := card["scans"].([]any); len(scans) != 1 || scans[0].(map[string]any)["held"] != float64(1) {
+		t.Errorf("card scans %v", card["scans"])
+	}
+	if code, _, _ := f.do(t, member, http.MethodPost, "/connectors/time/tools/bad/approve", ""); code != 403 {
+		t.Errorf("member approve: HTTP %d", code)
+	}
+	if code, out, _ := f.do(t, admin, http.MethodPost, "/connectors/time/tools/bad/approve", ""); code != 200 || out["status"] != "approved" {
+		t.Errorf("approve: HTTP %d %v", code, out)
+	}
+	if code, _, _ := f.do(t, admin, http.MethodPost, "/connectors/time/tools/nope/approve", ""); code != 404 {
+		t.Errorf("unknown tool: HTTP %d", code)
+	}
+	if code, _, _ := f.do(t, admin, http.MethodPost, "/connectors/time/tools/scan", ""); code != 404 {
+		t.Errorf("scan without a scanner: HTTP %d", code)
+	}
+	if len(pins.approved) != 1 || !slices.Contains(f.auditActions(t), "tool.approve time") {
+		t.Errorf("approved %v, audit %v", pins.approved, f.auditActions(t))
 	}
 }
