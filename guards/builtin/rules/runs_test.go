@@ -3,6 +3,7 @@ package rules
 import (
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,8 +35,7 @@ func TestRunsMatchTheirRegexps(t *testing.T) {
 func spans(in [][2]int) string {
 	var sb strings.Builder
 	for _, s := range in {
-		sb.WriteString(strings.Repeat(" ", 0))
-		sb.WriteString("[" + itoa(s[0]) + "," + itoa(s[1]) + ")")
+		sb.WriteString("[" + strconv.Itoa(s[0]) + "," + strconv.Itoa(s[1]) + ")")
 	}
 	return sb.String()
 }
@@ -46,15 +46,4 @@ func spans2(in [][]int) string {
 		out[i] = [2]int{s[0], s[1]}
 	}
 	return spans(out)
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	s := ""
-	for ; i > 0; i /= 10 {
-		s = string(rune('0'+i%10)) + s
-	}
-	return s
 }

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
@@ -14,7 +15,7 @@ func init() {
 				if j := strings.Index(t.Description, "<IMPORTANT>"); j >= 0 {
 					span := [2]int{j, j + len("<IMPORTANT>")}
 					return guard.Block(0.95, guard.Reason{Code: "hidden-instructions", Message: "an <IMPORTANT> block", Tool: t.Name,
-						Path: "/tools/" + itoa(i) + "/description", Span: &span})
+						Path: "/tools/" + strconv.Itoa(i) + "/description", Span: &span})
 				}
 			}
 			return guard.Allow()
@@ -31,17 +32,6 @@ func init() {
 			return guard.Allow()
 		},
 	})
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	s := ""
-	for ; i > 0; i /= 10 {
-		s = string(rune('0'+i%10)) + s
-	}
-	return s
 }
 
 func main() {}
