@@ -214,3 +214,30 @@ func (a *Admin) ForgetUser(user string) error {
 	}
 	return nil
 }
+
+// Subjects returns the subjects a tool-rule decision for user considers:
+// "user:<id>" and every role and group bound to it, directly or inherited
+// (Casbin's role graph: g rules may bind users to groups, groups to roles
+// and roles to roles), sorted.
+func (a *Admin) Subjects(user string) []string {
+	implicit, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	out := append([]string{userSubject(user)}, implicit...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// BindGroup makes user a member of group, and group a holder of role when
+// role is not empty (role inheritance through groups).
+func (a *Admin) BindGroup(user, group, role string) error {
+	if user != "" {
+		if _, err := a.e.AddRoleForUser(userSubject(user), "group:"+group); err != nil {
+			return fmt.Errorf("add %s to group %s: %w", user, group, err)
+		}
+	}
+	if role != "" {
+		if _, err := a.e.AddRoleForUser("group:"+group, roleSubject(role)); err != nil {
+			return fmt.Errorf("grant %s to group %s: %w", role, group, err)
+		}
+	}
+	return nil
+}

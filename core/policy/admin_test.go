@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -130,5 +131,27 @@ func TestDenyBeatsAllow(t *testing.T) {
 	}
 	if ok, _ := a.Allowed("ada", policy.ResConnectors, policy.ActWrite); !ok {
 		t.Error("the deny leaked to other resources")
+	}
+}
+
+func TestSubjectsFollowGroupsAndInheritance(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	a, err := policy.NewAdmin(context.Background(), st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetRoles("mia", []string{"member"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.BindGroup("mia", "eng", "deployer"); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(a.Subjects("mia"), ",")
+	if got != "group:eng,role:deployer,role:member,user:mia" {
+		t.Errorf("subjects %s", got)
+	}
+	if got := strings.Join(a.Subjects("nobody"), ","); got != "user:nobody" {
+		t.Errorf("subjects of a stranger %s", got)
 	}
 }
