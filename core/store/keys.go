@@ -27,6 +27,7 @@ package store
 //	                          to a sink; removed once the sink accepted it
 //	guard/<name>              a GuardRecord as JSON
 //	guardwasm/<name>          an uploaded guard module's code
+//	trule/<id>                a policy.Rule (tool access rule) as JSON
 //	pin/<connector id>        a toolguard.ToolScan: the connector's tool
 //	                          definitions, their pinned hashes and holds
 //	tmpl/<id>                 a custom catalog.Template as JSON
@@ -69,7 +70,10 @@ const (
 	prefixGuard      = "guard/"
 	prefixGuardCode  = "guardwasm/"
 	prefixToolPin    = "pin/"
+	prefixToolRule   = "trule/"
 )
+
+func toolRuleKey(id string) []byte { return []byte(prefixToolRule + id) }
 
 func toolPinKey(connectorID string) []byte { return []byte(prefixToolPin + connectorID) }
 

@@ -58,6 +58,7 @@ type Store struct {
 	templates   TemplateRepo
 	requests    RequestRepo
 	guards      GuardRepo
+	toolRules   ToolRuleRepo
 }
 
 // Open opens (creating if needed) the store in dir, runs pending migrations
@@ -111,6 +112,7 @@ func open(ctx context.Context, opts badger.Options, box *secret.Box) (*Store, er
 	s.templates.s = s
 	s.requests.s = s
 	s.guards.s = s
+	s.toolRules.s = s
 	if err := migrate(ctx, db, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
@@ -175,6 +177,9 @@ func (s *Store) Requests() *RequestRepo { return &s.requests }
 
 // Guards returns the guard module repository.
 func (s *Store) Guards() *GuardRepo { return &s.guards }
+
+// ToolRules returns the tool access rule repository.
+func (s *Store) ToolRules() *ToolRuleRepo { return &s.toolRules }
 
 // Meta returns the install-state key/value repository.
 func (s *Store) Meta() *MetaRepo { return &s.meta }

@@ -1,0 +1,88 @@
+package policy_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
+)
+
+func TestEngineLifecycle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	st := openStore(t, dir)
+	ctx := context.Background()
+	admin, err := policy.NewAdmin(ctx, st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.SetRoles("mia", []string{"member"})
+	_ = admin.BindGroup("max", "eng", "")
+	cs, _ := policy.NewConditions()
+	e, err := policy.NewEngine(ctx, cs, st.ToolRules(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := policy.Request{Connector: "github", Kind: policy.KindTool, Name: "create_issue", Action: policy.ActCall, Args: map[string]any{"repo": "acme/api"}}
+	if d := e.Decide("mia", call); d.Effect != policy.EffectDeny {
+		t.Fatalf("before any rule: %+v", d)
+	}
+	if err := e.Put(ctx, policy.Rule{ID: "members-acme", Subject: "role:member", Connector: "github", Kind: policy.KindTool, Name: "create_issue",
+		Actions: []string{policy.ActCall}, Effect: policy.EffectAllow, Condition: `args.repo.glob("acme/*")`}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide("mia", call); d.Effect != policy.EffectAllow || d.Rule.ID != "members-acme" {
+		t.Errorf("a new rule applies to the next decision: %+v", d)
+	}
+	if d := e.Decide("max", call); d.Effect != policy.EffectDeny {
+		t.Errorf("max is not a member: %+v", d)
+	}
+	if err := e.Put(ctx, policy.Rule{ID: "eng", Subject: "group:eng", Connector: "*", Kind: policy.KindTool, Name: "*", Actions: []string{policy.ActList, policy.ActCall}, Effect: policy.EffectAllow}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Decide("max", call); d.Effect != policy.EffectAllow {
+		t.Errorf("a group grant: %+v", d)
+	}
+	t.Run("a bad import changes nothing and names the rule", func(t *testing.T) {
+		err := e.Import(ctx, []policy.Rule{
+			{ID: "ok", Subject: "*", Connector: "*", Kind: policy.KindTool, Name: "*", Actions: []string{policy.ActList}, Effect: policy.EffectAllow},
+			{ID: "typo", Subject: "role:member", Connector: "github", Kind: policy.KindTool, Name: "x", Actions: []string{policy.ActCall}, Effect: policy.EffectAllow, Condition: "args.repo.glob("},
+		})
+		var ce *policy.ConditionError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "rule 1 (typo)") {
+			t.Fatalf("err %v", err)
+		}
+		if n := len(e.Rules()); n != 2 {
+			t.Errorf("%d rules after a refused import", n)
+		}
+	})
+	t.Run("a bad id is named", func(t *testing.T) {
+		var re *policy.RuleError
+		if err := e.Put(ctx, policy.Rule{ID: "has space"}); !errors.As(err, &re) || re.Field != "id" {
+			t.Errorf("err %v", err)
+		}
+	})
+	st.Close()
+
+	st2 := openStore(t, dir)
+	defer st2.Close()
+	admin2, _ := policy.NewAdmin(ctx, st2.Policies())
+	e2, err := policy.NewEngine(ctx, cs, st2.ToolRules(), admin2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e2.Decide("mia", call); d.Effect != policy.EffectAllow {
+		t.Errorf("rules after a restart: %+v", d)
+	}
+	if err := e2.Delete(ctx, "members-acme"); err != nil {
+		t.Fatal(err)
+	}
+	if d := e2.Decide("mia", call); d.Effect != policy.EffectDeny {
+		t.Errorf("after delete: %+v", d)
+	}
+	if err := e2.Import(ctx, nil); err != nil || len(e2.Rules()) != 0 {
+		t.Errorf("empty import: %v %d", err, len(e2.Rules()))
+	}
+}
