@@ -110,7 +110,9 @@ type Deps struct {
 	// Pins shows and approves pinned tool definitions; nil disables them.
 	Pins ToolPins
 	// Scanner lists a connector's tools for the pins at registration.
-	Scanner  ToolScanner
+	Scanner ToolScanner
+	// Policies holds the tool access rules; nil disables the endpoints.
+	Policies PolicyEngine
 	Audit    AuditLog
 	Registry *connector.Registry
 	Sessions Sessions
@@ -156,6 +158,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeCatalog(ctx, p, method, parts[1:])
 	case "requests":
 		a.routeRequests(ctx, p, method, parts[1:])
+	case "policies":
+		a.routePolicies(ctx, p, method, parts[1:])
 	case "guards":
 		a.routeGuards(ctx, p, method, parts[1:])
 	case "analytics":

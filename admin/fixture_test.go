@@ -81,6 +81,13 @@ func newFixture(t testing.TB) *fixture {
 		PublicURL: "https://gatehouse.example.com",
 		Now:       func() time.Time { return time.Now().UTC() },
 	})
+	cs, err := policy.NewConditions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.api.Policies, err = policy.NewEngine(ctx, cs, st.ToolRules(), authz); err != nil {
+		t.Fatal(err)
+	}
 	f.contract = newContract(t)
 	f.authn = auth.New(auth.HashToken("bootstrap-owner-token"), "", store.Directory{Store: st, RolesOf: authz.Roles})
 	return f

@@ -101,6 +101,14 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	defer closeSinks()
+	conditions, err := policy.NewConditions()
+	if err != nil {
+		return err
+	}
+	toolPolicies, err := policy.NewEngine(ctx, conditions, st.ToolRules(), authz)
+	if err != nil {
+		return err
+	}
 	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger(), append(observers, mx.Observe)...)
 	defer auditLog.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
@@ -165,7 +173,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	api := admin.New(admin.Deps{
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
-		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px,
+		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px, Policies: toolPolicies,
 		Errs:      admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:       log.With().Str("component", "admin").Logger(),
 		PublicURL: cfg.BaseURL(),

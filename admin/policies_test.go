@@ -1,0 +1,85 @@
+package admin
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPolicyEndpoints(t *testing.T) {
+	f := newFixture(t)
+	if code, out, _ := f.do(t, owner, http.MethodPost, "/connectors", `{"name":"GitHub","url":"https://gh.example.com/mcp","status":"active"}`); code != 201 {
+		t.Fatalf("connector: %d %v", code, out)
+	}
+	rule := `{"subject":"role:member","connector":"github","kind":"tool","name":"create_issue","actions":["call"],"effect":"allow","condition":"args.repo.glob(\"acme/*\")"}`
+	code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/members-acme", rule)
+	if code != 200 || out["rule"].(map[string]any)["id"] != "members-acme" {
+		t.Fatalf("put: HTTP %d %v", code, out)
+	}
+	dry := func(args string) map[string]any {
+		_, out, _ := f.do(t, auditor, http.MethodPost, "/policies/dry-run", `{"user":"mia","connector":"github","name":"create_issue","arguments":`+args+`}`)
+		return out
+	}
+	if out := dry(`{"repo":"acme/api"}`); out["effect"] != "allow" || out["rule"] != "members-acme" {
+		t.Errorf("dry-run allowed: %v", out)
+	}
+	if out := dry(`{"repo":"evil/api"}`); out["effect"] != "deny" || !strings.Contains(out["reason"].(string), "acme/*") {
+		t.Errorf("dry-run denied: %v", out)
+	}
+	t.Run("bad rules are named", func(t *testing.T) {
+		for _, tc := range []struct{ body, field, msg string }{
+			{strings.Replace(rule, `"allow"`, `"maybe"`, 1), "effect", "not one of"},
+			{strings.Replace(rule, `glob(\"acme/*\")`, `globs(\"acme/*\")`, 1), "condition", "line 1, column 16: undeclared reference to 'globs' (did you mean 'glob'?)"},
+			{strings.Replace(rule, `"tool"`, `"widget"`, 1), "kind", ""},
+			{`{"subject":"role:member","colour":"red"}`, "colour", ""},
+		} {
+			code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/bad", tc.body)
+			e, _ := out["error"].(map[string]any)
+			if code < 400 || errField(out) != tc.field || !strings.Contains(e["message"].(string), tc.msg) {
+				t.Errorf("%s: HTTP %d %v", tc.body, code, out)
+			}
+		}
+	})
+	t.Run("an unknown connector is a warning, not silent", func(t *testing.T) {
+		code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/ghost", strings.Replace(rule, `"github"`, `"jira"`, 1))
+		if w, _ := out["warnings"].([]any); code != 200 || len(w) != 1 || !strings.Contains(w[0].(string), "does not exist") {
+			t.Errorf("HTTP %d %v", code, out)
+		}
+	})
+	t.Run("export then import round-trips; a bad import changes nothing", func(t *testing.T) {
+		_, exported, ctx := f.do(t, auditor, http.MethodGet, "/policies/export", "")
+		if n := len(exported["rules"].([]any)); n != 2 {
+			t.Fatalf("exported %d", n)
+		}
+		body := string(ctx.Response.Body())
+		if code, out, _ := f.do(t, admin, http.MethodPost, "/policies/import", body); code != 200 || out["imported"] != float64(2) {
+			t.Errorf("import: HTTP %d %v", code, out)
+		}
+		bad := `{"rules":[` + rule + `,{"id":"x","subject":"nobody","connector":"*","kind":"tool","name":"*","actions":["list"],"effect":"allow"}]}`
+		if code, out, _ := f.do(t, admin, http.MethodPost, "/policies/import", bad); code != 422 || errField(out) != "id" && errField(out) != "subject" {
+			t.Errorf("bad import: HTTP %d %v", code, out)
+		}
+		_, after, _ := f.do(t, auditor, http.MethodGet, "/policies/rules", "")
+		if n := len(after["rules"].([]any)); n != 2 {
+			t.Errorf("%d rules after a refused import", n)
+		}
+	})
+	t.Run("authorization", func(t *testing.T) {
+		if code, _, _ := f.do(t, auditor, http.MethodPut, "/policies/rules/x", rule); code != 403 {
+			t.Errorf("auditor write: HTTP %d", code)
+		}
+		if code, _, _ := f.do(t, member, http.MethodGet, "/policies/rules", ""); code != 403 {
+			t.Errorf("member read: HTTP %d", code)
+		}
+	})
+	if code, _, _ := f.do(t, admin, http.MethodDelete, "/policies/rules/ghost", ""); code != 204 {
+		t.Errorf("delete: HTTP %d", code)
+	}
+	acts := f.auditActions(t)
+	for _, want := range []string{"policy.put members-acme", "policy.import ", "policy.delete ghost"} {
+		if !slices.Contains(acts, want) {
+			t.Errorf("audit lacks %q", want)
+		}
+	}
+}
