@@ -29,6 +29,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newTokensCommand(getenv),
 		newAuditCommand(getenv),
 		newAnalyticsCommand(getenv),
+		newPoliciesCommand(getenv),
 	}
 }
 

@@ -190,6 +190,26 @@ func TestAdminFlowThroughCLI(t *testing.T) {
 		t.Errorf("a member reading metrics: HTTP %d", code)
 	}
 
+	// Tool policies through the CLI: a rule with a condition, a dry run
+	// each way, an export.
+	ruleFile := filepath.Join(t.TempDir(), "rule.json")
+	if err := os.WriteFile(ruleFile, []byte(`{"subject":"role:member","connector":"echo-demo","kind":"tool","name":"echo","actions":["call"],"effect":"allow","condition":"args.message.startsWith(\"ok\")"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli(t, g, tokens["ada"], false, "policies", "put", "members-echo", "--file", ruleFile)
+	if out := cli(t, g, tokens["aud"], false, "policies", "dry-run", "--user", "mia", "--connector", "echo-demo", "--tool", "echo", "--args", `{"message":"ok then"}`); !strings.HasPrefix(out, "allow (rule members-echo)") {
+		t.Errorf("dry-run allow: %q", out)
+	}
+	if out := cli(t, g, tokens["aud"], false, "policies", "dry-run", "--user", "mia", "--connector", "echo-demo", "--tool", "echo", "--args", `{"message":"no"}`); !strings.HasPrefix(out, "deny") || !strings.Contains(out, "startsWith") {
+		t.Errorf("dry-run deny: %q", out)
+	}
+	if msg := cli(t, g, tokens["mia"], true, "policies", "put", "x", "--file", ruleFile); !strings.Contains(msg, "403") {
+		t.Errorf("a member writing policies: %q", msg)
+	}
+	if out := cli(t, g, tokens["aud"], false, "policies", "export"); !strings.Contains(out, `"members-echo"`) {
+		t.Errorf("export: %q", out)
+	}
+
 	// A revoked token stops working for MCP clients at once.
 	list := cliJSON(t, g, tokens["mia"], "tokens", "list")
 	tokID := list["tokens"].([]any)[0].(map[string]any)["id"].(string)
