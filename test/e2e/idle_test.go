@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -34,6 +35,19 @@ func TestIdleSessionsAreReaped(t *testing.T) {
 	}
 	g := startGatewayArgs(t, []string{"serve", "--config", cfg})
 	g.addConnector(map[string]any{"name": "echo", "slug": "echo", "transport": "stdio", "command": echoServer(t)})
+	// Creating the connector scans its tools through a session of the
+	// gateway's own; wait until that scan is done and its process gone.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var scan struct {
+			Tools []any `json:"tools"`
+		}
+		g.admin(http.MethodGet, "/connectors/echo/tools", nil, &scan)
+		if len(scan.Tools) > 0 && len(children(t, g.proc.cmd.Process.Pid)) == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	url := g.mcpURL("echo")
 	sid := openSession(t, url)
 	if r := callTool(t, url, sid, "echo", `{"message":"x"}`); r.msg.Result == nil {
@@ -43,7 +57,7 @@ func TestIdleSessionsAreReaped(t *testing.T) {
 		t.Fatalf("%d upstream processes while the session is open, want 1", n)
 	}
 	// The bound only keeps a broken reaper from hanging the test.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline = time.Now().Add(30 * time.Second)
 	for len(children(t, g.proc.cmd.Process.Pid)) > 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
