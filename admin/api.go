@@ -113,6 +113,8 @@ type Deps struct {
 	Scanner ToolScanner
 	// Policies holds the tool access rules; nil disables the endpoints.
 	Policies PolicyEngine
+	// Approvals holds calls waiting for an approval; nil disables them.
+	Approvals ApprovalRegistry
 	Audit    AuditLog
 	Registry *connector.Registry
 	Sessions Sessions
@@ -162,6 +164,10 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routePolicies(ctx, p, method, parts[1:])
 	case "guards":
 		a.routeGuards(ctx, p, method, parts[1:])
+	case "approvals":
+		a.routeApprovals(ctx, p, method, parts[1:])
+	case "groups":
+		a.routeGroups(ctx, p, method, parts[1:])
 	case "analytics":
 		a.routeAnalytics(ctx, p, method, parts[1:])
 	case "me":

@@ -65,7 +65,13 @@ type connectorView struct {
 	*connector.Connector
 	Placeholders []string `json:"placeholders,omitempty"`
 	TokenSet     bool     `json:"auth_token_set,omitempty"`
+	// Notices say what the connector's settings change in enforcement
+	// (skip_input_validation: no schema checks, no payload conditions).
+	Notices []string `json:"notices,omitempty"`
 }
+
+// SkipValidationNotice is shown on connectors that skip input validation.
+const SkipValidationNotice = "input validation is skipped: tool arguments are not checked against their schemas, and tool rules with payload conditions do not apply to this connector (they neither allow nor deny)"
 
 func view(c *connector.Connector) connectorView {
 	cp := *c
@@ -74,7 +80,11 @@ func view(c *connector.Connector) connectorView {
 	}
 	cp.Env = redactMap(c.Env, false)
 	cp.Headers = redactMap(c.Headers, true)
-	return connectorView{Connector: &cp, Placeholders: c.Placeholders(), TokenSet: c.Auth.Token != ""}
+	v := connectorView{Connector: &cp, Placeholders: c.Placeholders(), TokenSet: c.Auth.Token != ""}
+	if c.Advanced.SkipInputValidation {
+		v.Notices = append(v.Notices, SkipValidationNotice)
+	}
+	return v
 }
 
 // redactMap hides values; header values made only of text around

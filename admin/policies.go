@@ -79,6 +79,9 @@ func (a *API) warnings(r policy.Rule) []string {
 	if !ok {
 		return append(out, fmt.Sprintf("connector %q does not exist (yet): the rule matches nothing until it does", r.Connector))
 	}
+	if r.Condition != "" && c.Advanced.SkipInputValidation {
+		out = append(out, fmt.Sprintf("connector %q skips input validation: this rule's condition is ignored there, so the rule neither allows nor denies", r.Connector))
+	}
 	if a.Pins != nil && r.Kind == policy.KindTool && !strings.ContainsAny(r.Name, "*?[") {
 		if scan, err := a.Pins.Scan(context.Background(), c); err == nil && len(scan.Tools) > 0 {
 			found := false

@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gatehouse-mcp/gatehouse/admin"
+	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
@@ -42,7 +43,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the gateway",
 		Long: "Run the gateway. Settings come from --config (YAML) and the environment:\n" +
 			"GATEHOUSE_LISTEN, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY,\n" +
-			"GATEHOUSE_CLIENT_AUTH (token|none), GATEHOUSE_LOG_FORMAT, GATEHOUSE_LOG_LEVEL,\n" +
+			"GATEHOUSE_CLIENT_AUTH (token|none), GATEHOUSE_ANONYMOUS_USER, GATEHOUSE_ANONYMOUS_ROLES,\nGATEHOUSE_LOG_FORMAT, GATEHOUSE_LOG_LEVEL, " +
 			"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -111,6 +112,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 	auditLog := audit.New(st.Audit(), log.With().Str("component", "audit").Logger(), append(observers, mx.Observe)...)
 	defer auditLog.Close()
+	if err := seedToolRules(ctx, toolPolicies, st.Meta(), cfg.Policies.Rules, log); err != nil {
+		return err
+	}
+	approvals := access.NewApprovals(cfg.EffectiveApprovalTimeout())
+	approvals.OnChange = func(ap access.Approval) { auditLog.Record(approvalEntry(ap)) }
+	gate := access.New(toolPolicies, approvals, log.With().Str("component", "access").Logger())
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
 	}
@@ -147,6 +154,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 			Details: map[string]any{"status": t.Status, "verdict": t.Verdict, "score": t.Score, "reasons": t.Reasons, "hash": t.Hash}})
 	}
 
+	anonymous := ""
+	if cfg.ClientAuth.Mode == "none" {
+		anonymous = cfg.ClientAuth.AnonymousUser
+	}
+	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -155,12 +167,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
 		Guard:                guardEngine,
 		Tools:                toolPins,
+		Access:               gate,
+		Refresh:              authn.Refresh,
 	}, log)
 
-	anonymous := ""
-	if cfg.ClientAuth.Mode == "none" {
-		anonymous = cfg.ClientAuth.AnonymousUser
-	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -173,12 +183,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	api := admin.New(admin.Deps{
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
-		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px, Policies: toolPolicies,
+		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px, Policies: toolPolicies, Approvals: approvals,
 		Errs:      admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:       log.With().Str("component", "admin").Logger(),
 		PublicURL: cfg.BaseURL(),
 	})
-	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
 		MayReadMetrics: func(p auth.Principal) bool {
@@ -326,6 +335,21 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 	if r.Blocked {
 		e.Outcome = audit.OutcomeDenied
 	}
+	if r.Decision != "" {
+		e.Decision = r.Decision
+	}
+	if r.Outcome == "denied" {
+		e.Outcome = audit.OutcomeDenied
+	}
+	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated} {
+		if v == "" {
+			continue
+		}
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		e.Details[k] = v
+	}
 	for _, v := range r.Guards {
 		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
 		if v.Error != "" {
@@ -334,6 +358,61 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		e.Guards = append(e.Guards, av)
 	}
 	return e
+}
+
+// approvalEntry is the audit entry of a new or decided approval.
+func approvalEntry(ap access.Approval) *audit.Entry {
+	e := &audit.Entry{Actor: ap.User, Action: "approval." + ap.Status, Target: ap.ID, Connector: ap.Connector, Tool: ap.Tool,
+		Outcome: audit.OutcomeSuccess, Sensitive: ap.Sensitive,
+		Details: map[string]any{"rule": ap.Rule, "expires_at": ap.ExpiresAt}}
+	if ap.Status != access.ApprovalPending {
+		e.Actor = ap.DecidedBy
+		e.Details["requested_by"], e.Details["via"] = ap.User, ap.Via
+		if ap.Note != "" {
+			e.Details["note"] = ap.Note
+		}
+	}
+	switch ap.Status {
+	case access.ApprovalApproved:
+		e.Decision = "allow"
+	case access.ApprovalDenied, access.ApprovalExpired, access.ApprovalAbandoned:
+		e.Decision, e.Outcome = "deny", audit.OutcomeDenied
+	}
+	return e
+}
+
+// toolRulesSeededKey marks a store whose default tool rules were written.
+const toolRulesSeededKey = "tool_rules_seeded"
+
+// seedToolRules writes the default tool rules on a fresh install (once:
+// an admin may delete them) and the config file's rules whose ids are
+// not taken.
+func seedToolRules(ctx context.Context, e *policy.Engine, meta metaStore, seeds []config.SeedRule, log zerolog.Logger) error {
+	if _, err := meta.Get(ctx, toolRulesSeededKey); errors.Is(err, store.ErrNotFound) {
+		n, err := e.Seed(ctx, policy.DefaultRules())
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(ctx, toolRulesSeededKey, []byte("1")); err != nil {
+			return fmt.Errorf("mark tool rules seeded: %w", err)
+		}
+		log.Info().Int("rules", n).Msg("wrote the default tool policy (owners and admins use every connector)")
+	} else if err != nil {
+		return fmt.Errorf("read %s: %w", toolRulesSeededKey, err)
+	}
+	rules := make([]policy.Rule, len(seeds))
+	for i, r := range seeds {
+		rules[i] = policy.Rule{ID: r.ID, Subject: r.Subject, Connector: r.Connector, Kind: r.Kind, Name: r.Name,
+			Actions: r.Actions, Effect: r.Effect, Condition: r.Condition, Description: r.Description}
+	}
+	n, err := e.Seed(ctx, rules)
+	if err != nil {
+		return fmt.Errorf("config policies.rules: %w", err)
+	}
+	if n > 0 {
+		log.Info().Int("rules", n).Msg("created tool rules from config")
+	}
+	return nil
 }
 
 // userRepo is the part of the store the owner bootstrap needs.

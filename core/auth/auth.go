@@ -27,6 +27,10 @@ type Principal struct {
 	// TokenID is the API token the caller presented ("" for the bootstrap
 	// owner token and anonymous callers).
 	TokenID string
+	// System marks the gateway acting on its own behalf (registration
+	// scans of a connector's tools): it sees every tool, policies aside.
+	// Authentication never yields a System principal.
+	System bool
 }
 
 // HasRole reports whether the principal holds role.
@@ -70,6 +74,9 @@ const OwnerUser = "owner"
 type Authenticator struct {
 	ownerHash [sha256.Size]byte
 	anonymous string
+	// anonymousRoles are the roles of the anonymous user when no role is
+	// bound to it.
+	anonymousRoles []string
 	dir       Directory
 	now       func() time.Time
 }
@@ -80,7 +87,27 @@ type Authenticator struct {
 // (GATEHOUSE_CLIENT_AUTH=none); a token that is sent must still be valid.
 // dir may be nil: then only the owner token authenticates.
 func New(ownerTokenHash [sha256.Size]byte, anonymousUser string, dir Directory) *Authenticator {
-	return &Authenticator{ownerHash: ownerTokenHash, anonymous: anonymousUser, dir: dir, now: time.Now}
+	return &Authenticator{ownerHash: ownerTokenHash, anonymous: anonymousUser, anonymousRoles: []string{RoleMember}, dir: dir, now: time.Now}
+}
+
+// WithAnonymousRoles sets the roles an anonymous caller holds when none
+// is bound to its user (default: member).
+func (a *Authenticator) WithAnonymousRoles(roles []string) *Authenticator {
+	a.anonymousRoles = append([]string(nil), roles...)
+	return a
+}
+
+// Refresh re-reads the roles of a principal authenticated earlier (a
+// session's), so role changes apply to sessions already open.
+func (a *Authenticator) Refresh(p Principal) Principal {
+	if p.System {
+		return p
+	}
+	fresh := a.principal(p.User, p.TokenID)
+	if p.User == OwnerUser && p.TokenID == "" && !fresh.HasRole(RoleOwner) {
+		fresh.Roles = append(fresh.Roles, RoleOwner) // the bootstrap owner token
+	}
+	return fresh
 }
 
 // Authenticate reads an Authorization header value. Anonymous callers are
@@ -144,7 +171,7 @@ func (a *Authenticator) principal(user, tokenID string) Principal {
 		p.Roles = a.dir.Roles(user)
 	}
 	if len(p.Roles) == 0 && user == a.anonymous {
-		p.Roles = []string{RoleMember}
+		p.Roles = append([]string(nil), a.anonymousRoles...)
 	}
 	return p
 }

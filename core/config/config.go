@@ -39,6 +39,7 @@ type Config struct {
 	HTTP       HTTPConfig       `yaml:"http"`
 	Audit      AuditConfig      `yaml:"audit"`
 	Guards     GuardsConfig     `yaml:"guards"`
+	Policies   PoliciesConfig   `yaml:"policies"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address (keep it on loopback); off by default.
 	PprofListen string `yaml:"pprof_listen"`
@@ -59,6 +60,44 @@ type ClientAuthConfig struct {
 	// clients act as AnonymousUser; for local use and test suites).
 	Mode          string `yaml:"mode"`
 	AnonymousUser string `yaml:"anonymous_user"`
+	// AnonymousRoles are the anonymous user's roles while no role is
+	// bound to it in the admin API (default: member).
+	AnonymousRoles []string `yaml:"anonymous_roles"`
+}
+
+// PoliciesConfig configures tool policies.
+type PoliciesConfig struct {
+	// ApprovalTimeout is how long a call held by a require-approval rule
+	// waits for a decision before it is denied; it must be shorter than
+	// upstream.call_timeout (the held call counts against it). Zero: see
+	// EffectiveApprovalTimeout.
+	ApprovalTimeout time.Duration `yaml:"approval_timeout"`
+	// Rules are tool rules added at start when no rule has their id (an
+	// admin's later edits stand).
+	Rules []SeedRule `yaml:"rules"`
+}
+
+// EffectiveApprovalTimeout is the approval timeout in force: the
+// configured one, else a minute or half the call timeout, whichever is
+// shorter (the held call then has time left to run).
+func (c *Config) EffectiveApprovalTimeout() time.Duration {
+	if c.Policies.ApprovalTimeout > 0 {
+		return c.Policies.ApprovalTimeout
+	}
+	return min(time.Minute, c.Upstream.CallTimeout/2)
+}
+
+// SeedRule is a tool rule in the config file (core/policy.Rule).
+type SeedRule struct {
+	ID          string   `yaml:"id"`
+	Subject     string   `yaml:"subject"`
+	Connector   string   `yaml:"connector"`
+	Kind        string   `yaml:"kind"`
+	Name        string   `yaml:"name"`
+	Actions     []string `yaml:"actions"`
+	Effect      string   `yaml:"effect"`
+	Condition   string   `yaml:"condition"`
+	Description string   `yaml:"description"`
 }
 
 // UpstreamConfig bounds how the gateway talks to upstream servers.
@@ -152,7 +191,7 @@ func Default() Config {
 		Listen:     "127.0.0.1:8080",
 		DataDir:    "./data",
 		Log:        LogConfig{Format: "json", Level: "info"},
-		ClientAuth: ClientAuthConfig{Mode: "token", AnonymousUser: "local"},
+		ClientAuth: ClientAuthConfig{Mode: "token", AnonymousUser: "local", AnonymousRoles: []string{"member"}},
 		Upstream: UpstreamConfig{
 			CallTimeout:        2 * time.Minute,
 			SessionIdleTimeout: 30 * time.Minute,
@@ -216,6 +255,9 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	str("GATEHOUSE_LOG_LEVEL", &cfg.Log.Level)
 	str("GATEHOUSE_CLIENT_AUTH", &cfg.ClientAuth.Mode)
 	str("GATEHOUSE_ANONYMOUS_USER", &cfg.ClientAuth.AnonymousUser)
+	if v, ok := lookup("GATEHOUSE_ANONYMOUS_ROLES"); ok && v != "" {
+		cfg.ClientAuth.AnonymousRoles = strings.Split(v, ",")
+	}
 	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
 	str("GATEHOUSE_GUARD_CACHE_DIR", &cfg.Guards.CacheDir)
 	if v, ok := lookup("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"); ok && v != "" {
@@ -227,6 +269,8 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	}
 	return nil
 }
+
+var roleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 
 // Validate checks every field, naming the first bad one.
 func (c *Config) Validate() error {
@@ -257,8 +301,16 @@ func (c *Config) Validate() error {
 	if c.ClientAuth.Mode == "none" && c.ClientAuth.AnonymousUser == "" {
 		return bad("client_auth.anonymous_user", "is required when client_auth.mode is none")
 	}
+	for _, r := range c.ClientAuth.AnonymousRoles {
+		if !roleName.MatchString(r) {
+			return bad("client_auth.anonymous_roles", "%q is not a role name", r)
+		}
+	}
 	if c.Upstream.CallTimeout <= 0 {
 		return bad("upstream.call_timeout", "must be positive")
+	}
+	if c.Policies.ApprovalTimeout < 0 || c.Policies.ApprovalTimeout != 0 && c.Policies.ApprovalTimeout >= c.Upstream.CallTimeout {
+		return bad("policies.approval_timeout", "%s must be positive and shorter than upstream.call_timeout (%s)", c.Policies.ApprovalTimeout, c.Upstream.CallTimeout)
 	}
 	if c.Upstream.SessionIdleTimeout <= 0 {
 		return bad("upstream.session_idle_timeout", "must be positive")

@@ -95,7 +95,7 @@ connectors:
 		{"admin_token is read", got.AdminToken, "0123456789abcdef0123"},
 		{"log.format is read", got.Log.Format, "console"},
 		{"log.level is read", got.Log.Level, "debug"},
-		{"client_auth is read", got.ClientAuth, ClientAuthConfig{Mode: "none", AnonymousUser: "dev"}},
+		{"client_auth is read", got.ClientAuth, ClientAuthConfig{Mode: "none", AnonymousUser: "dev", AnonymousRoles: []string{"member"}}},
 		{"durations are read", [2]time.Duration{got.Upstream.CallTimeout, got.Upstream.SessionIdleTimeout}, [2]time.Duration{30 * time.Second, time.Hour}},
 		{"allow_private_networks is read", got.Upstream.AllowPrivateNetworks, true},
 		{"max_message_bytes is read", got.Upstream.MaxMessageBytes, 2048},
@@ -150,6 +150,10 @@ func TestLoadRejects(t *testing.T) {
 		{"a short admin token is named", "admin_token: short\n", nil, "admin_token"},
 		{"a short admin token from the environment is named", "", map[string]string{"GATEHOUSE_ADMIN_TOKEN": "short"}, "admin_token"},
 		{"a bad log level from the environment is named", "", map[string]string{"GATEHOUSE_LOG_LEVEL": "loud"}, "log.level"},
+		{"an approval timeout as long as the call timeout is named", "upstream:\n  call_timeout: 30s\npolicies:\n  approval_timeout: 30s\n", nil, "policies.approval_timeout"},
+		{"a negative approval timeout is named", "policies:\n  approval_timeout: -1s\n", nil, "policies.approval_timeout"},
+		{"a bad anonymous role is named", "client_auth:\n  anonymous_roles: [\"a b\"]\n", nil, "client_auth.anonymous_roles"},
+		{"an unknown key in a seed rule is named", "policies:\n  rules:\n    - id: x\n      efect: allow\n", nil, "efect"},
 		{"a non-boolean private-upstreams override is named", "", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "maybe"}, "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"},
 	}
 	for _, tt := range tests {

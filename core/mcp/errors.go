@@ -29,6 +29,10 @@ const (
 	// CodeToolHeld: the tool's definition is held for an admin's review
 	// (flagged by the Tool List Guard, or changed after it was pinned).
 	CodeToolHeld = -32057
+	// CodePolicyDenied: a tool policy refused the request (data: the
+	// deciding rule, when one decided), or a require-approval rule's
+	// approval was denied or expired.
+	CodePolicyDenied = -32058
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

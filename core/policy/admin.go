@@ -34,6 +34,7 @@ const (
 	ResAnalytics   = "analytics"
 	ResPolicies    = "policies"
 	ResGuards      = "guards"
+	ResApprovals   = "approvals"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -87,6 +88,7 @@ var DefaultAdminRules = [][]string{
 	{"p", "role:auditor", ResAnalytics, ActRead, "allow"},
 	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
 	{"p", "role:auditor", ResGuards, ActRead, "allow"},
+	{"p", "role:auditor", ResApprovals, ActRead, "allow"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule
@@ -240,4 +242,149 @@ func (a *Admin) BindGroup(user, group, role string) error {
 		}
 	}
 	return nil
+}
+
+// Group is a named set of users holding roles: a user in the group holds
+// them too (for the admin API and tool rules alike), and tool rules may
+// name the group itself ("group:<name>").
+type Group struct {
+	Name    string   `json:"name"`
+	Members []string `json:"members"`
+	Roles   []string `json:"roles"`
+}
+
+func groupSubject(group string) string { return "group:" + group }
+
+// Groups returns every group with members or roles, sorted by name.
+func (a *Admin) Groups() []Group {
+	names := map[string]bool{}
+	grouping, _ := a.e.GetGroupingPolicy()
+	for _, g := range grouping {
+		for _, s := range g[:2] {
+			if n, ok := strings.CutPrefix(s, "group:"); ok {
+				names[n] = true
+			}
+		}
+	}
+	out := make([]Group, 0, len(names))
+	for n := range names {
+		out = append(out, a.group(n))
+	}
+	slices.SortFunc(out, func(x, y Group) int { return strings.Compare(x.Name, y.Name) })
+	return out
+}
+
+func (a *Admin) group(name string) Group {
+	g := Group{Name: name, Members: []string{}, Roles: []string{}}
+	users, _ := a.e.GetUsersForRole(groupSubject(name))
+	for _, u := range users {
+		if id, ok := strings.CutPrefix(u, "user:"); ok {
+			g.Members = append(g.Members, id)
+		}
+	}
+	roles, _ := a.e.GetRolesForUser(groupSubject(name))
+	for _, r := range roles {
+		if id, ok := strings.CutPrefix(r, "role:"); ok {
+			g.Roles = append(g.Roles, id)
+		}
+	}
+	slices.Sort(g.Members)
+	slices.Sort(g.Roles)
+	return g
+}
+
+// Group returns one group (empty when it has no members or roles).
+func (a *Admin) Group(name string) Group { return a.group(name) }
+
+// SetGroup makes members and roles exactly the group's. Every role must
+// be known (ErrUnknownRole).
+func (a *Admin) SetGroup(name string, members, roles []string) error {
+	known := a.KnownRoles()
+	for _, r := range roles {
+		if !slices.Contains(known, r) {
+			return fmt.Errorf("%w %q (known: %s)", ErrUnknownRole, r, strings.Join(known, ", "))
+		}
+	}
+	if err := a.DeleteGroup(name); err != nil {
+		return err
+	}
+	for _, m := range slices.Compact(slices.Sorted(slices.Values(members))) {
+		if _, err := a.e.AddRoleForUser(userSubject(m), groupSubject(name)); err != nil {
+			return fmt.Errorf("add %s to group %s: %w", m, name, err)
+		}
+	}
+	for _, r := range slices.Compact(slices.Sorted(slices.Values(roles))) {
+		if _, err := a.e.AddRoleForUser(groupSubject(name), roleSubject(r)); err != nil {
+			return fmt.Errorf("grant %s to group %s: %w", r, name, err)
+		}
+	}
+	return nil
+}
+
+// DeleteGroup removes a group's members and roles.
+func (a *Admin) DeleteGroup(name string) error {
+	if _, err := a.e.DeleteRolesForUser(groupSubject(name)); err != nil {
+		return fmt.Errorf("ungrant roles of group %s: %w", name, err)
+	}
+	users, _ := a.e.GetUsersForRole(groupSubject(name))
+	for _, u := range users {
+		if _, err := a.e.DeleteRoleForUser(u, groupSubject(name)); err != nil {
+			return fmt.Errorf("remove %s from group %s: %w", u, name, err)
+		}
+	}
+	return nil
+}
+
+// Inherits returns the roles role inherits directly, sorted.
+func (a *Admin) Inherits(role string) []string {
+	parents, _ := a.e.GetRolesForUser(roleSubject(role))
+	out := []string{}
+	for _, p := range parents {
+		if r, ok := strings.CutPrefix(p, "role:"); ok {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ErrRoleCycle is returned when an inheritance would make a role inherit
+// itself.
+var ErrRoleCycle = errors.New("role inheritance cycle")
+
+// SetInherits makes parents exactly the roles role inherits: a holder of
+// role holds them too. Roles must be known; cycles are refused.
+func (a *Admin) SetInherits(role string, parents []string) error {
+	known := a.KnownRoles()
+	for _, r := range append([]string{role}, parents...) {
+		if !slices.Contains(known, r) {
+			return fmt.Errorf("%w %q (known: %s)", ErrUnknownRole, r, strings.Join(known, ", "))
+		}
+	}
+	for _, p := range parents {
+		if p == role || slices.Contains(a.ancestors(p), role) {
+			return fmt.Errorf("%w: %s would inherit itself through %s", ErrRoleCycle, role, p)
+		}
+	}
+	if _, err := a.e.DeleteRolesForUser(roleSubject(role)); err != nil {
+		return fmt.Errorf("clear inheritance of %s: %w", role, err)
+	}
+	for _, p := range parents {
+		if _, err := a.e.AddRoleForUser(roleSubject(role), roleSubject(p)); err != nil {
+			return fmt.Errorf("%s inherits %s: %w", role, p, err)
+		}
+	}
+	return nil
+}
+
+// ancestors lists every role role inherits, directly or not.
+func (a *Admin) ancestors(role string) []string {
+	implicit, _ := a.e.GetImplicitRolesForUser(roleSubject(role))
+	out := []string{}
+	for _, s := range implicit {
+		if r, ok := strings.CutPrefix(s, "role:"); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }

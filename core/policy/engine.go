@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -150,6 +151,50 @@ func (e *Engine) Import(ctx context.Context, rules []Rule) error {
 
 // Decide answers req for user, whose subjects the engine resolves.
 func (e *Engine) Decide(user string, req Request) Decision {
+	return e.DecideAs(user, nil, req)
+}
+
+// DecideAs answers req for user holding roles besides those bound to it
+// in the store (the roles authentication gave the caller: the bootstrap
+// owner's, an anonymous caller's configured roles).
+func (e *Engine) DecideAs(user string, roles []string, req Request) Decision {
 	req.Subjects = e.subjects.Subjects(user)
+	for _, r := range roles {
+		if s := "role:" + r; !slices.Contains(req.Subjects, s) {
+			req.Subjects = append(req.Subjects, s)
+		}
+	}
 	return e.idx.Load().Decide(req)
+}
+
+// DefaultRules are the tool rules of a fresh install: owners and admins
+// may list, read and call everything; everyone else only what a rule
+// grants them.
+func DefaultRules() []Rule {
+	all := []string{ActList, ActCall, ActRead}
+	return []Rule{
+		{ID: "default-owner", Subject: "role:owner", Connector: "*", Kind: KindAny, Name: "*", Actions: all, Effect: EffectAllow,
+			Description: "owners use every connector (default policy)"},
+		{ID: "default-admin", Subject: "role:admin", Connector: "*", Kind: KindAny, Name: "*", Actions: all, Effect: EffectAllow,
+			Description: "admins use every connector (default policy)"},
+	}
+}
+
+// Seed adds each of rules whose id is not taken yet (the defaults of a
+// fresh install, rules from the config file); existing rules, including
+// ones an admin changed, stay as they are.
+func (e *Engine) Seed(ctx context.Context, rules []Rule) (added int, err error) {
+	for _, r := range rules {
+		e.mu.Lock()
+		_, exists := e.rules[r.ID]
+		e.mu.Unlock()
+		if exists {
+			continue
+		}
+		if err := e.Put(ctx, r); err != nil {
+			return added, fmt.Errorf("seed rule %q: %w", r.ID, err)
+		}
+		added++
+	}
+	return added, nil
 }

@@ -29,6 +29,8 @@ const (
 	KindTool     = "tool"
 	KindResource = "resource"
 	KindPrompt   = "prompt"
+	// KindAny matches tools, resources and prompts alike.
+	KindAny = "*"
 
 	ActList = "list"
 	ActCall = "call"
@@ -39,8 +41,11 @@ type Rule struct {
 	ID        string   `json:"id"`
 	Subject   string   `json:"subject"`
 	Connector string   `json:"connector"` // a slug, or "*"
-	Kind      string   `json:"kind"`      // tool, resource or prompt
-	Name      string   `json:"name"`      // a glob over the tool, prompt or resource name ("*": all)
+	Kind      string   `json:"kind"`      // tool, resource, prompt or * (all three)
+	// Name is a glob over the tool or prompt name, or the resource URI
+	// (URI template in listings); "*" alone matches every name, slashes
+	// included, while in other globs "*" stops at "/".
+	Name string `json:"name"`
 	Actions   []string `json:"actions"`   // list, call, read
 	Effect    string   `json:"effect"`
 	// Condition is a CEL expression over the call's arguments (call on
@@ -86,9 +91,9 @@ func (r *Rule) Validate(cs *Conditions) error {
 		return bad("connector", "%q is not a connector slug or *", r.Connector)
 	}
 	switch r.Kind {
-	case KindTool, KindResource, KindPrompt:
+	case KindTool, KindResource, KindPrompt, KindAny:
 	default:
-		return bad("kind", "%q is not one of tool, resource, prompt", r.Kind)
+		return bad("kind", "%q is not one of tool, resource, prompt, *", r.Kind)
 	}
 	if r.Name == "" {
 		return bad("name", "is required (a name or a glob such as create_* or *)")
@@ -196,10 +201,7 @@ func (idx *Index) Decide(req Request) Decision {
 		}
 		for _, subj := range append(req.Subjects, "*") {
 			for _, r := range bySubj[subj] {
-				if r.Kind != req.Kind || !slices.Contains(r.Actions, req.Action) {
-					continue
-				}
-				if ok, _ := path.Match(r.Name, req.Name); !ok {
+				if r.Kind != req.Kind && r.Kind != KindAny || !slices.Contains(r.Actions, req.Action) || !nameMatches(r.Name, req.Name) {
 					continue
 				}
 				if r.cond != nil {
@@ -243,6 +245,17 @@ func (idx *Index) Decide(req Request) Decision {
 		return Decision{Effect: EffectDeny, Reason: fmt.Sprintf("%s %s on %s is allowed only when a condition holds: %s", req.Action, req.Name, req.Connector, condFailed[0])}
 	}
 	return Decision{Effect: EffectDeny, Reason: fmt.Sprintf("no rule allows you to %s %s on %s", req.Action, req.Name, req.Connector)}
+}
+
+// nameMatches reports whether a rule's name glob matches name: "*" alone
+// matches everything (resource URIs hold slashes), other globs follow
+// path.Match.
+func nameMatches(pattern, name string) bool {
+	if pattern == "*" {
+		return true
+	}
+	ok, _ := path.Match(pattern, name)
+	return ok
 }
 
 func denyReason(r *Rule, req Request) string {

@@ -63,7 +63,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 		children: map[string]*Session{}, resourceOf: map[string]string{}, pending: map[string]pendingRequest{},
 		inflight: map[string]string{}, events: upstream.NewQueue(1024),
 	}
-	s := &Session{ID: newSessionID(), User: principal.User, proxy: p, initParam: init.Params, lastUsed: time.Now(), backend: a}
+	s := &Session{ID: newSessionID(), User: principal.User, proxy: p, principal: principal, initParam: init.Params, lastUsed: time.Now(), backend: a}
 	result, err := mcp.NewResult(init.ID, map[string]any{
 		"protocolVersion": version,
 		"capabilities": map[string]any{

@@ -8,6 +8,8 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"github.com/gatehouse-mcp/gatehouse/core/access"
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
@@ -32,11 +34,53 @@ type CallRecord struct {
 	// stopped its result.
 	Guards  []toolguard.Verdict
 	Blocked bool
+	// Decision is the tool policy's: "allow" (also when no policy
+	// applies), "deny", or "approved" (a require-approval rule held the
+	// call and it was approved); Rule is the deciding rule, if any.
+	Decision string
+	Rule     string
+	// Approval is the approval the call passed or failed, if any.
+	Approval string
+	// Unvalidated says why the arguments were not validated, if so.
+	Unvalidated string
 }
 
 // observeCall reports a call that ended with resp or err.
 func (p *Proxy) observeCall(s *Session, req *mcp.Message, start time.Time, resp *mcp.Message, err error) {
 	p.observe(s.User, s.Slug, req, start, resp, err, toolguard.Outcome{})
+}
+
+// observeDenied reports a tools/call the gateway refused before the
+// upstream (a held tool, a policy denial, invalid arguments, a denied or
+// expired approval).
+func (p *Proxy) observeDenied(user, slug string, req *mcp.Message, start time.Time, adm access.Admission, rpcErr *mcp.Error) {
+	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
+		return
+	}
+	rec := p.record(user, slug, req, start)
+	rec.Outcome, rec.Error, rec.Code, rec.Decision = "denied", rpcErr.Message, rpcErr.Code, "deny"
+	if adm.Decision.Rule != nil {
+		rec.Rule = adm.Decision.Rule.ID
+	}
+	if adm.Approval != nil {
+		rec.Approval = adm.Approval.ID
+	}
+	rec.Unvalidated = adm.Unvalidated
+	p.opts.ObserveCall(rec)
+}
+
+// ObserveDenied reports a tools/call refused before the upstream on a
+// path the caller relays itself (the sessionless passthrough).
+func (p *Proxy) ObserveDenied(user, slug string, req *mcp.Message, start time.Time, adm access.Admission, rpcErr *mcp.Error) {
+	p.observeDenied(user, slug, req, start, adm, rpcErr)
+}
+
+func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) CallRecord {
+	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
+	if c, ok := p.connectors.Lookup(slug); ok {
+		rec.Sensitive = c.Advanced.Sensitive
+	}
+	return rec
 }
 
 // ObserveCall reports a tools/call that the caller relayed itself (the
@@ -45,10 +89,11 @@ func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time
 	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
 }
 
-// GuardAnswer runs the guards on an answer from slug and returns what to
-// relay: tools/call answers through the call chains, tools/list answers
-// through the tool pins; others pass untouched.
-func (p *Proxy) GuardAnswer(ctx context.Context, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
+// GuardAnswer checks an answer from slug to principal and returns what to
+// relay: tools/call answers through the guards' call chains; tools/list
+// answers through the tool pins; listings narrowed to what principal may
+// use; others pass untouched.
+func (p *Proxy) GuardAnswer(ctx context.Context, principal auth.Principal, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
 	if resp == nil {
 		return resp, toolguard.Outcome{}
 	}
@@ -56,16 +101,22 @@ func (p *Proxy) GuardAnswer(ctx context.Context, slug string, req, resp *mcp.Mes
 	if !ok {
 		return resp, toolguard.Outcome{}
 	}
-	switch {
-	case req.Method == mcp.MethodToolsList && p.opts.Tools != nil:
+	if req.Method == mcp.MethodToolsCall {
+		if p.opts.Guard != nil {
+			return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
+		}
+		return resp, toolguard.Outcome{}
+	}
+	if req.Method == mcp.MethodToolsList && p.opts.Tools != nil {
 		filtered, err := p.opts.Tools.FilterList(ctx, c, resp)
 		if err != nil {
 			p.log.Error().Err(err).Str("connector", slug).Msg("tool pins unavailable; the tool list is withheld")
 			return mcp.NewErrorResponse(resp.ID, mcp.Errorf(mcp.CodeToolHeld, "the tool list of connector %q cannot be checked right now", slug)), toolguard.Outcome{}
 		}
-		return filtered, toolguard.Outcome{}
-	case req.Method == mcp.MethodToolsCall && p.opts.Guard != nil:
-		return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
+		resp = filtered
+	}
+	if p.opts.Access != nil && access.Governs(req.Method) {
+		resp = p.opts.Access.FilterList(p.refresh(principal), c, req.Method, resp)
 	}
 	return resp, toolguard.Outcome{}
 }
@@ -98,13 +149,17 @@ func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.T
 }
 
 func (p *Proxy) observe(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome) {
+	p.observeApproved(user, slug, req, start, resp, err, guarded, "")
+}
+
+func (p *Proxy) observeApproved(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome, approval string) {
 	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
 		return
 	}
-	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success",
-		Guards: guarded.Verdicts, Blocked: guarded.Action == "block"}
-	if c, ok := p.connectors.Lookup(slug); ok {
-		rec.Sensitive = c.Advanced.Sensitive
+	rec := p.record(user, slug, req, start)
+	rec.Guards, rec.Blocked = guarded.Verdicts, guarded.Action == "block"
+	if approval != "" {
+		rec.Decision, rec.Approval = "approved", approval
 	}
 	switch {
 	case err != nil:
@@ -129,27 +184,35 @@ func isToolError(result []byte) bool {
 	return len(result) > 0 && jsonv2.Unmarshal(result, &r, jsonv2.RejectUnknownMembers(false)) == nil && r.IsError
 }
 
-// ObserveStream wraps the stream of a tools/call the caller relays itself
-// so that the call is reported when it ends.
-func (p *Proxy) ObserveStream(st upstream.Stream, user, slug string, req *mcp.Message, start time.Time) upstream.Stream {
-	if req.Method == mcp.MethodToolsList && p.opts.Tools != nil {
-		return &observedCall{Stream: st, p: p, user: user, slug: slug, req: req, start: start}
-	}
-	if p.opts.ObserveCall == nil && p.opts.Guard == nil || req.Method != mcp.MethodToolsCall {
-		return st
-	}
-	return &observedCall{Stream: st, p: p, user: user, slug: slug, req: req, start: start}
+// ObserveStream wraps the stream of a request the caller relays itself
+// so that its answer is checked (GuardAnswer) and a tools/call reported
+// when it ends.
+func (p *Proxy) ObserveStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time) upstream.Stream {
+	return p.observeStream(st, principal, slug, req, start, "")
 }
 
-// observedCall reports its call when the answer passes, when the stream
-// fails, or, failing both, when it is closed unanswered.
+func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time, approval string) upstream.Stream {
+	switch {
+	case req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil),
+		req.Method == mcp.MethodToolsList && p.opts.Tools != nil,
+		access.Governs(req.Method) && p.opts.Access != nil:
+		return &observedCall{Stream: st, p: p, principal: principal, slug: slug, req: req, start: start, approval: approval}
+	}
+	return st
+}
+
+// observedCall checks its answer when it passes and reports its call
+// then, when the stream fails, or, failing both, when it is closed
+// unanswered.
 type observedCall struct {
 	upstream.Stream
-	p          *Proxy
-	user, slug string
-	req        *mcp.Message
-	start      time.Time
-	once       sync.Once
+	p         *Proxy
+	principal auth.Principal
+	slug      string
+	req       *mcp.Message
+	start     time.Time
+	approval  string
+	once      sync.Once
 }
 
 // Unwrap exposes the wrapped stream.
@@ -159,10 +222,12 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := o.Stream.Next(ctx)
 	switch {
 	case err != nil:
-		o.once.Do(func() { o.p.observe(o.user, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}) })
+		o.once.Do(func() {
+			o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}, o.approval)
+		})
 	case m.Kind() == mcp.KindResponse && string(m.ID) == string(o.req.ID):
-		guarded, out := o.p.GuardAnswer(ctx, o.slug, o.req, m)
-		o.once.Do(func() { o.p.observe(o.user, o.slug, o.req, o.start, guarded, nil, out) })
+		guarded, out := o.p.GuardAnswer(ctx, o.principal, o.slug, o.req, m)
+		o.once.Do(func() { o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, guarded, nil, out, o.approval) })
 		return guarded, nil
 	}
 	return m, err
@@ -170,7 +235,7 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 
 func (o *observedCall) Close() error {
 	o.once.Do(func() {
-		o.p.observe(o.user, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"), toolguard.Outcome{})
+		o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"), toolguard.Outcome{}, o.approval)
 	})
 	return o.Stream.Close()
 }

@@ -57,6 +57,13 @@ type Options struct {
 	// Tools, when set, pins tool definitions: tools/list answers lose
 	// held tools, and calls to them are refused before the upstream.
 	Tools ToolGate
+	// Access, when set, enforces tool policies: listings narrowed to what
+	// the caller may use; calls, reads and prompts decided (and tool
+	// arguments validated) before the upstream; calls held for approval.
+	Access AccessGate
+	// Refresh, when set, re-reads a principal's roles for each request
+	// of a session opened earlier (auth.Authenticator.Refresh).
+	Refresh func(auth.Principal) auth.Principal
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
@@ -85,6 +92,7 @@ type Proxy struct {
 	eras     map[string]eraInfo // probed upstream protocol era per slug
 	shared   map[string]*sharedSession
 	parked   map[string]*downgraded
+	learning map[string]*learning // tool listings for input schemas, by slug
 	// nextDowngradeID numbers modern requests sent over shared sessions.
 	nextDowngradeID int64
 
@@ -106,6 +114,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		eras:       make(map[string]eraInfo),
 		shared:     make(map[string]*sharedSession),
 		parked:     make(map[string]*downgraded),
+		learning:   make(map[string]*learning),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -142,6 +151,9 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 	if err != nil || s == nil {
 		return nil, resp, err
 	}
+	// Approvals are offered as elicitation requests on the client's own
+	// sessions only (not on the gateway's aggregate or shared sessions).
+	s.elicit = elicits(init.Params)
 	p.register(s)
 	return s, resp, nil
 }
@@ -166,6 +178,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		User:      principal.User,
 		Slug:      slug,
 		proxy:     p,
+		principal: principal,
 		initParam: init.Params,
 		lastUsed:  time.Now(),
 	}
@@ -255,12 +268,18 @@ func (p *Proxy) ConnectorChanged(slug string) {
 		}
 	}
 	client, fast := p.clients[slug], p.fast[slug]
+	delete(p.learning, slug)
 	delete(p.clients, slug)
 	delete(p.fast, slug)
 	delete(p.eras, slug)
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.CloseSession(id)
+	}
+	if p.opts.Access != nil {
+		if c, ok := p.connectors.Lookup(slug); ok {
+			p.opts.Access.Forget(c)
+		}
 	}
 	for _, s := range aggregates {
 		if a, ok := s.backend.(*aggregate); ok {

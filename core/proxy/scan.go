@@ -12,7 +12,7 @@ import (
 
 // scanner is the principal the gateway scans connectors as.
 func scanner() auth.Principal {
-	return auth.Principal{User: "gatehouse", Roles: []string{auth.RoleOwner}}
+	return auth.Principal{User: "gatehouse", Roles: []string{auth.RoleOwner}, System: true}
 }
 
 // ScanTools lists slug's tools through a session of the gateway's own, so
@@ -20,7 +20,7 @@ func scanner() auth.Principal {
 // than at the first client's list. Connectors whose headers need a user's
 // own values cannot be scanned this way; they are scanned at first use.
 func (p *Proxy) ScanTools(ctx context.Context, slug string) (int, error) {
-	if p.opts.Tools == nil {
+	if p.opts.Tools == nil && p.opts.Access == nil {
 		return 0, nil
 	}
 	init, err := mcp.NewRequest(json.RawMessage(`"gatehouse-scan"`), mcp.MethodInitialize, map[string]any{

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-mcp/gatehouse/core/access"
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
@@ -37,6 +39,10 @@ type Session struct {
 	Slug string
 
 	proxy     *Proxy
+	principal auth.Principal // as authenticated at initialize
+	// elicit: the client declared elicitation, so approvals are offered
+	// to it as elicitation requests.
+	elicit    bool
 	initParam json.RawMessage
 	// backend, when set, serves the session instead of a passthrough
 	// upstream session (conn is then unused): a translation to a
@@ -50,7 +56,11 @@ type Session struct {
 	nextDial    time.Time
 	lastUsed    time.Time
 	closed      bool
+	approvals   map[string]*access.Approval // offered to the client, by id
 }
+
+// who is the session's principal with its roles as they are now.
+func (s *Session) who() auth.Principal { return s.proxy.refresh(s.principal) }
 
 func (s *Session) touch() {
 	s.mu.Lock()
@@ -110,7 +120,7 @@ func first(ctx context.Context, conn upstream.Conn, req *mcp.Message, timeout ti
 // current returns a live upstream session, re-dialling (and replaying
 // initialize) after a crash or an expired session, with backoff.
 func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
-	c, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug)
+	c, rpcErr := s.proxy.Resolve(s.who(), s.Slug)
 	if rpcErr != nil {
 		return nil, rpcErr
 	}
@@ -181,32 +191,50 @@ func retryable(err error) bool {
 	return errors.Is(err, upstream.ErrSessionExpired) || errors.Is(err, upstream.ErrClosed)
 }
 
-// Call forwards a client request. A request the upstream never received
-// (its process had died, or its session expired) is retried once on a
-// fresh upstream session. tools/call requests to a connector are reported
-// to the proxy's call observer (the audit log) once they end.
+// Call forwards a client request. Requests to a connector pass the
+// gateway's checks first (held tools, tool policies, argument validation;
+// a call needing an approval waits for it inside the returned stream). A
+// request the upstream never received (its process had died, or its
+// session expired) is retried once on a fresh upstream session. tools/call
+// requests are reported to the proxy's call observer (the audit log) once
+// they end.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
-	if rpcErr := s.proxy.HeldError(ctx, s.Slug, req); rpcErr != nil {
-		return nil, rpcErr
-	}
-	watched := req.Method == mcp.MethodToolsCall && (s.proxy.opts.ObserveCall != nil || s.proxy.opts.Guard != nil) ||
-		req.Method == mcp.MethodToolsList && s.proxy.opts.Tools != nil
-	if s.Slug == "" || !watched {
-		return s.call(ctx, req)
+	if s.Slug == "" {
+		return s.call(ctx, req) // the aggregate: its connectors' sessions check
 	}
 	start := time.Now()
+	adm := s.proxy.Admit(ctx, s.who(), s.Slug, req)
+	if adm.Err != nil {
+		s.proxy.observeDenied(s.User, s.Slug, req, start, adm, adm.Err)
+		return nil, adm.Err
+	}
+	if adm.Approval != nil {
+		return s.hold(ctx, req, adm, start), nil
+	}
+	return s.relay(ctx, req, start, "")
+}
+
+// relay forwards an admitted request; approval names the approval it
+// passed, if any (for the audit log).
+func (s *Session) relay(ctx context.Context, req *mcp.Message, start time.Time, approval string) (upstream.Stream, error) {
+	p := s.proxy
+	watched := req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil) ||
+		access.Governs(req.Method) && (p.opts.Access != nil || req.Method == mcp.MethodToolsList && p.opts.Tools != nil)
+	if !watched {
+		return s.call(ctx, req)
+	}
 	st, err := s.call(ctx, req)
 	if err != nil {
 		s.proxy.observeCall(s, req, start, nil, err)
 		return nil, err
 	}
-	return s.proxy.ObserveStream(st, s.User, s.Slug, req, start), nil
+	return p.observeStream(st, s.who(), s.Slug, req, start, approval), nil
 }
 
 func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	if s.backend != nil {
 		if s.Slug != "" {
-			if _, rpcErr := s.proxy.Resolve(principalOf(s.User), s.Slug); rpcErr != nil {
+			if _, rpcErr := s.proxy.Resolve(s.who(), s.Slug); rpcErr != nil {
 				return nil, rpcErr
 			}
 		}
@@ -236,6 +264,9 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // Send forwards a client notification or response.
 func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
+	if s.answerApproval(msg) {
+		return nil
+	}
 	if s.backend != nil {
 		return s.backend.Send(ctx, msg)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
@@ -50,8 +51,16 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		s.handleDowngraded(ctx, principal, slug, msg)
 		return
 	}
-	if rpcErr := s.proxy.HeldError(ctx, slug, msg); rpcErr != nil {
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
+	start := time.Now()
+	adm := s.proxy.Admit(ctx, principal, slug, msg)
+	if adm.Err == nil && adm.Approval != nil {
+		// A sessionless call cannot be asked back through elicitation
+		// here: it waits for an admin's decision (or the timeout).
+		adm.Err = s.proxy.AwaitApproval(ctx, adm)
+	}
+	if adm.Err != nil {
+		s.proxy.ObserveDenied(principal.User, slug, msg, start, adm, adm.Err)
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, adm.Err)
 		return
 	}
 	timeout := s.proxy.CallTimeout()
@@ -61,7 +70,6 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	callCtx, cancel := context.WithCancel(context.Background())
 	// The upstream must at least answer with headers within the call timeout.
 	timer := time.AfterFunc(s.proxy.CallTimeout(), cancel)
-	start := time.Now()
 	reply, err := conn.Forward(callCtx, msg, forwardHeaders(&ctx.Request.Header))
 	if !timer.Stop() {
 		err = context.DeadlineExceeded
@@ -78,9 +86,9 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	if reply.Stream == nil {
 		cancel()
-		if msg.Method == mcp.MethodToolsList {
+		if access.Governs(msg.Method) {
 			if ans, perr := mcp.Parse(reply.Body); perr == nil {
-				if filtered, _ := s.proxy.GuardAnswer(ctx, slug, msg, ans); filtered != ans {
+				if filtered, _ := s.proxy.GuardAnswer(ctx, principal, slug, msg, ans); filtered != ans {
 					reply.Body = filtered.Bytes()
 				}
 			}
@@ -90,7 +98,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 			if perr != nil {
 				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
 			} else {
-				guarded, out := s.proxy.GuardAnswer(ctx, slug, msg, ans)
+				guarded, out := s.proxy.GuardAnswer(ctx, principal, slug, msg, ans)
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
@@ -104,7 +112,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		ctx.SetBody(reply.Body)
 		return
 	}
-	st := s.proxy.ObserveStream(reply.Stream, principal.User, slug, msg, start)
+	st := s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start)
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
@@ -146,10 +154,8 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, e)
 		return
 	}
-	if rpcErr := s.proxy.HeldError(ctx, slug, msg); rpcErr != nil {
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
-		return
-	}
+	// Held tools, policies and approvals are checked by the legacy
+	// session the translation runs on (Session.Call).
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0

@@ -189,6 +189,9 @@ func startGatewayIn(t testing.TB, dataDir string, args []string, extraEnv ...str
 		"GATEHOUSE_DATA_DIR=" + dataDir,
 		"GATEHOUSE_ADMIN_TOKEN=" + adminToken,
 		"GATEHOUSE_CLIENT_AUTH=none",
+		// The anonymous test client is an admin: the default tool policy
+		// lets admins use every connector (members only what rules grant).
+		"GATEHOUSE_ANONYMOUS_ROLES=admin",
 		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true",
 		"GATEHOUSE_LOG_LEVEL=debug",
 	}, extraEnv...)

@@ -134,7 +134,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	gw := fmt.Sprintf("http://127.0.0.1:%d", gwPort)
 	if err := kids.start([]string{
 		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
-		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
+		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
 	}, gatewayBin, "serve"); err != nil {
 		return err
 	}

@@ -1,0 +1,253 @@
+// Package access enforces tool policies on MCP traffic: it narrows
+// listings to what the caller may use, decides every call, resource read
+// and prompt before it reaches the upstream, validates tool arguments
+// against the tool's input schema, and holds calls that a
+// require-approval rule sends to a human.
+package access
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
+)
+
+// Decider answers policy questions (core/policy.Engine implements it).
+type Decider interface {
+	DecideAs(user string, roles []string, req policy.Request) policy.Decision
+}
+
+// Gate enforces the tool policies. It is safe for concurrent use.
+type Gate struct {
+	decider   Decider
+	schemas   *Schemas
+	approvals *Approvals
+	log       zerolog.Logger
+}
+
+// New returns a gate deciding with decider and holding calls in
+// approvals.
+func New(decider Decider, approvals *Approvals, log zerolog.Logger) *Gate {
+	return &Gate{decider: decider, schemas: NewSchemas(), approvals: approvals, log: log}
+}
+
+// Approvals is the gate's registry of held calls.
+func (g *Gate) Approvals() *Approvals { return g.approvals }
+
+// Forget drops what the gate learnt of a connector (its tool schemas).
+func (g *Gate) Forget(c *connector.Connector) { g.schemas.Forget(c.ID) }
+
+// KnowsTool reports whether the input schema of c's tool is known.
+func (g *Gate) KnowsTool(c *connector.Connector, tool string) bool {
+	return !errors.Is(g.schemas.Validate(c.ID, tool, json.RawMessage("{}")), ErrNoSchema)
+}
+
+// target is the policy question a request asks.
+type target struct {
+	kind, name, action string
+	args               json.RawMessage
+}
+
+// targetOf maps a client request to its policy question; false for
+// requests policies do not govern (ping, listings, logging, ...).
+func targetOf(req *mcp.Message) (target, bool) {
+	var p struct {
+		Name      string          `json:"name"`
+		URI       string          `json:"uri"`
+		Arguments json.RawMessage `json:"arguments"`
+		Ref       struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+			URI  string `json:"uri"`
+		} `json:"ref"`
+	}
+	switch req.Method {
+	case mcp.MethodToolsCall, "prompts/get", "resources/read", "resources/subscribe", "completion/complete":
+	default:
+		return target{}, false
+	}
+	// Malformed params are the upstream's to refuse; the policy question
+	// is then asked of the empty name, which only a "*" rule allows.
+	_ = json.Unmarshal(req.Params, &p)
+	switch req.Method {
+	case mcp.MethodToolsCall:
+		return target{kind: policy.KindTool, name: p.Name, action: policy.ActCall, args: p.Arguments}, true
+	case "prompts/get":
+		return target{kind: policy.KindPrompt, name: p.Name, action: policy.ActRead}, true
+	case "completion/complete":
+		if p.Ref.Type == "ref/prompt" {
+			return target{kind: policy.KindPrompt, name: p.Ref.Name, action: policy.ActRead}, true
+		}
+		return target{kind: policy.KindResource, name: p.Ref.URI, action: policy.ActRead}, true
+	default: // resources/read, resources/subscribe
+		return target{kind: policy.KindResource, name: p.URI, action: policy.ActRead}, true
+	}
+}
+
+// Admission is the gate's answer to a request.
+type Admission struct {
+	// Err refuses the request (a denial, invalid arguments); nil admits
+	// it, possibly after an approval.
+	Err *mcp.Error
+	// Decision is the policy decision, for the audit log (zero for
+	// requests policies do not govern).
+	Decision policy.Decision
+	// Approval, when set, holds the call until it is decided (wait with
+	// Approvals().Wait, then Approved).
+	Approval *Approval
+	// Unvalidated, when set, says why a call's arguments were not checked
+	// against the tool's input schema.
+	Unvalidated string
+}
+
+// Admit decides req from p on connector c.
+func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
+	t, ok := targetOf(req)
+	if !ok || p.System {
+		return Admission{}
+	}
+	q := policy.Request{Connector: c.Slug, Kind: t.kind, Name: t.name, Action: t.action, SkipConditions: c.Advanced.SkipInputValidation}
+	if t.kind == policy.KindTool && len(t.args) > 0 {
+		var args map[string]any
+		if err := json.Unmarshal(t.args, &args); err != nil {
+			return Admission{Err: mcp.Errorf(mcp.CodeInvalidParams, "invalid params: arguments of tool %q must be a JSON object", t.name)}
+		}
+		q.Args = args
+	}
+	d := g.decider.DecideAs(p.User, p.Roles, q)
+	adm := Admission{Decision: d}
+	if d.Effect == policy.EffectDeny {
+		adm.Err = Denied(d)
+		return adm
+	}
+	if t.kind == policy.KindTool {
+		if c.Advanced.SkipInputValidation {
+			adm.Unvalidated = "the connector skips input validation"
+		} else if err := g.schemas.Validate(c.ID, t.name, t.args); err != nil {
+			var inv *InvalidArguments
+			switch {
+			case errors.As(err, &inv):
+				adm.Err = mcp.NewError(mcp.CodeInvalidParams, "invalid params: "+inv.Error())
+				return adm
+			case errors.Is(err, ErrNoSchema):
+				adm.Unvalidated = "the tool's input schema is not known"
+			default:
+				adm.Unvalidated = err.Error()
+				g.log.Warn().Err(err).Str("connector", c.Slug).Str("tool", t.name).Msg("tool arguments passed unvalidated")
+			}
+		}
+	}
+	if d.Effect == policy.EffectRequireApproval {
+		if g.approvals == nil {
+			adm.Err = mcp.Errorf(mcp.CodePolicyDenied, "%s, and approvals are not enabled on this gateway", d.Reason)
+			return adm
+		}
+		ruleID := ""
+		if d.Rule != nil {
+			ruleID = d.Rule.ID
+		}
+		adm.Approval = g.approvals.Open(p.User, c.Slug, t.name, t.args, ruleID, c.Advanced.Sensitive)
+	}
+	return adm
+}
+
+// Denied is the error a client gets for a denial: the reason names the
+// deciding rule (and its description), never other rules.
+func Denied(d policy.Decision) *mcp.Error {
+	e := mcp.Errorf(mcp.CodePolicyDenied, "denied by policy: %s", d.Reason)
+	data := map[string]string{"reason": d.Reason}
+	if d.Rule != nil {
+		data["rule"] = d.Rule.ID
+	}
+	e.Data, _ = json.Marshal(data)
+	return e
+}
+
+// Outcome turns a finished approval into the call's fate: nil to go on,
+// else the error the client gets.
+func Outcome(ap Approval) *mcp.Error {
+	if ap.Status == ApprovalApproved {
+		return nil
+	}
+	why := map[string]string{
+		ApprovalDenied:    "the approval was denied by " + ap.DecidedBy,
+		ApprovalExpired:   "nobody approved it in time",
+		ApprovalAbandoned: "the call was abandoned before a decision",
+	}[ap.Status]
+	msg := "denied by policy: rule " + ap.Rule + " requires an approval for call " + ap.Tool + ", and " + why
+	if ap.Note != "" && ap.Status == ApprovalDenied {
+		msg += ": " + ap.Note
+	}
+	e := mcp.NewError(mcp.CodePolicyDenied, msg)
+	e.Data, _ = json.Marshal(map[string]string{"rule": ap.Rule, "approval": ap.ID, "status": ap.Status})
+	return e
+}
+
+// listing says how a list method's items are named for policies.
+type listing struct {
+	field, kind, key string
+}
+
+var listings = map[string]listing{
+	mcp.MethodToolsList:        {"tools", policy.KindTool, "name"},
+	"prompts/list":             {"prompts", policy.KindPrompt, "name"},
+	"resources/list":           {"resources", policy.KindResource, "uri"},
+	"resources/templates/list": {"resourceTemplates", policy.KindResource, "uriTemplate"},
+}
+
+// Governs reports whether the gate filters answers to method.
+func Governs(method string) bool {
+	_, ok := listings[method]
+	return ok
+}
+
+// FilterList narrows a listing answered by c to what p may list, and
+// learns the input schemas of a tools/list page (before narrowing: the
+// schema cache serves every caller). Answers it cannot read pass as they
+// are: the upstream owns their shape.
+func (g *Gate) FilterList(p auth.Principal, c *connector.Connector, method string, resp *mcp.Message) *mcp.Message {
+	l, ok := listings[method]
+	if !ok || resp == nil || resp.Error != nil || len(resp.Result) == 0 {
+		return resp
+	}
+	if method == mcp.MethodToolsList && !c.Advanced.SkipInputValidation {
+		g.schemas.Learn(c.ID, resp.Result)
+	}
+	if p.System {
+		return resp
+	}
+	var result map[string]json.RawMessage
+	if json.Unmarshal(resp.Result, &result) != nil {
+		return resp
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(result[l.field], &items) != nil {
+		return resp
+	}
+	kept := items[:0:0]
+	for _, raw := range items {
+		var id map[string]json.RawMessage
+		if json.Unmarshal(raw, &id) != nil {
+			continue
+		}
+		var name string
+		_ = json.Unmarshal(id[l.key], &name)
+		d := g.decider.DecideAs(p.User, p.Roles, policy.Request{Connector: c.Slug, Kind: l.kind, Name: name, Action: policy.ActList})
+		if d.Effect != policy.EffectDeny {
+			kept = append(kept, raw)
+		}
+	}
+	if len(kept) == len(items) {
+		return resp
+	}
+	result[l.field], _ = json.Marshal(kept)
+	m := *resp
+	m.Result, _ = json.Marshal(result)
+	m.Raw = nil
+	return &m
+}

@@ -1,0 +1,271 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-mcp/gatehouse/core/access"
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
+)
+
+// AccessGate enforces tool policies (core/access.Gate implements it).
+type AccessGate interface {
+	Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
+	FilterList(p auth.Principal, c *connector.Connector, method string, resp *mcp.Message) *mcp.Message
+	KnowsTool(c *connector.Connector, tool string) bool
+	Forget(c *connector.Connector)
+	Approvals() *access.Approvals
+}
+
+// refresh re-reads principal's roles (a role binding changed since the
+// session opened applies to its next request).
+func (p *Proxy) refresh(principal auth.Principal) auth.Principal {
+	if p.opts.Refresh == nil || principal.System {
+		return principal
+	}
+	return p.opts.Refresh(principal)
+}
+
+// Admit runs the checks a request to connector slug passes before the
+// upstream sees it: held tools (pins), then tool policies and argument
+// validation. A call a require-approval rule holds comes back with its
+// Approval set (AwaitApproval waits for it).
+func (p *Proxy) Admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message) access.Admission {
+	if slug == "" || req.Kind() != mcp.KindRequest {
+		return access.Admission{}
+	}
+	if rpcErr := p.HeldError(ctx, slug, req); rpcErr != nil {
+		return access.Admission{Err: rpcErr}
+	}
+	if p.opts.Access == nil {
+		return access.Admission{}
+	}
+	c, ok := p.connectors.Lookup(slug)
+	if !ok {
+		return access.Admission{}
+	}
+	if req.Method == mcp.MethodToolsCall && !c.Advanced.SkipInputValidation && !principal.System {
+		p.learnTools(ctx, c, req.TargetName())
+	}
+	return p.opts.Access.Admit(p.refresh(principal), c, req)
+}
+
+// AwaitApproval waits for the approval adm holds (if any) and returns the
+// error the client gets when it was not given.
+func (p *Proxy) AwaitApproval(ctx context.Context, adm access.Admission) *mcp.Error {
+	if adm.Approval == nil {
+		return nil
+	}
+	return access.Outcome(p.opts.Access.Approvals().Wait(ctx, adm.Approval))
+}
+
+// schemaRetry is how long the gateway waits before listing a connector's
+// tools again to learn a schema it could not learn.
+const schemaRetry = 30 * time.Second
+
+// learnTools lists c's tools (as the gateway) when the input schema of
+// tool is not known yet, so the call can be validated: after a restart,
+// or when a client calls without listing first. Failures (a connector
+// needing each user's own credentials) are retried after schemaRetry;
+// meanwhile calls pass unvalidated and say so in the audit log.
+func (p *Proxy) learnTools(ctx context.Context, c *connector.Connector, tool string) {
+	if p.opts.Access.KnowsTool(c, tool) {
+		return
+	}
+	p.mu.Lock()
+	l := p.learning[c.Slug]
+	if l == nil || (l.done() && time.Since(l.at) > schemaRetry) {
+		l = &learning{at: time.Now(), ch: make(chan struct{})}
+		p.learning[c.Slug] = l
+		go func() {
+			defer close(l.ch)
+			lctx, cancel := context.WithTimeout(context.Background(), p.opts.CallTimeout)
+			defer cancel()
+			if _, err := p.ScanTools(lctx, c.Slug); err != nil {
+				p.log.Warn().Err(err).Str("connector", c.Slug).Msg("could not list tools to learn their input schemas")
+			}
+		}()
+	}
+	p.mu.Unlock()
+	select {
+	case <-l.ch:
+	case <-ctx.Done():
+	}
+}
+
+// learning is one listing of a connector's tools for their schemas.
+type learning struct {
+	at time.Time
+	ch chan struct{}
+}
+
+func (l *learning) done() bool {
+	select {
+	case <-l.ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// approvalIDPrefix marks the ids of the elicitation requests the gateway
+// sends for approvals, so their answers are not forwarded upstream.
+const approvalIDPrefix = "gatehouse-approval-"
+
+// elicits reports whether the session's client declared the elicitation
+// capability at initialize.
+func elicits(initParams json.RawMessage) bool {
+	var p struct {
+		Capabilities struct {
+			Elicitation json.RawMessage `json:"elicitation"`
+		} `json:"capabilities"`
+	}
+	return json.Unmarshal(initParams, &p) == nil && len(p.Capabilities.Elicitation) > 0 && string(p.Capabilities.Elicitation) != "null"
+}
+
+// heldCall is the stream of a call a require-approval rule holds: it
+// asks the caller through an elicitation request when the client
+// supports elicitation, waits for a decision (the caller's answer or an
+// admin's, whichever comes first, or the timeout), then relays the call
+// upstream or answers the denial.
+type heldCall struct {
+	s     *Session
+	ctx   context.Context // the call's context, for the upstream call
+	req   *mcp.Message
+	adm   access.Admission
+	start time.Time
+
+	elicitID json.RawMessage // nil: no elicitation offered
+	offered  bool
+	inner    upstream.Stream
+	answered bool
+
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admission, start time.Time) *heldCall {
+	h := &heldCall{s: s, ctx: ctx, req: req, adm: adm, start: start, closed: make(chan struct{})}
+	if s.elicit {
+		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
+		s.mu.Lock()
+		if s.approvals == nil {
+			s.approvals = map[string]*access.Approval{}
+		}
+		s.approvals[adm.Approval.ID] = adm.Approval
+		s.mu.Unlock()
+	}
+	return h
+}
+
+// Unwrap exposes the relayed call once it runs.
+func (h *heldCall) Unwrap() upstream.Stream { return h.inner }
+
+func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
+	if h.inner != nil {
+		return h.inner.Next(ctx)
+	}
+	if h.answered {
+		return nil, io.EOF
+	}
+	ap := h.adm.Approval
+	if h.elicitID != nil && !h.offered {
+		h.offered = true
+		return h.elicitation(ap)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-h.closed:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	outcome := h.s.proxy.AwaitApproval(wctx, h.adm)
+	cancel()
+	h.s.mu.Lock()
+	delete(h.s.approvals, ap.ID)
+	h.s.mu.Unlock()
+	if outcome != nil {
+		h.answered = true
+		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)
+		return mcp.NewErrorResponse(h.req.ID, outcome), nil
+	}
+	st, err := h.s.relay(h.ctx, h.req, h.start, ap.ID)
+	if err != nil {
+		return nil, err
+	}
+	h.inner = st
+	return st.Next(ctx)
+}
+
+// elicitation is the request asking the caller to approve the call.
+func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
+	args := string(ap.Arguments)
+	if len(args) > 2000 {
+		args = args[:2000] + "…"
+	}
+	if args == "" {
+		args = "{}"
+	}
+	msg := fmt.Sprintf("Gatehouse: rule %q requires an approval before tool %q of connector %q runs with these arguments:\n%s\nApprove this call? (It is denied in %s without an answer; an admin may also decide it as approval %s.)",
+		ap.Rule, ap.Tool, ap.Connector, args, time.Until(ap.ExpiresAt).Round(time.Second), ap.ID)
+	return mcp.NewRequest(h.elicitID, "elicitation/create", map[string]any{
+		"message": msg,
+		"requestedSchema": map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"approve": map[string]any{"type": "boolean", "title": "Approve this call", "description": "Run the tool call as shown."},
+			},
+			"required": []string{"approve"},
+		},
+	})
+}
+
+func (h *heldCall) Close() error {
+	h.closeOnce.Do(func() { close(h.closed) })
+	if h.inner != nil {
+		return h.inner.Close()
+	}
+	return nil
+}
+
+// answerApproval takes the client's answer to an approval elicitation;
+// false when msg is not one.
+func (s *Session) answerApproval(msg *mcp.Message) bool {
+	if msg.Kind() != mcp.KindResponse {
+		return false
+	}
+	var id string
+	if json.Unmarshal(msg.ID, &id) != nil || !strings.HasPrefix(id, approvalIDPrefix) {
+		return false
+	}
+	apID := strings.TrimPrefix(id, approvalIDPrefix)
+	s.mu.Lock()
+	ap := s.approvals[apID]
+	s.mu.Unlock()
+	if ap == nil || s.proxy.opts.Access == nil {
+		return true // late or foreign: the approval is decided already; nothing to forward
+	}
+	var r struct {
+		Action  string `json:"action"`
+		Content struct {
+			Approve bool `json:"approve"`
+		} `json:"content"`
+	}
+	approve := msg.Error == nil && json.Unmarshal(msg.Result, &r) == nil && r.Action == "accept" && r.Content.Approve
+	note := "the caller answered the elicitation: " + r.Action
+	if msg.Error != nil {
+		note = "the caller's client refused the elicitation: " + msg.Error.Message
+	}
+	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, s.User, approve, "elicitation", note)
+	return true
+}
