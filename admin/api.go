@@ -115,11 +115,11 @@ type Deps struct {
 	Policies PolicyEngine
 	// Approvals holds calls waiting for an approval; nil disables them.
 	Approvals ApprovalRegistry
-	Audit    AuditLog
-	Registry *connector.Registry
-	Sessions Sessions
-	Errs     StoreErrors
-	Log      zerolog.Logger
+	Audit     AuditLog
+	Registry  *connector.Registry
+	Sessions  Sessions
+	Errs      StoreErrors
+	Log       zerolog.Logger
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string

@@ -77,8 +77,8 @@ type Authenticator struct {
 	// anonymousRoles are the roles of the anonymous user when no role is
 	// bound to it.
 	anonymousRoles []string
-	dir       Directory
-	now       func() time.Time
+	dir            Directory
+	now            func() time.Time
 }
 
 // New returns an authenticator. The bootstrap owner token is given as its

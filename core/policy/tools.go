@@ -38,16 +38,16 @@ const (
 
 // Rule is one tool access rule.
 type Rule struct {
-	ID        string   `json:"id"`
-	Subject   string   `json:"subject"`
-	Connector string   `json:"connector"` // a slug, or "*"
-	Kind      string   `json:"kind"`      // tool, resource, prompt or * (all three)
+	ID        string `json:"id"`
+	Subject   string `json:"subject"`
+	Connector string `json:"connector"` // a slug, or "*"
+	Kind      string `json:"kind"`      // tool, resource, prompt or * (all three)
 	// Name is a glob over the tool or prompt name, or the resource URI
 	// (URI template in listings); "*" alone matches every name, slashes
 	// included, while in other globs "*" stops at "/".
-	Name string `json:"name"`
-	Actions   []string `json:"actions"`   // list, call, read
-	Effect    string   `json:"effect"`
+	Name    string   `json:"name"`
+	Actions []string `json:"actions"` // list, call, read
+	Effect  string   `json:"effect"`
 	// Condition is a CEL expression over the call's arguments (call on
 	// tools only, on one connector).
 	Condition string `json:"condition,omitempty"`
