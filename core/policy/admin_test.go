@@ -3,6 +3,7 @@ package policy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -153,5 +154,219 @@ func TestSubjectsFollowGroupsAndInheritance(t *testing.T) {
 	}
 	if got := strings.Join(a.Subjects("nobody"), ","); got != "user:nobody" {
 		t.Errorf("subjects of a stranger %s", got)
+	}
+}
+
+// newAdminWithMia returns an Admin on a fresh store where mia is a member.
+func newAdminWithMia(t *testing.T) *policy.Admin {
+	t.Helper()
+	st := openStore(t, t.TempDir())
+	t.Cleanup(func() { st.Close() })
+	a, err := policy.NewAdmin(context.Background(), st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetRoles("mia", []string{"member"}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func groupsString(gs []policy.Group) string {
+	var b strings.Builder
+	for _, g := range gs {
+		fmt.Fprintf(&b, "%s[%s|%s]", g.Name, strings.Join(g.Members, ","), strings.Join(g.Roles, ","))
+	}
+	return b.String()
+}
+
+func TestGroups(t *testing.T) {
+	tests := []struct {
+		name    string
+		steps   func(a *policy.Admin) error
+		wantErr error
+		// After the steps: the groups, and mia's roles and tool-rule
+		// subjects.
+		wantGroups, wantRoles, wantSubjects string
+	}{
+		{
+			name:       "a group gives its members its roles, and tool rules see the group",
+			steps:      func(a *policy.Admin) error { return a.SetGroup("eng", []string{"mia", "max"}, []string{"auditor"}) },
+			wantGroups: "eng[max,mia|auditor]", wantRoles: "auditor,member",
+			wantSubjects: "group:eng,role:auditor,role:member,user:mia",
+		},
+		{
+			name: "SetGroup replaces members and roles",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetGroup("eng", []string{"mia", "max"}, []string{"auditor"}); err != nil {
+					return err
+				}
+				return a.SetGroup("eng", []string{"max", "max"}, []string{"admin"})
+			},
+			wantGroups: "eng[max|admin]", wantRoles: "member", wantSubjects: "role:member,user:mia",
+		},
+		{
+			name: "a group with roles but no members still exists",
+			steps: func(a *policy.Admin) error {
+				return a.SetGroup("ops", nil, []string{"admin"})
+			},
+			wantGroups: "ops[|admin]", wantRoles: "member", wantSubjects: "role:member,user:mia",
+		},
+		{
+			name: "DeleteGroup takes the group and its roles away",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetGroup("eng", []string{"mia"}, []string{"auditor"}); err != nil {
+					return err
+				}
+				if err := a.SetGroup("ops", []string{"mia"}, nil); err != nil {
+					return err
+				}
+				return a.DeleteGroup("eng")
+			},
+			wantGroups: "ops[mia|]", wantRoles: "member", wantSubjects: "group:ops,role:member,user:mia",
+		},
+		{
+			name: "an unknown role is refused and changes nothing",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetGroup("eng", []string{"mia"}, []string{"auditor"}); err != nil {
+					return err
+				}
+				return a.SetGroup("eng", []string{"max"}, []string{"superuser"})
+			},
+			wantErr:    policy.ErrUnknownRole,
+			wantGroups: "eng[mia|auditor]", wantRoles: "auditor,member",
+			wantSubjects: "group:eng,role:auditor,role:member,user:mia",
+		},
+		{
+			name:       "a user in a group holding admin is an admin",
+			steps:      func(a *policy.Admin) error { return a.SetGroup("ops", []string{"mia"}, []string{"admin"}) },
+			wantGroups: "ops[mia|admin]", wantRoles: "admin,member",
+			wantSubjects: "group:ops,role:admin,role:member,user:mia",
+		},
+		{
+			name: "a group's role passes on what that role inherits",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetInherits("auditor", []string{"admin"}); err != nil {
+					return err
+				}
+				return a.SetGroup("eng", []string{"mia"}, []string{"auditor"})
+			},
+			wantGroups: "eng[mia|auditor]", wantRoles: "admin,auditor,member",
+			wantSubjects: "group:eng,role:admin,role:auditor,role:member,user:mia",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdminWithMia(t)
+			if err := tc.steps(a); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if got := groupsString(a.Groups()); got != tc.wantGroups {
+				t.Errorf("groups %s, want %s", got, tc.wantGroups)
+			}
+			if got := strings.Join(a.Roles("mia"), ","); got != tc.wantRoles {
+				t.Errorf("mia's roles %s, want %s", got, tc.wantRoles)
+			}
+			if got := strings.Join(a.Subjects("mia"), ","); got != tc.wantSubjects {
+				t.Errorf("mia's subjects %s, want %s", got, tc.wantSubjects)
+			}
+		})
+	}
+	t.Run("a group's roles authorize its members", func(t *testing.T) {
+		a := newAdminWithMia(t)
+		if ok, _ := a.Allowed("mia", policy.ResUsers, policy.ActWrite); ok {
+			t.Fatal("a member may write users")
+		}
+		if err := a.SetGroup("ops", []string{"mia"}, []string{"admin"}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := a.Allowed("mia", policy.ResUsers, policy.ActWrite); !ok {
+			t.Error("mia's group holds admin, but mia may not write users")
+		}
+		if g := a.Group("nobody"); g.Name != "nobody" || len(g.Members) != 0 || len(g.Roles) != 0 {
+			t.Errorf("an unknown group is %+v, want empty", g)
+		}
+	})
+}
+
+func TestRoleInheritance(t *testing.T) {
+	tests := []struct {
+		name    string
+		steps   func(a *policy.Admin) error
+		wantErr error
+		// After the steps: what member inherits, and mia's roles.
+		wantInherits, wantRoles string
+	}{
+		{
+			name:         "a role's holders hold what it inherits",
+			steps:        func(a *policy.Admin) error { return a.SetInherits("member", []string{"auditor"}) },
+			wantInherits: "auditor", wantRoles: "auditor,member",
+		},
+		{
+			name: "inheritance is transitive",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetInherits("auditor", []string{"admin"}); err != nil {
+					return err
+				}
+				return a.SetInherits("member", []string{"auditor"})
+			},
+			wantInherits: "auditor", wantRoles: "admin,auditor,member",
+		},
+		{
+			name: "setting replaces the parents",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetInherits("member", []string{"auditor", "admin"}); err != nil {
+					return err
+				}
+				return a.SetInherits("member", nil)
+			},
+			wantInherits: "", wantRoles: "member",
+		},
+		{
+			name:         "an unknown parent is refused",
+			steps:        func(a *policy.Admin) error { return a.SetInherits("member", []string{"superuser"}) },
+			wantErr:      policy.ErrUnknownRole,
+			wantInherits: "", wantRoles: "member",
+		},
+		{
+			name:         "an unknown role is refused",
+			steps:        func(a *policy.Admin) error { return a.SetInherits("superuser", []string{"member"}) },
+			wantErr:      policy.ErrUnknownRole,
+			wantInherits: "", wantRoles: "member",
+		},
+		{
+			name:         "a role cannot inherit itself",
+			steps:        func(a *policy.Admin) error { return a.SetInherits("member", []string{"member"}) },
+			wantErr:      policy.ErrRoleCycle,
+			wantInherits: "", wantRoles: "member",
+		},
+		{
+			name: "a cycle through other roles is refused and changes nothing",
+			steps: func(a *policy.Admin) error {
+				if err := a.SetInherits("admin", []string{"auditor"}); err != nil {
+					return err
+				}
+				if err := a.SetInherits("auditor", []string{"member"}); err != nil {
+					return err
+				}
+				return a.SetInherits("member", []string{"admin"})
+			},
+			wantErr:      policy.ErrRoleCycle,
+			wantInherits: "", wantRoles: "member",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdminWithMia(t)
+			if err := tc.steps(a); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if got := strings.Join(a.Inherits("member"), ","); got != tc.wantInherits {
+				t.Errorf("member inherits %q, want %q", got, tc.wantInherits)
+			}
+			if got := strings.Join(a.Roles("mia"), ","); got != tc.wantRoles {
+				t.Errorf("mia's roles %s, want %s", got, tc.wantRoles)
+			}
+		})
 	}
 }
