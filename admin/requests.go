@@ -298,6 +298,9 @@ func (a *API) finishDecision(ctx *fasthttp.RequestCtx, p auth.Principal, r *cata
 		action = "request.approve"
 	}
 	a.record(ctx, p, action, r.ID, map[string]any{"requester": r.Requester, "connector": slug, "note": note})
+	if c != nil {
+		a.grantRequester(ctx, p, r, c.Slug)
+	}
 	out := map[string]any{"request": updated}
 	if c != nil {
 		if missing == nil {
@@ -307,4 +310,22 @@ func (a *API) finishDecision(ctx *fasthttp.RequestCtx, p auth.Principal, r *cata
 		out["missing"] = missing
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// grantRequester lets the requester of an approved connector use it: a
+// tool rule "request-<id>" allowing them everything on the connector
+// (the default policy grants members nothing). Admins may narrow or
+// delete it like any rule.
+func (a *API) grantRequester(ctx *fasthttp.RequestCtx, p auth.Principal, r *catalog.Request, slug string) {
+	if a.Policies == nil {
+		return
+	}
+	rule := policy.Rule{ID: "request-" + r.ID, Subject: "user:" + r.Requester, Connector: slug, Kind: policy.KindAny, Name: "*",
+		Actions: []string{policy.ActList, policy.ActCall, policy.ActRead}, Effect: policy.EffectAllow,
+		Description: "granted to the requester when request " + r.ID + " was approved"}
+	if err := a.Policies.Put(detach(ctx), rule); err != nil {
+		a.Log.Error().Err(err).Str("request", r.ID).Msg("could not grant the requester the new connector")
+		return
+	}
+	a.record(ctx, p, "policy.put", rule.ID, map[string]any{"subject": rule.Subject, "connector": slug, "effect": rule.Effect, "request": r.ID})
 }

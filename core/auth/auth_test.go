@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -133,6 +134,38 @@ func TestParseExpiry(t *testing.T) {
 			}
 			if got == nil || !got.Equal(tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRefreshAndAnonymousRoles(t *testing.T) {
+	dir := &memDir{roles: map[string][]string{"alice": {RoleMember}}}
+	a := New(HashToken("the-owner-token-123"), "local", dir).WithAnonymousRoles([]string{RoleAdmin})
+	anon, err := a.Authenticate(context.Background(), nil, true)
+	if err != nil || anon.User != "local" || !anon.HasRole(RoleAdmin) || anon.HasRole(RoleMember) {
+		t.Fatalf("anonymous %+v %v", anon, err)
+	}
+	owner, _ := a.Authenticate(context.Background(), []byte("Bearer the-owner-token-123"), false)
+	alice := Principal{User: "alice", Roles: []string{RoleMember}, TokenID: "t1"}
+	system := Principal{User: "gatehouse", Roles: []string{RoleOwner}, System: true}
+
+	dir.roles["alice"] = []string{RoleAuditor} // an admin changed alice's roles
+	tests := []struct {
+		name string
+		in   Principal
+		want []string
+	}{
+		{"a role change applies to a principal authenticated earlier", alice, []string{RoleAuditor}},
+		{"the bootstrap owner keeps the owner role", owner, []string{RoleOwner}},
+		{"the anonymous user keeps its configured roles", anon, []string{RoleAdmin}},
+		{"the gateway itself is left as it is", system, []string{RoleOwner}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := a.Refresh(tt.in)
+			if strings.Join(got.Roles, ",") != strings.Join(tt.want, ",") || got.User != tt.in.User || got.System != tt.in.System {
+				t.Errorf("%+v, want roles %v", got, tt.want)
 			}
 		})
 	}

@@ -248,3 +248,24 @@ func TestMCPURL(t *testing.T) {
 		})
 	}
 }
+
+func TestEffectiveApprovalTimeout(t *testing.T) {
+	tests := []struct {
+		name             string
+		call, configured time.Duration
+		want             time.Duration
+	}{
+		{"unset: a minute", 2 * time.Minute, 0, time.Minute},
+		{"unset with a short call timeout: half of it", 30 * time.Second, 0, 15 * time.Second},
+		{"configured", 2 * time.Minute, 90 * time.Second, 90 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.Upstream.CallTimeout, c.Policies.ApprovalTimeout = tt.call, tt.configured
+			if got := c.EffectiveApprovalTimeout(); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

@@ -86,3 +86,58 @@ func TestEngineLifecycle(t *testing.T) {
 		t.Errorf("empty import: %v %d", err, len(e2.Rules()))
 	}
 }
+
+func TestEngineDefaultsSeedAndCallerRoles(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "data"))
+	defer st.Close()
+	ctx := context.Background()
+	admin, err := policy.NewAdmin(ctx, st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = admin.SetRoles("ada", []string{"admin"})
+	_ = admin.SetRoles("mia", []string{"member"})
+	cs, _ := policy.NewConditions()
+	e, err := policy.NewEngine(ctx, cs, st.ToolRules(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Seed(ctx, policy.DefaultRules()); err != nil || n != 2 {
+		t.Fatalf("seed defaults: %d %v", n, err)
+	}
+	call := policy.Request{Connector: "any", Kind: policy.KindResource, Name: "file:///x/y", Action: policy.ActRead}
+	tests := []struct {
+		name  string
+		user  string
+		roles []string
+		want  string
+	}{
+		{"an admin bound in the store uses everything", "ada", nil, policy.EffectAllow},
+		{"a member is granted nothing by default", "mia", nil, policy.EffectDeny},
+		{"roles the caller holds besides the store's count (the bootstrap owner)", "owner", []string{"owner"}, policy.EffectAllow},
+		{"an anonymous caller with the admin role", "local", []string{"admin"}, policy.EffectAllow},
+		{"an unknown caller gets nothing", "nobody", nil, policy.EffectDeny},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if d := e.DecideAs(tt.user, tt.roles, call); d.Effect != tt.want {
+				t.Errorf("%+v, want %s", d, tt.want)
+			}
+		})
+	}
+	// An admin edits a default rule; seeding again keeps the edit.
+	edited := policy.DefaultRules()[1]
+	edited.Actions = []string{policy.ActList}
+	if err := e.Put(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Seed(ctx, policy.DefaultRules()); err != nil || n != 0 {
+		t.Errorf("seeding again added %d (%v)", n, err)
+	}
+	if d := e.DecideAs("ada", nil, call); d.Effect != policy.EffectDeny {
+		t.Errorf("the admin's edit was overwritten: %+v", d)
+	}
+	if _, err := e.Seed(ctx, []policy.Rule{{ID: "bad", Subject: "nobody"}}); err == nil || !strings.Contains(err.Error(), `seed rule "bad"`) {
+		t.Errorf("a bad seed rule: %v", err)
+	}
+}

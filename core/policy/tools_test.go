@@ -30,6 +30,8 @@ func TestDecide(t *testing.T) {
 		Rule{ID: "payments-approval", Subject: "role:finance", Connector: "stripe", Kind: KindTool, Name: "create_refund", Actions: []string{ActCall}, Effect: EffectRequireApproval},
 		Rule{ID: "finance-stripe", Subject: "role:finance", Connector: "stripe", Kind: KindTool, Name: "*", Actions: []string{ActList, ActCall}, Effect: EffectAllow},
 		Rule{ID: "prompts", Subject: "*", Connector: "*", Kind: KindPrompt, Name: "*", Actions: []string{ActList, ActRead}, Effect: EffectAllow},
+		Rule{ID: "docs-all", Subject: "role:writer", Connector: "docs", Kind: KindAny, Name: "*", Actions: []string{ActList, ActRead}, Effect: EffectAllow},
+		Rule{ID: "docs-pub", Subject: "role:reader", Connector: "docs", Kind: KindResource, Name: "file:///pub/*", Actions: []string{ActRead}, Effect: EffectAllow},
 	)
 	tests := []struct {
 		name     string
@@ -52,6 +54,10 @@ func TestDecide(t *testing.T) {
 		{"the kind must match", Request{Subjects: []string{"user:x"}, Connector: "jira", Kind: KindTool, Name: "p", Action: ActList}, EffectDeny, "", ""},
 		{"everyone reads prompts", Request{Subjects: []string{"user:x"}, Connector: "jira", Kind: KindPrompt, Name: "p", Action: ActRead}, EffectAllow, "prompts", ""},
 		{"list is not call", Request{Subjects: []string{"user:x"}, Connector: "jira", Kind: KindPrompt, Name: "p", Action: ActCall}, EffectDeny, "", ""},
+		{"kind * covers resources", Request{Subjects: []string{"role:writer"}, Connector: "docs", Kind: KindResource, Name: "file:///a/b/c", Action: ActRead}, EffectAllow, "docs-all", ""},
+		{"kind * covers tools", Request{Subjects: []string{"role:writer"}, Connector: "docs", Kind: KindTool, Name: "t", Action: ActList}, EffectAllow, "docs-all", ""},
+		{"name * alone crosses slashes, other globs do not", Request{Subjects: []string{"role:reader"}, Connector: "docs", Kind: KindResource, Name: "file:///pub/a/b", Action: ActRead}, EffectDeny, "", ""},
+		{"a glob within one path segment", Request{Subjects: []string{"role:reader"}, Connector: "docs", Kind: KindResource, Name: "file:///pub/a", Action: ActRead}, EffectAllow, "docs-pub", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

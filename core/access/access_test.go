@@ -1,0 +1,249 @@
+package access
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
+)
+
+// indexDecider decides with a real rule index; a user's subjects are the
+// user and the roles given.
+type indexDecider struct{ idx *policy.Index }
+
+func (d indexDecider) DecideAs(user string, roles []string, req policy.Request) policy.Decision {
+	req.Subjects = []string{"user:" + user}
+	for _, r := range roles {
+		req.Subjects = append(req.Subjects, "role:"+r)
+	}
+	return d.idx.Decide(req)
+}
+
+func newGate(t *testing.T, rules ...policy.Rule) *Gate {
+	t.Helper()
+	cs, err := policy.NewConditions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := policy.NewIndex(cs, rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(indexDecider{idx}, NewApprovals(time.Minute), zerolog.Nop())
+}
+
+func request(t *testing.T, method string, params any) *mcp.Message {
+	t.Helper()
+	m, err := mcp.NewRequest(json.RawMessage(`7`), method, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func result(t *testing.T, v any) *mcp.Message {
+	t.Helper()
+	m, err := mcp.NewResult(json.RawMessage(`7`), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var toolsPage = map[string]any{"tools": []any{
+	map[string]any{"name": "search", "inputSchema": map[string]any{"type": "object",
+		"properties": map[string]any{"repo": map[string]any{"type": "string"}, "limit": map[string]any{"type": "integer", "maximum": 100}},
+		"required":   []string{"repo"}}},
+	map[string]any{"name": "delete_repo", "inputSchema": map[string]any{"type": "object"}},
+	map[string]any{"name": "remote_ref", "inputSchema": map[string]any{"$ref": "https://example.com/schema.json"}},
+}}
+
+func TestAdmit(t *testing.T) {
+	gh := &connector.Connector{ID: "c1", Slug: "github"}
+	skip := &connector.Connector{ID: "c2", Slug: "loose", Advanced: connector.Advanced{SkipInputValidation: true}}
+	rules := []policy.Rule{
+		{ID: "members-search", Subject: "role:member", Connector: "github", Kind: policy.KindTool, Name: "search", Actions: []string{"call"}, Effect: "allow",
+			Condition: `args.repo.glob("acme/*")`},
+		{ID: "no-delete", Subject: "*", Connector: "*", Kind: policy.KindTool, Name: "delete_*", Actions: []string{"call"}, Effect: "deny", Description: "deleting is for humans"},
+		{ID: "admins", Subject: "role:admin", Connector: "*", Kind: policy.KindAny, Name: "*", Actions: []string{"list", "call", "read"}, Effect: "allow"},
+		{ID: "careful", Subject: "user:ann", Connector: "github", Kind: policy.KindTool, Name: "search", Actions: []string{"call"}, Effect: "require-approval"},
+		{ID: "loose-cond", Subject: "role:member", Connector: "loose", Kind: policy.KindTool, Name: "search", Actions: []string{"call"}, Effect: "allow", Condition: `args.repo == "x"`},
+		{ID: "prompts", Subject: "role:member", Connector: "github", Kind: policy.KindPrompt, Name: "review", Actions: []string{"read"}, Effect: "allow"},
+		{ID: "files", Subject: "role:member", Connector: "github", Kind: policy.KindResource, Name: "*", Actions: []string{"read"}, Effect: "allow"},
+	}
+	g := newGate(t, rules...)
+	g.FilterList(auth.Principal{User: "x", System: true}, gh, mcp.MethodToolsList, result(t, toolsPage))
+
+	member := auth.Principal{User: "mia", Roles: []string{"member"}}
+	admin := auth.Principal{User: "ada", Roles: []string{"admin"}}
+	call := func(name string, args any) *mcp.Message {
+		return request(t, mcp.MethodToolsCall, map[string]any{"name": name, "arguments": args})
+	}
+	tests := []struct {
+		name      string
+		who       auth.Principal
+		c         *connector.Connector
+		req       *mcp.Message
+		code      int    // 0: admitted
+		inMessage string // part of the error message
+		rule      string // the deciding rule named in the error data
+		approval  bool
+		unvalid   string // part of Unvalidated
+	}{
+		{name: "a condition that holds admits", who: member, c: gh, req: call("search", map[string]any{"repo": "acme/api"})},
+		{name: "a condition that fails denies and says which", who: member, c: gh, req: call("search", map[string]any{"repo": "evil/api"}),
+			code: mcp.CodePolicyDenied, inMessage: `args.repo.glob("acme/*")`},
+		{name: "deny beats allow and names the rule and its description", who: admin, c: gh, req: call("delete_repo", map[string]any{}),
+			code: mcp.CodePolicyDenied, inMessage: "rule no-delete denies call delete_repo on github: deleting is for humans", rule: "no-delete"},
+		{name: "nothing allowing is a denial", who: member, c: gh, req: call("other", nil), code: mcp.CodePolicyDenied, inMessage: "no rule allows you to call other on github"},
+		{name: "arguments against the schema are invalid params naming the argument", who: admin, c: gh, req: call("search", map[string]any{"repo": "a/b", "limit": 1000}),
+			code: mcp.CodeInvalidParams, inMessage: "argument /limit"},
+		{name: "a missing required argument is invalid params", who: admin, c: gh, req: call("search", map[string]any{}),
+			code: mcp.CodeInvalidParams, inMessage: "repo"},
+		{name: "arguments that are not an object are invalid params", who: admin, c: gh, req: call("search", []int{1}),
+			code: mcp.CodeInvalidParams, inMessage: "must be a JSON object"},
+		{name: "an unknown schema passes unvalidated", who: admin, c: gh, req: call("never_listed", map[string]any{}), unvalid: "not known"},
+		{name: "a schema with a remote $ref passes unvalidated", who: admin, c: gh, req: call("remote_ref", map[string]any{}), unvalid: "does not compile"},
+		{name: "require-approval holds the call", who: auth.Principal{User: "ann", Roles: []string{"admin"}}, c: gh, req: call("search", map[string]any{"repo": "a/b"}), approval: true},
+		{name: "require-approval still validates first", who: auth.Principal{User: "ann"}, c: gh, req: call("search", map[string]any{"repo": 5}),
+			code: mcp.CodeInvalidParams},
+		{name: "skip-validation ignores conditions: the conditional allow does not apply", who: member, c: skip, req: call("search", map[string]any{"repo": "x"}),
+			code: mcp.CodePolicyDenied},
+		{name: "skip-validation: no schema check, and it says so", who: admin, c: skip, req: call("search", map[string]any{"repo": 5}), unvalid: "skips input validation"},
+		{name: "prompts/get is a read of the prompt", who: member, c: gh, req: request(t, "prompts/get", map[string]any{"name": "review"})},
+		{name: "another prompt is denied", who: member, c: gh, req: request(t, "prompts/get", map[string]any{"name": "secret"}), code: mcp.CodePolicyDenied},
+		{name: "resources/read matches * across slashes", who: member, c: gh, req: request(t, "resources/read", map[string]any{"uri": "file:///srv/a/b.txt"})},
+		{name: "completion of a prompt argument is a read of the prompt", who: member, c: gh,
+			req:  request(t, "completion/complete", map[string]any{"ref": map[string]any{"type": "ref/prompt", "name": "secret"}, "argument": map[string]any{"name": "a", "value": ""}}),
+			code: mcp.CodePolicyDenied},
+		{name: "ping is not governed", who: member, c: gh, req: request(t, "ping", nil)},
+		{name: "the gateway itself passes", who: auth.Principal{User: "gatehouse", System: true}, c: gh, req: call("delete_repo", nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			adm := g.Admit(tt.who, tt.c, tt.req)
+			if tt.code == 0 {
+				if adm.Err != nil {
+					t.Fatalf("refused: %v", adm.Err)
+				}
+			} else {
+				if adm.Err == nil || adm.Err.Code != tt.code {
+					t.Fatalf("got %v, want code %d", adm.Err, tt.code)
+				}
+				if !strings.Contains(adm.Err.Message, tt.inMessage) {
+					t.Errorf("message %q lacks %q", adm.Err.Message, tt.inMessage)
+				}
+				if tt.rule != "" {
+					var data map[string]string
+					_ = json.Unmarshal(adm.Err.Data, &data)
+					if data["rule"] != tt.rule {
+						t.Errorf("data %s, want rule %s", adm.Err.Data, tt.rule)
+					}
+				}
+				for _, other := range []string{"members-search", "admins", "careful"} {
+					if other != tt.rule && strings.Contains(adm.Err.Message, other) {
+						t.Errorf("the message leaks rule %s: %q", other, adm.Err.Message)
+					}
+				}
+			}
+			if (adm.Approval != nil) != tt.approval {
+				t.Errorf("approval %v, want %v", adm.Approval, tt.approval)
+			}
+			if !strings.Contains(adm.Unvalidated, tt.unvalid) || tt.unvalid == "" && adm.Unvalidated != "" && tt.c == gh {
+				t.Errorf("unvalidated %q, want %q", adm.Unvalidated, tt.unvalid)
+			}
+		})
+	}
+}
+
+func TestAdmitApprovalRecordsTheCall(t *testing.T) {
+	g := newGate(t, policy.Rule{ID: "hold", Subject: "*", Connector: "db", Kind: policy.KindTool, Name: "drop", Actions: []string{"call"}, Effect: "require-approval"})
+	c := &connector.Connector{ID: "d", Slug: "db", Advanced: connector.Advanced{Sensitive: true}}
+	adm := g.Admit(auth.Principal{User: "ann"}, c, request(t, mcp.MethodToolsCall, map[string]any{"name": "drop", "arguments": map[string]any{"table": "users"}}))
+	ap := adm.Approval
+	if ap == nil || ap.User != "ann" || ap.Connector != "db" || ap.Tool != "drop" || ap.Rule != "hold" || !ap.Sensitive || string(ap.Arguments) != `{"table":"users"}` {
+		t.Fatalf("approval %+v", ap)
+	}
+	if pending := g.Approvals().List(ApprovalPending); len(pending) != 1 || pending[0].ID != ap.ID {
+		t.Fatalf("pending %+v", pending)
+	}
+}
+
+func TestFilterList(t *testing.T) {
+	gh := &connector.Connector{ID: "c1", Slug: "github"}
+	g := newGate(t,
+		policy.Rule{ID: "a", Subject: "role:member", Connector: "github", Kind: policy.KindTool, Name: "search", Actions: []string{"list"}, Effect: "allow"},
+		policy.Rule{ID: "b", Subject: "role:member", Connector: "github", Kind: policy.KindResource, Name: "file:///pub/*", Actions: []string{"list"}, Effect: "allow"},
+		policy.Rule{ID: "c", Subject: "role:member", Connector: "github", Kind: policy.KindPrompt, Name: "r*", Actions: []string{"list"}, Effect: "allow"},
+		policy.Rule{ID: "d", Subject: "role:member", Connector: "github", Kind: policy.KindTool, Name: "*", Actions: []string{"call"}, Effect: "allow"},
+	)
+	member := auth.Principal{User: "mia", Roles: []string{"member"}}
+	names := func(m *mcp.Message, field, key string) []string {
+		var r map[string]json.RawMessage
+		var list []map[string]any
+		if err := json.Unmarshal(m.Result, &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(r[field], &list); err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, it := range list {
+			out = append(out, it[key].(string))
+		}
+		return out
+	}
+	tests := []struct {
+		method, field, key string
+		items              []string
+		who                auth.Principal
+		want               []string
+	}{
+		{mcp.MethodToolsList, "tools", "name", []string{"search", "delete_repo", "x"}, member, []string{"search"}},
+		{"resources/list", "resources", "uri", []string{"file:///pub/a", "file:///priv/b"}, member, []string{"file:///pub/a"}},
+		{"resources/templates/list", "resourceTemplates", "uriTemplate", []string{"file:///pub/{name}", "db://{table}"}, member, []string{"file:///pub/{name}"}},
+		{"prompts/list", "prompts", "name", []string{"review", "secret"}, member, []string{"review"}},
+		{mcp.MethodToolsList, "tools", "name", []string{"search", "delete_repo"}, auth.Principal{User: "nobody"}, []string{}},
+		{mcp.MethodToolsList, "tools", "name", []string{"search", "delete_repo"}, auth.Principal{User: "gatehouse", System: true}, []string{"search", "delete_repo"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" for "+tt.who.User, func(t *testing.T) {
+			items := []any{}
+			for _, n := range tt.items {
+				items = append(items, map[string]any{tt.key: n, "description": "d"})
+			}
+			resp := result(t, map[string]any{tt.field: items, "nextCursor": "c2"})
+			got := g.FilterList(tt.who, gh, tt.method, resp)
+			if n := names(got, tt.field, tt.key); strings.Join(n, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("kept %v, want %v", n, tt.want)
+			}
+			if !strings.Contains(string(got.Bytes()), `"nextCursor":"c2"`) {
+				t.Errorf("the cursor was lost: %s", got.Bytes())
+			}
+		})
+	}
+	t.Run("answers it cannot read pass as they are", func(t *testing.T) {
+		for _, resp := range []*mcp.Message{
+			result(t, map[string]any{"tools": "not a list"}),
+			mcp.NewErrorResponse(json.RawMessage(`7`), mcp.NewError(-1, "upstream error")),
+			nil,
+		} {
+			if got := g.FilterList(member, gh, mcp.MethodToolsList, resp); got != resp {
+				t.Errorf("changed %v into %v", resp, got)
+			}
+		}
+	})
+	t.Run("other methods pass", func(t *testing.T) {
+		resp := result(t, map[string]any{"content": []any{}})
+		if got := g.FilterList(member, gh, mcp.MethodToolsCall, resp); got != resp {
+			t.Error("a tools/call answer was touched")
+		}
+	})
+}
