@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,5 +192,37 @@ func TestCredentials(t *testing.T) {
 	}
 	if code, out, _ := f.do(t, member, http.MethodPut, "/connectors/api/credentials", `{"values":{"OTHER":"x"}}`); code != http.StatusUnprocessableEntity || errField(out) != "values.OTHER" {
 		t.Errorf("unknown placeholder: HTTP %d %v", code, out)
+	}
+}
+
+func TestConnectorNotices(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name, body  string
+		wantNotices []any
+	}{
+		{"a connector that skips input validation says so",
+			`{"name":"Raw","url":"https://raw.example.com/mcp","status":"active","advanced":{"skip_input_validation":true}}`,
+			[]any{SkipValidationNotice}},
+		{"a connector that validates input has no notices",
+			`{"name":"Checked","url":"https://checked.example.com/mcp","status":"active"}`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, _ := f.do(t, owner, http.MethodPost, "/connectors", tc.body)
+			if code != http.StatusCreated {
+				t.Fatalf("create: HTTP %d %v", code, out)
+			}
+			slug := out["slug"].(string)
+			_, got, _ := f.do(t, member, http.MethodGet, "/connectors/"+slug, "")
+			_, list, _ := f.do(t, member, http.MethodGet, "/connectors?query="+slug, "")
+			listed := list["connectors"].([]any)[0].(map[string]any)
+			for where, v := range map[string]map[string]any{"create": out, "get": got, "list": listed} {
+				notices, present := v["notices"].([]any)
+				if tc.wantNotices == nil && present || !slices.Equal(notices, tc.wantNotices) {
+					t.Errorf("%s: notices %v, want %v", where, v["notices"], tc.wantNotices)
+				}
+			}
+		})
 	}
 }

@@ -1,8 +1,10 @@
 package admin
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -82,4 +84,53 @@ func TestPolicyEndpoints(t *testing.T) {
 			t.Errorf("audit lacks %q", want)
 		}
 	}
+}
+
+func TestRuleWarningsForConnectorsSkippingValidation(t *testing.T) {
+	f := newFixture(t)
+	for _, body := range []string{
+		`{"name":"Raw","url":"https://raw.example.com/mcp","status":"active","advanced":{"skip_input_validation":true}}`,
+		`{"name":"Checked","url":"https://checked.example.com/mcp","status":"active"}`,
+	} {
+		if code, out, _ := f.do(t, owner, http.MethodPost, "/connectors", body); code != http.StatusCreated {
+			t.Fatalf("connector: %d %v", code, out)
+		}
+	}
+	const skipping = `connector "raw" skips input validation: this rule's condition is ignored there, so the rule neither allows nor denies`
+	tests := []struct {
+		name, connector, condition string
+		want                       []string
+	}{
+		{"a condition on a connector that skips validation is a warning", "raw", `args.repo == "acme/api"`, []string{skipping}},
+		{"a rule without a condition there is not", "raw", "", nil},
+		{"a condition on a connector that validates is not", "checked", `args.repo == "acme/api"`, nil},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rule := map[string]any{"subject": "role:member", "connector": tc.connector, "kind": "tool", "name": "search",
+				"actions": []string{"call"}, "effect": "allow"}
+			if tc.condition != "" {
+				rule["condition"] = tc.condition
+			}
+			body, _ := json.Marshal(rule)
+			code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/r"+strconv.Itoa(i), string(body))
+			if code != http.StatusOK {
+				t.Fatalf("HTTP %d %v", code, out)
+			}
+			var got []string
+			for _, w := range out["warnings"].([]any) {
+				got = append(got, w.(string))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("warnings %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("an import warns per rule", func(t *testing.T) {
+		body := `{"rules":[{"id":"cond","subject":"role:member","connector":"raw","kind":"tool","name":"search","actions":["call"],"effect":"deny","condition":"args.x == 1"}]}`
+		code, out, _ := f.do(t, admin, http.MethodPost, "/policies/import", body)
+		if w, _ := out["warnings"].([]any); code != http.StatusOK || len(w) != 1 || w[0] != "cond: "+skipping {
+			t.Errorf("HTTP %d %v", code, out)
+		}
+	})
 }
