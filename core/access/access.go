@@ -112,10 +112,12 @@ func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message)
 		return Admission{}
 	}
 	q := policy.Request{Connector: c.Slug, Kind: t.kind, Name: t.name, Action: t.action, SkipConditions: c.Advanced.SkipInputValidation}
-	if t.kind == policy.KindTool && len(t.args) > 0 {
-		var args map[string]any
-		if err := json.Unmarshal(t.args, &args); err != nil {
-			return Admission{Err: mcp.Errorf(mcp.CodeInvalidParams, "invalid params: arguments of tool %q must be a JSON object", t.name)}
+	if t.kind == policy.KindTool {
+		// Decoded once, for the conditions and the schema alike (numbers
+		// as float64: integers beyond 2^53 lose precision in both).
+		args, err := decodeArgs(t.args)
+		if err != nil {
+			return Admission{Err: mcp.Errorf(mcp.CodeInvalidParams, "invalid params: arguments of tool %q: %v", t.name, err)}
 		}
 		q.Args = args
 	}
@@ -128,7 +130,7 @@ func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message)
 	if t.kind == policy.KindTool {
 		if c.Advanced.SkipInputValidation {
 			adm.Unvalidated = "the connector skips input validation"
-		} else if err := g.schemas.Validate(c.ID, t.name, t.args); err != nil {
+		} else if err := g.schemas.ValidateValue(c.ID, t.name, q.Args); err != nil {
 			var inv *InvalidArguments
 			switch {
 			case errors.As(err, &inv):
@@ -154,6 +156,19 @@ func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message)
 		adm.Approval = g.approvals.Open(p.User, c.Slug, t.name, t.args, ruleID, c.Advanced.Sensitive)
 	}
 	return adm
+}
+
+// decodeArgs decodes a call's arguments: absent or null is an empty
+// object; anything but an object is an error.
+func decodeArgs(raw json.RawMessage) (map[string]any, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return map[string]any{}, nil
+	}
+	var args map[string]any
+	if err := json.Unmarshal(raw, &args); err != nil || args == nil {
+		return nil, errors.New("must be a JSON object")
+	}
+	return args, nil
 }
 
 // Denied is the error a client gets for a denial: the reason names the

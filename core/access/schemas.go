@@ -144,6 +144,25 @@ func compile(tool string, raw json.RawMessage) *toolSchema {
 // known, the compile error of a schema that does not compile, or an
 // *InvalidArguments.
 func (s *Schemas) Validate(connectorID, tool string, args json.RawMessage) error {
+	v, err := decodeArgs(args)
+	if err != nil {
+		if s.known(connectorID, tool) {
+			return &InvalidArguments{Tool: tool, Message: err.Error()}
+		}
+		return ErrNoSchema
+	}
+	return s.ValidateValue(connectorID, tool, v)
+}
+
+func (s *Schemas) known(connectorID, tool string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byConn[connectorID][tool] != nil
+}
+
+// ValidateValue is Validate on arguments already decoded by
+// encoding/json.
+func (s *Schemas) ValidateValue(connectorID, tool string, args map[string]any) error {
 	s.mu.RLock()
 	ts := s.byConn[connectorID][tool]
 	s.mu.RUnlock()
@@ -153,14 +172,11 @@ func (s *Schemas) Validate(connectorID, tool string, args json.RawMessage) error
 	if ts.err != nil {
 		return ts.err
 	}
-	if len(bytes.TrimSpace(args)) == 0 || bytes.Equal(bytes.TrimSpace(args), []byte("null")) {
-		args = json.RawMessage("{}")
+	var inst any = args
+	if args == nil {
+		inst = map[string]any{}
 	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(args))
-	if err != nil {
-		return &InvalidArguments{Tool: tool, Message: "not valid JSON: " + err.Error()}
-	}
-	err = ts.schema.Validate(inst)
+	err := ts.schema.Validate(inst)
 	if err == nil {
 		return nil
 	}
