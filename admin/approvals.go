@@ -38,7 +38,7 @@ func (a *API) routeApprovals(ctx *fasthttp.RequestCtx, p auth.Principal, method 
 		switch status {
 		case "", access.ApprovalPending, access.ApprovalApproved, access.ApprovalDenied, access.ApprovalExpired, access.ApprovalAbandoned:
 		default:
-			writeError(ctx, fasthttp.StatusBadRequest, "invalid_field", "status must be one of pending, approved, denied, expired, abandoned", "status")
+			writeError(ctx, fasthttp.StatusBadRequest, "invalid_parameter", "status must be one of pending, approved, denied, expired, abandoned", "status")
 			return
 		}
 		list := a.Approvals.List(status)
@@ -90,7 +90,7 @@ func (a *API) decideApproval(ctx *fasthttp.RequestCtx, p auth.Principal, id stri
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no approval \""+id+"\"", "")
 		return
 	case errors.Is(err, access.ErrApprovalNotPending):
-		writeError(ctx, fasthttp.StatusConflict, "not_pending", "approval "+id+" "+err.Error(), "")
+		writeError(ctx, fasthttp.StatusConflict, "not_pending", id+": "+err.Error(), "")
 		return
 	case err != nil:
 		writeError(ctx, fasthttp.StatusInternalServerError, "internal", err.Error(), "")

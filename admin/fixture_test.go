@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
@@ -30,6 +31,9 @@ type fixture struct {
 	audit    *audit.Log
 	authn    *auth.Authenticator
 	contract *contract
+	// approvals is the API's approval registry: tests open approvals on
+	// it as the pipeline would.
+	approvals *access.Approvals
 }
 
 // The fixture's users, one per built-in role, bound in the policy store.
@@ -71,11 +75,12 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{registry: connector.NewRegistry(nil), changed: &changes{}, st: st, authz: authz, audit: log}
+	f := &fixture{registry: connector.NewRegistry(nil), changed: &changes{}, st: st, authz: authz, audit: log,
+		approvals: access.NewApprovals(time.Minute)}
 	f.api = New(Deps{
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
-		Authz: authz, Audit: log, Registry: f.registry, Sessions: f.changed,
+		Authz: authz, Audit: log, Registry: f.registry, Sessions: f.changed, Approvals: f.approvals,
 		Errs:      StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:       zerolog.Nop(),
 		PublicURL: "https://gatehouse.example.com",
