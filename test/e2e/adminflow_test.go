@@ -196,7 +196,13 @@ func TestAdminFlowThroughCLI(t *testing.T) {
 	if err := os.WriteFile(ruleFile, []byte(`{"subject":"role:member","connector":"echo-demo","kind":"tool","name":"echo","actions":["call"],"effect":"allow","condition":"args.message.startsWith(\"ok\")"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Approving the request granted mia the connector (rule request-<id>);
+	// the admin replaces that grant with a narrower, conditional one.
+	if out := cli(t, g, tokens["aud"], false, "policies", "export"); !strings.Contains(out, `"request-`+id+`"`) || !strings.Contains(out, `"user:mia"`) {
+		t.Errorf("the requester's grant is not in the export: %q", out)
+	}
 	cli(t, g, tokens["ada"], false, "policies", "put", "members-echo", "--file", ruleFile)
+	cli(t, g, tokens["ada"], false, "policies", "delete", "request-"+id)
 	if out := cli(t, g, tokens["aud"], false, "policies", "dry-run", "--user", "mia", "--connector", "echo-demo", "--tool", "echo", "--args", `{"message":"ok then"}`); !strings.HasPrefix(out, "allow (rule members-echo)") {
 		t.Errorf("dry-run allow: %q", out)
 	}
