@@ -86,8 +86,9 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 // visible lists the active connectors the user may use.
 func (a *aggregate) visible() []*connector.Connector {
 	var out []*connector.Connector
+	who := a.proxy.refresh(a.principal)
 	for _, c := range a.proxy.connectors.List() {
-		if c.VisibleTo(a.principal.User, a.principal.Roles) && c.Status == connector.StatusActive {
+		if c.VisibleTo(who.User, who.Roles) && c.Status == connector.StatusActive {
 			out = append(out, c)
 		}
 	}
