@@ -67,8 +67,9 @@ type RequestStore interface {
 	Update(ctx context.Context, id string, expectedVersion int64, mutate func(*catalog.Request) error) (*catalog.Request, error)
 }
 
-// Authorizer decides admin API access and holds role bindings
-// (core/policy.Admin implements it).
+// Authorizer decides admin API access and holds role bindings: users'
+// roles, and groups and role inheritance (core/policy.Admin implements
+// it).
 type Authorizer interface {
 	Allowed(user, obj, act string) (bool, error)
 	Roles(user string) []string
@@ -76,6 +77,7 @@ type Authorizer interface {
 	KnownRoles() []string
 	SetRoles(user string, roles []string) error
 	ForgetUser(user string) error
+	RoleGraph
 }
 
 // AuditLog is the append-only audit log (core/audit.Log implements it).

@@ -121,7 +121,8 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 	for _, p := range []string{"/connectors", "/connectors/{slug}", "/connectors/{slug}/credentials", "/connectors/{slug}/setup",
 		"/users", "/users/{id}", "/tokens", "/tokens/{id}", "/roles", "/me", "/catalog", "/catalog/{id}", "/catalog/{id}/connectors",
 		"/requests", "/requests/{id}", "/requests/{id}/approve", "/requests/{id}/reject", "/audit", "/audit/export", "/analytics",
-		"/approvals", "/approvals/{id}", "/approvals/{id}/approve", "/approvals/{id}/deny"} {
+		"/approvals", "/approvals/{id}", "/approvals/{id}/approve", "/approvals/{id}/deny",
+		"/groups", "/groups/{name}", "/roles/{role}"} {
 		if _, ok := model.Model.Paths.PathItems.Get(p); !ok {
 			t.Errorf("openapi.json does not describe %s", p)
 		}

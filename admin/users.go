@@ -75,20 +75,47 @@ func (a *API) listUsers(ctx *fasthttp.RequestCtx) {
 }
 
 // checkRoles answers 422 when roles name an unknown role, and 403 when a
-// non-owner grants or takes away the owner role.
+// non-owner grants or takes away the owner role (or a role inheriting it).
 func (a *API) checkRoles(ctx *fasthttp.RequestCtx, p auth.Principal, roles, current []string) bool {
-	known := a.Authz.KnownRoles()
-	for _, r := range roles {
-		if !slices.Contains(known, r) {
-			writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "unknown role \""+r+"\"; known roles: "+joinComma(known), "roles")
-			return false
-		}
+	if !a.knownRoles(ctx, roles, "roles") {
+		return false
 	}
-	if slices.Contains(roles, auth.RoleOwner) != slices.Contains(current, auth.RoleOwner) && !p.HasRole(auth.RoleOwner) {
+	if a.grantsOwner(roles) != a.grantsOwner(current) && !p.HasRole(auth.RoleOwner) {
 		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may grant or remove the owner role", "roles")
 		return false
 	}
 	return true
+}
+
+// knownRoles answers 422 naming field when roles name an unknown role.
+func (a *API) knownRoles(ctx *fasthttp.RequestCtx, roles []string, field string) bool {
+	known := a.Authz.KnownRoles()
+	for _, r := range roles {
+		if !slices.Contains(known, r) {
+			writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "unknown role \""+r+"\"; known roles: "+joinComma(known), field)
+			return false
+		}
+	}
+	return true
+}
+
+// grantsOwner reports whether holding roles makes one an owner: the owner
+// role itself, or a role inheriting it, directly or not.
+func (a *API) grantsOwner(roles []string) bool {
+	seen := map[string]bool{}
+	queue := slices.Clone(roles)
+	for len(queue) > 0 {
+		r := queue[0]
+		queue = queue[1:]
+		if r == auth.RoleOwner {
+			return true
+		}
+		if !seen[r] {
+			seen[r] = true
+			queue = append(queue, a.Authz.Inherits(r)...)
+		}
+	}
+	return false
 }
 
 func (a *API) createUser(ctx *fasthttp.RequestCtx, p auth.Principal) {
@@ -228,7 +255,7 @@ func (a *API) deleteUser(ctx *fasthttp.RequestCtx, p auth.Principal, id string) 
 		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "you cannot delete yourself", "id")
 		return
 	}
-	if slices.Contains(a.Authz.DirectRoles(id), auth.RoleOwner) && !p.HasRole(auth.RoleOwner) {
+	if slices.Contains(a.Authz.Roles(id), auth.RoleOwner) && !p.HasRole(auth.RoleOwner) {
 		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may delete an owner", "")
 		return
 	}
@@ -256,14 +283,73 @@ func (a *API) routeMe(ctx *fasthttp.RequestCtx, p auth.Principal, method string,
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"user": p.User, "roles": roles, "token_id": p.TokenID})
 }
 
+// routeRoles serves /roles: the known roles, and what each inherits.
+//
+//	GET /roles
+//	GET /roles/{role}
+//	PUT /roles/{role} {"inherits": [...]}
 func (a *API) routeRoles(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
-	if len(rest) != 0 || method != fasthttp.MethodGet {
+	switch {
+	case len(rest) == 0 && method == fasthttp.MethodGet:
+		if a.allow(ctx, p, policy.ResUsers, policy.ActRead) {
+			writeJSON(ctx, fasthttp.StatusOK, map[string]any{"roles": a.Authz.KnownRoles()})
+		}
+	case len(rest) == 1 && method == fasthttp.MethodGet:
+		if a.allow(ctx, p, policy.ResUsers, policy.ActRead) && a.knownRole(ctx, rest[0]) {
+			a.writeRole(ctx, rest[0])
+		}
+	case len(rest) == 1 && method == fasthttp.MethodPut:
+		if a.allow(ctx, p, policy.ResUsers, policy.ActWrite) && a.knownRole(ctx, rest[0]) {
+			a.putInherits(ctx, p, rest[0])
+		}
+	default:
 		methodNotAllowed(ctx, method)
+	}
+}
+
+// knownRole answers 404 when no rule mentions role.
+func (a *API) knownRole(ctx *fasthttp.RequestCtx, role string) bool {
+	if slices.Contains(a.Authz.KnownRoles(), role) {
+		return true
+	}
+	writeError(ctx, fasthttp.StatusNotFound, "not_found", "no role \""+role+"\"", "")
+	return false
+}
+
+func (a *API) writeRole(ctx *fasthttp.RequestCtx, role string) {
+	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"role": role, "inherits": a.Authz.Inherits(role)})
+}
+
+// putInherits makes the body's roles exactly those role inherits. Only an
+// owner may make a role inherit the owner role (its holders would become
+// owners), take that away, or change what the owner role inherits.
+func (a *API) putInherits(ctx *fasthttp.RequestCtx, p auth.Principal, role string) {
+	var body struct {
+		Inherits []string `json:"inherits"`
+	}
+	if err := decodeStrict(ctx.PostBody(), &body); err != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid_json", err.Error(), fieldOf(err))
 		return
 	}
-	if a.allow(ctx, p, policy.ResUsers, policy.ActRead) {
-		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"roles": a.Authz.KnownRoles()})
+	parents := slices.Compact(slices.Sorted(slices.Values(body.Inherits)))
+	if !a.knownRoles(ctx, parents, "inherits") {
+		return
 	}
+	if !p.HasRole(auth.RoleOwner) && (role == auth.RoleOwner || a.grantsOwner(parents) || a.grantsOwner(a.Authz.Inherits(role))) {
+		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may make a role inherit the owner role, or change what the owner role inherits", "inherits")
+		return
+	}
+	err := a.Authz.SetInherits(role, parents)
+	switch {
+	case errors.Is(err, policy.ErrUnknownRole), errors.Is(err, policy.ErrRoleCycle):
+		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", err.Error(), "inherits")
+		return
+	case err != nil:
+		a.internal(ctx, err)
+		return
+	}
+	a.record(ctx, p, "role.inherit", role, map[string]any{"inherits": parents})
+	a.writeRole(ctx, role)
 }
 
 func joinComma(s []string) string {
