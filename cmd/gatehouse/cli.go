@@ -25,11 +25,14 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newCatalogCommand(getenv),
 		newRequestsCommand(getenv),
 		newUsersCommand(getenv),
+		newGroupsCommand(getenv),
+		newRolesCommand(getenv),
 		newWhoamiCommand(getenv),
 		newTokensCommand(getenv),
 		newAuditCommand(getenv),
 		newAnalyticsCommand(getenv),
 		newPoliciesCommand(getenv),
+		newApprovalsCommand(getenv),
 	}
 }
 

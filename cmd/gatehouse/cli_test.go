@@ -465,7 +465,8 @@ func TestConnectionSettings(t *testing.T) {
 	})
 	t.Run("main registers every admin command group", func(t *testing.T) {
 		root := newRootCommand()
-		for _, name := range []string{"connectors", "catalog", "requests", "users", "whoami", "tokens", "audit", "analytics", "serve"} {
+		for _, name := range []string{"connectors", "catalog", "requests", "users", "whoami", "tokens", "audit", "analytics",
+			"policies", "approvals", "groups", "roles", "serve"} {
 			if cmd, _, err := root.Find([]string{name}); err != nil || cmd.Name() != name {
 				t.Errorf("%s: %v", name, err)
 			}
