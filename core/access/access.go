@@ -103,6 +103,24 @@ type Admission struct {
 	// Unvalidated, when set, says why a call's arguments were not checked
 	// against the tool's input schema.
 	Unvalidated string
+	// Invalid, when set, is the call's arguments failing the tool's input
+	// schema: the call is answered with a tool execution error (SEP-1303,
+	// MCP 2025-11-25: the model sees it and can correct itself) without
+	// reaching the upstream. See InvalidResult.
+	Invalid *InvalidArguments
+}
+
+// InvalidResult is the tools/call answer for arguments that fail the
+// tool's schema: a result with isError set, naming the argument.
+func InvalidResult(id json.RawMessage, inv *InvalidArguments) *mcp.Message {
+	m, err := mcp.NewResult(id, map[string]any{
+		"content": []any{map[string]any{"type": "text", "text": inv.Error() + " (checked by the gateway against the tool's input schema)"}},
+		"isError": true,
+	})
+	if err != nil { // cannot happen: the value is plain JSON
+		return mcp.NewErrorResponse(id, mcp.NewError(mcp.CodeInvalidParams, inv.Error()))
+	}
+	return m
 }
 
 // Admit decides req from p on connector c.
@@ -134,7 +152,7 @@ func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message)
 			var inv *InvalidArguments
 			switch {
 			case errors.As(err, &inv):
-				adm.Err = mcp.NewError(mcp.CodeInvalidParams, "invalid params: "+inv.Error())
+				adm.Invalid = inv
 				return adm
 			case errors.Is(err, ErrNoSchema):
 				adm.Unvalidated = "the tool's input schema is not known"

@@ -96,6 +96,7 @@ func TestAdmit(t *testing.T) {
 		rule      string // the deciding rule named in the error data
 		approval  bool
 		unvalid   string // part of Unvalidated
+		invalid   string // part of the invalid-arguments message
 	}{
 		{name: "a condition that holds admits", who: member, c: gh, req: call("search", map[string]any{"repo": "acme/api"})},
 		{name: "a condition that fails denies and says which", who: member, c: gh, req: call("search", map[string]any{"repo": "evil/api"}),
@@ -103,17 +104,17 @@ func TestAdmit(t *testing.T) {
 		{name: "deny beats allow and names the rule and its description", who: admin, c: gh, req: call("delete_repo", map[string]any{}),
 			code: mcp.CodePolicyDenied, inMessage: "rule no-delete denies call delete_repo on github: deleting is for humans", rule: "no-delete"},
 		{name: "nothing allowing is a denial", who: member, c: gh, req: call("other", nil), code: mcp.CodePolicyDenied, inMessage: "no rule allows you to call other on github"},
-		{name: "arguments against the schema are invalid params naming the argument", who: admin, c: gh, req: call("search", map[string]any{"repo": "a/b", "limit": 1000}),
-			code: mcp.CodeInvalidParams, inMessage: "argument /limit"},
-		{name: "a missing required argument is invalid params", who: admin, c: gh, req: call("search", map[string]any{}),
-			code: mcp.CodeInvalidParams, inMessage: "repo"},
+		{name: "arguments against the schema are a tool error naming the argument", who: admin, c: gh, req: call("search", map[string]any{"repo": "a/b", "limit": 1000}),
+			invalid: "argument /limit"},
+		{name: "a missing required argument is a tool error", who: admin, c: gh, req: call("search", map[string]any{}),
+			invalid: "repo"},
 		{name: "arguments that are not an object are invalid params", who: admin, c: gh, req: call("search", []int{1}),
 			code: mcp.CodeInvalidParams, inMessage: "must be a JSON object"},
 		{name: "an unknown schema passes unvalidated", who: admin, c: gh, req: call("never_listed", map[string]any{}), unvalid: "not known"},
 		{name: "a schema with a remote $ref passes unvalidated", who: admin, c: gh, req: call("remote_ref", map[string]any{}), unvalid: "does not compile"},
 		{name: "require-approval holds the call", who: auth.Principal{User: "ann", Roles: []string{"admin"}}, c: gh, req: call("search", map[string]any{"repo": "a/b"}), approval: true},
 		{name: "require-approval still validates first", who: auth.Principal{User: "ann"}, c: gh, req: call("search", map[string]any{"repo": 5}),
-			code: mcp.CodeInvalidParams},
+			invalid: "repo"},
 		{name: "skip-validation ignores conditions: the conditional allow does not apply", who: member, c: skip, req: call("search", map[string]any{"repo": "x"}),
 			code: mcp.CodePolicyDenied},
 		{name: "skip-validation: no schema check, and it says so", who: admin, c: skip, req: call("search", map[string]any{"repo": 5}), unvalid: "skips input validation"},
@@ -151,6 +152,17 @@ func TestAdmit(t *testing.T) {
 					if other != tt.rule && strings.Contains(adm.Err.Message, other) {
 						t.Errorf("the message leaks rule %s: %q", other, adm.Err.Message)
 					}
+				}
+			}
+			switch {
+			case tt.invalid == "" && adm.Invalid != nil:
+				t.Errorf("invalid arguments: %v", adm.Invalid)
+			case tt.invalid != "" && (adm.Invalid == nil || !strings.Contains(adm.Invalid.Error(), tt.invalid)):
+				t.Errorf("invalid %v, want %q", adm.Invalid, tt.invalid)
+			case tt.invalid != "":
+				res := InvalidResult(json.RawMessage(`7`), adm.Invalid)
+				if b := string(res.Bytes()); !strings.Contains(b, `"isError":true`) || !strings.Contains(b, tt.invalid) {
+					t.Errorf("the tool error %s", b)
 				}
 			}
 			if (adm.Approval != nil) != tt.approval {

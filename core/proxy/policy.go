@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -56,6 +57,22 @@ func (p *Proxy) Admit(ctx context.Context, principal auth.Principal, slug string
 		p.learnTools(ctx, c, req.TargetName())
 	}
 	return p.opts.Access.Admit(p.refresh(principal), c, req)
+}
+
+// InvalidAnswer answers a call whose arguments fail the tool's schema
+// (a tool execution error) and reports it; the caller relays it.
+func (p *Proxy) InvalidAnswer(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
+	m := access.InvalidResult(req.ID, adm.Invalid)
+	p.observe(user, slug, req, start, m, nil, toolguard.Outcome{})
+	return m
+}
+
+// answerInvalid is InvalidAnswer as a one-message stream.
+func (p *Proxy) answerInvalid(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
+	q := upstream.NewQueue(1)
+	q.Push(p.InvalidAnswer(user, slug, req, start, adm))
+	q.Finish(nil)
+	return q
 }
 
 // AwaitApproval waits for the approval adm holds (if any) and returns the

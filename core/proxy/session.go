@@ -208,6 +208,9 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 		s.proxy.observeDenied(s.User, s.Slug, req, start, adm, adm.Err)
 		return nil, adm.Err
 	}
+	if adm.Invalid != nil {
+		return s.proxy.answerInvalid(s.User, s.Slug, req, start, adm), nil
+	}
 	if adm.Approval != nil {
 		return s.hold(ctx, req, adm, start), nil
 	}

@@ -53,7 +53,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	start := time.Now()
 	adm := s.proxy.Admit(ctx, principal, slug, msg)
-	if adm.Err == nil && adm.Approval != nil {
+	if adm.Err == nil && adm.Invalid == nil && adm.Approval != nil {
 		// A sessionless call cannot be asked back through elicitation
 		// here: it waits for an admin's decision (or the timeout).
 		adm.Err = s.proxy.AwaitApproval(ctx, adm)
@@ -61,6 +61,10 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	if adm.Err != nil {
 		s.proxy.ObserveDenied(principal.User, slug, msg, start, adm, adm.Err)
 		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, adm.Err)
+		return
+	}
+	if adm.Invalid != nil {
+		writeJSON(ctx, s.proxy.InvalidAnswer(principal.User, slug, msg, start, adm).Bytes())
 		return
 	}
 	timeout := s.proxy.CallTimeout()
