@@ -328,6 +328,9 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 	if r.Outcome == "tool_error" {
 		e.Outcome = audit.OutcomeError
 		e.Details = map[string]any{"is_error": true}
+		if r.Invalid {
+			e.Details["invalid_arguments"] = true
+		}
 	}
 	if r.Code != 0 {
 		e.Details = map[string]any{"code": r.Code}

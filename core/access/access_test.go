@@ -99,8 +99,8 @@ func TestAdmit(t *testing.T) {
 		invalid   string // part of the invalid-arguments message
 	}{
 		{name: "a condition that holds admits", who: member, c: gh, req: call("search", map[string]any{"repo": "acme/api"})},
-		{name: "a condition that fails denies and says which", who: member, c: gh, req: call("search", map[string]any{"repo": "evil/api"}),
-			code: mcp.CodePolicyDenied, inMessage: `args.repo.glob("acme/*")`},
+		{name: "a condition that fails denies and names its rule", who: member, c: gh, req: call("search", map[string]any{"repo": "evil/api"}),
+			code: mcp.CodePolicyDenied, inMessage: `the condition of rule members-search holds: the arguments do not satisfy args.repo.glob("acme/*")`, rule: "members-search"},
 		{name: "deny beats allow and names the rule and its description", who: admin, c: gh, req: call("delete_repo", map[string]any{}),
 			code: mcp.CodePolicyDenied, inMessage: "rule no-delete denies call delete_repo on github: deleting is for humans", rule: "no-delete"},
 		{name: "nothing allowing is a denial", who: member, c: gh, req: call("other", nil), code: mcp.CodePolicyDenied, inMessage: "no rule allows you to call other on github"},

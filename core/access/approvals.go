@@ -107,7 +107,7 @@ func (a *Approvals) Wait(ctx context.Context, ap *Approval) Approval {
 	case <-timer.C:
 		_, _ = a.finish(ap.ID, ApprovalExpired, "gatehouse", "timeout", fmt.Sprintf("nobody decided within %s", a.timeout))
 	case <-ctx.Done():
-		_, _ = a.finish(ap.ID, ApprovalAbandoned, ap.User, "client", "the caller went away before a decision")
+		a.Abandon(ap.ID, ap.User)
 	}
 	<-ap.done
 	a.mu.Lock()
@@ -123,6 +123,12 @@ func (a *Approvals) Decide(id, by string, approve bool, via, note string) (Appro
 		status = ApprovalApproved
 	}
 	return a.finish(id, status, by, via, note)
+}
+
+// Abandon ends a pending approval whose caller went away (a no-op for a
+// decided one).
+func (a *Approvals) Abandon(id, by string) {
+	_, _ = a.finish(id, ApprovalAbandoned, by, "client", "the caller went away before a decision")
 }
 
 func (a *Approvals) finish(id, status, by, via, note string) (Approval, error) {

@@ -6,7 +6,6 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 )
 
 // Tool access rules (issue 5). A rule grants or refuses a subject an
@@ -192,8 +191,8 @@ func (idx *Index) Len() int { return idx.n }
 // Decide answers req: deny wins, then require-approval, then allow; with
 // no allowing rule the answer is deny.
 func (idx *Index) Decide(req Request) Decision {
-	var allow, approval *Rule
-	var condFailed []string
+	var allow, approval, condRule *Rule
+	var condFailed string
 	for _, conn := range []string{req.Connector, "*"} {
 		bySubj := idx.byConn[conn]
 		if bySubj == nil {
@@ -210,12 +209,11 @@ func (idx *Index) Decide(req Request) Decision {
 					}
 					ok, err := r.cond.Eval(req.Args)
 					if !ok {
-						if r.Effect == EffectAllow {
-							why := "the arguments do not satisfy " + r.Condition
+						if r.Effect == EffectAllow && condRule == nil {
+							condRule, condFailed = r, "the arguments do not satisfy "+r.Condition
 							if err != nil {
-								why = err.Error()
+								condFailed = err.Error()
 							}
-							condFailed = append(condFailed, why)
 						}
 						continue
 					}
@@ -240,9 +238,9 @@ func (idx *Index) Decide(req Request) Decision {
 		return Decision{Effect: EffectRequireApproval, Rule: approval, Reason: fmt.Sprintf("rule %s requires an approval for %s %s", approval.ID, req.Action, req.Name)}
 	case allow != nil:
 		return Decision{Effect: EffectAllow, Rule: allow, Reason: "allowed by rule " + allow.ID}
-	case len(condFailed) > 0:
-		sort.Strings(condFailed)
-		return Decision{Effect: EffectDeny, Reason: fmt.Sprintf("%s %s on %s is allowed only when a condition holds: %s", req.Action, req.Name, req.Connector, condFailed[0])}
+	case condRule != nil:
+		// The first conditional allow (rules are ordered by id) decides.
+		return Decision{Effect: EffectDeny, Rule: condRule, Reason: fmt.Sprintf("%s %s on %s is allowed only when the condition of rule %s holds: %s", req.Action, req.Name, req.Connector, condRule.ID, condFailed)}
 	}
 	return Decision{Effect: EffectDeny, Reason: fmt.Sprintf("no rule allows you to %s %s on %s", req.Action, req.Name, req.Connector)}
 }

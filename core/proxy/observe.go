@@ -43,6 +43,9 @@ type CallRecord struct {
 	Approval string
 	// Unvalidated says why the arguments were not validated, if so.
 	Unvalidated string
+	// Invalid: the gateway answered the call itself because its
+	// arguments failed the tool's input schema (Error says how).
+	Invalid bool
 }
 
 // observeCall reports a call that ended with resp or err.

@@ -13,7 +13,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
-	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -63,7 +62,11 @@ func (p *Proxy) Admit(ctx context.Context, principal auth.Principal, slug string
 // (a tool execution error) and reports it; the caller relays it.
 func (p *Proxy) InvalidAnswer(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
 	m := access.InvalidResult(req.ID, adm.Invalid)
-	p.observe(user, slug, req, start, m, nil, toolguard.Outcome{})
+	if p.opts.ObserveCall != nil {
+		rec := p.record(user, slug, req, start)
+		rec.Outcome, rec.Error, rec.Invalid = "tool_error", adm.Invalid.Error(), true
+		p.opts.ObserveCall(rec)
+	}
 	return m
 }
 
@@ -162,8 +165,10 @@ type heldCall struct {
 
 	elicitID json.RawMessage // nil: no elicitation offered
 	offered  bool
-	inner    upstream.Stream
 	answered bool
+
+	mu    sync.Mutex
+	inner upstream.Stream // the relayed call, once approved
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -171,6 +176,12 @@ type heldCall struct {
 
 func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admission, start time.Time) *heldCall {
 	h := &heldCall{s: s, ctx: ctx, req: req, adm: adm, start: start, closed: make(chan struct{})}
+	s.mu.Lock()
+	if s.held == nil {
+		s.held = map[string]*heldCall{}
+	}
+	s.held[string(req.ID)] = h
+	s.mu.Unlock()
 	if s.elicit {
 		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
 		s.mu.Lock()
@@ -184,11 +195,15 @@ func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admissi
 }
 
 // Unwrap exposes the relayed call once it runs.
-func (h *heldCall) Unwrap() upstream.Stream { return h.inner }
+func (h *heldCall) Unwrap() upstream.Stream {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.inner
+}
 
 func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
-	if h.inner != nil {
-		return h.inner.Next(ctx)
+	if inner := h.Unwrap(); inner != nil {
+		return inner.Next(ctx)
 	}
 	if h.answered {
 		return nil, io.EOF
@@ -210,6 +225,9 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 	cancel()
 	h.s.mu.Lock()
 	delete(h.s.approvals, ap.ID)
+	if h.s.held[string(h.req.ID)] == h {
+		delete(h.s.held, string(h.req.ID))
+	}
 	h.s.mu.Unlock()
 	if outcome != nil {
 		h.answered = true
@@ -220,7 +238,14 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.mu.Lock()
 	h.inner = st
+	closed := h.isClosed()
+	h.mu.Unlock()
+	if closed {
+		_ = st.Close()
+		return nil, io.EOF
+	}
 	return st.Next(ctx)
 }
 
@@ -247,12 +272,51 @@ func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
 	})
 }
 
-func (h *heldCall) Close() error {
-	h.closeOnce.Do(func() { close(h.closed) })
-	if h.inner != nil {
-		return h.inner.Close()
+func (h *heldCall) isClosed() bool {
+	select {
+	case <-h.closed:
+		return true
+	default:
+		return false
 	}
+}
+
+func (h *heldCall) Close() error {
+	h.mu.Lock()
+	inner := h.inner
+	h.closeOnce.Do(func() { close(h.closed) })
+	h.mu.Unlock()
+	if inner != nil {
+		return inner.Close()
+	}
+	// Still waiting (or never started): nobody may approve it any more.
+	h.s.proxy.opts.Access.Approvals().Abandon(h.adm.Approval.ID, h.s.User)
 	return nil
+}
+
+// cancelHeld takes a client's notifications/cancelled for a call held
+// for approval: the approval is abandoned (so nobody can approve a call
+// its client gave up on) and the upstream, which never saw the call, is
+// not told. False when msg is not such a notification.
+func (s *Session) cancelHeld(msg *mcp.Message) bool {
+	if msg.Method != mcp.MethodCancelled {
+		return false
+	}
+	var p struct {
+		RequestID json.RawMessage `json:"requestId"`
+	}
+	if json.Unmarshal(msg.Params, &p) != nil {
+		return false
+	}
+	s.mu.Lock()
+	h := s.held[string(p.RequestID)]
+	delete(s.held, string(p.RequestID))
+	s.mu.Unlock()
+	if h == nil {
+		return false
+	}
+	_ = h.Close()
+	return true
 }
 
 // answerApproval takes the client's answer to an approval elicitation;

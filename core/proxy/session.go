@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -57,6 +58,7 @@ type Session struct {
 	lastUsed    time.Time
 	closed      bool
 	approvals   map[string]*access.Approval // offered to the client, by id
+	held        map[string]*heldCall        // calls waiting for an approval, by request id
 }
 
 // who is the session's principal with its roles as they are now.
@@ -228,7 +230,7 @@ func (s *Session) relay(ctx context.Context, req *mcp.Message, start time.Time, 
 	}
 	st, err := s.call(ctx, req)
 	if err != nil {
-		s.proxy.observeCall(s, req, start, nil, err)
+		p.observeApproved(s.User, s.Slug, req, start, nil, err, toolguard.Outcome{}, approval)
 		return nil, err
 	}
 	return p.observeStream(st, s.who(), s.Slug, req, start, approval), nil
@@ -267,7 +269,7 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // Send forwards a client notification or response.
 func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
-	if s.answerApproval(msg) {
+	if s.answerApproval(msg) || s.cancelHeld(msg) {
 		return nil
 	}
 	if s.backend != nil {
@@ -343,7 +345,12 @@ func (s *Session) closeUpstream() {
 	conn := s.conn
 	s.conn = nil
 	s.closed = true
+	held := s.held
+	s.held = nil
 	s.mu.Unlock()
+	for _, h := range held {
+		_ = h.Close() // abandons its approval
+	}
 	if conn != nil {
 		_ = conn.Close()
 	}

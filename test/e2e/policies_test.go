@@ -220,15 +220,15 @@ func TestPolicies(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				tool := strings.Fields(tc.name)[0]
 				c := alice.call(t, tool, tc.args)
-				// The upstream's own validation would answer "Input
-				// validation error: ..."; the gateway's says "invalid params".
-				if c.Error == nil || c.Error.Code != -32602 || !strings.HasPrefix(c.Error.Message, "invalid params: invalid arguments for tool") {
-					t.Fatalf("got %s, want the gateway's -32602 invalid params", c)
+				// A tool execution error (SEP-1303), written by the gateway:
+				// the upstream's own validation would word it otherwise.
+				if c.Error != nil || !c.IsError || !strings.HasPrefix(c.Text, "invalid arguments for tool") || !strings.Contains(c.Text, "checked by the gateway") {
+					t.Fatalf("got %s, want the gateway's tool error", c)
 				}
 				t.Logf("%s", c)
 				for _, w := range tc.want {
-					if !strings.Contains(c.Error.Message, w) {
-						t.Errorf("the error %q does not name %q", c.Error.Message, w)
+					if !strings.Contains(c.Text, w) {
+						t.Errorf("the tool error %q does not name %q", c.Text, w)
 					}
 				}
 			})
@@ -284,6 +284,35 @@ func TestPolicies(t *testing.T) {
 				t.Errorf("approving a denied approval: HTTP %d, want 409", code)
 			}
 		})
+	})
+
+	t.Run("a held call its client gives up on is abandoned and cannot be approved", func(t *testing.T) {
+		alice := openTSSession(t, "alice", url, tokens["alice"], "none")
+		r := alice.wait(t, alice.send(t, map[string]any{"op": "call-tool", "tool": "get-sum", "args": map[string]any{"a": 11, "b": 12}, "timeout": 1500}))
+		if r.Error == nil {
+			t.Fatalf("the held call answered before any decision: %+v", r)
+		}
+		// The SDK's timeout sent notifications/cancelled: the approval ends.
+		var abandoned approval
+		deadline := time.Now().Add(replyWait)
+		for abandoned.ID == "" && time.Now().Before(deadline) {
+			var list struct {
+				Approvals []approval `json:"approvals"`
+			}
+			g.admin(http.MethodGet, "/approvals?status=abandoned", nil, &list)
+			for _, ap := range list.Approvals {
+				if ap.User == "alice" && sameJSON(string(ap.Arguments), `{"a":11,"b":12}`) {
+					abandoned = ap
+				}
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if abandoned.ID == "" {
+			t.Fatal("the approval of the cancelled call was never abandoned")
+		}
+		if code := g.admin(http.MethodPost, "/approvals/"+abandoned.ID+"/approve", nil, nil); code != http.StatusConflict {
+			t.Errorf("approving an abandoned call: HTTP %d, want 409", code)
+		}
 	})
 
 	t.Run("a held call is decided by the caller through an elicitation", func(t *testing.T) {
@@ -430,7 +459,7 @@ func TestPolicies(t *testing.T) {
 		invalid := find("a call with invalid arguments", func(e entry) bool {
 			return e.Actor == "alice" && strings.Contains(e.Error, "invalid arguments")
 		})
-		if invalid.Outcome != "denied" || invalid.Details["code"] != float64(-32602) {
+		if invalid.Outcome != "error" || invalid.Decision != "allow" || invalid.Details["invalid_arguments"] != true {
 			t.Errorf("invalid arguments entry %+v", invalid)
 		}
 		approved := find("the call approved by an admin", func(e entry) bool { return e.Actor == "alice" && e.Decision == "approved" })
