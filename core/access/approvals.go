@@ -39,7 +39,8 @@ type Approval struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	DecidedBy string     `json:"decided_by,omitempty"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
-	// Via is how it was decided: "admin-api", "elicitation" or "timeout".
+	// Via is how it was decided: "admin-api", "elicitation", "timeout" or
+	// "client" (the caller went away).
 	Via  string `json:"via,omitempty"`
 	Note string `json:"note,omitempty"`
 	// Sensitive marks an approval of a sensitive connector (its tool and
