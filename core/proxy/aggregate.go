@@ -108,6 +108,9 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The aggregate relays a child's requests to its client and the
+	// answers back (fromChild, Send), approvals' elicitations included.
+	s.elicit = elicits(a.init)
 	a.mu.Lock()
 	if existing := a.children[slug]; existing != nil || a.closed {
 		a.mu.Unlock()

@@ -196,7 +196,7 @@ func (a *aggregate) routeCompletion(ctx context.Context, req *mcp.Message) (upst
 // forward sends req to the child on slug and relays its stream, renaming
 // server-to-client requests.
 func (a *aggregate) forward(ctx context.Context, slug string, req *mcp.Message) (upstream.Stream, error) {
-	if _, rpcErr := a.proxy.Resolve(a.principal, slug); rpcErr != nil {
+	if _, rpcErr := a.proxy.Resolve(a.proxy.refresh(a.principal), slug); rpcErr != nil {
 		return nil, rpcErr
 	}
 	s, err := a.child(ctx, slug)

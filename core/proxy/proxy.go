@@ -152,7 +152,8 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 		return nil, resp, err
 	}
 	// Approvals are offered as elicitation requests on the client's own
-	// sessions only (not on the gateway's aggregate or shared sessions).
+	// sessions (and the aggregate's children), not on the shared legacy
+	// sessions serving modern clients.
 	s.elicit = elicits(init.Params)
 	p.register(s)
 	return s, resp, nil

@@ -369,6 +369,21 @@ func TestPolicies(t *testing.T) {
 		})
 	})
 
+	t.Run("on the aggregate endpoint, the elicitation reaches the caller too", func(t *testing.T) {
+		alice := openTSSession(t, "alice", g.base+"/mcp", tokens["alice"], "approve")
+		if c := alice.call(t, "everything__get-sum", map[string]any{"a": 20, "b": 22}); c.Error != nil || c.IsError || c.Text != "The sum of 20 and 22 is 42." {
+			t.Fatalf("the call approved by elicitation on /mcp: %s", c)
+		}
+		select {
+		case ev := <-alice.events:
+			if ev.Event != "elicitation" || !strings.Contains(string(ev.Params), "get-sum") {
+				t.Errorf("event %s %s, want the approval's elicitation", ev.Event, ev.Params)
+			}
+		default:
+			t.Error("the call completed without an elicitation request")
+		}
+	})
+
 	t.Run("a policy change applies to a session already open", func(t *testing.T) {
 		// One SDK client, one session throughout: session.mjs never
 		// re-initializes, so a lost session would fail the calls (HTTP 404).
