@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -387,4 +388,67 @@ func (a *Admin) ancestors(role string) []string {
 		}
 	}
 	return out
+}
+
+// Errors of defining and deleting custom roles.
+var (
+	// ErrRoleName is returned for a role name outside roleNamePattern.
+	ErrRoleName = errors.New("invalid role name")
+	// ErrRoleExists is returned when defining a role that is already known.
+	ErrRoleExists = errors.New("role exists")
+	// ErrBuiltinRole is returned when deleting a built-in role.
+	ErrBuiltinRole = errors.New("built-in role")
+)
+
+// roleNamePattern is a role's name: what a tool rule's "role:<name>"
+// subject accepts.
+var roleNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// ValidRoleName reports whether name may name a custom role.
+func ValidRoleName(name string) bool { return roleNamePattern.MatchString(name) }
+
+// Custom roles are recorded by a policy line on an object no request asks
+// for and an action no request performs: the line makes the role known
+// (KnownRoles lists every policy subject) and grants nothing, so a custom
+// role's holders get only what tool rules and inheritance give them.
+const (
+	roleMarkerObject = "_role"
+	roleMarkerAction = "define"
+)
+
+// DefineRole records name as a custom role: known, so users, groups and
+// roles may be bound to it and tool rules may name it, but granting
+// nothing in the admin API. A known name is ErrRoleExists, a bad one
+// ErrRoleName.
+func (a *Admin) DefineRole(name string) error {
+	if !ValidRoleName(name) {
+		return fmt.Errorf("%w %q: 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", ErrRoleName, name)
+	}
+	if slices.Contains(a.KnownRoles(), name) {
+		return fmt.Errorf("%w: %q", ErrRoleExists, name)
+	}
+	added, err := a.e.AddPolicy(roleSubject(name), roleMarkerObject, roleMarkerAction, "allow")
+	if err != nil {
+		return fmt.Errorf("define role %s: %w", name, err)
+	}
+	if !added { // defined meanwhile by another caller
+		return fmt.Errorf("%w: %q", ErrRoleExists, name)
+	}
+	return nil
+}
+
+// DeleteRole removes a custom role: its policy lines, the users and groups
+// bound to it, and every inheritance from or to it. Built-in roles are
+// ErrBuiltinRole, unknown ones ErrUnknownRole.
+func (a *Admin) DeleteRole(name string) error {
+	if slices.Contains(auth.BuiltinRoles, name) {
+		return fmt.Errorf("%w: %q ships with Gatehouse", ErrBuiltinRole, name)
+	}
+	if !slices.Contains(a.KnownRoles(), name) {
+		return fmt.Errorf("%w %q", ErrUnknownRole, name)
+	}
+	if _, err := a.e.DeleteRole(roleSubject(name)); err != nil {
+		return fmt.Errorf("delete role %s: %w", name, err)
+	}
+	return nil
 }

@@ -370,3 +370,287 @@ func TestRoleInheritance(t *testing.T) {
 		})
 	}
 }
+
+func TestDefineRole(t *testing.T) {
+	tests := []struct {
+		name    string
+		steps   func(a *policy.Admin) error
+		wantErr error
+		// wantKnown is KnownRoles after the steps.
+		wantKnown string
+	}{
+		{
+			name:      "a defined role is known",
+			steps:     func(a *policy.Admin) error { return a.DefineRole("deployer") },
+			wantKnown: "admin,auditor,deployer,member,owner",
+		},
+		{
+			name:      "names may hold dots, dashes, underscores and at signs",
+			steps:     func(a *policy.Admin) error { return a.DefineRole("Ops.deploy_er-1@eu") },
+			wantKnown: "Ops.deploy_er-1@eu,admin,auditor,member,owner",
+		},
+		{
+			name: "defining a role twice is refused",
+			steps: func(a *policy.Admin) error {
+				if err := a.DefineRole("deployer"); err != nil {
+					return err
+				}
+				return a.DefineRole("deployer")
+			},
+			wantErr:   policy.ErrRoleExists,
+			wantKnown: "admin,auditor,deployer,member,owner",
+		},
+		{
+			name:      "a built-in role exists already",
+			steps:     func(a *policy.Admin) error { return a.DefineRole("auditor") },
+			wantErr:   policy.ErrRoleExists,
+			wantKnown: "admin,auditor,member,owner",
+		},
+		{
+			name: "a role a binding names exists already",
+			steps: func(a *policy.Admin) error {
+				return errors.Join(a.BindGroup("", "eng", "deployer"), a.DefineRole("deployer"))
+			},
+			wantErr:   policy.ErrRoleExists,
+			wantKnown: "admin,auditor,deployer,member,owner",
+		},
+		{
+			name:      "an empty name is refused",
+			steps:     func(a *policy.Admin) error { return a.DefineRole("") },
+			wantErr:   policy.ErrRoleName,
+			wantKnown: "admin,auditor,member,owner",
+		},
+		{
+			name:      "a name starting with a dash is refused",
+			steps:     func(a *policy.Admin) error { return a.DefineRole("-deployer") },
+			wantErr:   policy.ErrRoleName,
+			wantKnown: "admin,auditor,member,owner",
+		},
+		{
+			name:      "a name with a colon or a space is refused",
+			steps:     func(a *policy.Admin) error { return errors.Join(a.DefineRole("role:x"), a.DefineRole("de ployer")) },
+			wantErr:   policy.ErrRoleName,
+			wantKnown: "admin,auditor,member,owner",
+		},
+		{
+			name:      "a name of 65 characters is refused",
+			steps:     func(a *policy.Admin) error { return a.DefineRole(strings.Repeat("d", 65)) },
+			wantErr:   policy.ErrRoleName,
+			wantKnown: "admin,auditor,member,owner",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdminWithMia(t)
+			if err := tc.steps(a); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			if got := strings.Join(a.KnownRoles(), ","); got != tc.wantKnown {
+				t.Errorf("known roles %s, want %s", got, tc.wantKnown)
+			}
+		})
+	}
+}
+
+// adminResources and adminActions are every object and action an admin
+// API request asks about.
+var (
+	adminResources = []string{policy.ResConnectors, policy.ResCatalog, policy.ResRequests, policy.ResRequestsOwn,
+		policy.ResUsers, policy.ResUsersSelf, policy.ResTokens, policy.ResTokensSelf, policy.ResCredentials,
+		policy.ResAudit, policy.ResAnalytics, policy.ResPolicies, policy.ResGuards, policy.ResApprovals}
+	adminActions = []string{policy.ActRead, policy.ActWrite, policy.ActCreate, policy.ActApprove}
+)
+
+func TestDefinedRoleGrantsNothing(t *testing.T) {
+	a := newAdminWithMia(t)
+	if err := a.DefineRole("deployer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetRoles("dee", []string{"deployer"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range adminResources {
+		for _, act := range adminActions {
+			if ok, err := a.Allowed("dee", obj, act); ok || err != nil {
+				t.Errorf("a holder of a defined role may %s %s (err %v)", act, obj, err)
+			}
+		}
+	}
+	t.Run("tool rules see the role", func(t *testing.T) {
+		if got := strings.Join(a.Subjects("dee"), ","); got != "role:deployer,user:dee" {
+			t.Errorf("subjects %s", got)
+		}
+	})
+	t.Run("it grants what it inherits, no more", func(t *testing.T) {
+		if err := errors.Join(a.SetInherits("deployer", []string{"auditor"}), a.SetRoles("aud", []string{"auditor"})); err != nil {
+			t.Fatal(err)
+		}
+		for _, obj := range adminResources {
+			for _, act := range adminActions {
+				want, _ := a.Allowed("aud", obj, act)
+				if got, _ := a.Allowed("dee", obj, act); got != want {
+					t.Errorf("%s %s: deployer inheriting auditor %v, auditor %v", act, obj, got, want)
+				}
+			}
+		}
+	})
+}
+
+func TestDeleteRole(t *testing.T) {
+	// setup defines deployer and ties it every way: mia holds it, group
+	// eng holds it, it inherits auditor, member inherits it.
+	setup := func(t *testing.T, a *policy.Admin) {
+		t.Helper()
+		for _, err := range []error{
+			a.DefineRole("deployer"),
+			a.SetRoles("mia", []string{"member", "deployer"}),
+			a.SetGroup("eng", []string{"max"}, []string{"deployer", "admin"}),
+			a.SetInherits("deployer", []string{"auditor"}),
+			a.SetInherits("member", []string{"deployer"}),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name    string
+		role    string
+		wantErr error
+		// After the delete: the known roles, mia's and max's roles (with
+		// inherited ones), the groups and what member inherits.
+		wantKnown, wantMia, wantMax, wantGroups, wantMemberInherits string
+	}{
+		{
+			name: "deleting a custom role unbinds it everywhere", role: "deployer",
+			wantKnown: "admin,auditor,member,owner", wantMia: "member", wantMax: "admin",
+			wantGroups: "eng[max|admin]", wantMemberInherits: "",
+		},
+		{
+			name: "a built-in role is refused and nothing changes", role: "auditor", wantErr: policy.ErrBuiltinRole,
+			wantKnown: "admin,auditor,deployer,member,owner", wantMia: "auditor,deployer,member", wantMax: "admin,auditor,deployer",
+			wantGroups: "eng[max|admin,deployer]", wantMemberInherits: "deployer",
+		},
+		{
+			name: "owner is refused too", role: "owner", wantErr: policy.ErrBuiltinRole,
+			wantKnown: "admin,auditor,deployer,member,owner", wantMia: "auditor,deployer,member", wantMax: "admin,auditor,deployer",
+			wantGroups: "eng[max|admin,deployer]", wantMemberInherits: "deployer",
+		},
+		{
+			name: "an unknown role is refused", role: "superuser", wantErr: policy.ErrUnknownRole,
+			wantKnown: "admin,auditor,deployer,member,owner", wantMia: "auditor,deployer,member", wantMax: "admin,auditor,deployer",
+			wantGroups: "eng[max|admin,deployer]", wantMemberInherits: "deployer",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newAdminWithMia(t)
+			setup(t, a)
+			if err := a.DeleteRole(tc.role); !errors.Is(err, tc.wantErr) {
+				t.Fatalf("error %v, want %v", err, tc.wantErr)
+			}
+			for _, c := range []struct{ what, got, want string }{
+				{"known roles", strings.Join(a.KnownRoles(), ","), tc.wantKnown},
+				{"mia's roles", strings.Join(a.Roles("mia"), ","), tc.wantMia},
+				{"max's roles", strings.Join(a.Roles("max"), ","), tc.wantMax},
+				{"groups", groupsString(a.Groups()), tc.wantGroups},
+				{"member inherits", strings.Join(a.Inherits("member"), ","), tc.wantMemberInherits},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s %q, want %q", c.what, c.got, c.want)
+				}
+			}
+		})
+	}
+	t.Run("a role only a binding names can be deleted", func(t *testing.T) {
+		a := newAdminWithMia(t)
+		if err := a.BindGroup("mia", "eng", "deployer"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.DeleteRole("deployer"); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(a.Subjects("mia"), ","); got != "group:eng,role:member,user:mia" {
+			t.Errorf("subjects %s", got)
+		}
+	})
+	t.Run("a deleted role can be defined again, holding nothing", func(t *testing.T) {
+		a := newAdminWithMia(t)
+		setup(t, a)
+		if err := errors.Join(a.DeleteRole("deployer"), a.DefineRole("deployer")); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(a.Inherits("deployer"), ","); got != "" {
+			t.Errorf("deployer inherits %q again", got)
+		}
+		if got := strings.Join(a.Roles("mia"), ","); got != "member" {
+			t.Errorf("mia's roles %s", got)
+		}
+	})
+}
+
+func TestCustomRolesPersist(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	reopen := func(t *testing.T) (*store.Store, *policy.Admin) {
+		t.Helper()
+		st := openStore(t, dir)
+		a, err := policy.NewAdmin(ctx, st.Policies())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, a
+	}
+	st, a := reopen(t)
+	for _, err := range []error{
+		a.DefineRole("deployer"),
+		a.DefineRole("releaser"),
+		a.SetRoles("mia", []string{"member", "deployer"}),
+		a.SetGroup("eng", []string{"max"}, []string{"deployer"}),
+		a.SetInherits("deployer", []string{"auditor"}),
+		a.SetInherits("releaser", []string{"deployer"}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	st, a = reopen(t)
+	if got := strings.Join(a.KnownRoles(), ","); got != "admin,auditor,deployer,member,owner,releaser" {
+		t.Fatalf("after reopen the known roles are %s", got)
+	}
+	if got := strings.Join(a.Roles("mia"), ","); got != "auditor,deployer,member" {
+		t.Fatalf("after reopen mia holds %s", got)
+	}
+	if err := a.DeleteRole("deployer"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	st, a = reopen(t)
+	defer st.Close()
+	for _, c := range []struct{ what, got, want string }{
+		{"known roles", strings.Join(a.KnownRoles(), ","), "admin,auditor,member,owner,releaser"},
+		{"mia's roles", strings.Join(a.Roles("mia"), ","), "member"},
+		{"groups", groupsString(a.Groups()), "eng[max|]"},
+		{"releaser inherits", strings.Join(a.Inherits("releaser"), ","), ""},
+	} {
+		if c.got != c.want {
+			t.Errorf("after reopen, %s %q, want %q", c.what, c.got, c.want)
+		}
+	}
+	rules, err := st.Policies().List(ctx, policy.AdminModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if slices.Contains(r, "role:deployer") {
+			t.Errorf("rule %v outlived its role", r)
+		}
+	}
+	// The defaults, mia's member binding, max in eng, releaser's definition.
+	if len(rules) != len(policy.DefaultAdminRules)+3 {
+		t.Errorf("%d rules stored, want %d: %v", len(rules), len(policy.DefaultAdminRules)+3, rules)
+	}
+}
