@@ -71,7 +71,13 @@ func ruleError(ctx *fasthttp.RequestCtx, err error) {
 // warnings are things in a rule that are allowed but probably wrong: a
 // connector that does not exist (yet), a tool its connector does not have.
 func (a *API) warnings(r policy.Rule) []string {
-	out := []string{}
+	return a.warningsAmong(r, a.Policies.Rules())
+}
+
+// warningsAmong is warnings with the rules r is compared with given (an
+// import compares with the imported set).
+func (a *API) warningsAmong(r policy.Rule, rules []policy.Rule) []string {
+	out := append([]string{}, policy.Conflicts(r, rules)...)
 	if r.Connector == "*" {
 		return out
 	}
@@ -134,7 +140,7 @@ func (a *API) importRules(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	}
 	warnings := []string{}
 	for _, r := range body.Rules {
-		for _, w := range a.warnings(r) {
+		for _, w := range a.warningsAmong(r, body.Rules) {
 			warnings = append(warnings, r.ID+": "+w)
 		}
 	}

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -131,6 +132,49 @@ func TestRuleWarningsForConnectorsSkippingValidation(t *testing.T) {
 		code, out, _ := f.do(t, admin, http.MethodPost, "/policies/import", body)
 		if w, _ := out["warnings"].([]any); code != http.StatusOK || len(w) != 1 || w[0] != "cond: "+skipping {
 			t.Errorf("HTTP %d %v", code, out)
+		}
+	})
+}
+
+func TestRuleWarningsForConflictingRules(t *testing.T) {
+	f := newFixture(t)
+	if code, out, _ := f.do(t, owner, http.MethodPost, "/connectors", `{"name":"GitHub","url":"https://gh.example.com/mcp","status":"active"}`); code != 201 {
+		t.Fatalf("connector: %d %v", code, out)
+	}
+	put := func(id, effect string) []string {
+		t.Helper()
+		body := `{"subject":"role:member","connector":"github","kind":"tool","name":"delete_repo","actions":["call"],"effect":"` + effect + `"}`
+		code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/"+id, body)
+		if code != http.StatusOK {
+			t.Fatalf("put %s: HTTP %d %v", id, code, out)
+		}
+		var got []string
+		for _, w := range out["warnings"].([]any) {
+			got = append(got, w.(string))
+		}
+		return got
+	}
+	if w := put("no-delete", "deny"); len(w) != 0 {
+		t.Errorf("the first rule: %q", w)
+	}
+	w := put("allow-delete", "allow")
+	if len(w) != 1 || !strings.Contains(w[0], "conflicts with rule no-delete (deny)") || !strings.Contains(w[0], "deny wins, by rule no-delete") {
+		t.Errorf("an allow under a deny: %q", w)
+	}
+	if d := put("no-delete-again", "deny"); len(d) != 2 || !strings.Contains(strings.Join(d, "|"), "rule no-delete already denys") {
+		t.Errorf("a duplicate deny: %q", d)
+	}
+	t.Run("an import compares the imported rules with each other", func(t *testing.T) {
+		body := `{"rules":[
+			{"id":"a","subject":"user:mia","connector":"*","kind":"*","name":"*","actions":["call"],"effect":"allow"},
+			{"id":"b","subject":"user:mia","connector":"github","kind":"tool","name":"x","actions":["call","list"],"effect":"require-approval"}]}`
+		code, out, _ := f.do(t, admin, http.MethodPost, "/policies/import", body)
+		if code != http.StatusOK {
+			t.Fatalf("import: HTTP %d %v", code, out)
+		}
+		got := fmt.Sprint(out["warnings"])
+		if !strings.Contains(got, "a: conflicts with rule b (require-approval)") || !strings.Contains(got, "b: conflicts with rule a (allow)") {
+			t.Errorf("warnings %s", got)
 		}
 	})
 }
