@@ -185,3 +185,61 @@ func TestPrivateUpstreamsAreRefusedByDefault(t *testing.T) {
 		t.Fatalf("err = %v, want the SSRF refusal", err)
 	}
 }
+
+func TestSensitiveConnectorsFollowTheCallersCurrentRoles(t *testing.T) {
+	up := newRecordingUpstream(t)
+	c := &connector.Connector{Name: "vault", Slug: "vault", URL: up.URL, Status: connector.StatusActive, Owner: "ada", Auth: connector.Auth{Kind: connector.AuthNone},
+		Advanced: connector.Advanced{Sensitive: true, SensitiveRoles: []string{"security"}}}
+	c.Normalize()
+	roles := map[string][]string{"sam": {"security"}, "mia": {"member"}, "olga": {auth.RoleOwner}}
+	var mu sync.Mutex
+	refresh := func(p auth.Principal) auth.Principal {
+		mu.Lock()
+		defer mu.Unlock()
+		p.Roles = append([]string(nil), roles[p.User]...)
+		return p
+	}
+	p := New(connector.NewRegistry([]*connector.Connector{c}), nil, Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
+		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, Refresh: refresh}, zerolog.Nop())
+	t.Cleanup(p.Close)
+	tests := []struct {
+		user     string
+		wantCode int
+	}{
+		{"sam", 0},                            // holds a selected role
+		{"olga", 0},                           // owners see everything
+		{"mia", mcp.CodeConnectorNotFound},    // a member without the role: it does not exist
+		{"nobody", mcp.CodeConnectorNotFound}, // no roles at all
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			_, _, err := p.Initialize(context.Background(), refresh(auth.Principal{User: tc.user}), "vault", initMsg)
+			var rpcErr *mcp.Error
+			switch {
+			case tc.wantCode == 0 && err != nil:
+				t.Fatalf("err = %v", err)
+			case tc.wantCode != 0 && (!errors.As(err, &rpcErr) || rpcErr.Code != tc.wantCode):
+				t.Fatalf("err = %v, want code %d", err, tc.wantCode)
+			}
+		})
+	}
+	t.Run("losing the role closes the connector to a session already open", func(t *testing.T) {
+		s, _, err := p.Initialize(context.Background(), refresh(auth.Principal{User: "sam"}), "vault", initMsg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ping := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("2"), Method: mcp.MethodPing}
+		st, err := s.Call(context.Background(), ping)
+		if err != nil {
+			t.Fatalf("a call with the role: %v", err)
+		}
+		st.Close()
+		mu.Lock()
+		roles["sam"] = []string{"member"}
+		mu.Unlock()
+		var rpcErr *mcp.Error
+		if _, err := s.Call(context.Background(), ping); !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeConnectorNotFound {
+			t.Errorf("a call after losing the role: %v", err)
+		}
+	})
+}
