@@ -183,6 +183,9 @@ func (p *Proxy) sharedLegacy(ctx context.Context, principal auth.Principal, slug
 	} else {
 		s, resp, err = p.openReady(ctx, principal, slug, init)
 		if err == nil {
+			// An approval's elicitation travels like the upstream's own
+			// requests: an input_required result, answered on the retry.
+			s.elicit = elicits(params)
 			p.register(s)
 		}
 	}

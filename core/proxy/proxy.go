@@ -152,8 +152,8 @@ func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug s
 		return nil, resp, err
 	}
 	// Approvals are offered as elicitation requests on the client's own
-	// sessions (and the aggregate's children), not on the shared legacy
-	// sessions serving modern clients.
+	// sessions (also the aggregate's children and the shared sessions
+	// serving modern clients, which relay them).
 	s.elicit = elicits(init.Params)
 	p.register(s)
 	return s, resp, nil
