@@ -12,8 +12,8 @@ import (
 )
 
 // RoleGraph holds the bindings beyond a user's own roles: groups (users
-// holding roles together) and role inheritance. core/policy.Admin
-// implements it as part of Authorizer.
+// holding roles together), custom roles and role inheritance.
+// core/policy.Admin implements it as part of Authorizer.
 type RoleGraph interface {
 	Groups() []policy.Group
 	Group(name string) policy.Group
@@ -21,6 +21,12 @@ type RoleGraph interface {
 	DeleteGroup(name string) error
 	Inherits(role string) []string
 	SetInherits(role string, parents []string) error
+	// DefineRole makes a custom role known, granting nothing by itself
+	// (policy.ErrRoleName, policy.ErrRoleExists).
+	DefineRole(name string) error
+	// DeleteRole removes a custom role and every binding to, from and of
+	// it (policy.ErrBuiltinRole, policy.ErrUnknownRole).
+	DeleteRole(name string) error
 }
 
 // groupNamePattern is a group's name: what a tool rule's "group:<name>"
