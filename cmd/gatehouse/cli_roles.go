@@ -124,8 +124,9 @@ type roleView struct {
 }
 
 func newRolesCommand(getenv func(string) string) *cobra.Command {
-	cmd, f := newAdminGroup("roles", "List roles and set what they inherit", getenv)
-	cmd.AddCommand(newRolesListCommand(f), newRolesShowCommand(f), newRolesInheritCommand(f))
+	cmd, f := newAdminGroup("roles", "List, create and delete roles and set what they inherit", getenv)
+	cmd.AddCommand(newRolesListCommand(f), newRolesShowCommand(f), newRolesCreateCommand(f), newRolesDeleteCommand(f),
+		newRolesInheritCommand(f))
 	return cmd
 }
 
@@ -178,6 +179,53 @@ func newRolesShowCommand(f *adminFlags) *cobra.Command {
 		Use: "show ROLE", Short: "Show what a role inherits", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return printRole(cmd, f, apiRequest{method: "GET", path: pathOf("roles", args[0])})
+		},
+	}
+}
+
+func newRolesCreateCommand(f *adminFlags) *cobra.Command {
+	var parents []string
+	cmd := &cobra.Command{
+		Use:   "create NAME [--inherit ROLE...]",
+		Short: "Create a custom role",
+		Long: "Create a custom role for tool rules to name (role:NAME) and users and groups to hold.\n" +
+			"It grants nothing in the admin API by itself: its holders get what it inherits (--inherit)\n" +
+			"and what tool rules grant it. Inheriting owner needs the owner role.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := marshalBody(struct {
+				Name     string   `json:"name"`
+				Inherits []string `json:"inherits,omitempty"`
+			}{args[0], parents})
+			if err != nil {
+				return err
+			}
+			return printRole(cmd, f, apiRequest{method: "POST", path: "/roles", body: body})
+		},
+	}
+	cmd.Flags().StringSliceVar(&parents, "inherit", nil, "role the new role inherits (repeatable or comma-separated)")
+	return cmd
+}
+
+func newRolesDeleteCommand(f *adminFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a custom role (its holders lose it; built-in roles stay)",
+		Long: "Delete a custom role: users and groups holding it lose it, and roles inheriting it no longer do.\n" +
+			"Tool rules naming it are kept (they match nobody). Built-in roles cannot be deleted.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, pr, err := f.setup(cmd)
+			if err != nil {
+				return err
+			}
+			if _, err := c.call(cmd.Context(), apiRequest{method: "DELETE", path: pathOf("roles", args[0])}); err != nil {
+				return err
+			}
+			if pr.json {
+				return nil
+			}
+			return pr.line("role %s deleted", args[0])
 		},
 	}
 }
