@@ -125,6 +125,17 @@ func InvalidResult(id json.RawMessage, inv *InvalidArguments) *mcp.Message {
 
 // Admit decides req from p on connector c.
 func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
+	return g.admit(p, c, req, false)
+}
+
+// AdmitApproved decides a call a human has already approved (its retry
+// after an elicitation, or its continuation): everything as Admit, but a
+// require-approval rule does not hold it again.
+func (g *Gate) AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
+	return g.admit(p, c, req, true)
+}
+
+func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message, approved bool) Admission {
 	t, ok := targetOf(req)
 	if !ok || p.System {
 		return Admission{}
@@ -162,7 +173,7 @@ func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message)
 			}
 		}
 	}
-	if d.Effect == policy.EffectRequireApproval {
+	if d.Effect == policy.EffectRequireApproval && !approved {
 		if g.approvals == nil {
 			adm.Err = mcp.Errorf(mcp.CodePolicyDenied, "%s, and approvals are not enabled on this gateway", d.Reason)
 			return adm

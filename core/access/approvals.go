@@ -95,18 +95,19 @@ func (a *Approvals) Open(user, connectorSlug, tool string, args json.RawMessage,
 	a.pending[ap.ID] = ap
 	a.mu.Unlock()
 	a.notify(*ap)
+	// Undecided, it expires even when nobody waits on it (a sessionless
+	// call asked back through input_required may never come back).
+	time.AfterFunc(a.timeout, func() {
+		_, _ = a.finish(ap.ID, ApprovalExpired, "gatehouse", "timeout", fmt.Sprintf("nobody decided within %s", a.timeout))
+	})
 	return ap
 }
 
-// Wait blocks until ap is decided, expires (a denial), or ctx ends (the
+// Wait blocks until ap is decided or expires (a denial), or ctx ends (the
 // approval is abandoned). It returns the final state.
 func (a *Approvals) Wait(ctx context.Context, ap *Approval) Approval {
-	timer := time.NewTimer(time.Until(ap.ExpiresAt))
-	defer timer.Stop()
 	select {
 	case <-ap.done:
-	case <-timer.C:
-		_, _ = a.finish(ap.ID, ApprovalExpired, "gatehouse", "timeout", fmt.Sprintf("nobody decided within %s", a.timeout))
 	case <-ctx.Done():
 		a.Abandon(ap.ID, ap.User)
 	}
@@ -158,6 +159,18 @@ func (a *Approvals) finish(id, status, by, via, note string) (Approval, error) {
 	a.mu.Unlock()
 	a.notify(out)
 	return out, nil
+}
+
+// Final returns ap's state once decided; false while it is pending.
+func (a *Approvals) Final(ap *Approval) (Approval, bool) {
+	select {
+	case <-ap.done:
+	default:
+		return Approval{}, false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return *ap, true
 }
 
 // Get returns one approval, pending or recently decided.

@@ -146,9 +146,9 @@ func (p *Proxy) HeldError(ctx context.Context, slug string, req *mcp.Message) *m
 }
 
 // ObserveGuarded reports a relayed tools/call together with its guards'
-// outcome.
-func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome) {
-	p.observe(user, slug, req, start, resp, nil, out)
+// outcome and the approval it passed ("" for none).
+func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome, approval string) {
+	p.observeApproved(user, slug, req, start, resp, nil, out, approval)
 }
 
 func (p *Proxy) observe(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome) {
@@ -189,9 +189,9 @@ func isToolError(result []byte) bool {
 
 // ObserveStream wraps the stream of a request the caller relays itself
 // so that its answer is checked (GuardAnswer) and a tools/call reported
-// when it ends.
-func (p *Proxy) ObserveStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time) upstream.Stream {
-	return p.observeStream(st, principal, slug, req, start, "")
+// when it ends, with the approval it passed ("" for none).
+func (p *Proxy) ObserveStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time, approval string) upstream.Stream {
+	return p.observeStream(st, principal, slug, req, start, approval)
 }
 
 func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time, approval string) upstream.Stream {

@@ -19,6 +19,7 @@ import (
 // AccessGate enforces tool policies (core/access.Gate implements it).
 type AccessGate interface {
 	Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
+	AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
 	FilterList(p auth.Principal, c *connector.Connector, method string, resp *mcp.Message) *mcp.Message
 	KnowsTool(c *connector.Connector, tool string) bool
 	Forget(c *connector.Connector)
@@ -251,6 +252,12 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 
 // elicitation is the request asking the caller to approve the call.
 func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
+	return approvalElicitation(h.elicitID, ap)
+}
+
+// approvalElicitation is the elicitation/create request (with id) asking
+// the calling user to approve ap.
+func approvalElicitation(id json.RawMessage, ap *access.Approval) (*mcp.Message, error) {
 	args := string(ap.Arguments)
 	if len(args) > 2000 {
 		args = args[:2000] + "…"
@@ -260,7 +267,7 @@ func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
 	}
 	msg := fmt.Sprintf("Gatehouse: rule %q requires an approval before tool %q of connector %q runs with these arguments:\n%s\nApprove this call? (It is denied in %s without an answer; an admin may also decide it as approval %s.)",
 		ap.Rule, ap.Tool, ap.Connector, args, time.Until(ap.ExpiresAt).Round(time.Second), ap.ID)
-	return mcp.NewRequest(h.elicitID, "elicitation/create", map[string]any{
+	params := map[string]any{
 		"message": msg,
 		"requestedSchema": map[string]any{
 			"type": "object",
@@ -269,7 +276,28 @@ func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
 			},
 			"required": []string{"approve"},
 		},
-	})
+	}
+	if id == nil {
+		raw, err := json.Marshal(params)
+		return &mcp.Message{JSONRPC: "2.0", Method: "elicitation/create", Params: raw}, err
+	}
+	return mcp.NewRequest(id, "elicitation/create", params)
+}
+
+// elicitationAnswer reads the caller's answer to an approval's
+// elicitation: approved only on accept with approve true.
+func elicitationAnswer(msg *mcp.Message) (approve bool, note string) {
+	var r struct {
+		Action  string `json:"action"`
+		Content struct {
+			Approve bool `json:"approve"`
+		} `json:"content"`
+	}
+	if msg.Error != nil {
+		return false, "the caller's client refused the elicitation: " + msg.Error.Message
+	}
+	approve = json.Unmarshal(msg.Result, &r) == nil && r.Action == "accept" && r.Content.Approve
+	return approve, "the caller answered the elicitation: " + r.Action
 }
 
 func (h *heldCall) isClosed() bool {
@@ -336,17 +364,7 @@ func (s *Session) answerApproval(msg *mcp.Message) bool {
 	if ap == nil || s.proxy.opts.Access == nil {
 		return true // late or foreign: the approval is decided already; nothing to forward
 	}
-	var r struct {
-		Action  string `json:"action"`
-		Content struct {
-			Approve bool `json:"approve"`
-		} `json:"content"`
-	}
-	approve := msg.Error == nil && json.Unmarshal(msg.Result, &r) == nil && r.Action == "accept" && r.Content.Approve
-	note := "the caller answered the elicitation: " + r.Action
-	if msg.Error != nil {
-		note = "the caller's client refused the elicitation: " + msg.Error.Message
-	}
+	approve, note := elicitationAnswer(msg)
 	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, s.User, approve, "elicitation", note)
 	return true
 }

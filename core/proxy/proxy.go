@@ -93,6 +93,11 @@ type Proxy struct {
 	shared   map[string]*sharedSession
 	parked   map[string]*downgraded
 	learning map[string]*learning // tool listings for input schemas, by slug
+	// heldStates are sessionless calls asked back for an approval, by the
+	// gateway's requestState; continuations the upstream requestStates of
+	// approved calls.
+	heldStates    map[string]*heldState
+	continuations map[string]continuation
 	// nextDowngradeID numbers modern requests sent over shared sessions.
 	nextDowngradeID int64
 
@@ -104,19 +109,21 @@ type Proxy struct {
 // New returns a proxy and starts its idle-session reaper; Close stops it.
 func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Logger) *Proxy {
 	p := &Proxy{
-		connectors: connectors,
-		creds:      creds,
-		opts:       opts,
-		log:        log,
-		sessions:   make(map[string]*Session),
-		clients:    make(map[string]*http.Client),
-		fast:       make(map[string]*fasthttp.Client),
-		eras:       make(map[string]eraInfo),
-		shared:     make(map[string]*sharedSession),
-		parked:     make(map[string]*downgraded),
-		learning:   make(map[string]*learning),
-		stop:       make(chan struct{}),
-		done:       make(chan struct{}),
+		connectors:    connectors,
+		creds:         creds,
+		opts:          opts,
+		log:           log,
+		sessions:      make(map[string]*Session),
+		clients:       make(map[string]*http.Client),
+		fast:          make(map[string]*fasthttp.Client),
+		eras:          make(map[string]eraInfo),
+		shared:        make(map[string]*sharedSession),
+		parked:        make(map[string]*downgraded),
+		learning:      make(map[string]*learning),
+		heldStates:    make(map[string]*heldState),
+		continuations: make(map[string]continuation),
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	go p.reap()
 	return p

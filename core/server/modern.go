@@ -52,21 +52,19 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		return
 	}
 	start := time.Now()
-	adm := s.proxy.Admit(ctx, principal, slug, msg)
-	if adm.Err == nil && adm.Invalid == nil && adm.Approval != nil {
-		// A sessionless call cannot be asked back through elicitation
-		// here: it waits for an admin's decision (or the timeout).
-		adm.Err = s.proxy.AwaitApproval(ctx, adm)
-	}
-	if adm.Err != nil {
-		s.proxy.ObserveDenied(principal.User, slug, msg, start, adm, adm.Err)
+	// Held tools, policies, argument validation and approvals (asked back
+	// through input_required, or waited for); a resumed call comes back
+	// without the gateway's requestState.
+	adm := s.proxy.AdmitSessionless(ctx, principal, slug, msg)
+	switch {
+	case adm.Err != nil:
 		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, adm.Err)
 		return
-	}
-	if adm.Invalid != nil {
-		writeJSON(ctx, s.proxy.InvalidAnswer(principal.User, slug, msg, start, adm).Bytes())
+	case adm.Answer != nil:
+		writeJSON(ctx, adm.Answer.Bytes())
 		return
 	}
+	msg = adm.Forward
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0 // a subscription lives as long as the client keeps it
@@ -106,7 +104,8 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
-				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out)
+				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
+				s.proxy.NoteAnswer(principal, slug, adm.Approval, msg, guarded)
 			}
 		}
 		ctx.SetStatusCode(reply.Status)
@@ -116,7 +115,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		ctx.SetBody(reply.Body)
 		return
 	}
-	st := s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start)
+	st := s.proxy.NotingAnswer(s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start, adm.Approval), principal, slug, adm.Approval, msg)
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()

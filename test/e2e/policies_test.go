@@ -33,9 +33,11 @@ func (g *gateway) addMember(t *testing.T, id, role string) string {
 	return tok.Token
 }
 
-// putRule writes tool rule id and fails on an error or a warning (a
-// warning here means a typo: an unknown connector or tool).
-func (g *gateway) putRule(t *testing.T, id string, rule map[string]any) {
+// putRule writes tool rule id and fails on an error or on warnings other
+// than the ones expected (each a part of one warning, in order): an
+// unexpected warning means a typo (an unknown connector or tool) or an
+// unintended conflict.
+func (g *gateway) putRule(t *testing.T, id string, rule map[string]any, wantWarnings ...string) {
 	t.Helper()
 	var out struct {
 		Warnings []string `json:"warnings"`
@@ -43,8 +45,13 @@ func (g *gateway) putRule(t *testing.T, id string, rule map[string]any) {
 	if code := g.admin(http.MethodPut, "/policies/rules/"+id, rule, &out); code != http.StatusOK {
 		t.Fatalf("put rule %s: HTTP %d %+v", id, code, out)
 	}
-	if len(out.Warnings) > 0 {
-		t.Fatalf("put rule %s: warnings %v", id, out.Warnings)
+	if len(out.Warnings) != len(wantWarnings) {
+		t.Fatalf("put rule %s: warnings %q, want %q", id, out.Warnings, wantWarnings)
+	}
+	for i, w := range wantWarnings {
+		if !strings.Contains(out.Warnings[i], w) {
+			t.Errorf("put rule %s: warning %q lacks %q", id, out.Warnings[i], w)
+		}
 	}
 }
 
@@ -238,7 +245,8 @@ func TestPolicies(t *testing.T) {
 		}
 	})
 
-	g.putRule(t, "alice-sum-approval", tool("user:alice", "get-sum", []string{"call"}, "require-approval"))
+	g.putRule(t, "alice-sum-approval", tool("user:alice", "get-sum", []string{"call"}, "require-approval"),
+		"conflicts with rule alice-tools (allow) for user:alice on [call] of everything/get-sum: require-approval wins, by rule alice-sum-approval")
 
 	t.Run("a held call waits for an admin's decision", func(t *testing.T) {
 		alice := openTSSession(t, "alice", url, tokens["alice"], "none")
@@ -396,7 +404,9 @@ func TestPolicies(t *testing.T) {
 		}
 		paused := tool("user:bob", "echo", []string{"list", "call"}, "deny")
 		paused["description"] = "echo is paused for maintenance"
-		g.putRule(t, "bob-echo-paused", paused)
+		g.putRule(t, "bob-echo-paused", paused,
+			"conflicts with rule bob-call-echo (allow) for user:bob on [call] of everything/echo: deny wins, by rule bob-echo-paused",
+			"conflicts with rule bob-list-echo (allow) for user:bob on [list] of everything/echo: deny wins, by rule bob-echo-paused")
 		c := bob.call(t, "echo", map[string]any{"message": "ok during"})
 		deniedByPolicy(t, "echo on the open session after the deny rule", c, "rule bob-echo-paused denies call echo", "echo is paused for maintenance")
 		if d := errorData(t, c.Error); d["rule"] != "bob-echo-paused" {
