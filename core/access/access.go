@@ -44,7 +44,7 @@ func (g *Gate) Forget(c *connector.Connector) { g.schemas.Forget(c.ID) }
 
 // KnowsTool reports whether the input schema of c's tool is known.
 func (g *Gate) KnowsTool(c *connector.Connector, tool string) bool {
-	return !errors.Is(g.schemas.Validate(c.ID, tool, json.RawMessage("{}")), ErrNoSchema)
+	return g.schemas.known(c.ID, tool)
 }
 
 // target is the policy question a request asks.

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
@@ -99,6 +101,34 @@ var ErrUnknownRole = errors.New("unknown role")
 // Admin authorizes admin API calls. It is safe for concurrent use.
 type Admin struct {
 	e *casbin.SyncedEnforcer
+
+	// Role lookups are on every MCP request (policy subjects, sessions'
+	// current roles): they are cached per user and dropped as a whole
+	// whenever the role graph changes (gen counts changes).
+	gen   atomic.Uint64
+	roles sync.Map // user → cachedRoles
+}
+
+// cachedRoles is a user's implicit roles and groups as of generation gen.
+type cachedRoles struct {
+	gen      uint64
+	implicit []string // Casbin subjects: "role:…", "group:…"
+}
+
+// changed invalidates the role cache; every method changing the role
+// graph defers it.
+func (a *Admin) changed() { a.gen.Add(1) }
+
+// implicit returns the role and group subjects user holds, directly or
+// inherited (cached).
+func (a *Admin) implicit(user string) []string {
+	gen := a.gen.Load()
+	if v, ok := a.roles.Load(user); ok && v.(cachedRoles).gen == gen {
+		return v.(cachedRoles).implicit
+	}
+	subjects, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	a.roles.Store(user, cachedRoles{gen: gen, implicit: subjects})
+	return subjects
 }
 
 // NewAdmin loads the admin rules from store, writing DefaultAdminRules
@@ -138,7 +168,7 @@ func (a *Admin) Allowed(user, obj, act string) (bool, error) {
 
 // Roles returns the roles bound to user, inherited ones included, sorted.
 func (a *Admin) Roles(user string) []string {
-	subjects, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	subjects := a.implicit(user)
 	out := make([]string, 0, len(subjects))
 	for _, s := range subjects {
 		if r, ok := strings.CutPrefix(s, "role:"); ok {
@@ -186,6 +216,7 @@ func (a *Admin) KnownRoles() []string {
 // SetRoles makes roles exactly the roles bound to user. Every role must be
 // known (ErrUnknownRole names the first that is not).
 func (a *Admin) SetRoles(user string, roles []string) error {
+	defer a.changed()
 	known := a.KnownRoles()
 	for _, r := range roles {
 		if !slices.Contains(known, r) {
@@ -212,6 +243,7 @@ func (a *Admin) SetRoles(user string, roles []string) error {
 
 // ForgetUser removes every binding of user.
 func (a *Admin) ForgetUser(user string) error {
+	defer a.changed()
 	if _, err := a.e.DeleteRolesForUser(userSubject(user)); err != nil {
 		return fmt.Errorf("unbind roles of %s: %w", user, err)
 	}
@@ -223,7 +255,7 @@ func (a *Admin) ForgetUser(user string) error {
 // (Casbin's role graph: g rules may bind users to groups, groups to roles
 // and roles to roles), sorted.
 func (a *Admin) Subjects(user string) []string {
-	implicit, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	implicit := a.implicit(user)
 	out := append([]string{userSubject(user)}, implicit...)
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -232,6 +264,7 @@ func (a *Admin) Subjects(user string) []string {
 // BindGroup makes user a member of group, and group a holder of role when
 // role is not empty (role inheritance through groups).
 func (a *Admin) BindGroup(user, group, role string) error {
+	defer a.changed()
 	if user != "" {
 		if _, err := a.e.AddRoleForUser(userSubject(user), "group:"+group); err != nil {
 			return fmt.Errorf("add %s to group %s: %w", user, group, err)
@@ -300,6 +333,7 @@ func (a *Admin) Group(name string) Group { return a.group(name) }
 // SetGroup makes members and roles exactly the group's. Every role must
 // be known (ErrUnknownRole).
 func (a *Admin) SetGroup(name string, members, roles []string) error {
+	defer a.changed()
 	known := a.KnownRoles()
 	for _, r := range roles {
 		if !slices.Contains(known, r) {
@@ -324,6 +358,7 @@ func (a *Admin) SetGroup(name string, members, roles []string) error {
 
 // DeleteGroup removes a group's members and roles.
 func (a *Admin) DeleteGroup(name string) error {
+	defer a.changed()
 	if _, err := a.e.DeleteRolesForUser(groupSubject(name)); err != nil {
 		return fmt.Errorf("ungrant roles of group %s: %w", name, err)
 	}
@@ -356,6 +391,7 @@ var ErrRoleCycle = errors.New("role inheritance cycle")
 // SetInherits makes parents exactly the roles role inherits: a holder of
 // role holds them too. Roles must be known; cycles are refused.
 func (a *Admin) SetInherits(role string, parents []string) error {
+	defer a.changed()
 	known := a.KnownRoles()
 	for _, r := range append([]string{role}, parents...) {
 		if !slices.Contains(known, r) {
@@ -421,6 +457,7 @@ const (
 // nothing in the admin API. A known name is ErrRoleExists, a bad one
 // ErrRoleName.
 func (a *Admin) DefineRole(name string) error {
+	defer a.changed()
 	if !ValidRoleName(name) {
 		return fmt.Errorf("%w %q: 1-64 letters, digits, '.', '_', '-' or '@', starting with a letter or digit", ErrRoleName, name)
 	}
@@ -441,6 +478,7 @@ func (a *Admin) DefineRole(name string) error {
 // bound to it, and every inheritance from or to it. Built-in roles are
 // ErrBuiltinRole, unknown ones ErrUnknownRole.
 func (a *Admin) DeleteRole(name string) error {
+	defer a.changed()
 	if slices.Contains(auth.BuiltinRoles, name) {
 		return fmt.Errorf("%w: %q ships with Gatehouse", ErrBuiltinRole, name)
 	}

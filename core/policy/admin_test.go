@@ -654,3 +654,46 @@ func TestCustomRolesPersist(t *testing.T) {
 		t.Errorf("%d rules stored, want %d: %v", len(rules), len(policy.DefaultAdminRules)+3, rules)
 	}
 }
+
+// TestRoleLookupsFollowEveryChange: role lookups are cached per user; each
+// kind of change to the role graph shows in the next lookup.
+func TestRoleLookupsFollowEveryChange(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "data"))
+	defer st.Close()
+	a, err := policy.NewAdmin(context.Background(), st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func(subject string) bool { return slices.Contains(a.Subjects("kim"), subject) }
+	steps := []struct {
+		name   string
+		change func() error
+		want   map[string]bool
+	}{
+		{"a role bound", func() error { return a.SetRoles("kim", []string{"member"}) }, map[string]bool{"role:member": true}},
+		{"a group joined", func() error { return a.SetGroup("ops", []string{"kim"}, []string{"auditor"}) }, map[string]bool{"group:ops": true, "role:auditor": true}},
+		{"a custom role inherited through the group", func() error {
+			if err := a.DefineRole("deployer"); err != nil {
+				return err
+			}
+			if err := a.SetInherits("auditor", []string{"deployer"}); err != nil {
+				return err
+			}
+			return nil
+		}, map[string]bool{"role:deployer": true}},
+		{"the custom role deleted", func() error { return a.DeleteRole("deployer") }, map[string]bool{"role:deployer": false, "role:auditor": true}},
+		{"the group deleted", func() error { return a.DeleteGroup("ops") }, map[string]bool{"group:ops": false, "role:auditor": false, "role:member": true}},
+		{"the user forgotten", func() error { return a.ForgetUser("kim") }, map[string]bool{"role:member": false}},
+	}
+	for _, s := range steps {
+		_ = a.Subjects("kim") // warm the cache before each change
+		if err := s.change(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for subject, want := range s.want {
+			if has(subject) != want {
+				t.Errorf("after %s: holds %s = %v, want %v (subjects %v)", s.name, subject, !want, want, a.Subjects("kim"))
+			}
+		}
+	}
+}
