@@ -79,6 +79,9 @@ func TestConditionErrorsNamePositions(t *testing.T) {
 		{"wrong argument type", `args.repo.glob(42)`, 1, 15, "found no matching overload for 'glob'"},
 		{"empty", `  `, 1, 1, "empty condition"},
 		{"second line", "args.repo == \"x\" &&\n  args.limt <", 2, 14, "Syntax error"},
+		{"an unknown operator", `args.limit =< 10`, 1, 12, "Syntax error: token recognition error at: '=<'"},
+		{"another unknown operator", `args.repo ~= "acme"`, 1, 11, "token recognition error at: '~'"},
+		{"an unknown macro", `args.tags.every(t, t == "a")`, 1, 16, "undeclared reference to 'every'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
