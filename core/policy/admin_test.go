@@ -16,7 +16,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/store"
 )
 
-func openStore(t *testing.T, dir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
 	box, err := secret.New(make([]byte, secret.KeySize))
 	if err != nil {
