@@ -25,7 +25,10 @@ const (
 
 // Approval is one tools/call held by a require-approval rule until a
 // human decides: the calling user through an elicitation request, or an
-// admin through the admin API. Undecided, it expires to a denial.
+// admin through the admin API. Undecided, it expires to a denial. The
+// fields naming the call never change; the decision's fields are written
+// under the registry's lock, so read them through Approvals (Get, Final,
+// Wait), not through a shared *Approval.
 type Approval struct {
 	ID        string          `json:"id"`
 	User      string          `json:"user"`
@@ -91,10 +94,11 @@ func (a *Approvals) Open(user, connectorSlug, tool string, args json.RawMessage,
 	ap := &Approval{ID: "apr_" + hex.EncodeToString(b[:]), User: user, Connector: connectorSlug, Tool: tool,
 		Arguments: json.RawMessage(append([]byte(nil), args...)), Rule: rule, Status: ApprovalPending,
 		CreatedAt: now, ExpiresAt: now.Add(a.timeout), Sensitive: sensitive, done: make(chan struct{})}
+	snapshot := *ap // before anyone else can decide it
 	a.mu.Lock()
 	a.pending[ap.ID] = ap
 	a.mu.Unlock()
-	a.notify(*ap)
+	a.notify(snapshot)
 	// Undecided, it expires even when nobody waits on it (a sessionless
 	// call asked back through input_required may never come back).
 	time.AfterFunc(a.timeout, func() {

@@ -102,7 +102,7 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 		return
 	}
 	if msg.Kind() != mcp.KindRequest {
-		if err := sess.Send(ctx, msg); err != nil {
+		if err := sess.Send(s.base, msg); err != nil {
 			s.log.Warn().Err(err).Str("connector", slug).Str("method", msg.Method).Msg("forwarding a client message failed")
 			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
 			return
@@ -115,7 +115,7 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 
 func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
 	if slug == "" {
-		sess, resp, err := s.proxy.InitializeAggregate(ctx, principal, msg)
+		sess, resp, err := s.proxy.InitializeAggregate(s.base, principal, msg)
 		if err != nil {
 			writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
 			return
@@ -132,7 +132,7 @@ func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Princ
 		writeRPCError(ctx, status, msg.ID, rpcErr)
 		return
 	}
-	sess, resp, err := s.proxy.Initialize(ctx, principal, slug, msg)
+	sess, resp, err := s.proxy.Initialize(s.base, principal, slug, msg)
 	if err != nil {
 		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
 		return

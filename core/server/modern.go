@@ -37,7 +37,7 @@ func isModernRequest(ctx *fasthttp.RequestCtx, m *mcp.Message) bool {
 // relays its answer (status, body or stream) as it came; a legacy-only
 // upstream is reached through translation (handleDowngraded).
 func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
-	conn, ok, err := s.proxy.ModernUpstream(ctx, principal, slug)
+	conn, ok, err := s.proxy.ModernUpstream(s.base, principal, slug)
 	if err != nil {
 		e := toRPCError(err)
 		status := fasthttp.StatusOK
@@ -55,7 +55,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	// Held tools, policies, argument validation and approvals (asked back
 	// through input_required, or waited for); a resumed call comes back
 	// without the gateway's requestState.
-	adm := s.proxy.AdmitSessionless(ctx, principal, slug, msg)
+	adm := s.proxy.AdmitSessionless(s.base, principal, slug, msg)
 	switch {
 	case adm.Err != nil:
 		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, adm.Err)
@@ -90,7 +90,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		cancel()
 		if access.Governs(msg.Method) {
 			if ans, perr := mcp.Parse(reply.Body); perr == nil {
-				if filtered, _ := s.proxy.GuardAnswer(ctx, principal, slug, msg, ans); filtered != ans {
+				if filtered, _ := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans); filtered != ans {
 					reply.Body = filtered.Bytes()
 				}
 			}
@@ -100,7 +100,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 			if perr != nil {
 				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
 			} else {
-				guarded, out := s.proxy.GuardAnswer(ctx, principal, slug, msg, ans)
+				guarded, out := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans)
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
@@ -163,7 +163,7 @@ func (s *Server) handleDowngraded(ctx *fasthttp.RequestCtx, principal auth.Princ
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0
 	}
-	st, err := s.proxy.Modern(ctx, principal, slug, msg, paramHeaders(&ctx.Request.Header))
+	st, err := s.proxy.Modern(s.base, principal, slug, msg, paramHeaders(&ctx.Request.Header))
 	if err != nil {
 		e := toRPCError(err)
 		writeRPCError(ctx, modernStatus(e), msg.ID, e)

@@ -51,11 +51,18 @@ type Server struct {
 	replays    *replays
 	sseClients sseClients
 	srv        *fasthttp.Server
+	// base is the context of the work handlers hand to the proxy: never
+	// the *fasthttp.RequestCtx itself, which fasthttp recycles once the
+	// handler returns while upstream calls, held calls and streams may
+	// still use their context. Shutdown cancels it.
+	base context.Context
+	stop context.CancelFunc
 }
 
 // New builds a server; Serve starts it.
 func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options, log zerolog.Logger) *Server {
 	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins), replays: newReplays()}
+	s.base, s.stop = context.WithCancel(context.Background())
 	s.srv = &fasthttp.Server{
 		Handler:                       s.route,
 		Name:                          "gatehouse",
@@ -92,7 +99,10 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
 
 // Shutdown stops accepting and waits for handlers, bounded by ctx.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stop()
+	return s.srv.ShutdownWithContext(ctx)
+}
 
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())

@@ -113,6 +113,11 @@ func start(t testing.TB, name string, envv []string, bin string, args ...string)
 		if t.Failed() {
 			t.Logf("--- %s output ---\n%s", name, tail(out.String(), 6000))
 		}
+		// GATEHOUSE_E2E_LOG_DIR keeps every process's whole output.
+		if dir := os.Getenv("GATEHOUSE_E2E_LOG_DIR"); dir != "" {
+			file := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "." + name + ".log"
+			_ = os.WriteFile(filepath.Join(dir, file), []byte(out.String()), 0o644)
+		}
 	})
 	return p
 }
