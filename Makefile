@@ -8,7 +8,7 @@ GOFLAGS  ?=
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval run test unit e2e conformance bench vet fmt clean
+.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean
 
 build: guards
 	$(GO) build -o $(BIN) ./cmd/gatehouse
@@ -45,6 +45,15 @@ unit: guards
 
 e2e: build
 	GATEHOUSE_BIN=$(abspath $(BIN)) $(GO) test -count=1 -tags e2e -timeout 10m ./test/e2e/...
+
+# The end-to-end suite against a gateway built with the race detector,
+# which stops at the first data race (its output is kept per test in
+# $(E2E_LOG_DIR)); not part of `make test` (it doubles the e2e time).
+E2E_LOG_DIR ?= $(CURDIR)/.tools/e2e-logs
+e2e-race: guards tools
+	$(GO) build -race -o bin/gatehouse-race ./cmd/gatehouse
+	mkdir -p $(E2E_LOG_DIR)
+	GORACE=halt_on_error=1 GATEHOUSE_E2E_LOG_DIR=$(E2E_LOG_DIR) GATEHOUSE_BIN=$(abspath bin/gatehouse-race) $(GO) test -count=1 -tags e2e -timeout 15m ./test/e2e/...
 
 conformance: build
 	CONFORMANCE_ALPHA_STRICT=1 GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
