@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/valyala/fasthttp"
@@ -74,10 +75,32 @@ func (a *API) warnings(r policy.Rule) []string {
 	return a.warningsAmong(r, a.Policies.Rules())
 }
 
+// subjectWarnings flag a rule subject that names nobody (yet): an
+// unknown role, a group without members or roles, a user who does not
+// exist. The rule is kept; it applies once the subject exists.
+func (a *API) subjectWarnings(subject string) []string {
+	kind, name, _ := strings.Cut(subject, ":")
+	switch kind {
+	case "role":
+		if !slices.Contains(a.Authz.KnownRoles(), name) {
+			return []string{fmt.Sprintf("role %q does not exist (yet): create it with POST /admin/v1/roles; until then the rule applies to nobody", name)}
+		}
+	case "group":
+		if g := a.Authz.Group(name); len(g.Members) == 0 && len(g.Roles) == 0 {
+			return []string{fmt.Sprintf("group %q has no members (yet): until it has, the rule applies to nobody", name)}
+		}
+	case "user":
+		if _, err := a.Users.Get(context.Background(), name); err != nil && errors.Is(err, a.Errs.NotFound) {
+			return []string{fmt.Sprintf("user %q does not exist (yet): until it does, the rule applies to nobody", name)}
+		}
+	}
+	return nil
+}
+
 // warningsAmong is warnings with the rules r is compared with given (an
 // import compares with the imported set).
 func (a *API) warningsAmong(r policy.Rule, rules []policy.Rule) []string {
-	out := append([]string{}, policy.Conflicts(r, rules)...)
+	out := append(append([]string{}, a.subjectWarnings(r.Subject)...), policy.Conflicts(r, rules)...)
 	if r.Connector == "*" {
 		return out
 	}

@@ -178,3 +178,38 @@ func TestRuleWarningsForConflictingRules(t *testing.T) {
 		}
 	})
 }
+
+func TestRuleWarningsForSubjectsThatNameNobody(t *testing.T) {
+	f := newFixture(t)
+	if code, out, _ := f.do(t, admin, http.MethodPut, "/groups/ops", `{"members":["mia"],"roles":[]}`); code != http.StatusOK {
+		t.Fatalf("group: HTTP %d %v", code, out)
+	}
+	tests := []struct {
+		subject string
+		want    string // part of the only warning; "" for none
+	}{
+		{"role:member", ""},
+		{"role:deployer", `role "deployer" does not exist (yet)`},
+		{"group:ops", ""},
+		{"group:nobody", `group "nobody" has no members (yet)`},
+		{"user:mia", ""},
+		{"user:ghost", `user "ghost" does not exist (yet)`},
+		{"*", ""},
+	}
+	for i, tc := range tests {
+		t.Run(tc.subject, func(t *testing.T) {
+			body := `{"subject":"` + tc.subject + `","connector":"*","kind":"tool","name":"t` + strconv.Itoa(i) + `","actions":["call"],"effect":"allow"}`
+			code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/s"+strconv.Itoa(i), body)
+			if code != http.StatusOK {
+				t.Fatalf("HTTP %d %v", code, out)
+			}
+			w, _ := out["warnings"].([]any)
+			switch {
+			case tc.want == "" && len(w) != 0:
+				t.Errorf("warnings %v, want none", w)
+			case tc.want != "" && (len(w) != 1 || !strings.Contains(w[0].(string), tc.want)):
+				t.Errorf("warnings %v, want one with %q", w, tc.want)
+			}
+		})
+	}
+}
