@@ -122,6 +122,9 @@ type Deps struct {
 	Sessions  Sessions
 	Errs      StoreErrors
 	Log       zerolog.Logger
+	// AnonymousUser is the user anonymous MCP clients act as ("" when
+	// client auth is required); it is not a stored user.
+	AnonymousUser string
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string

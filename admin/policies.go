@@ -90,6 +90,9 @@ func (a *API) subjectWarnings(subject string) []string {
 			return []string{fmt.Sprintf("group %q has no members (yet): until it has, the rule applies to nobody", name)}
 		}
 	case "user":
+		if name == a.AnonymousUser {
+			return nil
+		}
 		if _, err := a.Users.Get(context.Background(), name); err != nil && errors.Is(err, a.Errs.NotFound) {
 			return []string{fmt.Sprintf("user %q does not exist (yet): until it does, the rule applies to nobody", name)}
 		}
