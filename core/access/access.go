@@ -20,6 +20,7 @@ import (
 // Decider answers policy questions (core/policy.Engine implements it).
 type Decider interface {
 	DecideAs(user string, roles []string, req policy.Request) policy.Decision
+	Grants(user string, roles []string, connector string) bool
 }
 
 // Gate enforces the tool policies. It is safe for concurrent use.
@@ -45,6 +46,17 @@ func (g *Gate) Forget(c *connector.Connector) { g.schemas.Forget(c.ID) }
 // KnowsTool reports whether the input schema of c's tool is known.
 func (g *Gate) KnowsTool(c *connector.Connector, tool string) bool {
 	return g.schemas.known(c.ID, tool)
+}
+
+// MayUse reports whether p is granted anything on c; the gateway itself
+// always is.
+func (g *Gate) MayUse(p auth.Principal, c *connector.Connector) bool {
+	return p.System || g.decider.Grants(p.User, p.Roles, c.Slug)
+}
+
+// Unusable is the error for a caller granted nothing on a connector.
+func Unusable(slug string) *mcp.Error {
+	return mcp.Errorf(mcp.CodePolicyDenied, "denied by policy: no rule lets you use connector %q; ask an admin for access", slug)
 }
 
 // target is the policy question a request asks.

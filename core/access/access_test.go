@@ -19,11 +19,20 @@ import (
 type indexDecider struct{ idx *policy.Index }
 
 func (d indexDecider) DecideAs(user string, roles []string, req policy.Request) policy.Decision {
-	req.Subjects = []string{"user:" + user}
-	for _, r := range roles {
-		req.Subjects = append(req.Subjects, "role:"+r)
-	}
+	req.Subjects = subjects(user, roles)
 	return d.idx.Decide(req)
+}
+
+func (d indexDecider) Grants(user string, roles []string, connector string) bool {
+	return d.idx.Grants(subjects(user, roles), connector)
+}
+
+func subjects(user string, roles []string) []string {
+	out := []string{"user:" + user}
+	for _, r := range roles {
+		out = append(out, "role:"+r)
+	}
+	return out
 }
 
 func newGate(t *testing.T, rules ...policy.Rule) *Gate {
@@ -258,4 +267,25 @@ func TestFilterList(t *testing.T) {
 			t.Error("a tools/call answer was touched")
 		}
 	})
+}
+
+func TestMayUse(t *testing.T) {
+	g := newGate(t, policy.Rule{ID: "a", Subject: "role:eng", Connector: "github", Kind: policy.KindTool, Name: "x", Actions: []string{"call"}, Effect: "allow"})
+	gh := &connector.Connector{ID: "1", Slug: "github"}
+	tests := []struct {
+		who  auth.Principal
+		want bool
+	}{
+		{auth.Principal{User: "ed", Roles: []string{"eng"}}, true},
+		{auth.Principal{User: "mia", Roles: []string{"member"}}, false},
+		{auth.Principal{User: "gatehouse", System: true}, true},
+	}
+	for _, tt := range tests {
+		if got := g.MayUse(tt.who, gh); got != tt.want {
+			t.Errorf("MayUse(%s) = %v, want %v", tt.who.User, got, tt.want)
+		}
+	}
+	if e := Unusable("github"); e.Code != mcp.CodePolicyDenied || !strings.Contains(e.Message, `connector "github"`) {
+		t.Errorf("Unusable: %v", e)
+	}
 }

@@ -158,13 +158,24 @@ func (e *Engine) Decide(user string, req Request) Decision {
 // in the store (the roles authentication gave the caller: the bootstrap
 // owner's, an anonymous caller's configured roles).
 func (e *Engine) DecideAs(user string, roles []string, req Request) Decision {
-	req.Subjects = e.subjects.Subjects(user)
+	req.Subjects = e.subjectsOf(user, roles)
+	return e.idx.Load().Decide(req)
+}
+
+// Grants reports whether user, holding roles besides its stored ones, is
+// granted anything on connector (Index.Grants).
+func (e *Engine) Grants(user string, roles []string, connector string) bool {
+	return e.idx.Load().Grants(e.subjectsOf(user, roles), connector)
+}
+
+func (e *Engine) subjectsOf(user string, roles []string) []string {
+	subjects := e.subjects.Subjects(user)
 	for _, r := range roles {
-		if s := "role:" + r; !slices.Contains(req.Subjects, s) {
-			req.Subjects = append(req.Subjects, s)
+		if s := "role:" + r; !slices.Contains(subjects, s) {
+			subjects = append(subjects, s)
 		}
 	}
-	return e.idx.Load().Decide(req)
+	return subjects
 }
 
 // DefaultRules are the tool rules of a fresh install: owners and admins

@@ -256,6 +256,26 @@ func nameMatches(pattern, name string) bool {
 	return ok
 }
 
+// Grants reports whether any rule for subjects on connector (or on
+// every connector) allows something, or holds something for approval:
+// whether the connector is of any use to them. A caller granted nothing
+// is refused at initialize, and the aggregate endpoint skips the
+// connector, instead of opening upstream sessions that can only answer
+// empty listings.
+func (idx *Index) Grants(subjects []string, connector string) bool {
+	for _, conn := range []string{connector, "*"} {
+		bySubj := idx.byConn[conn]
+		for _, subj := range append(subjects, "*") {
+			for _, r := range bySubj[subj] {
+				if r.Effect == EffectAllow || r.Effect == EffectRequireApproval {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func denyReason(r *Rule, req Request) string {
 	msg := fmt.Sprintf("rule %s denies %s %s on %s", r.ID, req.Action, req.Name, req.Connector)
 	if r.Description != "" {

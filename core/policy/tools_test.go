@@ -159,3 +159,50 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+func TestGrants(t *testing.T) {
+	idx := mustIndex(t,
+		Rule{ID: "a", Subject: "role:eng", Connector: "github", Kind: KindTool, Name: "list_*", Actions: []string{ActList}, Effect: EffectAllow},
+		Rule{ID: "b", Subject: "user:ann", Connector: "stripe", Kind: KindTool, Name: "refund", Actions: []string{ActCall}, Effect: EffectRequireApproval},
+		Rule{ID: "c", Subject: "user:bob", Connector: "jira", Kind: KindTool, Name: "*", Actions: []string{ActCall}, Effect: EffectDeny},
+		Rule{ID: "d", Subject: "*", Connector: "*", Kind: KindPrompt, Name: "help", Actions: []string{ActRead}, Effect: EffectAllow},
+		Rule{ID: "e", Subject: "role:ops", Connector: "*", Kind: KindAny, Name: "*", Actions: []string{ActList}, Effect: EffectAllow},
+	)
+	tests := []struct {
+		name      string
+		subjects  []string
+		connector string
+		want      bool
+	}{
+		{"one allow on the connector is enough", []string{"user:x", "role:eng"}, "github", true},
+		{"a require-approval rule makes it usable", []string{"user:ann"}, "stripe", true},
+		{"a rule for everyone on every connector", []string{"user:nobody"}, "vault", true},
+		{"a wildcard-connector grant", []string{"role:ops"}, "anything", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := idx.Grants(tt.subjects, tt.connector); got != tt.want {
+				t.Errorf("Grants = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	narrow := mustIndex(t,
+		Rule{ID: "a", Subject: "role:eng", Connector: "github", Kind: KindTool, Name: "*", Actions: []string{ActCall}, Effect: EffectAllow},
+		Rule{ID: "c", Subject: "user:bob", Connector: "jira", Kind: KindTool, Name: "*", Actions: []string{ActCall}, Effect: EffectDeny},
+	)
+	for _, tt := range []struct {
+		name      string
+		subjects  []string
+		connector string
+	}{
+		{"no rule for the subject", []string{"user:x", "role:member"}, "github"},
+		{"a grant on another connector", []string{"role:eng"}, "jira"},
+		{"only a deny", []string{"user:bob"}, "jira"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if narrow.Grants(tt.subjects, tt.connector) {
+				t.Error("Grants = true, want false")
+			}
+		})
+	}
+}

@@ -83,12 +83,14 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 	return s, result, nil
 }
 
-// visible lists the active connectors the user may use.
+// visible lists the active connectors the user may see and is granted
+// something on.
 func (a *aggregate) visible() []*connector.Connector {
 	var out []*connector.Connector
 	who := a.proxy.refresh(a.principal)
+	gate := a.proxy.opts.Access
 	for _, c := range a.proxy.connectors.List() {
-		if c.VisibleTo(who.User, who.Roles) && c.Status == connector.StatusActive {
+		if c.VisibleTo(who.User, who.Roles) && c.Status == connector.StatusActive && (gate == nil || gate.MayUse(who, c)) {
 			out = append(out, c)
 		}
 	}

@@ -31,7 +31,7 @@ const probeTimeout = 10 * time.Second
 // its upstream speaks 2026-07-28, for forwarding a modern client's request
 // as is. ok is false when the upstream only speaks the legacy era.
 func (p *Proxy) ModernUpstream(ctx context.Context, principal auth.Principal, slug string) (conn *streamhttp.Conn, ok bool, err error) {
-	c, rpcErr := p.Resolve(principal, slug)
+	c, rpcErr := p.resolveUsable(principal, slug)
 	if rpcErr != nil {
 		return nil, false, rpcErr
 	}

@@ -22,6 +22,7 @@ type AccessGate interface {
 	AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
 	FilterList(p auth.Principal, c *connector.Connector, method string, resp *mcp.Message) *mcp.Message
 	KnowsTool(c *connector.Connector, tool string) bool
+	MayUse(p auth.Principal, c *connector.Connector) bool
 	Forget(c *connector.Connector)
 	Approvals() *access.Approvals
 }

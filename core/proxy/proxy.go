@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
 
+	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
@@ -150,6 +151,21 @@ func (p *Proxy) Resolve(principal auth.Principal, slug string) (*connector.Conne
 	return c, nil
 }
 
+// resolveUsable is Resolve for opening sessions and sessionless
+// exchanges: the connector must also grant principal something (a caller
+// granted nothing gets a policy error instead of upstream sessions that
+// can only answer empty listings).
+func (p *Proxy) resolveUsable(principal auth.Principal, slug string) (*connector.Connector, *mcp.Error) {
+	c, rpcErr := p.Resolve(principal, slug)
+	if rpcErr != nil {
+		return nil, rpcErr
+	}
+	if p.opts.Access != nil && !p.opts.Access.MayUse(p.refresh(principal), c) {
+		return nil, access.Unusable(slug)
+	}
+	return c, nil
+}
+
 // Initialize opens a client session on connector slug: it dials the
 // upstream, sends the client's initialize and returns the session and
 // the upstream's answer.
@@ -177,7 +193,7 @@ func (p *Proxy) register(s *Session) {
 // (the aggregate endpoint keeps its per-connector sessions to itself). A
 // nil session with a response means the upstream refused initialize.
 func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
-	c, rpcErr := p.Resolve(principal, slug)
+	c, rpcErr := p.resolveUsable(principal, slug)
 	if rpcErr != nil {
 		return nil, nil, rpcErr
 	}

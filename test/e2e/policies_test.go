@@ -192,12 +192,17 @@ func TestPolicies(t *testing.T) {
 		if r := bobS.list(t, "resources"); len(r) != 0 {
 			t.Errorf("bob lists resources %v; no rule lets him", r)
 		}
-		// carol, whom no rule names, sees no tool and may call none.
-		carol := openTSSession(t, "carol", url, tokens["carol"], "none")
-		if got := carol.list(t, "tools"); len(got) != 0 {
-			t.Errorf("carol lists %v, want nothing", got)
+		// carol, whom no rule names, cannot even open a session: the
+		// gateway starts no upstream for a caller granted nothing.
+		_, ev := connectTS(t, "carol", url, tokens["carol"], "none")
+		if ev.Event != "fatal" || ev.Error == nil || !strings.Contains(ev.Error.Message, `no rule lets you use connector "everything"`) {
+			t.Errorf("carol connecting: %+v (error %+v), want a policy refusal", ev, ev.Error)
 		}
-		deniedByPolicy(t, "carol calling echo", carol.call(t, "echo", map[string]any{"message": "hi"}), "no rule allows you to call echo")
+		// On the aggregate endpoint she connects and finds nothing.
+		agg := openTSSession(t, "carol", g.base+"/mcp", tokens["carol"], "none")
+		if got := agg.list(t, "tools"); len(got) != 0 {
+			t.Errorf("carol lists %v on /mcp, want nothing", got)
+		}
 	})
 
 	t.Run("a condition on the arguments decides bob's calls", func(t *testing.T) {

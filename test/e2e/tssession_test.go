@@ -63,6 +63,18 @@ type tsSession struct {
 // answer to every elicitation/create).
 func openTSSession(t *testing.T, name, url, token, elicitation string) *tsSession {
 	t.Helper()
+	s, ev := connectTS(t, name, url, token, elicitation)
+	if ev.Event != "ready" {
+		t.Fatalf("%s did not connect: %+v (error %+v)\nstderr: %s", name, ev, ev.Error, tail(s.stderr.String(), 2000))
+	}
+	s.ready = ev
+	return s
+}
+
+// connectTS starts the client and returns its first event: "ready", or
+// "fatal" with the error when the connection was refused.
+func connectTS(t *testing.T, name, url, token, elicitation string) (*tsSession, tsEvent) {
+	t.Helper()
 	_, here, _, _ := runtime.Caller(0)
 	args := []string{filepath.Join(filepath.Dir(here), "node", "session.mjs"), "--url", url, "--elicitation", elicitation}
 	if token != "" {
@@ -102,16 +114,18 @@ func openTSSession(t *testing.T, name, url, token, elicitation string) *tsSessio
 	})
 	select {
 	case ev := <-s.events:
-		if ev.Event != "ready" {
-			t.Fatalf("%s did not connect: %+v (error %+v)\nstderr: %s", name, ev, ev.Error, tail(s.stderr.String(), 2000))
-		}
-		s.ready = ev
+		return s, ev
 	case <-s.exited:
+		select {
+		case ev := <-s.events: // its last line may be read just after the exit
+			return s, ev
+		case <-time.After(5 * time.Second):
+		}
 		t.Fatalf("%s exited before connecting\nstderr: %s", name, tail(s.stderr.String(), 2000))
 	case <-time.After(replyWait):
 		t.Fatalf("%s did not connect in %s\nstderr: %s", name, replyWait, tail(s.stderr.String(), 2000))
 	}
-	return s
+	return s, tsEvent{}
 }
 
 func (s *tsSession) read(stdout io.Reader) {
