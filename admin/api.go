@@ -123,8 +123,10 @@ type Deps struct {
 	Errs      StoreErrors
 	Log       zerolog.Logger
 	// AnonymousUser is the user anonymous MCP clients act as ("" when
-	// client auth is required); it is not a stored user.
-	AnonymousUser string
+	// client auth is required); it is not a stored user. AnonymousRoles
+	// are its roles while none is bound to it.
+	AnonymousUser  string
+	AnonymousRoles []string
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string

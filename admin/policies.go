@@ -20,6 +20,7 @@ type PolicyEngine interface {
 	Delete(ctx context.Context, id string) error
 	Import(ctx context.Context, rules []policy.Rule) error
 	Decide(user string, req policy.Request) policy.Decision
+	DecideAs(user string, roles []string, req policy.Request) policy.Decision
 }
 
 func (a *API) routePolicies(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
@@ -204,7 +205,11 @@ func (a *API) dryRun(ctx *fasthttp.RequestCtx) {
 	if c, ok := a.Registry.Lookup(body.Connector); ok {
 		req.SkipConditions = c.Advanced.SkipInputValidation
 	}
-	d := a.Policies.Decide(body.User, req)
+	var roles []string // as authentication would give them
+	if body.User == a.AnonymousUser && len(a.Authz.Roles(body.User)) == 0 {
+		roles = a.AnonymousRoles
+	}
+	d := a.Policies.DecideAs(body.User, roles, req)
 	out := map[string]any{"effect": d.Effect, "reason": d.Reason, "skip_conditions": req.SkipConditions}
 	if d.Rule != nil {
 		out["rule"] = d.Rule.ID

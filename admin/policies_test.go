@@ -213,3 +213,19 @@ func TestRuleWarningsForSubjectsThatNameNobody(t *testing.T) {
 		})
 	}
 }
+
+func TestDryRunForTheAnonymousUser(t *testing.T) {
+	f := newFixture(t)
+	f.api.AnonymousUser, f.api.AnonymousRoles = "local", []string{"admin"}
+	if code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/admins", `{"subject":"role:admin","connector":"*","kind":"*","name":"*","actions":["call"],"effect":"allow"}`); code != http.StatusOK {
+		t.Fatalf("rule: HTTP %d %v", code, out)
+	}
+	_, out, _ := f.do(t, auditor, http.MethodPost, "/policies/dry-run", `{"user":"local","connector":"any","name":"t"}`)
+	if out["effect"] != "allow" || out["rule"] != "admins" {
+		t.Errorf("the anonymous user, an admin by configuration: %v", out)
+	}
+	_, out, _ = f.do(t, auditor, http.MethodPost, "/policies/dry-run", `{"user":"someone","connector":"any","name":"t"}`)
+	if out["effect"] != "deny" {
+		t.Errorf("another user: %v", out)
+	}
+}

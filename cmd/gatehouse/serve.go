@@ -184,10 +184,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Connectors: st.Connectors(), Credentials: st.Credentials(), Users: st.Users(), Tokens: st.Tokens(),
 		Templates: st.Templates(), Requests: st.Requests(), Builtin: builtin,
 		Authz: authz, Audit: auditLog, Registry: registry, Sessions: px, Guards: guards, Pins: toolPins, Scanner: px, Policies: toolPolicies, Approvals: approvals,
-		Errs:          admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
-		Log:           log.With().Str("component", "admin").Logger(),
-		PublicURL:     cfg.BaseURL(),
-		AnonymousUser: anonymous,
+		Errs:           admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
+		Log:            log.With().Str("component", "admin").Logger(),
+		PublicURL:      cfg.BaseURL(),
+		AnonymousUser:  anonymous,
+		AnonymousRoles: cfg.ClientAuth.AnonymousRoles,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
