@@ -143,18 +143,18 @@ var (
 
 func intentOutput(p purpose, text string) []finding {
 	var fs []finding
-	lt := lower(text)
-	if !p.network && containsAny(lt, kwNetworkSend) {
+	kw := gateKeywords().scan(lower(text))
+	if !p.network && kw.any(kwNetworkSend) {
 		if m := reNetworkSend.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:network-send", weight: wIntentNetworkSend, msg: "output reports sending data out, but the tool declares no network purpose", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}
 	}
-	if p.readOnly && containsAny(lt, kwOutputWrite) {
+	if p.readOnly && kw.any(kwOutputWrite) {
 		if m := reOutputWrite.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:undeclared-write", weight: wIntentWrite, msg: "output of a read-only tool reports a write or delete", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}
 	}
-	if !p.shell && containsAny(lt, kwOutputExec) {
+	if !p.shell && kw.any(kwOutputExec) {
 		if m := reOutputExec.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:command-executed", weight: wIntentExec, msg: "output shows command execution by a tool that is not a shell", path: outputTextPath, span: spanOf(m[0], m[1])})
 		}

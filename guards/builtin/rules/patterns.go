@@ -25,9 +25,9 @@ func (p pattern) scan(text, path, tool string) (finding, bool) {
 
 func scanPatterns(ps []pattern, text, path, tool string) []finding {
 	var out []finding
-	lt := lower(text)
+	kw := gateKeywords().scan(lower(text))
 	for _, p := range ps {
-		if len(p.kw) > 0 && !containsAny(lt, p.kw) {
+		if !kw.any(p.kw) {
 			continue
 		}
 		if f, ok := p.scan(text, path, tool); ok {

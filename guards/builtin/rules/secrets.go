@@ -102,9 +102,9 @@ type secretMatch struct {
 // scanSecrets returns credential matches in s (at most 32).
 func scanSecrets(s string) []secretMatch {
 	var out []secretMatch
-	ls := lower(s)
+	kw := gateKeywords().scan(lower(s))
 	for _, r := range secretRules {
-		if !containsAny(ls, r.keywords) {
+		if !kw.any(r.keywords) {
 			continue
 		}
 		for _, m := range r.re.FindAllStringSubmatchIndex(s, 8) {
@@ -197,13 +197,4 @@ func lowVariety(s string) bool {
 		}
 	}
 	return n < 5
-}
-
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return len(words) == 0
 }
