@@ -106,7 +106,7 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	}
 	a.mu.Unlock()
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-aggregate-init"`), Method: mcp.MethodInitialize, Params: a.init}
-	s, _, err := a.proxy.openReady(ctx, a.principal, slug, init)
+	s, _, err := a.proxy.openReady(ctx, a.proxy.refresh(a.principal), slug, init)
 	if err != nil {
 		return nil, err
 	}

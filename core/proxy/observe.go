@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
@@ -72,12 +73,6 @@ func (p *Proxy) observeDenied(user, slug string, req *mcp.Message, start time.Ti
 	p.opts.ObserveCall(rec)
 }
 
-// ObserveDenied reports a tools/call refused before the upstream on a
-// path the caller relays itself (the sessionless passthrough).
-func (p *Proxy) ObserveDenied(user, slug string, req *mcp.Message, start time.Time, adm access.Admission, rpcErr *mcp.Error) {
-	p.observeDenied(user, slug, req, start, adm, rpcErr)
-}
-
 func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) CallRecord {
 	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
 	if c, ok := p.connectors.Lookup(slug); ok {
@@ -92,8 +87,8 @@ func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time
 	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
 }
 
-// GuardAnswer checks an answer from slug to principal and returns what to
-// relay: tools/call answers through the guards' call chains; tools/list
+// GuardAnswer checks an answer from slug to principal (with its current
+// roles) and returns what to relay: tools/call answers through the guards' call chains; tools/list
 // answers through the tool pins; listings narrowed to what principal may
 // use; others pass untouched.
 func (p *Proxy) GuardAnswer(ctx context.Context, principal auth.Principal, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
@@ -119,19 +114,15 @@ func (p *Proxy) GuardAnswer(ctx context.Context, principal auth.Principal, slug 
 		resp = filtered
 	}
 	if p.opts.Access != nil && access.Governs(req.Method) {
-		resp = p.opts.Access.FilterList(p.refresh(principal), c, req.Method, resp)
+		resp = p.opts.Access.FilterList(principal, c, req.Method, resp)
 	}
 	return resp, toolguard.Outcome{}
 }
 
-// HeldError refuses a tools/call to a held tool before it reaches the
-// upstream; nil when the call may proceed.
-func (p *Proxy) HeldError(ctx context.Context, slug string, req *mcp.Message) *mcp.Error {
-	if p.opts.Tools == nil || req.Method != mcp.MethodToolsCall || slug == "" {
-		return nil
-	}
-	c, ok := p.connectors.Lookup(slug)
-	if !ok {
+// heldError refuses a tools/call to a held tool of c before it reaches
+// the upstream; nil when the call may proceed.
+func (p *Proxy) heldError(ctx context.Context, c *connector.Connector, req *mcp.Message) *mcp.Error {
+	if p.opts.Tools == nil || req.Method != mcp.MethodToolsCall {
 		return nil
 	}
 	tool := req.TargetName()
@@ -140,7 +131,7 @@ func (p *Proxy) HeldError(ctx context.Context, slug string, req *mcp.Message) *m
 		if status == toolguard.ToolHeldFlagged {
 			why = "the Tool List Guard flagged its definition"
 		}
-		return mcp.Errorf(mcp.CodeToolHeld, "tool %q of connector %q is held for review: %s; an admin must approve it (POST /admin/v1/connectors/%s/tools/%s/approve)", tool, slug, why, slug, tool)
+		return mcp.Errorf(mcp.CodeToolHeld, "tool %q of connector %q is held for review: %s; an admin must approve it (POST /admin/v1/connectors/%s/tools/%s/approve)", tool, c.Slug, why, c.Slug, tool)
 	}
 	return nil
 }

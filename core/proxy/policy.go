@@ -36,33 +36,38 @@ func (p *Proxy) refresh(principal auth.Principal) auth.Principal {
 	return p.opts.Refresh(principal)
 }
 
-// Admit runs the checks a request to connector slug passes before the
+// admit runs the checks a request to connector slug passes before the
 // upstream sees it: held tools (pins), then tool policies and argument
-// validation. A call a require-approval rule holds comes back with its
-// Approval set (AwaitApproval waits for it).
-func (p *Proxy) Admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message) access.Admission {
+// validation. principal must carry its current roles (Session.who, or a
+// request's own authentication). A call a require-approval rule holds
+// comes back with its Approval set (awaitApproval waits for it), unless
+// approved says a human already approved it (its retry or continuation).
+func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, approved bool) access.Admission {
 	if slug == "" || req.Kind() != mcp.KindRequest {
 		return access.Admission{}
 	}
-	if rpcErr := p.HeldError(ctx, slug, req); rpcErr != nil {
+	c, ok := p.connectors.Lookup(slug)
+	if !ok {
+		return access.Admission{} // the upstream path answers "not found"
+	}
+	if rpcErr := p.heldError(ctx, c, req); rpcErr != nil {
 		return access.Admission{Err: rpcErr}
 	}
 	if p.opts.Access == nil {
 		return access.Admission{}
 	}
-	c, ok := p.connectors.Lookup(slug)
-	if !ok {
-		return access.Admission{}
-	}
 	if req.Method == mcp.MethodToolsCall && !c.Advanced.SkipInputValidation && !principal.System {
 		p.learnTools(ctx, c, req.TargetName())
 	}
-	return p.opts.Access.Admit(p.refresh(principal), c, req)
+	if approved {
+		return p.opts.Access.AdmitApproved(principal, c, req)
+	}
+	return p.opts.Access.Admit(principal, c, req)
 }
 
-// InvalidAnswer answers a call whose arguments fail the tool's schema
+// invalidAnswer answers a call whose arguments fail the tool's schema
 // (a tool execution error) and reports it; the caller relays it.
-func (p *Proxy) InvalidAnswer(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
+func (p *Proxy) invalidAnswer(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
 	m := access.InvalidResult(req.ID, adm.Invalid)
 	if p.opts.ObserveCall != nil {
 		rec := p.record(user, slug, req, start)
@@ -72,17 +77,17 @@ func (p *Proxy) InvalidAnswer(user, slug string, req *mcp.Message, start time.Ti
 	return m
 }
 
-// answerInvalid is InvalidAnswer as a one-message stream.
+// answerInvalid is invalidAnswer as a one-message stream.
 func (p *Proxy) answerInvalid(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
 	q := upstream.NewQueue(1)
-	q.Push(p.InvalidAnswer(user, slug, req, start, adm))
+	q.Push(p.invalidAnswer(user, slug, req, start, adm))
 	q.Finish(nil)
 	return q
 }
 
-// AwaitApproval waits for the approval adm holds (if any) and returns the
+// awaitApproval waits for the approval adm holds (if any) and returns the
 // error the client gets when it was not given.
-func (p *Proxy) AwaitApproval(ctx context.Context, adm access.Admission) *mcp.Error {
+func (p *Proxy) awaitApproval(ctx context.Context, adm access.Admission) *mcp.Error {
 	if adm.Approval == nil {
 		return nil
 	}
@@ -182,17 +187,11 @@ func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admissi
 	if s.held == nil {
 		s.held = map[string]*heldCall{}
 	}
-	s.held[string(req.ID)] = h
-	s.mu.Unlock()
 	if s.elicit {
 		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
-		s.mu.Lock()
-		if s.approvals == nil {
-			s.approvals = map[string]*access.Approval{}
-		}
-		s.approvals[adm.Approval.ID] = adm.Approval
-		s.mu.Unlock()
 	}
+	s.held[string(req.ID)] = h
+	s.mu.Unlock()
 	return h
 }
 
@@ -213,7 +212,7 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 	ap := h.adm.Approval
 	if h.elicitID != nil && !h.offered {
 		h.offered = true
-		return h.elicitation(ap)
+		return approvalElicitation(h.elicitID, ap)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -223,10 +222,9 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 		case <-wctx.Done():
 		}
 	}()
-	outcome := h.s.proxy.AwaitApproval(wctx, h.adm)
+	outcome := h.s.proxy.awaitApproval(wctx, h.adm)
 	cancel()
 	h.s.mu.Lock()
-	delete(h.s.approvals, ap.ID)
 	if h.s.held[string(h.req.ID)] == h {
 		delete(h.s.held, string(h.req.ID))
 	}
@@ -236,7 +234,7 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)
 		return mcp.NewErrorResponse(h.req.ID, outcome), nil
 	}
-	st, err := h.s.relay(h.ctx, h.req, h.start, ap.ID)
+	st, err := h.s.relay(h.ctx, h.s.who(), h.req, h.start, ap.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +247,6 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 		return nil, io.EOF
 	}
 	return st.Next(ctx)
-}
-
-// elicitation is the request asking the caller to approve the call.
-func (h *heldCall) elicitation(ap *access.Approval) (*mcp.Message, error) {
-	return approvalElicitation(h.elicitID, ap)
 }
 
 // approvalElicitation is the elicitation/create request (with id) asking
@@ -359,10 +352,13 @@ func (s *Session) answerApproval(msg *mcp.Message) bool {
 		return false
 	}
 	apID := strings.TrimPrefix(id, approvalIDPrefix)
+	offered := false
 	s.mu.Lock()
-	ap := s.approvals[apID]
+	for _, h := range s.held {
+		offered = offered || h.elicitID != nil && h.adm.Approval.ID == apID
+	}
 	s.mu.Unlock()
-	if ap == nil || s.proxy.opts.Access == nil {
+	if !offered {
 		return true // late or foreign: the approval is decided already; nothing to forward
 	}
 	approve, note := elicitationAnswer(msg)

@@ -152,7 +152,8 @@ func (p *Proxy) Resolve(principal auth.Principal, slug string) (*connector.Conne
 }
 
 // resolveUsable is Resolve for opening sessions and sessionless
-// exchanges: the connector must also grant principal something (a caller
+// exchanges: the connector must also grant principal (with its current
+// roles) something (a caller
 // granted nothing gets a policy error instead of upstream sessions that
 // can only answer empty listings).
 func (p *Proxy) resolveUsable(principal auth.Principal, slug string) (*connector.Connector, *mcp.Error) {
@@ -160,7 +161,7 @@ func (p *Proxy) resolveUsable(principal auth.Principal, slug string) (*connector
 	if rpcErr != nil {
 		return nil, rpcErr
 	}
-	if p.opts.Access != nil && !p.opts.Access.MayUse(p.refresh(principal), c) {
+	if p.opts.Access != nil && !p.opts.Access.MayUse(principal, c) {
 		return nil, access.Unusable(slug)
 	}
 	return c, nil

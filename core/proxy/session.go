@@ -57,8 +57,7 @@ type Session struct {
 	nextDial    time.Time
 	lastUsed    time.Time
 	closed      bool
-	approvals   map[string]*access.Approval // offered to the client, by id
-	held        map[string]*heldCall        // calls waiting for an approval, by request id
+	held        map[string]*heldCall // calls waiting for an approval, by request id
 }
 
 // who is the session's principal with its roles as they are now.
@@ -205,7 +204,8 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 		return s.call(ctx, req) // the aggregate: its connectors' sessions check
 	}
 	start := time.Now()
-	adm := s.proxy.Admit(ctx, s.who(), s.Slug, req)
+	who := s.who()
+	adm := s.proxy.admit(ctx, who, s.Slug, req, false)
 	if adm.Err != nil {
 		s.proxy.observeDenied(s.User, s.Slug, req, start, adm, adm.Err)
 		return nil, adm.Err
@@ -216,12 +216,12 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 	if adm.Approval != nil {
 		return s.hold(ctx, req, adm, start), nil
 	}
-	return s.relay(ctx, req, start, "")
+	return s.relay(ctx, who, req, start, "")
 }
 
 // relay forwards an admitted request; approval names the approval it
 // passed, if any (for the audit log).
-func (s *Session) relay(ctx context.Context, req *mcp.Message, start time.Time, approval string) (upstream.Stream, error) {
+func (s *Session) relay(ctx context.Context, who auth.Principal, req *mcp.Message, start time.Time, approval string) (upstream.Stream, error) {
 	p := s.proxy
 	watched := req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil) ||
 		access.Governs(req.Method) && (p.opts.Access != nil || req.Method == mcp.MethodToolsList && p.opts.Tools != nil)
@@ -233,7 +233,7 @@ func (s *Session) relay(ctx context.Context, req *mcp.Message, start time.Time, 
 		p.observeApproved(s.User, s.Slug, req, start, nil, err, toolguard.Outcome{}, approval)
 		return nil, err
 	}
-	return p.observeStream(st, s.who(), s.Slug, req, start, approval), nil
+	return p.observeStream(st, who, s.Slug, req, start, approval), nil
 }
 
 func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {

@@ -52,7 +52,7 @@ type SessionlessAdmission struct {
 }
 
 // AdmitSessionless runs the gateway's checks on a sessionless request to
-// slug (see Admit), handling approvals the 2026-07-28 way. A refusal is
+// slug (see admit), handling approvals the 2026-07-28 way. A refusal is
 // reported to the audit log here.
 func (p *Proxy) AdmitSessionless(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message) SessionlessAdmission {
 	start := time.Now()
@@ -61,7 +61,7 @@ func (p *Proxy) AdmitSessionless(ctx context.Context, principal auth.Principal, 
 	case out.Err != nil:
 		p.observeDenied(principal.User, slug, req, start, out.Admission, out.Err)
 	case out.Invalid != nil:
-		out.Answer = p.InvalidAnswer(principal.User, slug, req, start, out.Admission)
+		out.Answer = p.invalidAnswer(principal.User, slug, req, start, out.Admission)
 	}
 	return out
 }
@@ -74,10 +74,10 @@ func (p *Proxy) admitSessionless(ctx context.Context, principal auth.Principal, 
 			}
 		}
 		if approval := p.continues(principal, slug, req); approval != "" {
-			return p.admitApproved(ctx, principal, slug, req, req, approval)
+			return p.admitApproved(ctx, principal, slug, req, approval)
 		}
 	}
-	adm := p.Admit(ctx, principal, slug, req)
+	adm := p.admit(ctx, principal, slug, req, false)
 	out := SessionlessAdmission{Admission: adm, Forward: req}
 	if adm.Err != nil || adm.Invalid != nil || adm.Approval == nil {
 		return out
@@ -86,27 +86,16 @@ func (p *Proxy) admitSessionless(ctx context.Context, principal auth.Principal, 
 		out.Answer = p.askApproval(principal, slug, req, adm.Approval)
 		return out
 	}
-	if out.Err = p.AwaitApproval(ctx, adm); out.Err == nil {
+	if out.Err = p.awaitApproval(ctx, adm); out.Err == nil {
 		out.Approval = adm.Approval.ID
 	}
 	return out
 }
 
 // admitApproved checks an approved call again (policies may have changed
-// meanwhile) without holding it for another approval.
-func (p *Proxy) admitApproved(ctx context.Context, principal auth.Principal, slug string, req, fwd *mcp.Message, approval string) SessionlessAdmission {
-	out := SessionlessAdmission{Forward: fwd, Approval: approval}
-	if rpcErr := p.HeldError(ctx, slug, fwd); rpcErr != nil {
-		out.Err = rpcErr
-		return out
-	}
-	c, ok := p.connectors.Lookup(slug)
-	if !ok {
-		out.Err = mcp.Errorf(mcp.CodeConnectorNotFound, "connector %q not found", slug)
-		return out
-	}
-	out.Admission = p.opts.Access.AdmitApproved(p.refresh(principal), c, fwd)
-	return out
+// meanwhile) without holding it for another approval; fwd goes upstream.
+func (p *Proxy) admitApproved(ctx context.Context, principal auth.Principal, slug string, fwd *mcp.Message, approval string) SessionlessAdmission {
+	return SessionlessAdmission{Admission: p.admit(ctx, principal, slug, fwd, true), Forward: fwd, Approval: approval}
 }
 
 // askApproval parks a held call and answers input_required with the
@@ -159,7 +148,7 @@ func (p *Proxy) resumeHeld(ctx context.Context, principal auth.Principal, slug s
 	if params.Name != st.ap.Tool || !bytes.Equal(compact(params.Arguments), st.args) {
 		return refuse(mcp.Errorf(mcp.CodePolicyDenied, "denied by policy: approval %s was given for call %s with other arguments; send the call again without requestState", st.ap.ID, st.ap.Tool))
 	}
-	return p.admitApproved(ctx, principal, slug, req, withoutInputState(req), st.ap.ID)
+	return p.admitApproved(ctx, principal, slug, withoutInputState(req), st.ap.ID)
 }
 
 // NoteAnswer remembers an approved call whose answer is input_required
