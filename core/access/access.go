@@ -103,14 +103,14 @@ func targetOf(req *mcp.Message) (target, bool) {
 
 // Admission is the gate's answer to a request.
 type Admission struct {
-	// Err refuses the request (a denial, invalid arguments); nil admits
-	// it, possibly after an approval.
+	// Err refuses the request (a denial, arguments that are not an
+	// object); nil admits it, possibly after an approval.
 	Err *mcp.Error
 	// Decision is the policy decision, for the audit log (zero for
 	// requests policies do not govern).
 	Decision policy.Decision
 	// Approval, when set, holds the call until it is decided (wait with
-	// Approvals().Wait, then Approved).
+	// Approvals().Wait; Outcome says what the client gets).
 	Approval *Approval
 	// Unvalidated, when set, says why a call's arguments were not checked
 	// against the tool's input schema.
@@ -171,7 +171,7 @@ func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message,
 	if t.kind == policy.KindTool {
 		if c.Advanced.SkipInputValidation {
 			adm.Unvalidated = "the connector skips input validation"
-		} else if err := g.schemas.ValidateValue(c.ID, t.name, q.Args); err != nil {
+		} else if err := g.schemas.Validate(c.ID, t.name, q.Args); err != nil {
 			var inv *InvalidArguments
 			switch {
 			case errors.As(err, &inv):

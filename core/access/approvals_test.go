@@ -103,35 +103,3 @@ func TestApprovalDecidedOnce(t *testing.T) {
 		t.Errorf("get %+v %v", got, ok)
 	}
 }
-
-func TestSchemasRelearnAndLimits(t *testing.T) {
-	s := NewSchemas()
-	learn := func(schema string) {
-		s.Learn("c", json.RawMessage(`{"tools":[{"name":"t","inputSchema":`+schema+`}]}`))
-	}
-	learn(`{"type":"object","properties":{"n":{"type":"integer"}}}`)
-	if err := s.Validate("c", "t", json.RawMessage(`{"n":"x"}`)); err == nil {
-		t.Fatal("a string for an integer passed")
-	}
-	learn(`{"type":"object","properties":{"n":{"type":"string"}}}`)
-	if err := s.Validate("c", "t", json.RawMessage(`{"n":"x"}`)); err != nil {
-		t.Fatalf("the changed schema was not relearnt: %v", err)
-	}
-	if err := s.Validate("c", "t", nil); err != nil {
-		t.Errorf("absent arguments are an empty object: %v", err)
-	}
-	big := `{"type":"object","description":"` + strings.Repeat("x", maxSchemaBytes) + `"}`
-	learn(big)
-	if err := s.Validate("c", "t", json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), "over the") {
-		t.Errorf("an oversized schema: %v", err)
-	}
-	s.Forget("c")
-	if err := s.Validate("c", "t", json.RawMessage(`{}`)); !errors.Is(err, ErrNoSchema) {
-		t.Errorf("after Forget: %v", err)
-	}
-	var inv *InvalidArguments
-	learn(`{"type":"object","properties":{"a":{"type":"object","properties":{"b":{"enum":["x","y"]}}}}}`)
-	if err := s.Validate("c", "t", json.RawMessage(`{"a":{"b":"z"}}`)); !errors.As(err, &inv) || inv.Location != "/a/b" {
-		t.Errorf("a nested violation: %v", err)
-	}
-}

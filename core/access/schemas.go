@@ -139,30 +139,17 @@ func compile(tool string, raw json.RawMessage) *toolSchema {
 	return ts
 }
 
-// Validate checks a call's raw arguments (absent: an empty object)
-// against tool's schema. It returns ErrNoSchema when the schema is not
-// known, the compile error of a schema that does not compile, or an
-// *InvalidArguments.
-func (s *Schemas) Validate(connectorID, tool string, args json.RawMessage) error {
-	v, err := decodeArgs(args)
-	if err != nil {
-		if s.known(connectorID, tool) {
-			return &InvalidArguments{Tool: tool, Message: err.Error()}
-		}
-		return ErrNoSchema
-	}
-	return s.ValidateValue(connectorID, tool, v)
-}
-
 func (s *Schemas) known(connectorID, tool string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.byConn[connectorID][tool] != nil
 }
 
-// ValidateValue is Validate on arguments already decoded by
-// encoding/json.
-func (s *Schemas) ValidateValue(connectorID, tool string, args map[string]any) error {
+// Validate checks a call's arguments, decoded by encoding/json (nil: an
+// empty object), against tool's schema. It returns ErrNoSchema when the
+// schema is not known, the compile error of a schema that does not
+// compile, or an *InvalidArguments.
+func (s *Schemas) Validate(connectorID, tool string, args map[string]any) error {
 	s.mu.RLock()
 	ts := s.byConn[connectorID][tool]
 	s.mu.RUnlock()
