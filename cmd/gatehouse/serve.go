@@ -324,7 +324,7 @@ func startAuditSinks(ctx context.Context, sinks []config.SinkConfig, queues audi
 func callEntry(r proxy.CallRecord) *audit.Entry {
 	e := &audit.Entry{
 		Actor: r.User, Action: audit.ActionToolCall, Connector: r.Connector, Tool: r.Tool,
-		Decision: "allow", Outcome: r.Outcome, Error: r.Error, Sensitive: r.Sensitive,
+		Decision: r.Decision, Outcome: r.Outcome, Error: r.Error, Sensitive: r.Sensitive,
 		LatencyMS: float64(r.Latency.Microseconds()) / 1000,
 	}
 	if r.Outcome == "tool_error" {
@@ -338,12 +338,6 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		e.Details = map[string]any{"code": r.Code}
 	}
 	if r.Blocked {
-		e.Outcome = audit.OutcomeDenied
-	}
-	if r.Decision != "" {
-		e.Decision = r.Decision
-	}
-	if r.Outcome == "denied" {
 		e.Outcome = audit.OutcomeDenied
 	}
 	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated} {

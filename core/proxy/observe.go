@@ -25,7 +25,8 @@ type CallRecord struct {
 	Sensitive bool
 	Latency   time.Duration
 	// Outcome is "success", "error" (a JSON-RPC error or a transport
-	// failure) or "tool_error" (a result with isError: true).
+	// failure), "tool_error" (a result with isError: true) or "denied"
+	// (refused by the gateway before the upstream).
 	Outcome string
 	// Error is the JSON-RPC error message or the failure, when any.
 	Error string
@@ -140,6 +141,7 @@ func (p *Proxy) heldError(ctx context.Context, c *connector.Connector, req *mcp.
 // outcome and the approval it passed ("" for none).
 func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome, approval string) {
 	p.observeApproved(user, slug, req, start, resp, nil, out, approval)
+	p.noteAnswer(user, slug, approval, req, resp)
 }
 
 func (p *Proxy) observe(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome) {
@@ -187,7 +189,7 @@ func (p *Proxy) ObserveStream(st upstream.Stream, principal auth.Principal, slug
 
 func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time, approval string) upstream.Stream {
 	switch {
-	case req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil),
+	case req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil || approval != ""),
 		req.Method == mcp.MethodToolsList && p.opts.Tools != nil,
 		access.Governs(req.Method) && p.opts.Access != nil:
 		return &observedCall{Stream: st, p: p, principal: principal, slug: slug, req: req, start: start, approval: approval}
@@ -221,7 +223,7 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 		})
 	case m.Kind() == mcp.KindResponse && string(m.ID) == string(o.req.ID):
 		guarded, out := o.p.GuardAnswer(ctx, o.principal, o.slug, o.req, m)
-		o.once.Do(func() { o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, guarded, nil, out, o.approval) })
+		o.once.Do(func() { o.p.ObserveGuarded(o.principal.User, o.slug, o.req, o.start, guarded, out, o.approval) })
 		return guarded, nil
 	}
 	return m, err

@@ -10,7 +10,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // Approvals on the sessionless (2026-07-28) passthrough. A held call from
@@ -19,8 +18,8 @@ import (
 // gateway requestState; the client's retry brings the answer, and the
 // approved call goes upstream without the gateway's state. If the
 // upstream then asks for input itself, its requestState is remembered as
-// a continuation of the approved call, so the retries it causes are not
-// held again. Clients without elicitation wait for an admin's decision.
+// a continuation of the approved call (noteAnswer, when the call is
+// observed), so the retries it causes are not held again. Clients without elicitation wait for an admin's decision.
 
 // approvalInputKey names the approval's elicitation in inputRequests.
 const approvalInputKey = "gatehouse-approval"
@@ -151,11 +150,11 @@ func (p *Proxy) resumeHeld(ctx context.Context, principal auth.Principal, slug s
 	return p.admitApproved(ctx, principal, slug, withoutInputState(req), st.ap.ID)
 }
 
-// NoteAnswer remembers an approved call whose answer is input_required
+// noteAnswer remembers an approved call whose answer is input_required
 // (the upstream asks the client something): the retries it causes — the
 // same call with inputResponses, and its requestState if it has one —
 // continue the approved call and are not held again.
-func (p *Proxy) NoteAnswer(principal auth.Principal, slug, approval string, req, resp *mcp.Message) {
+func (p *Proxy) noteAnswer(user, slug, approval string, req, resp *mcp.Message) {
 	if approval == "" || resp == nil || len(resp.Result) == 0 {
 		return
 	}
@@ -166,11 +165,11 @@ func (p *Proxy) NoteAnswer(principal auth.Principal, slug, approval string, req,
 	if json.Unmarshal(resp.Result, &r) != nil || r.ResultType != "input_required" {
 		return
 	}
-	keys := []string{callFingerprint(principal.User, slug, req)}
+	keys := []string{callFingerprint(user, slug, req)}
 	if r.RequestState != "" {
 		keys = append(keys, "state\x00"+r.RequestState)
 	}
-	c := continuation{user: principal.User, slug: slug, approval: approval, until: time.Now().Add(parkedTTL)}
+	c := continuation{user: user, slug: slug, approval: approval, until: time.Now().Add(parkedTTL)}
 	p.mu.Lock()
 	for _, k := range keys {
 		p.continuations[k] = c
@@ -196,34 +195,6 @@ func callFingerprint(user, slug string, req *mcp.Message) string {
 	}
 	_ = json.Unmarshal(req.Params, &params)
 	return "call\x00" + user + "\x00" + slug + "\x00" + params.Name + "\x00" + string(compact(params.Arguments))
-}
-
-// NotingAnswer wraps the stream of an approved call so NoteAnswer sees
-// its answer.
-func (p *Proxy) NotingAnswer(st upstream.Stream, principal auth.Principal, slug, approval string, req *mcp.Message) upstream.Stream {
-	if approval == "" {
-		return st
-	}
-	return &notingStream{Stream: st, p: p, principal: principal, slug: slug, approval: approval, req: req}
-}
-
-type notingStream struct {
-	upstream.Stream
-	p              *Proxy
-	principal      auth.Principal
-	slug, approval string
-	req            *mcp.Message
-}
-
-// Unwrap exposes the wrapped stream.
-func (n *notingStream) Unwrap() upstream.Stream { return n.Stream }
-
-func (n *notingStream) Next(ctx context.Context) (*mcp.Message, error) {
-	m, err := n.Stream.Next(ctx)
-	if err == nil && m.Kind() == mcp.KindResponse && bytes.Equal(m.ID, n.req.ID) {
-		n.p.NoteAnswer(n.principal, n.slug, n.approval, n.req, m)
-	}
-	return m, err
 }
 
 // continues returns the approval req continues, if any: a retry carrying

@@ -105,7 +105,6 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 					reply.Body = guarded.Bytes()
 				}
 				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
-				s.proxy.NoteAnswer(principal, slug, adm.Approval, msg, guarded)
 			}
 		}
 		ctx.SetStatusCode(reply.Status)
@@ -115,7 +114,7 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		ctx.SetBody(reply.Body)
 		return
 	}
-	st := s.proxy.NotingAnswer(s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start, adm.Approval), principal, slug, adm.Approval, msg)
+	st := s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start, adm.Approval)
 	startSSE(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer cancel()
