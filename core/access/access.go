@@ -287,12 +287,21 @@ func (g *Gate) FilterList(p auth.Principal, c *connector.Connector, method strin
 	}
 	kept := items[:0:0]
 	for _, raw := range items {
-		var id map[string]json.RawMessage
+		var id struct {
+			Name        string `json:"name"`
+			URI         string `json:"uri"`
+			URITemplate string `json:"uriTemplate"`
+		}
 		if json.Unmarshal(raw, &id) != nil {
 			continue
 		}
-		var name string
-		_ = json.Unmarshal(id[l.key], &name)
+		name := id.Name
+		switch l.key {
+		case "uri":
+			name = id.URI
+		case "uriTemplate":
+			name = id.URITemplate
+		}
 		d := g.decider.DecideAs(p.User, p.Roles, policy.Request{Connector: c.Slug, Kind: l.kind, Name: name, Action: policy.ActList})
 		if d.Effect != policy.EffectDeny {
 			kept = append(kept, raw)
