@@ -31,6 +31,9 @@ type Principal struct {
 	// scans of a connector's tools): it sees every tool, policies aside.
 	// Authentication never yields a System principal.
 	System bool
+	// bootstrap: authenticated by the bootstrap owner token, which holds
+	// the owner role whatever the store says.
+	bootstrap bool
 }
 
 // HasRole reports whether the principal holds role.
@@ -103,11 +106,7 @@ func (a *Authenticator) Refresh(p Principal) Principal {
 	if p.System {
 		return p
 	}
-	fresh := a.principal(p.User, p.TokenID)
-	if p.User == OwnerUser && p.TokenID == "" && !fresh.HasRole(RoleOwner) {
-		fresh.Roles = append(fresh.Roles, RoleOwner) // the bootstrap owner token
-	}
-	return fresh
+	return a.principal(p.User, p.TokenID, p.bootstrap)
 }
 
 // Authenticate reads an Authorization header value. Anonymous callers are
@@ -116,18 +115,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 	token, ok := bearer(header)
 	if !ok {
 		if len(header) == 0 && allowAnonymous && a.anonymous != "" {
-			return a.principal(a.anonymous, ""), nil
+			return a.principal(a.anonymous, "", false), nil
 		}
 		return Principal{}, ErrNoCredentials
 	}
 	// Compare digests in constant time: the token's length leaks nothing.
 	got := sha256.Sum256(token)
 	if subtle.ConstantTimeCompare(got[:], a.ownerHash[:]) == 1 {
-		p := a.principal(OwnerUser, "")
-		if !p.HasRole(RoleOwner) {
-			p.Roles = append(p.Roles, RoleOwner)
-		}
-		return p, nil
+		return a.principal(OwnerUser, "", true), nil
 	}
 	if a.dir == nil || !bytes.HasPrefix(token, []byte(TokenPrefix)) {
 		return Principal{}, ErrInvalidToken
@@ -162,15 +157,18 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 	if u.Disabled {
 		return Principal{}, fmt.Errorf("%w: %s", ErrUserDisabled, u.ID)
 	}
-	return a.principal(u.ID, t.ID), nil
+	return a.principal(u.ID, t.ID, false), nil
 }
 
-func (a *Authenticator) principal(user, tokenID string) Principal {
-	p := Principal{User: user, TokenID: tokenID}
+func (a *Authenticator) principal(user, tokenID string, bootstrap bool) Principal {
+	p := Principal{User: user, TokenID: tokenID, bootstrap: bootstrap}
 	if a.dir != nil {
 		p.Roles = a.dir.Roles(user)
 	}
-	if len(p.Roles) == 0 && user == a.anonymous {
+	switch {
+	case bootstrap && !p.HasRole(RoleOwner):
+		p.Roles = append(p.Roles, RoleOwner)
+	case !bootstrap && len(p.Roles) == 0 && user == a.anonymous:
 		p.Roles = append([]string(nil), a.anonymousRoles...)
 	}
 	return p
