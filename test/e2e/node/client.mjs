@@ -15,9 +15,7 @@
 // <repo>/.tools/npm/node_modules that contains it. (NODE_PATH does not apply
 // to ES modules, hence the explicit lookup.)
 
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { findNodeModules, sdkImporter } from "./sdk.mjs";
 
 const SCENARIOS = [
   "list-tools",
@@ -91,23 +89,9 @@ function parseArgs(argv) {
   return o;
 }
 
-function findNodeModules() {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [];
-  if (process.env.GATEHOUSE_NODE_MODULES) candidates.push(process.env.GATEHOUSE_NODE_MODULES);
-  if (process.env.GATEHOUSE_TOOLS) candidates.push(join(process.env.GATEHOUSE_TOOLS, "npm", "node_modules"));
-  candidates.push(resolve(here, "..", "..", "..", ".tools", "npm", "node_modules"));
-  for (const c of candidates) {
-    if (existsSync(join(c, "@modelcontextprotocol", "sdk", "package.json"))) return resolve(c);
-  }
-  throw new Error(
-    `@modelcontextprotocol/sdk not found in ${candidates.join(", ")} — run 'make tools' or set GATEHOUSE_TOOLS`,
-  );
-}
-
 async function loadSdk() {
   const nm = findNodeModules();
-  const sdk = (sub) => import(pathToFileURL(join(nm, "@modelcontextprotocol", "sdk", "dist", "esm", sub)).href);
+  const sdk = sdkImporter(nm);
   const [client, http, sse, types] = await Promise.all([
     sdk("client/index.js"),
     sdk("client/streamableHttp.js"),

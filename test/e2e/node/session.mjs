@@ -29,10 +29,9 @@
 // elicitation/create with {action:"accept",content:{approve:true}} or
 // {action:"decline"}.
 
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+
+import { findNodeModules, sdkImporter } from "./sdk.mjs";
 
 function parseArgs(argv) {
   const o = { elicitation: "none", timeout: 90000 };
@@ -62,19 +61,6 @@ function usage(msg) {
   process.exit(2);
 }
 
-// The SDK is found as client.mjs finds it (see README.md).
-function findNodeModules() {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [];
-  if (process.env.GATEHOUSE_NODE_MODULES) candidates.push(process.env.GATEHOUSE_NODE_MODULES);
-  if (process.env.GATEHOUSE_TOOLS) candidates.push(join(process.env.GATEHOUSE_TOOLS, "npm", "node_modules"));
-  candidates.push(resolve(here, "..", "..", "..", ".tools", "npm", "node_modules"));
-  for (const c of candidates) {
-    if (existsSync(join(c, "@modelcontextprotocol", "sdk", "package.json"))) return resolve(c);
-  }
-  throw new Error(`@modelcontextprotocol/sdk not found in ${candidates.join(", ")} — run 'make tools'`);
-}
-
 function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + "\n");
 }
@@ -92,7 +78,7 @@ const texts = (result) => (result?.content ?? []).filter((c) => c.type === "text
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const nm = findNodeModules();
-  const sdk = (sub) => import(pathToFileURL(join(nm, "@modelcontextprotocol", "sdk", "dist", "esm", sub)).href);
+  const sdk = sdkImporter(nm);
   const [{ Client }, { StreamableHTTPClientTransport }, types] = await Promise.all([
     sdk("client/index.js"),
     sdk("client/streamableHttp.js"),
