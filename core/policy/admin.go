@@ -109,26 +109,35 @@ type Admin struct {
 	roles sync.Map // user → cachedRoles
 }
 
-// cachedRoles is a user's implicit roles and groups as of generation gen.
+// cachedRoles is what the role graph gives a user, as of generation gen.
 type cachedRoles struct {
 	gen      uint64
-	implicit []string // Casbin subjects: "role:…", "group:…"
+	subjects []string // "user:<id>" and every role and group held, sorted
+	roles    []string // the role names among them, sorted
 }
 
 // changed invalidates the role cache; every method changing the role
 // graph defers it.
 func (a *Admin) changed() { a.gen.Add(1) }
 
-// implicit returns the role and group subjects user holds, directly or
-// inherited (cached).
-func (a *Admin) implicit(user string) []string {
+// lookup returns what user holds, directly or inherited (cached; callers
+// get copies, so the cache cannot be changed through them).
+func (a *Admin) lookup(user string) cachedRoles {
 	gen := a.gen.Load()
 	if v, ok := a.roles.Load(user); ok && v.(cachedRoles).gen == gen {
-		return v.(cachedRoles).implicit
+		return v.(cachedRoles)
 	}
-	subjects, _ := a.e.GetImplicitRolesForUser(userSubject(user))
-	a.roles.Store(user, cachedRoles{gen: gen, implicit: subjects})
-	return subjects
+	implicit, _ := a.e.GetImplicitRolesForUser(userSubject(user))
+	c := cachedRoles{gen: gen, subjects: append([]string{userSubject(user)}, implicit...), roles: []string{}}
+	slices.Sort(c.subjects)
+	c.subjects = slices.Compact(c.subjects)
+	for _, s := range c.subjects {
+		if r, ok := strings.CutPrefix(s, "role:"); ok {
+			c.roles = append(c.roles, r)
+		}
+	}
+	a.roles.Store(user, c)
+	return c
 }
 
 // NewAdmin loads the admin rules from store, writing DefaultAdminRules
@@ -167,17 +176,7 @@ func (a *Admin) Allowed(user, obj, act string) (bool, error) {
 }
 
 // Roles returns the roles bound to user, inherited ones included, sorted.
-func (a *Admin) Roles(user string) []string {
-	subjects := a.implicit(user)
-	out := make([]string, 0, len(subjects))
-	for _, s := range subjects {
-		if r, ok := strings.CutPrefix(s, "role:"); ok {
-			out = append(out, r)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+func (a *Admin) Roles(user string) []string { return slices.Clone(a.lookup(user).roles) }
 
 // DirectRoles returns the roles bound to user directly, sorted.
 func (a *Admin) DirectRoles(user string) []string {
@@ -254,12 +253,7 @@ func (a *Admin) ForgetUser(user string) error {
 // "user:<id>" and every role and group bound to it, directly or inherited
 // (Casbin's role graph: g rules may bind users to groups, groups to roles
 // and roles to roles), sorted.
-func (a *Admin) Subjects(user string) []string {
-	implicit := a.implicit(user)
-	out := append([]string{userSubject(user)}, implicit...)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+func (a *Admin) Subjects(user string) []string { return slices.Clone(a.lookup(user).subjects) }
 
 // BindGroup makes user a member of group, and group a holder of role when
 // role is not empty (role inheritance through groups).
