@@ -39,6 +39,11 @@ func TestAllowed(t *testing.T) {
 		{"an address just outside 172.16/12 is allowed", "172.32.0.1", true},
 		{"an address just outside CGNAT space is allowed", "100.128.0.1", true},
 		{"an IPv4-mapped public address is allowed", "::ffff:8.8.8.8", true},
+		{"the address after 2001::/23 is allowed", "2001:200::1", true},
+		{"the address before 2002::/16 is allowed", "2001:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true},
+		{"the address after 2002::/16 is allowed", "2003::1", true},
+		{"the address before 240/4 is allowed", "223.255.255.255", true},
+		{"the address after 3fff::/20 is allowed", "3fff:1000::1", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,4 +99,61 @@ func TestControl(t *testing.T) {
 			t.Errorf("dial error %v does not wrap ErrForbiddenAddress", err)
 		}
 	})
+}
+
+// TestRefusedRanges checks each IANA-derived range at its first and last
+// address, and that the neighbours just outside a range are not refused
+// by it (they may be refused by an adjacent range, which the want says).
+func TestRefusedRanges(t *testing.T) {
+	for _, r := range Refused() {
+		first := r.Prefix.Masked().Addr()
+		last := lastAddr(r.Prefix)
+		for _, a := range []netip.Addr{first, last} {
+			if Allowed(a) {
+				t.Errorf("%s (%s, %s) is allowed, want refused", a, r.Name, r.Ref)
+			}
+		}
+	}
+}
+
+// TestReviewedRanges are the ranges the security review found allowed.
+func TestReviewedRanges(t *testing.T) {
+	for _, a := range []string{
+		"::", "::1", "::0.0.0.1", "::a00:1", "::ffff:ffff", // ::/96
+		"2002::", "2002:a00:1::1", "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff", // 6to4
+		"64:ff9b:1::", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff", // local NAT64
+		"fec0::", "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", // site-local
+		"240.0.0.0", "254.255.255.255", "255.255.255.255",
+		"2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+		"3fff::1", "2001:db8::1", "100::1", "5f00::1",
+		"4000::1", "8000::1", "e000::1", // outside 2000::/3, not allocated
+	} {
+		if Allowed(netip.MustParseAddr(a)) {
+			t.Errorf("%s is allowed, want refused", a)
+		}
+	}
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func TestLastAddr(t *testing.T) {
+	tests := []struct{ prefix, want string }{
+		{"10.0.0.0/8", "10.255.255.255"},
+		{"255.255.255.255/32", "255.255.255.255"},
+		{"2002::/16", "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+		{"64:ff9b:1::/48", "64:ff9b:1:ffff:ffff:ffff:ffff:ffff"},
+	}
+	for _, tt := range tests {
+		if got := lastAddr(netip.MustParsePrefix(tt.prefix)); got.String() != tt.want {
+			t.Errorf("lastAddr(%s) = %s, want %s", tt.prefix, got, tt.want)
+		}
+	}
 }
