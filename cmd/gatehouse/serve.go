@@ -43,7 +43,7 @@ func newServeCommand() *cobra.Command {
 		Short: "Run the gateway",
 		Long: "Run the gateway. Settings come from --config (YAML) and the environment:\n" +
 			"GATEHOUSE_LISTEN, GATEHOUSE_DATA_DIR, GATEHOUSE_ADMIN_TOKEN, GATEHOUSE_SECRET_KEY,\n" +
-			"GATEHOUSE_CLIENT_AUTH (token|none), GATEHOUSE_ANONYMOUS_USER, GATEHOUSE_ANONYMOUS_ROLES,\nGATEHOUSE_LOG_FORMAT, GATEHOUSE_LOG_LEVEL, " +
+			"GATEHOUSE_CLIENT_AUTH (token|none), GATEHOUSE_CLIENT_AUTH_PUBLIC, GATEHOUSE_ANONYMOUS_USER, GATEHOUSE_ANONYMOUS_ROLES,\nGATEHOUSE_PPROF_PUBLIC, GATEHOUSE_LOG_FORMAT, GATEHOUSE_LOG_LEVEL, " +
 			"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -201,6 +201,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AllowedOrigins: cfg.HTTP.AllowedOrigins,
 	}, log)
 
+	for _, exposure := range cfg.PublicExposures() {
+		log.Warn().Str("exposure", exposure).Msg("exposed beyond loopback by an explicit setting")
+	}
 	if cfg.PprofListen != "" {
 		go servePprof(cfg.PprofListen, log)
 	}

@@ -41,8 +41,12 @@ type Config struct {
 	Guards     GuardsConfig     `yaml:"guards"`
 	Policies   PoliciesConfig   `yaml:"policies"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
-	// address (keep it on loopback); off by default.
+	// address; off by default. It must be a loopback address unless
+	// PprofPublic is set (the profiles show memory and call arguments).
 	PprofListen string `yaml:"pprof_listen"`
+	// PprofPublic accepts a non-loopback pprof_listen ("I know this is
+	// public"); the gateway then logs a warning at every start.
+	PprofPublic bool `yaml:"pprof_public"`
 	// Connectors are created at start when no connector with the slug
 	// exists yet (seeding a fresh install, e.g. the demo connector).
 	Connectors []SeedConnector `yaml:"connectors"`
@@ -63,6 +67,10 @@ type ClientAuthConfig struct {
 	// AnonymousRoles are the anonymous user's roles while no role is
 	// bound to it in the admin API (default: member).
 	AnonymousRoles []string `yaml:"anonymous_roles"`
+	// Public accepts mode none on a listen address that is not loopback
+	// ("I know this is public": anyone who reaches the port acts as
+	// AnonymousUser); the gateway then logs a warning at every start.
+	Public bool `yaml:"public"`
 }
 
 // PoliciesConfig configures tool policies.
@@ -260,12 +268,18 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	}
 	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
 	str("GATEHOUSE_GUARD_CACHE_DIR", &cfg.Guards.CacheDir)
-	if v, ok := lookup("GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("%w: GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS: %q is not a boolean", ErrInvalid, v)
+	for name, dst := range map[string]*bool{
+		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": &cfg.Upstream.AllowPrivateNetworks,
+		"GATEHOUSE_CLIENT_AUTH_PUBLIC":      &cfg.ClientAuth.Public,
+		"GATEHOUSE_PPROF_PUBLIC":            &cfg.PprofPublic,
+	} {
+		if v, ok := lookup(name); ok && v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %q is not a boolean", ErrInvalid, name, v)
+			}
+			*dst = b
 		}
-		cfg.Upstream.AllowPrivateNetworks = b
 	}
 	return nil
 }
@@ -300,6 +314,17 @@ func (c *Config) Validate() error {
 	}
 	if c.ClientAuth.Mode == "none" && c.ClientAuth.AnonymousUser == "" {
 		return bad("client_auth.anonymous_user", "is required when client_auth.mode is none")
+	}
+	if c.ClientAuth.Mode == "none" && !c.ClientAuth.Public && !IsLoopback(c.Listen) {
+		return bad("client_auth.mode", "none on %s would admit anyone who reaches it; listen on a loopback address, or set client_auth.public: true (GATEHOUSE_CLIENT_AUTH_PUBLIC=true) if that is what you want", c.Listen)
+	}
+	if c.PprofListen != "" {
+		if _, _, err := net.SplitHostPort(c.PprofListen); err != nil {
+			return bad("pprof_listen", "%q is not host:port", c.PprofListen)
+		}
+		if !c.PprofPublic && !IsLoopback(c.PprofListen) {
+			return bad("pprof_listen", "%s is not a loopback address and profiles expose memory and call arguments; use 127.0.0.1:port, or set pprof_public: true (GATEHOUSE_PPROF_PUBLIC=true) if that is what you want", c.PprofListen)
+		}
 	}
 	for _, r := range c.ClientAuth.AnonymousRoles {
 		if !roleName.MatchString(r) {
@@ -361,6 +386,35 @@ func (c *Config) Validate() error {
 }
 
 var sinkNamePattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$`)
+
+// IsLoopback reports whether the host of hostport is localhost or a
+// loopback IP. An empty host (all interfaces) and any other name are not:
+// a name may resolve anywhere.
+func IsLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// PublicExposures lists the settings that expose the gateway beyond
+// loopback on purpose (client_auth.public, pprof_public), for a warning
+// at start; empty when none applies.
+func (c *Config) PublicExposures() []string {
+	var out []string
+	if c.ClientAuth.Mode == "none" && !IsLoopback(c.Listen) {
+		out = append(out, "client_auth.mode none on "+c.Listen+": anyone who reaches it acts as "+c.ClientAuth.AnonymousUser)
+	}
+	if c.PprofListen != "" && !IsLoopback(c.PprofListen) {
+		out = append(out, "pprof on "+c.PprofListen+": profiles expose memory and call arguments")
+	}
+	return out
+}
 
 // MCPURL is the aggregate MCP endpoint clients connect to.
 func (c *Config) MCPURL() string { return c.BaseURL() + "/mcp" }

@@ -65,6 +65,7 @@ log:
 client_auth:
   mode: none
   anonymous_user: dev
+  public: true
 upstream:
   call_timeout: 30s
   session_idle_timeout: 1h
@@ -95,7 +96,7 @@ connectors:
 		{"admin_token is read", got.AdminToken, "0123456789abcdef0123"},
 		{"log.format is read", got.Log.Format, "console"},
 		{"log.level is read", got.Log.Level, "debug"},
-		{"client_auth is read", got.ClientAuth, ClientAuthConfig{Mode: "none", AnonymousUser: "dev", AnonymousRoles: []string{"member"}}},
+		{"client_auth is read", got.ClientAuth, ClientAuthConfig{Mode: "none", AnonymousUser: "dev", AnonymousRoles: []string{"member"}, Public: true}},
 		{"durations are read", [2]time.Duration{got.Upstream.CallTimeout, got.Upstream.SessionIdleTimeout}, [2]time.Duration{30 * time.Second, time.Hour}},
 		{"allow_private_networks is read", got.Upstream.AllowPrivateNetworks, true},
 		{"max_message_bytes is read", got.Upstream.MaxMessageBytes, 2048},
@@ -154,6 +155,14 @@ func TestLoadRejects(t *testing.T) {
 		{"a negative approval timeout is named", "policies:\n  approval_timeout: -1s\n", nil, "policies.approval_timeout"},
 		{"a bad anonymous role is named", "client_auth:\n  anonymous_roles: [\"a b\"]\n", nil, "client_auth.anonymous_roles"},
 		{"an unknown key in a seed rule is named", "policies:\n  rules:\n    - id: x\n      efect: allow\n", nil, "efect"},
+		{"anonymous clients on all interfaces are refused", "listen: 0.0.0.0:8080\nclient_auth:\n  mode: none\n", nil, "client_auth.public"},
+		{"anonymous clients on a LAN address are refused", "listen: 192.168.1.5:8080\nclient_auth:\n  mode: none\n", nil, "client_auth.mode"},
+		{"anonymous clients on a host name are refused", "listen: gw.internal:8080\nclient_auth:\n  mode: none\n", nil, "client_auth.mode"},
+		{"anonymous clients on an IPv6 wildcard are refused", "", map[string]string{"GATEHOUSE_LISTEN": "[::]:8080", "GATEHOUSE_CLIENT_AUTH": "none"}, "client_auth.mode"},
+		{"pprof on all interfaces is refused", "pprof_listen: 0.0.0.0:6060\n", nil, "pprof_public"},
+		{"pprof from the environment on a public address is refused", "", map[string]string{"GATEHOUSE_PPROF_LISTEN": ":6060"}, "pprof_listen"},
+		{"pprof without a port is named", "pprof_listen: localhost\n", nil, "pprof_listen"},
+		{"a non-boolean public override is named", "", map[string]string{"GATEHOUSE_PPROF_PUBLIC": "sure"}, "GATEHOUSE_PPROF_PUBLIC"},
 		{"a non-boolean private-upstreams override is named", "", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "maybe"}, "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"},
 	}
 	for _, tt := range tests {
@@ -265,6 +274,35 @@ func TestEffectiveApprovalTimeout(t *testing.T) {
 			c.Upstream.CallTimeout, c.Policies.ApprovalTimeout = tt.call, tt.configured
 			if got := c.EffectiveApprovalTimeout(); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPublicExposureIsExplicit(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want int // exposures warned about
+	}{
+		{"anonymous clients on loopback need nothing", "client_auth:\n  mode: none\n", nil, 0},
+		{"anonymous clients on localhost need nothing", "listen: localhost:8080\nclient_auth:\n  mode: none\n", nil, 0},
+		{"anonymous clients on IPv6 loopback need nothing", "listen: '[::1]:8080'\nclient_auth:\n  mode: none\n", nil, 0},
+		{"tokens on all interfaces need nothing", "listen: 0.0.0.0:8080\n", nil, 0},
+		{"pprof on loopback needs nothing", "pprof_listen: 127.0.0.1:6060\n", nil, 0},
+		{"anonymous clients on all interfaces with the setting are warned about", "listen: 0.0.0.0:8080\nclient_auth:\n  mode: none\n  public: true\n", nil, 1},
+		{"pprof in public with the setting from the environment is warned about", "pprof_listen: 0.0.0.0:6060\n", map[string]string{"GATEHOUSE_PPROF_PUBLIC": "true"}, 1},
+		{"both are warned about", "listen: 0.0.0.0:8080\nclient_auth:\n  mode: none\n  public: true\npprof_listen: ':6060'\npprof_public: true\n", nil, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Load(writeFile(t, tt.file), env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.PublicExposures(); len(got) != tt.want {
+				t.Errorf("PublicExposures() = %q, want %d", got, tt.want)
 			}
 		})
 	}
