@@ -134,6 +134,9 @@ func (m *Message) Validate() *Error {
 			if err := jsonv2.Unmarshal(m.Params, &p); err != nil {
 				return decodeError(err)
 			}
+			if path, dup := FoldedDuplicate("arguments", p.Arguments); dup {
+				return NewError(CodeInvalidParams, "invalid params: "+path+" repeats a member name of its object (names equal but for case are one name to many decoders); send each name once")
+			}
 		}
 	}
 	return nil
