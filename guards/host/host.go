@@ -60,7 +60,12 @@ type Config struct {
 	RecycleAfter int
 	// MaxVerdictBytes bounds a verdict document (default 256 KiB).
 	MaxVerdictBytes int
-	Log             zerolog.Logger
+	// StartTimeout bounds starting one instance: instantiation with the
+	// guest's _initialize, gh_hooks and gh_init (default 10s). With
+	// Interruptible it stops a guest that loops while starting; a trusted
+	// host's guests are only reported late.
+	StartTimeout time.Duration
+	Log          zerolog.Logger
 }
 
 func (c *Config) defaults() {
@@ -75,6 +80,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxVerdictBytes <= 0 {
 		c.MaxVerdictBytes = 256 << 10
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 10 * time.Second
 	}
 }
 

@@ -165,13 +165,21 @@ func (w capWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// newInstance starts one instance, bounded by the host's StartTimeout
+// whatever ctx allows: the instance outlives the call that needed it, so
+// only the start-up deadline (not the caller's cancellation) applies.
 func (m *Module) newInstance(ctx context.Context) (*instance, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.host.cfg.StartTimeout)
+	defer cancel()
 	inst := &instance{module: m, stack: make([]uint64, 2)}
 	out := capWriter{m: m, out: &inst.logBudget}
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").
 		WithStdout(out).WithStderr(out).WithStdin(eofReader{})
 	mod, err := m.host.rt.InstantiateModule(context.WithValue(ctx, instanceKey{}, inst), m.compiled, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w: %s did not start (_initialize) within %s", ErrTimeout, m.name, m.host.cfg.StartTimeout)
+		}
 		return nil, fmt.Errorf("%w: %s failed to start: %v", ErrTrap, m.name, err)
 	}
 	inst.mod = mod
@@ -279,7 +287,7 @@ func (m *Module) acquire(ctx context.Context) (*instance, error) {
 			<-m.slots
 			return nil, ErrClosed
 		}
-		inst, err := m.newInstance(context.WithoutCancel(ctx))
+		inst, err := m.newInstance(ctx)
 		if err != nil {
 			<-m.slots
 			return nil, err
