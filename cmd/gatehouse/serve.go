@@ -196,9 +196,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 			ok, err := authz.Allowed(p.User, policy.ResAnalytics, policy.ActRead)
 			return err == nil && ok
 		},
-		OpenAPI:        admin.OpenAPI(),
-		MaxBodyBytes:   cfg.HTTP.MaxBodyBytes,
-		AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		OpenAPI:             admin.OpenAPI(),
+		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
+		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
+		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {

@@ -127,6 +127,9 @@ type UpstreamConfig struct {
 type HTTPConfig struct {
 	// MaxBodyBytes bounds one client request body.
 	MaxBodyBytes int `yaml:"max_body_bytes"`
+	// MaxGuardUploadBytes bounds one guard module upload (default 32 MiB;
+	// the admin API's other bodies are capped at 1 MiB).
+	MaxGuardUploadBytes int `yaml:"max_guard_upload_bytes"`
 	// AllowedOrigins lists browser origins allowed besides the gateway's
 	// own and localhost ones (DNS-rebinding protection).
 	AllowedOrigins []string `yaml:"allowed_origins"`
@@ -205,7 +208,7 @@ func Default() Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			MaxMessageBytes:    16 << 20,
 		},
-		HTTP: HTTPConfig{MaxBodyBytes: 4 << 20},
+		HTTP: HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
 	}
 }
 
@@ -345,6 +348,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		return bad("http.max_body_bytes", "must be at least 1024")
+	}
+	if c.HTTP.MaxGuardUploadBytes < 1024 {
+		return bad("http.max_guard_upload_bytes", "must be at least 1024")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")

@@ -148,6 +148,7 @@ func TestLoadRejects(t *testing.T) {
 		{"a negative idle timeout is named", "upstream:\n  session_idle_timeout: -1m\n", nil, "upstream.session_idle_timeout"},
 		{"a tiny message limit is named", "upstream:\n  max_message_bytes: 10\n", nil, "upstream.max_message_bytes"},
 		{"a tiny body limit is named", "http:\n  max_body_bytes: 10\n", nil, "http.max_body_bytes"},
+		{"a tiny guard upload limit is named", "http:\n  max_guard_upload_bytes: 10\n", nil, "http.max_guard_upload_bytes"},
 		{"a short admin token is named", "admin_token: short\n", nil, "admin_token"},
 		{"a short admin token from the environment is named", "", map[string]string{"GATEHOUSE_ADMIN_TOKEN": "short"}, "admin_token"},
 		{"a bad log level from the environment is named", "", map[string]string{"GATEHOUSE_LOG_LEVEL": "loud"}, "log.level"},

@@ -25,7 +25,12 @@ type AdminHandler interface {
 
 // Options configure the server.
 type Options struct {
-	MaxBodyBytes   int
+	// MaxBodyBytes bounds an MCP request body.
+	MaxBodyBytes int
+	// MaxGuardUploadBytes bounds a guard module upload (POST
+	// /admin/v1/guards; default DefaultMaxGuardUpload): guards built with
+	// Go's SDK are megabytes, far above the admin API's other documents.
+	MaxGuardUploadBytes int
 	AllowedOrigins []string
 	// Metrics serves GET /metrics to callers MayReadMetrics admits (a
 	// bearer token is required: metric labels name connectors and tools).
@@ -37,8 +42,32 @@ type Options struct {
 }
 
 // maxAdminBody bounds an admin API request body: connectors, templates and
-// requests are small documents, far below the MCP body limit.
+// requests are small documents, far below the MCP body limit. Guard
+// uploads have their own limit.
 const maxAdminBody = 1 << 20
+
+// DefaultMaxGuardUpload is the guard upload limit when none is set (the
+// built-in guards, built with Go's SDK, are about 6 MiB).
+const DefaultMaxGuardUpload = 32 << 20
+
+// guardUploadPath is where guard modules are uploaded (POST).
+const guardUploadPath = "/admin/v1/guards"
+
+// bodyLimit is the body limit of a request to path with method: read from
+// its headers, so fasthttp refuses a larger body before buffering it.
+func (o *Options) bodyLimit(method, path []byte) int {
+	switch {
+	case string(path) == guardUploadPath && string(method) == fasthttp.MethodPost:
+		if o.MaxGuardUploadBytes > 0 {
+			return o.MaxGuardUploadBytes
+		}
+		return DefaultMaxGuardUpload
+	case bytes.HasPrefix(path, []byte("/admin/")):
+		return maxAdminBody
+	default:
+		return o.MaxBodyBytes
+	}
+}
 
 // Server routes requests.
 type Server struct {
@@ -67,6 +96,13 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 		Handler:                       s.route,
 		Name:                          "gatehouse",
 		MaxRequestBodySize:            opts.MaxBodyBytes,
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			// The raw request target: the large guard limit applies only
+			// when it is exactly the upload path (a non-canonical form gets
+			// the smaller admin limit, never the other way round).
+			path, _, _ := bytes.Cut(h.RequestURI(), []byte("?"))
+			return fasthttp.RequestConfig{MaxRequestBodySize: opts.bodyLimit(h.Method(), path)}
+		},
 		ReadTimeout:                   60 * time.Second,
 		IdleTimeout:                   120 * time.Second,
 		NoDefaultServerHeader:         false,
@@ -82,7 +118,7 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 				// The admin API's own error shape, not JSON-RPC.
 				code, msg := "invalid_request", "malformed HTTP request"
 				if status == fasthttp.StatusRequestEntityTooLarge {
-					code, msg = "too_large", fmt.Sprintf("the request body exceeds %d bytes", maxAdminBody)
+					code, msg = "too_large", fmt.Sprintf("the request body exceeds %d bytes", opts.bodyLimit(ctx.Method(), ctx.Path()))
 				}
 				ctx.SetStatusCode(status)
 				ctx.SetContentType("application/json")
@@ -134,10 +170,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		if !ok {
 			return
 		}
-		if len(ctx.Request.Body()) > maxAdminBody {
+		if limit := s.opts.bodyLimit(ctx.Method(), ctx.Path()); len(ctx.Request.Body()) > limit {
 			ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge)
 			ctx.SetContentType("application/json")
-			ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"too_large","message":"the request body exceeds %d bytes"}}`, maxAdminBody))
+			ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"too_large","message":"the request body exceeds %d bytes"}}`, limit))
 			return
 		}
 		if s.admin == nil {
