@@ -31,7 +31,7 @@ type Options struct {
 	// /admin/v1/guards; default DefaultMaxGuardUpload): guards built with
 	// Go's SDK are megabytes, far above the admin API's other documents.
 	MaxGuardUploadBytes int
-	AllowedOrigins []string
+	AllowedOrigins      []string
 	// Metrics serves GET /metrics to callers MayReadMetrics admits (a
 	// bearer token is required: metric labels name connectors and tools).
 	Metrics        fasthttp.RequestHandler
@@ -93,9 +93,9 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins), replays: newReplays()}
 	s.base, s.stop = context.WithCancel(context.Background())
 	s.srv = &fasthttp.Server{
-		Handler:                       s.route,
-		Name:                          "gatehouse",
-		MaxRequestBodySize:            opts.MaxBodyBytes,
+		Handler:            s.route,
+		Name:               "gatehouse",
+		MaxRequestBodySize: opts.MaxBodyBytes,
 		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 			// The raw request target: the large guard limit applies only
 			// when it is exactly the upload path (a non-canonical form gets
