@@ -111,7 +111,7 @@ func (a *API) putGroup(ctx *fasthttp.RequestCtx, p auth.Principal, name string) 
 	if !a.knownRoles(ctx, roles, "roles") {
 		return
 	}
-	if !a.mayChangeGroup(ctx, p, a.Authz.Group(name).Roles, roles) {
+	if !a.mayChangeGroup(ctx, p, a.Authz.Group(name), policy.Group{Name: name, Members: members, Roles: roles}) {
 		return
 	}
 	if err := a.Authz.SetGroup(name, members, roles); err != nil {
@@ -128,7 +128,7 @@ func (a *API) putGroup(ctx *fasthttp.RequestCtx, p auth.Principal, name string) 
 
 func (a *API) deleteGroup(ctx *fasthttp.RequestCtx, p auth.Principal, name string) {
 	g, ok := a.existingGroup(ctx, name)
-	if !ok || !a.mayChangeGroup(ctx, p, g.Roles, nil) {
+	if !ok || !a.mayChangeGroup(ctx, p, g, policy.Group{Name: name}) {
 		return
 	}
 	if err := a.Authz.DeleteGroup(name); err != nil {
@@ -139,13 +139,29 @@ func (a *API) deleteGroup(ctx *fasthttp.RequestCtx, p auth.Principal, name strin
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-// mayChangeGroup answers 403 when a non-owner changes a group that makes
-// (or would make) its members owners: adding yourself to such a group
-// would be granting yourself the owner role.
-func (a *API) mayChangeGroup(ctx *fasthttp.RequestCtx, p auth.Principal, current, roles []string) bool {
-	if p.HasRole(auth.RoleOwner) || !a.grantsOwner(current) && !a.grantsOwner(roles) {
-		return true
+// mayChangeGroup answers 403 when turning group from into to grants or
+// takes away a role p does not cover, or changes the roles of a member p
+// may not act on: adding yourself to a group holding the owner role would
+// be granting yourself owner; adding an owner to one, or removing them,
+// changes an owner.
+func (a *API) mayChangeGroup(ctx *fasthttp.RequestCtx, p auth.Principal, from, to policy.Group) bool {
+	changed := symmetricDifference(from.Roles, to.Roles)
+	if !a.mayGrant(ctx, p, changed, "roles") {
+		return false
 	}
-	writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may change a group that holds the owner role", "roles")
-	return false
+	affected := symmetricDifference(from.Members, to.Members)
+	if len(changed) > 0 {
+		affected = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(from.Members), to.Members...))))
+	}
+	// Members keep their group's roles while joining or leaving it: those
+	// must be covered too, or p could move an owner in or out.
+	if len(affected) > 0 && !a.mayGrant(ctx, p, append(slices.Clone(from.Roles), to.Roles...), "members") {
+		return false
+	}
+	for _, m := range affected {
+		if !a.mayActOn(ctx, p, m) {
+			return false
+		}
+	}
+	return true
 }

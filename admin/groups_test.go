@@ -88,7 +88,7 @@ func TestGroupEndpoints(t *testing.T) {
 			body: `{"members":["mia"],"roles":["owner"]}`, wantCode: 200,
 			wantJSON: `{"name":"root","members":["mia"],"roles":["owner"]}`},
 		{name: "an admin cannot join a group of owners", who: admin, method: http.MethodPut, path: "/groups/root",
-			body: `{"members":["mia","ada"],"roles":["owner"]}`, wantCode: 403, wantErr: "forbidden roles"},
+			body: `{"members":["mia","ada"],"roles":["owner"]}`, wantCode: 403, wantErr: "forbidden members"},
 		{name: "an admin cannot delete a group of owners", who: admin, method: http.MethodDelete, path: "/groups/root",
 			wantCode: 403, wantErr: "forbidden roles"},
 		{name: "an owner deletes it", who: owner, method: http.MethodDelete, path: "/groups/root", wantCode: 204},

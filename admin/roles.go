@@ -87,17 +87,20 @@ func (a *API) putInherits(ctx *fasthttp.RequestCtx, p auth.Principal, role strin
 }
 
 // mayInherit answers 422 when parents name an unknown role, and 403 when
-// a non-owner makes role inherit the owner role (its holders would become
-// owners), takes that away, or changes what the owner role inherits.
+// p does not cover role (changing what it inherits changes its holders),
+// or adds or takes away a parent p does not cover (its holders would gain
+// or lose what p does not have).
 func (a *API) mayInherit(ctx *fasthttp.RequestCtx, p auth.Principal, role string, parents []string) bool {
 	if !a.knownRoles(ctx, parents, "inherits") {
 		return false
 	}
-	if !p.HasRole(auth.RoleOwner) && (role == auth.RoleOwner || a.grantsOwner(parents) || a.grantsOwner(a.Authz.Inherits(role))) {
-		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may make a role inherit the owner role, or change what the owner role inherits", "inherits")
+	current := a.Authz.Inherits(role)
+	if !slices.Contains(a.Authz.KnownRoles(), role) {
+		current = nil // a role being created
+	} else if !a.mayGrant(ctx, p, []string{role}, "inherits") {
 		return false
 	}
-	return true
+	return a.mayGrant(ctx, p, symmetricDifference(parents, current), "inherits")
 }
 
 // createRole defines a custom role and what it inherits. The role grants
@@ -172,9 +175,7 @@ func (a *API) setNewRoleInherits(role string, parents []string) error {
 // Built-in roles stay (409 builtin, for owners too); only an owner may
 // delete a role inheriting owner (its holders are owners).
 func (a *API) deleteRole(ctx *fasthttp.RequestCtx, p auth.Principal, role string) {
-	builtin := slices.Contains(auth.BuiltinRoles, role)
-	if !builtin && a.grantsOwner([]string{role}) && !p.HasRole(auth.RoleOwner) {
-		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may delete a role that inherits the owner role", "")
+	if !slices.Contains(auth.BuiltinRoles, role) && !a.mayGrant(ctx, p, []string{role}, "") {
 		return
 	}
 	inherits := a.Authz.Inherits(role)

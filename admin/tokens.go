@@ -88,7 +88,7 @@ func (a *API) createToken(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	if body.User == "" {
 		body.User = p.User
 	}
-	if !a.allow(ctx, p, tokenObject(p, body.User), policy.ActWrite) {
+	if !a.allow(ctx, p, tokenObject(p, body.User), policy.ActWrite) || !a.mayActOn(ctx, p, body.User) {
 		return
 	}
 	body.Name = strings.TrimSpace(body.Name)
@@ -133,7 +133,7 @@ func (a *API) revokeToken(ctx *fasthttp.RequestCtx, p auth.Principal, id string)
 		a.notFoundOr(ctx, err, "token \""+id+"\" not found")
 		return
 	}
-	if !a.allow(ctx, p, tokenObject(p, t.User), policy.ActWrite) {
+	if !a.allow(ctx, p, tokenObject(p, t.User), policy.ActWrite) || !a.mayActOn(ctx, p, t.User) {
 		return
 	}
 	already := t.RevokedAt != nil

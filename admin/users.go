@@ -74,17 +74,30 @@ func (a *API) listUsers(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, map[string]any{"users": out, "total": len(list), "next_cursor": next})
 }
 
-// checkRoles answers 422 when roles name an unknown role, and 403 when a
-// non-owner grants or takes away the owner role (or a role inheriting it).
+// checkRoles answers 422 when roles name an unknown role, and 403 when p
+// grants or takes away a role p does not cover (escalation.go).
 func (a *API) checkRoles(ctx *fasthttp.RequestCtx, p auth.Principal, roles, current []string) bool {
 	if !a.knownRoles(ctx, roles, "roles") {
 		return false
 	}
-	if a.grantsOwner(roles) != a.grantsOwner(current) && !p.HasRole(auth.RoleOwner) {
-		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may grant or remove the owner role", "roles")
-		return false
+	return a.mayGrant(ctx, p, symmetricDifference(roles, current), "roles")
+}
+
+// symmetricDifference is what is in exactly one of a and b, sorted.
+func symmetricDifference(a, b []string) []string {
+	var out []string
+	for _, r := range a {
+		if !slices.Contains(b, r) {
+			out = append(out, r)
+		}
 	}
-	return true
+	for _, r := range b {
+		if !slices.Contains(a, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // knownRoles answers 422 naming field when roles name an unknown role.
@@ -207,6 +220,9 @@ func (a *API) patchUser(ctx *fasthttp.RequestCtx, p auth.Principal, id string) {
 		a.notFoundOr(ctx, err, "user \""+id+"\" not found")
 		return
 	}
+	if !a.mayActOn(ctx, p, id) {
+		return
+	}
 	if body.Roles != nil && !a.checkRoles(ctx, p, *body.Roles, a.Authz.DirectRoles(id)) {
 		return
 	}
@@ -255,8 +271,7 @@ func (a *API) deleteUser(ctx *fasthttp.RequestCtx, p auth.Principal, id string) 
 		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", "you cannot delete yourself", "id")
 		return
 	}
-	if slices.Contains(a.Authz.Roles(id), auth.RoleOwner) && !p.HasRole(auth.RoleOwner) {
-		writeError(ctx, fasthttp.StatusForbidden, "forbidden", "only an owner may delete an owner", "")
+	if !a.mayActOn(ctx, p, id) {
 		return
 	}
 	if err := a.Users.Delete(detach(ctx), id); err != nil {
