@@ -127,6 +127,8 @@ type Deps struct {
 	// are its roles while none is bound to it.
 	AnonymousUser  string
 	AnonymousRoles []string
+	// STDIO says who may set STDIO commands through the API.
+	STDIO STDIOPolicy
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string

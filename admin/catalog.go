@@ -204,7 +204,7 @@ func (a *API) createFromTemplate(ctx *fasthttp.RequestCtx, p auth.Principal, t *
 		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", err.Error(), field)
 		return nil, nil
 	}
-	if !a.validate(ctx, c) {
+	if !a.validate(ctx, c) || !a.mayLaunch(ctx, p, nil, c, t) {
 		return nil, nil
 	}
 	if err := a.Connectors.Create(detach(ctx), c); err != nil {

@@ -256,7 +256,12 @@ func TestRequests(t *testing.T) {
 		if code, res, _ := f.do(t, admin, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"NOPE":"x"}}`); code != 422 || errField(res) != "values.NOPE" {
 			t.Errorf("unknown value: HTTP %d %v", code, res)
 		}
-		if code, res, _ := f.do(t, admin, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"DB_PASSWORD":"hunter2"}}`); code != 200 {
+		// The requested command would run on the gateway host: an admin
+		// may not approve it into a connector, an owner may.
+		if code, res, _ := f.do(t, admin, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"DB_PASSWORD":"hunter2"}}`); code != 403 || errField(res) != "command" {
+			t.Fatalf("approve by an admin: HTTP %d %v", code, res)
+		}
+		if code, res, _ := f.do(t, owner, http.MethodPost, "/requests/"+rid+"/approve", `{"values":{"DB_PASSWORD":"hunter2"}}`); code != 200 {
 			t.Fatalf("approve: HTTP %d %v", code, res)
 		}
 		stored, err := f.st.Connectors().Get(context.Background(), "db")

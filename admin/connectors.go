@@ -138,7 +138,7 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	// Server-owned fields cannot be set by the caller.
 	c.ID, c.Version, c.Owner = "", 0, p.User
 	c.Normalize()
-	if !a.validate(ctx, &c) {
+	if !a.validate(ctx, &c) || !a.mayLaunch(ctx, p, nil, &c, nil) {
 		return
 	}
 	if err := a.Connectors.Create(detach(ctx), &c); err != nil {
@@ -227,6 +227,7 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	}
 	delete(patch, "version")
 	var fieldErr error
+	refused := false
 	updated, err := a.Connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
 		next, err := applyPatch(c, patch)
 		if err != nil {
@@ -237,9 +238,18 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 			fieldErr = err
 			return err
 		}
+		// Checked on the stored version the write replaces, so a
+		// concurrent change cannot slip a command past it.
+		if !a.mayLaunch(ctx, p, c, next, nil) {
+			refused = true
+			return errLaunchRefused
+		}
 		*c = *next
 		return nil
 	})
+	if refused {
+		return // mayLaunch has answered
+	}
 	if fieldErr == nil {
 		var fe *connector.FieldError
 		if errors.As(err, &fe) {
@@ -277,6 +287,9 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	ctx.Response.Header.Set("ETag", etag(updated.Version))
 	writeJSON(ctx, fasthttp.StatusOK, view(updated))
 }
+
+// errLaunchRefused aborts a connector update mayLaunch refused.
+var errLaunchRefused = errors.New("launch refused")
 
 // applyPatch merges patch into a copy of c (RFC 7396 on the JSON form).
 // Secret values sent back as "[redacted]" keep their stored value.

@@ -254,7 +254,7 @@ func (a *API) createManual(ctx *fasthttp.RequestCtx, p auth.Principal, r *catalo
 		c.Env[k] = v
 	}
 	c.Normalize()
-	if !a.validate(ctx, &c) {
+	if !a.validate(ctx, &c) || !a.mayLaunch(ctx, p, nil, &c, nil) {
 		return nil
 	}
 	if err := a.Connectors.Create(detach(ctx), &c); err != nil {

@@ -187,6 +187,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Errs:           admin.StoreErrors{NotFound: store.ErrNotFound, Conflict: store.ErrConflict, VersionMismatch: store.ErrVersionMismatch},
 		Log:            log.With().Str("component", "admin").Logger(),
 		PublicURL:      cfg.BaseURL(),
+		STDIO:          admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:  anonymous,
 		AnonymousRoles: cfg.ClientAuth.AnonymousRoles,
 	})

@@ -40,6 +40,7 @@ type Config struct {
 	Audit      AuditConfig      `yaml:"audit"`
 	Guards     GuardsConfig     `yaml:"guards"`
 	Policies   PoliciesConfig   `yaml:"policies"`
+	STDIO      STDIOConfig      `yaml:"stdio"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -50,6 +51,21 @@ type Config struct {
 	// Connectors are created at start when no connector with the slug
 	// exists yet (seeding a fresh install, e.g. the demo connector).
 	Connectors []SeedConnector `yaml:"connectors"`
+}
+
+// STDIOConfig controls who may make the gateway run programs through the
+// admin API: a STDIO connector's command, args and env execute on the
+// gateway host. Connectors in this file are not affected.
+type STDIOConfig struct {
+	// ConfigOnly refuses creating STDIO connectors, and changing their
+	// command, args or env, through the API, for owners too.
+	ConfigOnly bool `yaml:"config_only"`
+	// AllowedCommands may be set by anyone who may write connectors (exact
+	// absolute paths, or bare names matching a bare command); other
+	// commands need the connectors/commands permission (owners). Each
+	// entry runs with whatever args and env an admin gives it: list
+	// servers, not shells, interpreters or package runners (npx, uvx).
+	AllowedCommands []string `yaml:"allowed_commands"`
 }
 
 // LogConfig selects log format and level.
@@ -275,6 +291,7 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": &cfg.Upstream.AllowPrivateNetworks,
 		"GATEHOUSE_CLIENT_AUTH_PUBLIC":      &cfg.ClientAuth.Public,
 		"GATEHOUSE_PPROF_PUBLIC":            &cfg.PprofPublic,
+		"GATEHOUSE_STDIO_CONFIG_ONLY":       &cfg.STDIO.ConfigOnly,
 	} {
 		if v, ok := lookup(name); ok && v != "" {
 			b, err := strconv.ParseBool(v)
@@ -354,6 +371,11 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")
+	}
+	for i, cmd := range c.STDIO.AllowedCommands {
+		if cmd == "" || strings.ContainsAny(cmd, " \t\n") || strings.Contains(cmd, "/") && !strings.HasPrefix(cmd, "/") {
+			return bad(fmt.Sprintf("stdio.allowed_commands[%d]", i), "%q must be an absolute path or a bare command name, without arguments", cmd)
+		}
 	}
 	names := map[string]bool{}
 	for i := range c.Audit.Sinks {

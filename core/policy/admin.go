@@ -38,6 +38,10 @@ const (
 	ResPolicies    = "policies"
 	ResGuards      = "guards"
 	ResApprovals   = "approvals"
+	// ResConnectorCommands is creating or changing a STDIO connector's
+	// command, args or env: running a program on the gateway host. Owners
+	// hold it; admins are denied it by an explicit rule.
+	ResConnectorCommands = "connectors/commands"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -72,6 +76,7 @@ m = g(r.sub, p.sub) && keyMatch(r.obj, p.obj) && (r.act == p.act || p.act == "*"
 var DefaultAdminRules = [][]string{
 	{"p", "role:owner", "*", "*", "allow"},
 	{"p", "role:admin", "*", "*", "allow"},
+	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
 	{"p", "role:member", ResConnectors, ActRead, "allow"},
 	{"p", "role:member", ResCatalog, ActRead, "allow"},
 	{"p", "role:member", ResRequestsOwn, ActRead, "allow"},
@@ -92,6 +97,12 @@ var DefaultAdminRules = [][]string{
 	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
 	{"p", "role:auditor", ResGuards, ActRead, "allow"},
 	{"p", "role:auditor", ResApprovals, ActRead, "allow"},
+}
+
+// upgradeAdminRules are default rules added after the first release: an
+// install whose rules predate them gets each that is missing at start.
+var upgradeAdminRules = [][]string{
+	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule
@@ -150,6 +161,14 @@ func NewAdmin(ctx context.Context, store RuleStore) (*Admin, error) {
 	if len(existing) == 0 {
 		if err := store.Add(ctx, AdminModel, DefaultAdminRules...); err != nil {
 			return nil, fmt.Errorf("seed admin rules: %w", err)
+		}
+	} else {
+		for _, r := range upgradeAdminRules {
+			if !slices.ContainsFunc(existing, func(e []string) bool { return slices.Equal(e, r) }) {
+				if err := store.Add(ctx, AdminModel, r); err != nil {
+					return nil, fmt.Errorf("upgrade admin rules: %w", err)
+				}
+			}
 		}
 	}
 	m, err := model.NewModelFromString(adminModelText)

@@ -61,6 +61,9 @@ func TestDefaultAdminRules(t *testing.T) {
 		{"aud", policy.ResRequests, policy.ActApprove, false},
 		{"aud", policy.ResUsers, policy.ActRead, true},
 		{"nobody", policy.ResConnectors, policy.ActRead, false},
+		{"olive", policy.ResConnectorCommands, policy.ActWrite, true},
+		{"ada", policy.ResConnectorCommands, policy.ActWrite, false},
+		{"mia", policy.ResConnectorCommands, policy.ActWrite, false},
 	}
 	for _, tc := range tests {
 		got, err := a.Allowed(tc.user, tc.obj, tc.act)
@@ -70,6 +73,50 @@ func TestDefaultAdminRules(t *testing.T) {
 	}
 	if err := a.SetRoles("mia", []string{"superuser"}); !errors.Is(err, policy.ErrUnknownRole) {
 		t.Errorf("unknown role: %v", err)
+	}
+}
+
+// TestUpgradeAddsNewDefaultRules: an install whose rules predate the
+// STDIO command permission gets its deny rule for admins at start.
+func TestUpgradeAddsNewDefaultRules(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	ctx := context.Background()
+	var old [][]string
+	for _, r := range policy.DefaultAdminRules {
+		if r[2] != policy.ResConnectorCommands {
+			old = append(old, r)
+		}
+	}
+	if err := st.Policies().Add(ctx, policy.AdminModel, old...); err != nil {
+		t.Fatal(err)
+	}
+	a, err := policy.NewAdmin(ctx, st.Policies())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetRoles("ada", []string{"admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := a.Allowed("ada", policy.ResConnectorCommands, policy.ActWrite); ok {
+		t.Error("an admin of an upgraded install may launch commands")
+	}
+	if ok, _ := a.Allowed("ada", policy.ResConnectors, policy.ActWrite); !ok {
+		t.Error("an admin of an upgraded install lost connector write")
+	}
+	// A second start adds nothing twice.
+	if _, err := policy.NewAdmin(ctx, st.Policies()); err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := st.Policies().List(ctx, policy.AdminModel)
+	grants := 0
+	for _, r := range rules {
+		if r[0] == "p" {
+			grants++
+		}
+	}
+	if grants != len(policy.DefaultAdminRules) {
+		t.Errorf("%d grants after two starts, want %d", grants, len(policy.DefaultAdminRules))
 	}
 }
 
