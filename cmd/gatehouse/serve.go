@@ -96,7 +96,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err := bootstrapOwnerUser(ctx, st.Users(), authz); err != nil {
 		return err
 	}
-	mx := metrics.New()
+	mx := metrics.New(metrics.Options{ToolLabelsPerConnector: cfg.Limits.ToolLabelsPerConnector})
 	observers, closeSinks, err := startAuditSinks(ctx, cfg.Audit.Sinks, st.Audit(), log)
 	if err != nil {
 		return err
@@ -169,6 +169,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Tools:                toolPins,
 		Access:               gate,
 		Refresh:              authn.Refresh,
+		Limits:               proxyLimits(cfg.Limits),
 	}, log)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -230,6 +231,16 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// proxyLimits are the configured limits for the proxy.
+func proxyLimits(l config.LimitsConfig) proxy.Limits {
+	return proxy.Limits{
+		SessionsPerUser: l.SessionsPerUser, SessionsPerConnector: l.SessionsPerConnector,
+		STDIOPerUser: l.STDIOProcessesPerUser, STDIOPerConnector: l.STDIOProcessesPerConnector,
+		InflightPerUser: l.InflightPerUser, InflightPerConnector: l.InflightPerConnector,
+		NameMaxBytes: l.NameMaxBytes, URIMaxBytes: l.URIMaxBytes,
+	}
 }
 
 // ownerHashKey is where the bootstrap owner token's digest is kept.
@@ -344,6 +355,12 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 	}
 	if r.Blocked {
 		e.Outcome = audit.OutcomeDenied
+	}
+	if r.Unlisted {
+		if e.Details == nil {
+			e.Details = map[string]any{}
+		}
+		e.Details[metrics.DetailUnlisted] = true
 	}
 	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated} {
 		if v == "" {

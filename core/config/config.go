@@ -41,6 +41,7 @@ type Config struct {
 	Guards     GuardsConfig     `yaml:"guards"`
 	Policies   PoliciesConfig   `yaml:"policies"`
 	STDIO      STDIOConfig      `yaml:"stdio"`
+	Limits     LimitsConfig     `yaml:"limits"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -151,6 +152,57 @@ type HTTPConfig struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
+// LimitsConfig bounds what one user and one connector may hold at once,
+// and the names clients may send, so that no caller can exhaust the
+// gateway. When a count is reached the client gets JSON-RPC error −32059
+// naming the limit and its value; on a STDIO connector the user's least
+// recently used idle session there is closed first to make room. A count
+// of 0 switches that bound off (unlimited); none is off by default.
+type LimitsConfig struct {
+	// SessionsPerUser bounds a user's client sessions: on /mcp/{slug} and
+	// /mcp (an aggregate session counts once), and those the gateway holds
+	// for the user's 2026-07-28 requests to legacy upstreams. Default 32.
+	SessionsPerUser int `yaml:"sessions_per_user"`
+	// SessionsPerConnector bounds the upstream sessions open on one
+	// connector, aggregate sessions' included. Default 256.
+	SessionsPerConnector int `yaml:"sessions_per_connector"`
+	// STDIOProcessesPerUser bounds the STDIO processes running for one
+	// user. Default 8.
+	STDIOProcessesPerUser int `yaml:"stdio_processes_per_user"`
+	// STDIOProcessesPerConnector bounds the processes of one STDIO
+	// connector. Default 64.
+	STDIOProcessesPerConnector int `yaml:"stdio_processes_per_connector"`
+	// InflightPerUser bounds one user's requests waiting for an answer
+	// (held and parked calls included). Default 64.
+	InflightPerUser int `yaml:"inflight_per_user"`
+	// InflightPerConnector bounds the requests waiting for one connector.
+	// Default 256.
+	InflightPerConnector int `yaml:"inflight_per_connector"`
+	// NameMaxBytes caps tool and prompt names in client requests (the
+	// part after "{connector}__" on /mcp); longer ones are refused with
+	// −32602 before anything records them. Default 256; must be positive.
+	NameMaxBytes int `yaml:"name_max_bytes"`
+	// URIMaxBytes caps resource URIs in client requests, likewise.
+	// Default 2048; must be positive.
+	URIMaxBytes int `yaml:"uri_max_bytes"`
+	// ToolLabelsPerConnector bounds the distinct tool labels of one
+	// connector in /metrics; further tools are counted as "_other" (and
+	// tools never seen in a listing as "_unlisted"). Default 512; must be
+	// positive.
+	ToolLabelsPerConnector int `yaml:"tool_labels_per_connector"`
+}
+
+// DefaultLimits are the limits in force when the config file sets none.
+func DefaultLimits() LimitsConfig {
+	return LimitsConfig{
+		SessionsPerUser: 32, SessionsPerConnector: 256,
+		STDIOProcessesPerUser: 8, STDIOProcessesPerConnector: 64,
+		InflightPerUser: 64, InflightPerConnector: 256,
+		NameMaxBytes: 256, URIMaxBytes: 2048,
+		ToolLabelsPerConnector: 512,
+	}
+}
+
 // GuardsConfig tunes the ToolGuard host.
 type GuardsConfig struct {
 	// CacheDir keeps guards' compiled machine code (wazero's compilation
@@ -224,7 +276,8 @@ func Default() Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			MaxMessageBytes:    16 << 20,
 		},
-		HTTP: HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
+		HTTP:   HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
+		Limits: DefaultLimits(),
 	}
 }
 
@@ -369,6 +422,9 @@ func (c *Config) Validate() error {
 	if c.HTTP.MaxGuardUploadBytes < 1024 {
 		return bad("http.max_guard_upload_bytes", "must be at least 1024")
 	}
+	if err := c.Limits.validate(); err != nil {
+		return err
+	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")
 	}
@@ -408,6 +464,33 @@ func (c *Config) Validate() error {
 		}
 		if s.Timeout < 0 || s.BatchSize < 0 || s.MaxSizeMB < 0 || s.MaxBackups < 0 || s.MaxAgeDays < 0 {
 			return bad(key, "sizes, counts and timeouts must not be negative")
+		}
+	}
+	return nil
+}
+
+// validate refuses negative counts and caps that are not positive.
+func (l *LimitsConfig) validate() error {
+	for _, f := range []struct {
+		key      string
+		v        int
+		positive bool
+	}{
+		{"sessions_per_user", l.SessionsPerUser, false},
+		{"sessions_per_connector", l.SessionsPerConnector, false},
+		{"stdio_processes_per_user", l.STDIOProcessesPerUser, false},
+		{"stdio_processes_per_connector", l.STDIOProcessesPerConnector, false},
+		{"inflight_per_user", l.InflightPerUser, false},
+		{"inflight_per_connector", l.InflightPerConnector, false},
+		{"name_max_bytes", l.NameMaxBytes, true},
+		{"uri_max_bytes", l.URIMaxBytes, true},
+		{"tool_labels_per_connector", l.ToolLabelsPerConnector, true},
+	} {
+		switch {
+		case f.positive && f.v <= 0:
+			return fmt.Errorf("%w: limits.%s: must be positive", ErrInvalid, f.key)
+		case f.v < 0:
+			return fmt.Errorf("%w: limits.%s: must not be negative (0 switches the limit off)", ErrInvalid, f.key)
 		}
 	}
 	return nil

@@ -168,6 +168,11 @@ func TestLoadRejects(t *testing.T) {
 		{"pprof without a port is named", "pprof_listen: localhost\n", nil, "pprof_listen"},
 		{"a non-boolean public override is named", "", map[string]string{"GATEHOUSE_PPROF_PUBLIC": "sure"}, "GATEHOUSE_PPROF_PUBLIC"},
 		{"a non-boolean private-upstreams override is named", "", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "maybe"}, "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"},
+		{"a negative limit is named", "limits:\n  sessions_per_user: -1\n", nil, "limits.sessions_per_user"},
+		{"a zero name cap is named", "limits:\n  name_max_bytes: 0\n", nil, "limits.name_max_bytes"},
+		{"a zero URI cap is named", "limits:\n  uri_max_bytes: 0\n", nil, "limits.uri_max_bytes"},
+		{"a zero tool label bound is named", "limits:\n  tool_labels_per_connector: 0\n", nil, "limits.tool_labels_per_connector"},
+		{"an unknown limit is named", "limits:\n  sessions_per_usr: 3\n", nil, "sessions_per_usr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +193,27 @@ func TestLoadRejects(t *testing.T) {
 		_, err := Load(path, env(nil))
 		if err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), path) {
 			t.Errorf("Load = %v, want a not-exist error naming %s", err, path)
+		}
+	})
+}
+
+func TestLimits(t *testing.T) {
+	t.Run("the defaults bound everything", func(t *testing.T) {
+		want := LimitsConfig{SessionsPerUser: 32, SessionsPerConnector: 256, STDIOProcessesPerUser: 8, STDIOProcessesPerConnector: 64,
+			InflightPerUser: 64, InflightPerConnector: 256, NameMaxBytes: 256, URIMaxBytes: 2048, ToolLabelsPerConnector: 512}
+		if got := Default().Limits; got != want {
+			t.Errorf("default limits %+v, want %+v", got, want)
+		}
+	})
+	t.Run("a file sets some limits and keeps the others; 0 switches a count off", func(t *testing.T) {
+		got, err := Load(writeFile(t, "limits:\n  sessions_per_user: 2\n  inflight_per_connector: 0\n  name_max_bytes: 64\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := DefaultLimits()
+		want.SessionsPerUser, want.InflightPerConnector, want.NameMaxBytes = 2, 0, 64
+		if got.Limits != want {
+			t.Errorf("limits %+v, want %+v", got.Limits, want)
 		}
 	})
 }

@@ -33,6 +33,10 @@ const (
 	// deciding rule, when one decided), or a require-approval rule's
 	// approval was denied or expired.
 	CodePolicyDenied = -32058
+	// CodeLimitReached: a per-user or per-connector limit (sessions, STDIO
+	// processes, requests in flight) refuses the request (data: the
+	// limit's name and value).
+	CodeLimitReached = -32059
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

@@ -4,6 +4,8 @@
 package metrics
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -13,6 +15,33 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 )
 
+// Tool labels that stand for many tools, so that the names clients send
+// cannot mint label values (each would be a series kept for good).
+const (
+	// UnlistedTool labels calls to tools never seen in their connector's
+	// listings.
+	UnlistedTool = "_unlisted"
+	// OtherTool labels calls to a connector's tools beyond its first
+	// Options.ToolLabelsPerConnector.
+	OtherTool = "_other"
+)
+
+// DetailUnlisted is the audit entry detail (true) marking a call to a
+// tool never seen in its connector's listings.
+const DetailUnlisted = "unlisted"
+
+// DefaultToolLabelsPerConnector is the bound on one connector's tool labels
+// when Options leave it zero.
+const DefaultToolLabelsPerConnector = 512
+
+// Options tune the metrics.
+type Options struct {
+	// ToolLabelsPerConnector bounds the distinct tool labels of one
+	// connector (zero: DefaultToolLabelsPerConnector); further tools are
+	// counted as OtherTool.
+	ToolLabelsPerConnector int
+}
+
 // Metrics holds the gateway's collectors.
 type Metrics struct {
 	reg           *prometheus.Registry
@@ -21,11 +50,18 @@ type Metrics struct {
 	guardVerdicts *prometheus.CounterVec
 	adminActions  *prometheus.CounterVec
 	handler       fasthttp.RequestHandler
+
+	maxToolLabels int
+	mu            sync.Mutex
+	toolLabels    map[string]map[string]bool // connector → tools labelled by name
 }
 
 // New returns the metrics with Go runtime and process collectors.
-func New() *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
+func New(opts Options) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), maxToolLabels: opts.ToolLabelsPerConnector, toolLabels: map[string]map[string]bool{}}
+	if m.maxToolLabels <= 0 {
+		m.maxToolLabels = DefaultToolLabelsPerConnector
+	}
 	m.toolCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gatehouse_tool_calls_total", Help: "tools/call requests proxied, by connector, tool and outcome.",
 	}, []string{"connector", "tool", "outcome"})
@@ -52,15 +88,35 @@ func (m *Metrics) Observe(e *audit.Entry) {
 		m.adminActions.WithLabelValues(e.Action, e.Outcome).Inc()
 		return
 	}
-	tool := e.Tool
-	if e.Sensitive {
-		tool = audit.Redacted
-	}
-	m.toolCalls.WithLabelValues(e.Connector, tool, e.Outcome).Inc()
+	m.toolCalls.WithLabelValues(e.Connector, m.toolLabel(e), e.Outcome).Inc()
 	m.toolLatency.WithLabelValues(e.Connector).Observe(e.LatencyMS / 1000)
 	for _, v := range e.Guards {
 		m.guardVerdicts.WithLabelValues(e.Connector, v.Guard, v.Verdict).Inc()
 	}
+}
+
+// toolLabel is the tool label of a call: its name for a listed tool of a
+// connector with label room left, else the bucket it falls in.
+func (m *Metrics) toolLabel(e *audit.Entry) string {
+	if e.Sensitive {
+		return audit.Redacted
+	}
+	if unlisted, _ := e.Details[DetailUnlisted].(bool); unlisted {
+		return UnlistedTool
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	named := m.toolLabels[e.Connector]
+	switch {
+	case named[e.Tool]:
+	case len(named) >= m.maxToolLabels:
+		return OtherTool
+	case named == nil:
+		m.toolLabels[e.Connector] = map[string]bool{e.Tool: true}
+	default:
+		named[e.Tool] = true
+	}
+	return e.Tool
 }
 
 // Serve answers GET /metrics in the Prometheus text format.

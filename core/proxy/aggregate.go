@@ -24,7 +24,8 @@ const maxListPages = 100
 // aggregate serves /mcp: one client session over every connector the user
 // may see. Per-connector sessions open lazily; tool and prompt names are
 // namespaced "{slug}__{name}"; resources keep their URIs and are routed by
-// the listing that announced them; server-to-client requests get
+// the listing that announced them first (a later connector listing the
+// same URI or template loses it: see claim); server-to-client requests get
 // gateway-issued ids so that two upstreams' ids never collide.
 type aggregate struct {
 	proxy     *Proxy
@@ -34,7 +35,9 @@ type aggregate struct {
 	mu          sync.Mutex
 	children    map[string]*Session
 	initialized bool
-	resourceOf  map[string]string // resource URI → slug
+	resourceOf  map[string]string // resource URI → slug that listed it first
+	templateOf  map[string]string // URI template → slug that listed it first
+	collided    map[string]bool   // collisions logged already
 	pending     map[string]pendingRequest
 	inflight    map[string]string // client request id → slug
 	nextID      int64
@@ -60,10 +63,17 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 	}
 	a := &aggregate{
 		proxy: p, principal: principal, init: init.Params,
-		children: map[string]*Session{}, resourceOf: map[string]string{}, pending: map[string]pendingRequest{},
+		children: map[string]*Session{}, resourceOf: map[string]string{}, templateOf: map[string]string{}, collided: map[string]bool{}, pending: map[string]pendingRequest{},
 		inflight: map[string]string{}, events: upstream.NewQueue(1024),
 	}
 	s := &Session{ID: newSessionID(), User: principal.User, proxy: p, principal: principal, initParam: init.Params, lastUsed: time.Now(), backend: a}
+	if !principal.System {
+		release, refused := p.limits.take(sessions, principal.User, "")
+		if refused != nil {
+			return nil, nil, p.refuse(principal.User, "", refused)
+		}
+		s.leases = []func(){release}
+	}
 	result, err := mcp.NewResult(init.ID, map[string]any{
 		"protocolVersion": version,
 		"capabilities": map[string]any{
@@ -77,6 +87,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}.",
 	})
 	if err != nil {
+		s.closeUpstream()
 		return nil, nil, err
 	}
 	p.register(s)
@@ -106,7 +117,7 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	}
 	a.mu.Unlock()
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`"gatehouse-aggregate-init"`), Method: mcp.MethodInitialize, Params: a.init}
-	s, _, err := a.proxy.openReady(ctx, a.proxy.refresh(a.principal), slug, init)
+	s, _, err := a.proxy.openReady(ctx, a.proxy.refresh(a.principal), slug, init, false)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +176,37 @@ func (a *aggregate) fromChild(slug string, m *mcp.Message) *mcp.Message {
 	return &mcp.Message{JSONRPC: "2.0", ID: id, Method: m.Method, Params: m.Params}
 }
 
-// forget drops the child of a connector that changed.
+// childOn returns the open child on slug, if any.
+func (a *aggregate) childOn(slug string) *Session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.children[slug]
+}
+
+// drop closes child s on slug (evicted to make room under the limits);
+// the next request to slug opens a new one.
+func (a *aggregate) drop(slug string, s *Session) {
+	a.mu.Lock()
+	if a.children[slug] == s {
+		delete(a.children, slug)
+	}
+	a.mu.Unlock()
+	s.closeUpstream()
+}
+
+// forget drops the child of a connector that changed, and the resource
+// URIs and templates it owned.
 func (a *aggregate) forget(slug string) {
 	a.mu.Lock()
 	s := a.children[slug]
 	delete(a.children, slug)
+	for _, owners := range []map[string]string{a.resourceOf, a.templateOf} {
+		for key, owner := range owners {
+			if owner == slug {
+				delete(owners, key)
+			}
+		}
+	}
 	a.mu.Unlock()
 	if s != nil {
 		s.closeUpstream()

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -101,8 +102,8 @@ func (a *aggregate) listOne(ctx context.Context, slug, method, field string) ([]
 	return items, nil
 }
 
-// renameItem namespaces a tool or prompt, or records which connector owns
-// a resource URI.
+// renameItem namespaces a tool or prompt, or claims a resource URI or
+// template for the connector listing it.
 func (a *aggregate) renameItem(slug string, item json.RawMessage, rename bool, field string) (json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(item, &obj); err != nil {
@@ -116,15 +117,47 @@ func (a *aggregate) renameItem(slug string, item json.RawMessage, rename bool, f
 		obj["name"], _ = json.Marshal(slug + Separator + name)
 		return json.Marshal(obj)
 	}
-	if field == "resources" {
-		var uri string
-		if json.Unmarshal(obj["uri"], &uri) == nil && uri != "" {
-			a.mu.Lock()
-			a.resourceOf[uri] = slug
-			a.mu.Unlock()
-		}
+	switch field {
+	case "resources":
+		return item, a.claim(a.resourceOf, "resource URI", slug, obj["uri"])
+	case "resourceTemplates":
+		return item, a.claim(a.templateOf, "resource template", slug, obj["uriTemplate"])
 	}
 	return item, nil
+}
+
+// errTaken drops an item whose URI another connector listed first.
+var errTaken = errors.New("listed first by another connector")
+
+// claim records slug as the owner of a URI or template (raw, a JSON
+// string) unless another connector listed it first: then the item is
+// dropped from slug's listing (errTaken), and the collision logged once,
+// so no connector can take over what another one serves.
+func (a *aggregate) claim(owners map[string]string, what, slug string, raw json.RawMessage) error {
+	var key string
+	if json.Unmarshal(raw, &key) != nil || key == "" {
+		return nil
+	}
+	a.mu.Lock()
+	owner, taken := owners[key]
+	if !taken {
+		owners[key] = slug
+	}
+	first := false
+	if taken && owner != slug {
+		seen := what + "\x00" + slug + "\x00" + key
+		first = !a.collided[seen]
+		a.collided[seen] = true
+	}
+	a.mu.Unlock()
+	if !taken || owner == slug {
+		return nil
+	}
+	if first {
+		a.proxy.log.Warn().Str("connector", slug).Str("owner", owner).Str("uri", key).
+			Msg("aggregate listing dropped a " + what + " that another connector listed first")
+	}
+	return errTaken
 }
 
 // routeByName sends a tools/call or prompts/get to the connector its

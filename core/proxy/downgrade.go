@@ -34,6 +34,9 @@ const (
 // without the prefix.
 func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, params map[string]string) (upstream.Stream, error) {
 	q := upstream.NewQueue(0)
+	if rpcErr := p.opts.Limits.nameError(req, slug == ""); rpcErr != nil {
+		return errorAnswer(q, req, rpcErr), nil
+	}
 	meta, rpcErr := modernMeta(req)
 	if rpcErr != nil {
 		return errorAnswer(q, req, rpcErr), nil
@@ -181,7 +184,7 @@ func (p *Proxy) sharedLegacy(ctx context.Context, principal auth.Principal, slug
 		// InitializeAggregate) speaks legacy to its connectors' sessions.
 		s, resp, err = p.InitializeAggregate(ctx, principal, init)
 	} else {
-		s, resp, err = p.openReady(ctx, principal, slug, init)
+		s, resp, err = p.openReady(ctx, principal, slug, init, true)
 		if err == nil {
 			// An approval's elicitation travels like the upstream's own
 			// requests: an input_required result, answered on the retry.

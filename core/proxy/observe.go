@@ -48,6 +48,9 @@ type CallRecord struct {
 	// Invalid: the gateway answered the call itself because its
 	// arguments failed the tool's input schema (Error says how).
 	Invalid bool
+	// Unlisted: the tool was never seen in the connector's listings
+	// (known only with tool pins).
+	Unlisted bool
 }
 
 // observeCall reports a call that ended with resp or err.
@@ -78,6 +81,7 @@ func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) Cal
 	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
 	if c, ok := p.connectors.Lookup(slug); ok {
 		rec.Sensitive = c.Advanced.Sensitive
+		rec.Unlisted = p.opts.Tools != nil && !p.opts.Tools.Listed(context.Background(), c, rec.Tool)
 	}
 	return rec
 }

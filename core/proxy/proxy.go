@@ -65,12 +65,16 @@ type Options struct {
 	// Refresh, when set, re-reads a principal's roles for each request
 	// of a session opened earlier (auth.Authenticator.Refresh).
 	Refresh func(auth.Principal) auth.Principal
+	// Limits bound each user's and connector's sessions, STDIO processes
+	// and requests in flight, and the names clients send.
+	Limits Limits
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
 type ToolGate interface {
 	FilterList(ctx context.Context, c *connector.Connector, resp *mcp.Message) (*mcp.Message, error)
 	Held(ctx context.Context, c *connector.Connector, tool string) (string, bool)
+	Listed(ctx context.Context, c *connector.Connector, tool string) bool
 }
 
 // CallGuard inspects a tools/call answer from a connector and returns the
@@ -85,6 +89,7 @@ type Proxy struct {
 	creds      Credentials
 	opts       Options
 	log        zerolog.Logger
+	limits     *limiter
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -114,6 +119,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		creds:         creds,
 		opts:          opts,
 		log:           log,
+		limits:        newLimiter(opts.Limits),
 		sessions:      make(map[string]*Session),
 		clients:       make(map[string]*http.Client),
 		fast:          make(map[string]*fasthttp.Client),
@@ -171,7 +177,7 @@ func (p *Proxy) resolveUsable(principal auth.Principal, slug string) (*connector
 // upstream, sends the client's initialize and returns the session and
 // the upstream's answer.
 func (p *Proxy) Initialize(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
-	s, resp, err := p.open(ctx, principal, slug, init)
+	s, resp, err := p.open(ctx, principal, slug, init, true)
 	if err != nil || s == nil {
 		return nil, resp, err
 	}
@@ -193,7 +199,9 @@ func (p *Proxy) register(s *Session) {
 // open initializes a session on connector slug without registering it
 // (the aggregate endpoint keeps its per-connector sessions to itself). A
 // nil session with a response means the upstream refused initialize.
-func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
+// client says the session counts as one of the user's client sessions
+// (not for an aggregate's children).
+func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message, client bool) (*Session, *mcp.Message, error) {
 	c, rpcErr := p.resolveUsable(principal, slug)
 	if rpcErr != nil {
 		return nil, nil, rpcErr
@@ -207,6 +215,15 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		initParam: init.Params,
 		lastUsed:  time.Now(),
 	}
+	if err := s.lease(c, client); err != nil {
+		return nil, nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			s.closeUpstream() // gives its places back
+		}
+	}()
 	var resp *mcp.Message
 	if c.Transport == connector.TransportStreamableHTTP {
 		conn, err := p.modernConn(ctx, c, principal.User)
@@ -229,17 +246,18 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		}
 	}
 	if resp.Error != nil {
-		s.closeUpstream()
 		return nil, resp, nil
 	}
+	opened = true
 	return s, resp, nil
 }
 
 // openReady opens a gateway-owned session on slug (the gateway is the
 // client: aggregate children, shared sessions for modern clients) and
-// completes the handshake with notifications/initialized.
-func (p *Proxy) openReady(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message) (*Session, *mcp.Message, error) {
-	s, resp, err := p.open(ctx, principal, slug, init)
+// completes the handshake with notifications/initialized; client is as
+// for open.
+func (p *Proxy) openReady(ctx context.Context, principal auth.Principal, slug string, init *mcp.Message, client bool) (*Session, *mcp.Message, error) {
+	s, resp, err := p.open(ctx, principal, slug, init, client)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -58,6 +58,8 @@ type Session struct {
 	lastUsed    time.Time
 	closed      bool
 	held        map[string]*heldCall // calls waiting for an approval, by request id
+	busy        int                  // requests in flight
+	leases      []func()             // places under the limits, given back at close
 }
 
 // who is the session's principal with its roles as they are now.
@@ -78,9 +80,20 @@ func (s *Session) idleSince(now time.Time) time.Duration {
 // connect dials the upstream and performs initialize with the client's
 // parameters; id is the id the answer must carry.
 func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.RawMessage) (*mcp.Message, error) {
+	release := func() {}
+	if c.Transport == connector.TransportSTDIO {
+		var err error
+		if release, err = s.proxy.take(processes, s.principal, true, c, s); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := s.proxy.dial(ctx, c, s.User)
 	if err != nil {
+		release()
 		return nil, unavailable(c.Slug, err)
+	}
+	if c.Transport == connector.TransportSTDIO {
+		conn = &process{Conn: conn, release: release}
 	}
 	req := &mcp.Message{JSONRPC: "2.0", ID: id, Method: mcp.MethodInitialize, Params: s.initParam}
 	resp, err := first(ctx, conn, req, s.proxy.opts.CallTimeout)
@@ -198,8 +211,26 @@ func retryable(err error) bool {
 // request the upstream never received (its process had died, or its
 // session expired) is retried once on a fresh upstream session. tools/call
 // requests are reported to the proxy's call observer (the audit log) once
-// they end.
+// they end. Each request counts against the limits on requests in flight
+// until its stream is closed.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	if rpcErr := s.proxy.opts.Limits.nameError(req, s.Slug == ""); rpcErr != nil {
+		return nil, rpcErr
+	}
+	end, err := s.begin()
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.serve(ctx, req)
+	if err != nil {
+		end()
+		return nil, err
+	}
+	return &counted{Stream: st, end: end}, nil
+}
+
+// serve is Call once the request is counted.
+func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	if s.Slug == "" {
 		return s.call(ctx, req) // the aggregate: its connectors' sessions check
 	}
@@ -347,12 +378,17 @@ func (s *Session) closeUpstream() {
 	s.closed = true
 	held := s.held
 	s.held = nil
+	leases := s.leases
+	s.leases = nil
 	s.mu.Unlock()
 	for _, h := range held {
 		_ = h.Close() // abandons its approval
 	}
 	if conn != nil {
 		_ = conn.Close()
+	}
+	for _, release := range leases {
+		release()
 	}
 }
 

@@ -52,8 +52,12 @@ type SessionlessAdmission struct {
 
 // AdmitSessionless runs the gateway's checks on a sessionless request to
 // slug (see admit), handling approvals the 2026-07-28 way. A refusal is
-// reported to the audit log here.
+// reported to the audit log here, except that of a name too long to
+// record.
 func (p *Proxy) AdmitSessionless(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message) SessionlessAdmission {
+	if rpcErr := p.opts.Limits.nameError(req, slug == ""); rpcErr != nil {
+		return SessionlessAdmission{Admission: access.Admission{Err: rpcErr}}
+	}
 	start := time.Now()
 	out := p.admitSessionless(ctx, principal, slug, req)
 	switch {

@@ -65,13 +65,21 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		return
 	}
 	msg = adm.Forward
+	// The request counts against the limits on requests in flight until
+	// its answer is relayed (cancel ends it).
+	end, rpcErr := s.proxy.Begin(principal, slug)
+	if rpcErr != nil {
+		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
+		return
+	}
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0 // a subscription lives as long as the client keeps it
 	}
-	callCtx, cancel := context.WithCancel(context.Background())
+	callCtx, cancelCall := context.WithCancel(context.Background())
+	cancel := func() { cancelCall(); end() }
 	// The upstream must at least answer with headers within the call timeout.
-	timer := time.AfterFunc(s.proxy.CallTimeout(), cancel)
+	timer := time.AfterFunc(s.proxy.CallTimeout(), cancelCall)
 	reply, err := conn.Forward(callCtx, msg, forwardHeaders(&ctx.Request.Header))
 	if !timer.Stop() {
 		err = context.DeadlineExceeded

@@ -220,6 +220,16 @@ func (p *Pins) Held(ctx context.Context, c *connector.Connector, tool string) (s
 	return "", false
 }
 
+// Listed reports whether tool of c has been seen in one of c's listings
+// (held tools included): calls to other names are labelled as one bucket
+// in the metrics, so that clients cannot mint labels.
+func (p *Pins) Listed(ctx context.Context, c *connector.Connector, tool string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	scan, err := p.load(ctx, c.ID)
+	return err == nil && find(scan, tool) != nil
+}
+
 // Scan returns c's tool states.
 func (p *Pins) Scan(ctx context.Context, c *connector.Connector) (ToolScan, error) {
 	p.mu.Lock()

@@ -155,3 +155,33 @@ func TestPins(t *testing.T) {
 		}
 	})
 }
+
+func TestPinsKnowWhichToolsWereListed(t *testing.T) {
+	e := New(DefaultSettings())
+	e.SetChain([]Entry{{Name: "tool-list-guard", Module: &listGuard{}, Enabled: true}})
+	store := &memPins{scans: map[string][]byte{}}
+	c := &connector.Connector{ID: "c1", Slug: "notes", Name: "Notes"}
+	ctx := context.Background()
+	p := NewPins(e, store)
+	if p.Listed(ctx, c, "get_notes") {
+		t.Fatal("a tool is listed before any listing")
+	}
+	_, err := p.FilterList(ctx, c, listAnswer(t,
+		`{"name":"get_notes","description":"Returns notes.","inputSchema":{"type":"object"}}`,
+		`{"name":"add","description":"<IMPORTANT>x</IMPORTANT>","inputSchema":{"type":"object"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restarted := NewPins(e, store) // what was listed is kept with the pins
+	for _, tc := range []struct {
+		tool string
+		want bool
+	}{{"get_notes", true}, {"add", true}, {"made-up", false}} {
+		if got := restarted.Listed(ctx, c, tc.tool); got != tc.want {
+			t.Errorf("Listed(%q) = %v, want %v", tc.tool, got, tc.want)
+		}
+	}
+	if restarted.Listed(ctx, &connector.Connector{ID: "c2", Slug: "other"}, "get_notes") {
+		t.Error("a tool of one connector counts as listed on another")
+	}
+}
