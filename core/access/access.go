@@ -164,6 +164,11 @@ func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message,
 	}
 	d := g.decider.DecideAs(p.User, p.Roles, q)
 	adm := Admission{Decision: d}
+	if d.ConditionError != "" && d.Rule != nil {
+		// The denial or the approval says so too; this is for operators.
+		g.log.Warn().Str("connector", c.Slug).Str("tool", t.name).Str("rule", d.Rule.ID).Str("effect", d.Effect).
+			Str("condition_error", d.ConditionError).Msg("a rule's condition could not be evaluated as written; the rule applied")
+	}
 	if d.Effect == policy.EffectDeny {
 		adm.Err = Denied(d)
 		return adm

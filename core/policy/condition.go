@@ -93,8 +93,9 @@ func under(p, dir string) bool {
 
 // Condition is a compiled payload condition.
 type Condition struct {
-	src string
-	prg cel.Program
+	src    string
+	prg    cel.Program
+	expect []expectation // the kinds it compares arguments as
 }
 
 // String is the condition's source.
@@ -125,7 +126,7 @@ func (cs *Conditions) Compile(expr string) (*Condition, error) {
 	if err != nil {
 		return nil, &ConditionError{Expr: expr, Line: 1, Column: 1, Message: err.Error()}
 	}
-	return &Condition{src: expr, prg: prg}, nil
+	return &Condition{src: expr, prg: prg, expect: expectations(ast.NativeRep())}, nil
 }
 
 // Eval reports whether args satisfy the condition. An argument the

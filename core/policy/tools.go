@@ -155,6 +155,10 @@ type Decision struct {
 	Rule *Rule
 	// Reason explains the decision without naming other rules.
 	Reason string
+	// ConditionError says why the deciding deny or require-approval
+	// rule applied although its condition could not be evaluated as
+	// written, for the audit log ("" when it was).
+	ConditionError string
 }
 
 // Index holds rules indexed by connector and subject, so a decision looks
@@ -190,9 +194,18 @@ func (idx *Index) Len() int { return idx.n }
 
 // Decide answers req: deny wins, then require-approval, then allow; with
 // no allowing rule the answer is deny.
+//
+// A condition that cannot be evaluated (an argument missing, null or of
+// another type than the condition compares it as, or an error) never
+// makes the outcome less strict: an allow rule whose condition fails so
+// does not apply, and a deny or require-approval rule does apply, the
+// decision saying why (ConditionError): "5000" and [5000] are held by
+// `args.amount > 1000` like 5000. On a connector whose conditions are skipped
+// (input validation off), conditional deny and require-approval rules
+// apply unconditionally and conditional allow rules do not.
 func (idx *Index) Decide(req Request) Decision {
 	var allow, approval, condRule *Rule
-	var condFailed string
+	var condFailed, approvalErr string
 	for _, conn := range []string{req.Connector, "*"} {
 		bySubj := idx.byConn[conn]
 		if bySubj == nil {
@@ -203,27 +216,43 @@ func (idx *Index) Decide(req Request) Decision {
 				if r.Kind != req.Kind && r.Kind != KindAny || !slices.Contains(r.Actions, req.Action) || !nameMatches(r.Name, req.Name) {
 					continue
 				}
+				evalErr := ""
 				if r.cond != nil {
-					if req.SkipConditions {
+					strict := r.Effect != EffectAllow
+					switch {
+					case req.SkipConditions && !strict:
 						continue
-					}
-					ok, err := r.cond.Eval(req.Args)
-					if !ok {
-						if r.Effect == EffectAllow && condRule == nil {
-							condRule, condFailed = r, "the arguments do not satisfy "+r.Condition
-							if err != nil {
-								condFailed = err.Error()
-							}
+					case req.SkipConditions:
+						evalErr = "conditions are not evaluated on this connector (input validation is skipped)"
+					case strict:
+						applies, why := strictApplies(r.cond, req.Args)
+						if !applies {
+							continue
 						}
-						continue
+						evalErr = why
+					default:
+						ok, err := r.cond.Eval(req.Args)
+						if !ok {
+							if condRule == nil {
+								condRule, condFailed = r, "the arguments do not satisfy "+r.Condition
+								if err != nil {
+									condFailed = err.Error()
+								}
+							}
+							continue
+						}
 					}
 				}
 				switch r.Effect {
 				case EffectDeny:
-					return Decision{Effect: EffectDeny, Rule: r, Reason: denyReason(r, req)}
+					reason := denyReason(r, req)
+					if evalErr != "" {
+						reason += " (its condition could not be evaluated, so the rule applies: " + evalErr + ")"
+					}
+					return Decision{Effect: EffectDeny, Rule: r, Reason: reason, ConditionError: evalErr}
 				case EffectRequireApproval:
 					if approval == nil {
-						approval = r
+						approval, approvalErr = r, evalErr
 					}
 				case EffectAllow:
 					if allow == nil {
@@ -235,7 +264,11 @@ func (idx *Index) Decide(req Request) Decision {
 	}
 	switch {
 	case approval != nil:
-		return Decision{Effect: EffectRequireApproval, Rule: approval, Reason: fmt.Sprintf("rule %s requires an approval for %s %s", approval.ID, req.Action, req.Name)}
+		reason := fmt.Sprintf("rule %s requires an approval for %s %s", approval.ID, req.Action, req.Name)
+		if approvalErr != "" {
+			reason += " (its condition could not be evaluated, so the rule applies: " + approvalErr + ")"
+		}
+		return Decision{Effect: EffectRequireApproval, Rule: approval, Reason: reason, ConditionError: approvalErr}
 	case allow != nil:
 		return Decision{Effect: EffectAllow, Rule: allow, Reason: "allowed by rule " + allow.ID}
 	case condRule != nil:
@@ -243,6 +276,21 @@ func (idx *Index) Decide(req Request) Decision {
 		return Decision{Effect: EffectDeny, Rule: condRule, Reason: fmt.Sprintf("%s %s on %s is allowed only when the condition of rule %s holds: %s", req.Action, req.Name, req.Connector, condRule.ID, condFailed)}
 	}
 	return Decision{Effect: EffectDeny, Reason: fmt.Sprintf("no rule allows you to %s %s on %s", req.Action, req.Name, req.Connector)}
+}
+
+// strictApplies decides a deny or require-approval rule's condition: it
+// applies when it holds for args, when an argument it compares has
+// another kind than it compares it as, or when evaluating it fails (why
+// says which of the last two).
+func strictApplies(c *Condition, args map[string]any) (applies bool, why string) {
+	if why := c.mismatch(args); why != "" {
+		return true, why
+	}
+	ok, err := c.Eval(args)
+	if err != nil {
+		return true, err.Error()
+	}
+	return ok, ""
 }
 
 // nameMatches reports whether a rule's name glob matches name: "*" alone
