@@ -87,9 +87,10 @@ func view(c *connector.Connector) connectorView {
 	return v
 }
 
-// redactMap hides values; header values made only of text around
-// {PLACEHOLDER}s are shown when keepPlaceholders, since the secret is the
-// user's and not stored here.
+// redactMap hides values. With keepPlaceholders, a value holding
+// {PLACEHOLDER}s shows their names (what a user must fill in) and hides
+// the literal text around them, which may be a secret of its own
+// ("static-SECRET-{TENANT}" shows as "[redacted]{TENANT}").
 func redactMap(m map[string]string, keepPlaceholders bool) map[string]string {
 	if len(m) == 0 {
 		return nil
@@ -97,12 +98,30 @@ func redactMap(m map[string]string, keepPlaceholders bool) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		if keepPlaceholders && strings.Contains(v, "{") {
-			out[k] = v
+			out[k] = maskLiterals(v)
 			continue
 		}
 		out[k] = redacted
 	}
 	return out
+}
+
+// maskLiterals keeps a header value's {PLACEHOLDER}s and replaces each
+// run of literal text between them with [redacted].
+func maskLiterals(v string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range connector.PlaceholderSpans(v) {
+		if loc[0] > last {
+			b.WriteString(redacted)
+		}
+		b.WriteString(v[loc[0]:loc[1]])
+		last = loc[1]
+	}
+	if last < len(v) {
+		b.WriteString(redacted)
+	}
+	return b.String()
 }
 
 func (a *API) listConnectors(ctx *fasthttp.RequestCtx, p auth.Principal) {
@@ -351,8 +370,9 @@ func keepRedacted(next, prev *connector.Connector) {
 		}
 	}
 	for k, v := range next.Headers {
-		if v == redacted {
-			next.Headers[k] = prev.Headers[k]
+		// A value sent back as shown keeps the stored one.
+		if old, ok := prev.Headers[k]; ok && (v == redacted || strings.Contains(old, "{") && v == maskLiterals(old)) {
+			next.Headers[k] = old
 		}
 	}
 }

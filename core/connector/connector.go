@@ -306,6 +306,10 @@ func validateURL(raw string) error {
 	return nil
 }
 
+// PlaceholderSpans returns the [start, end) byte spans of the {NAME}
+// placeholders in a header value, in order.
+func PlaceholderSpans(v string) [][]int { return placeholderPattern.FindAllStringIndex(v, -1) }
+
 // Placeholders lists the distinct {NAME} placeholders in the header values,
 // sorted, so that callers can ask a user for exactly these.
 func (c *Connector) Placeholders() []string {
