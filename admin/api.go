@@ -33,6 +33,9 @@ type ConnectorStore interface {
 // CredentialStore keeps users' placeholder values.
 type CredentialStore interface {
 	Set(ctx context.Context, user, slug string, values map[string]string) error
+	// DeleteAll removes every user's values for the connector, returning
+	// how many users had some.
+	DeleteAll(ctx context.Context, slug string) (int, error)
 }
 
 // UserStore persists users (core/store implements it).

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -233,6 +234,10 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 		writeError(ctx, fasthttp.StatusBadRequest, "invalid_json", err.Error(), "")
 		return
 	}
+	keepSecrets, ok := takeKeepSecrets(ctx, patch)
+	if !ok {
+		return
+	}
 	for k := range patch {
 		if !patchableFields[k] {
 			writeError(ctx, fasthttp.StatusBadRequest, "invalid_field", "field \""+k+"\" cannot be changed", k)
@@ -245,6 +250,9 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 		return
 	}
 	delete(patch, "version")
+	if next, err := applyPatch(before, patch); err == nil && !a.secretsFollow(ctx, before, next, keepSecrets) {
+		return
+	}
 	var fieldErr error
 	refused := false
 	updated, err := a.Connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
@@ -258,9 +266,12 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 			return err
 		}
 		// Checked on the stored version the write replaces, so a
-		// concurrent change cannot slip a command past it.
-		if !a.mayLaunch(ctx, p, c, next, nil) {
+		// concurrent change cannot slip a command or a host past them.
+		if !a.mayLaunch(ctx, p, c, next, nil) || hostChanged(c, next) && !hostChanged(before, next) {
 			refused = true
+			if hostChanged(c, next) && !hostChanged(before, next) {
+				writeError(ctx, fasthttp.StatusPreconditionFailed, "version_mismatch", "the connector's URL changed since you read it; GET it again and retry", "url")
+			}
 			return errLaunchRefused
 		}
 		*c = *next
@@ -298,13 +309,83 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 		fields = append(fields, k)
 	}
 	sort.Strings(fields)
-	a.record(ctx, p, "connector.update", slug, map[string]any{"fields": fields})
+	details := map[string]any{"fields": fields}
+	if hostChanged(before, updated) {
+		details["host"] = map[string]any{"from": hostOf(before.URL), "to": hostOf(updated.URL), "secrets_kept": keepSecrets}
+		if !keepSecrets {
+			n, err := a.Credentials.DeleteAll(detach(ctx), slug)
+			if err != nil {
+				a.internal(ctx, err)
+				return
+			}
+			details["credentials_cleared"] = n
+		}
+	}
+	a.record(ctx, p, "connector.update", slug, details)
 	if before.Status != updated.Status {
 		a.record(ctx, p, "connector.status", slug, map[string]any{"from": before.Status, "to": updated.Status})
 	}
 	a.scanSoon(updated)
 	ctx.Response.Header.Set("ETag", etag(updated.Version))
 	writeJSON(ctx, fasthttp.StatusOK, view(updated))
+}
+
+// takeKeepSecrets removes keep_secrets from patch and returns it; it
+// answers 400 when it is not a boolean.
+func takeKeepSecrets(ctx *fasthttp.RequestCtx, patch map[string]json.RawMessage) (bool, bool) {
+	raw, ok := patch["keep_secrets"]
+	if !ok {
+		return false, true
+	}
+	delete(patch, "keep_secrets")
+	var keep bool
+	if err := json.Unmarshal(raw, &keep); err != nil {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid_field", "keep_secrets must be true or false", "keep_secrets")
+		return false, false
+	}
+	return keep, true
+}
+
+// hostOf is the host (and port) of a connector URL, lower-cased.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// hostChanged reports whether next's URL reaches another host than c's.
+func hostChanged(c, next *connector.Connector) bool {
+	return c.URL != "" && next.URL != "" && hostOf(c.URL) != hostOf(next.URL)
+}
+
+// secretsFollow answers 409 when the patch moves the connector to another
+// host while stored secrets (its upstream token, literal header values)
+// would go there unchanged: the caller re-enters them in the same patch,
+// or says keep_secrets: true. Users' placeholder values are cleared on a
+// host change unless keep_secrets (they are the users' to re-enter).
+func (a *API) secretsFollow(ctx *fasthttp.RequestCtx, before, next *connector.Connector, keep bool) bool {
+	if keep || !hostChanged(before, next) {
+		return true
+	}
+	var stale []string
+	if before.Auth.Token != "" && next.Auth.Token == before.Auth.Token {
+		stale = append(stale, "auth.token")
+	}
+	for k, v := range before.Headers {
+		if next.Headers[k] == v && maskLiterals(v) != v {
+			stale = append(stale, "headers."+k)
+		}
+	}
+	if len(stale) == 0 {
+		return true
+	}
+	sort.Strings(stale)
+	writeError(ctx, fasthttp.StatusConflict, "secrets_reentry",
+		"the URL moves the connector from "+hostOf(before.URL)+" to "+hostOf(next.URL)+", and the stored "+strings.Join(stale, ", ")+
+			" would be sent there: send new values in the same request, or set \"keep_secrets\": true to keep them (users' placeholder values are cleared unless you keep them)", stale[0])
+	return false
 }
 
 // errLaunchRefused aborts a connector update mayLaunch refused.

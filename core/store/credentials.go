@@ -107,3 +107,36 @@ func (r *CredentialRepo) load(txn *badger.Txn, id, user string) (map[string]stri
 	}
 	return out, nil
 }
+
+// DeleteAll removes every user's values for the connector (its URL moved
+// to another host, so the values must be entered again) and returns how
+// many users had some. A missing connector is an error (ErrNotFound).
+func (r *CredentialRepo) DeleteAll(ctx context.Context, slug string) (int, error) {
+	n := 0
+	err := r.s.update(ctx, func(txn *badger.Txn) error {
+		id, err := lookupID(txn, slug)
+		if err != nil {
+			return err
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = credPrefix(id)
+		it := txn.NewIterator(opts)
+		var keys [][]byte
+		for it.Rewind(); it.Valid(); it.Next() {
+			keys = append(keys, it.Item().KeyCopy(nil))
+		}
+		it.Close()
+		for _, k := range keys {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(keys)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("delete credentials for connector %q: %w", slug, err)
+	}
+	return n, nil
+}
