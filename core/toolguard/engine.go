@@ -291,7 +291,7 @@ type Call struct {
 	MaxInputBytes int
 }
 
-// CheckCall runs the tool_call chain and then (for tools/call) the
+// CheckCall runs the tool_call chain and (on a tools/call result) the
 // tool_intent chain on a finished call. It returns the outcome and the
 // result or error object to send: masked in place when guards redacted.
 func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessage) {
@@ -324,9 +324,12 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
+	// Intent judges what a tool did against what it declares, so it reads
+	// tools/call results only: an upstream's JSON-RPC error ("connection
+	// to 10.0.0.5 refused") says what failed, not what the tool did.
 	var intent Outcome
 	var wg sync.WaitGroup
-	if method == parts.MethodToolsCall && e.Active(guard.HookToolIntent) {
+	if method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent) {
 		intentIn := *in
 		wg.Add(1)
 		go func() {
