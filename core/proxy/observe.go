@@ -92,10 +92,20 @@ func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time
 	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
 }
 
+// Checks reports whether the gateway reads answers to method before they
+// are relayed (guards, tool pins or listing policies): such an answer it
+// cannot read must not be relayed unread.
+func (p *Proxy) Checks(method string) bool {
+	return toolguard.Guards(method) && p.opts.Guard != nil ||
+		method == mcp.MethodToolsList && p.opts.Tools != nil ||
+		access.Governs(method) && p.opts.Access != nil
+}
+
 // GuardAnswer checks an answer from slug to principal (with its current
-// roles) and returns what to relay: tools/call answers through the guards' call chains; tools/list
-// answers through the tool pins; listings narrowed to what principal may
-// use; others pass untouched.
+// roles) and returns what to relay: tools/call, prompts/get and
+// resources/read answers (results and errors) through the guards' call
+// chains; tools/list answers through the tool pins; listings narrowed to
+// what principal may use; others pass untouched.
 func (p *Proxy) GuardAnswer(ctx context.Context, principal auth.Principal, slug string, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
 	if resp == nil {
 		return resp, toolguard.Outcome{}
@@ -104,7 +114,7 @@ func (p *Proxy) GuardAnswer(ctx context.Context, principal auth.Principal, slug 
 	if !ok {
 		return resp, toolguard.Outcome{}
 	}
-	if req.Method == mcp.MethodToolsCall {
+	if toolguard.Guards(req.Method) {
 		if p.opts.Guard != nil {
 			return p.opts.Guard.GuardAnswer(ctx, c, req, resp)
 		}
@@ -192,10 +202,7 @@ func (p *Proxy) ObserveStream(st upstream.Stream, principal auth.Principal, slug
 }
 
 func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug string, req *mcp.Message, start time.Time, approval string) upstream.Stream {
-	switch {
-	case req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil || approval != ""),
-		req.Method == mcp.MethodToolsList && p.opts.Tools != nil,
-		access.Governs(req.Method) && p.opts.Access != nil:
+	if req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || approval != "") || p.Checks(req.Method) {
 		return &observedCall{Stream: st, p: p, principal: principal, slug: slug, req: req, start: start, approval: approval}
 	}
 	return st
@@ -203,7 +210,9 @@ func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug
 
 // observedCall checks its answer when it passes and reports its call
 // then, when the stream fails, or, failing both, when it is closed
-// unanswered.
+// unanswered. Every response on the stream is checked, not only the one
+// whose id is byte-for-byte the request's: a client may read "\u0031" or
+// an id it did not send as its answer.
 type observedCall struct {
 	upstream.Stream
 	p         *Proxy
@@ -225,9 +234,11 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 		o.once.Do(func() {
 			o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}, o.approval)
 		})
-	case m.Kind() == mcp.KindResponse && string(m.ID) == string(o.req.ID):
+	case m.Kind() == mcp.KindResponse:
 		guarded, out := o.p.GuardAnswer(ctx, o.principal, o.slug, o.req, m)
-		o.once.Do(func() { o.p.ObserveGuarded(o.principal.User, o.slug, o.req, o.start, guarded, out, o.approval) })
+		if string(m.ID) == string(o.req.ID) {
+			o.once.Do(func() { o.p.ObserveGuarded(o.principal.User, o.slug, o.req, o.start, guarded, out, o.approval) })
+		}
 		return guarded, nil
 	}
 	return m, err

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
@@ -254,8 +253,7 @@ func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream,
 // passed, if any (for the audit log).
 func (s *Session) relay(ctx context.Context, who auth.Principal, req *mcp.Message, start time.Time, approval string) (upstream.Stream, error) {
 	p := s.proxy
-	watched := req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || p.opts.Guard != nil) ||
-		access.Governs(req.Method) && (p.opts.Access != nil || req.Method == mcp.MethodToolsList && p.opts.Tools != nil)
+	watched := req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || approval != "") || p.Checks(req.Method)
 	if !watched {
 		return s.call(ctx, req)
 	}

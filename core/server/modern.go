@@ -12,7 +12,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
@@ -96,23 +95,25 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 	}
 	if reply.Stream == nil {
 		cancel()
-		if access.Governs(msg.Method) {
-			if ans, perr := mcp.Parse(reply.Body); perr == nil {
-				if filtered, _ := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans); filtered != ans {
-					reply.Body = filtered.Bytes()
-				}
-			}
-		}
-		if msg.Method == mcp.MethodToolsCall {
+		// Guards, tool pins and listing policies read the answer before
+		// it is relayed; one they cannot read is not relayed at all.
+		if checked := s.proxy.Checks(msg.Method); checked || msg.Method == mcp.MethodToolsCall {
 			ans, perr := mcp.Parse(reply.Body)
 			if perr != nil {
 				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
+				if checked {
+					writeRPCError(ctx, fasthttp.StatusBadGateway, msg.ID, mcp.Errorf(mcp.CodeUpstreamProtocol,
+						"connector %q answered %s (HTTP %d) with no JSON-RPC message the gateway can check; it is not relayed", slug, msg.Method, reply.Status))
+					return
+				}
 			} else {
 				guarded, out := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans)
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
-				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
+				if msg.Method == mcp.MethodToolsCall {
+					s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
+				}
 			}
 		}
 		ctx.SetStatusCode(reply.Status)

@@ -7,41 +7,89 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
-// GuardAnswer runs the call chains on a tools/call answer from connector
-// c and returns the answer to relay: unchanged, masked (redact), or a
-// JSON-RPC error naming the guard and its reason (block). Errors from the
-// upstream and calls no guard watches pass untouched.
+// Guards reports whether the call chains judge answers to method: tools
+// calls, and the prompts and resource contents that reach the model the
+// same way.
+func Guards(method string) bool {
+	switch method {
+	case parts.MethodToolsCall, parts.MethodPromptsGet, parts.MethodResourcesRead:
+		return true
+	}
+	return false
+}
+
+// watches reports whether any enabled guard judges answers to method.
+func (e *Engine) watches(method string) bool {
+	if e.Active(guard.HookToolCall) {
+		return Guards(method)
+	}
+	return method == parts.MethodToolsCall && e.Active(guard.HookToolIntent)
+}
+
+// GuardAnswer runs the call chains on an answer from connector c to req
+// (see Guards) and returns the answer to relay: unchanged, masked in place
+// (redact), or the gateway's own JSON-RPC error naming the guard and its
+// reason (block; nothing of the upstream's result or error is kept).
+// Every string of the answer that reaches the client is judged, an
+// upstream error's message and data included.
 func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message) (*mcp.Message, Outcome) {
 	none := Outcome{Action: guard.ActionAllow}
-	if resp == nil || resp.Error != nil || len(resp.Result) == 0 || !(e.Active(guard.HookToolCall) || e.Active(guard.HookToolIntent)) {
+	if resp == nil || req == nil || resp.Error == nil && len(resp.Result) == 0 || !e.watches(req.Method) {
 		return resp, none
 	}
 	var params struct {
 		Name      string          `json:"name"`
+		URI       string          `json:"uri"`
 		Arguments json.RawMessage `json:"arguments"`
 	}
 	_ = json.Unmarshal(req.Params, &params)
+	name := params.Name
+	if req.Method == parts.MethodResourcesRead {
+		name = params.URI
+	}
 	call := Call{
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
-		Slug:      c.Slug, Tool: guard.ToolRef{Name: params.Name},
+		Slug:      c.Slug, Method: req.Method, Tool: guard.ToolRef{Name: name},
 		Arguments: params.Arguments, Result: resp.Result, RequestID: string(req.ID),
 	}
-	out, result := e.CheckCall(ctx, call)
-	switch out.Action {
-	case guard.ActionBlock:
-		data, _ := json.Marshal(map[string]any{"guard": out.Blocker, "reason": out.Reason})
-		return &mcp.Message{JSONRPC: "2.0", ID: resp.ID, Error: &mcp.Error{
-			Code:    mcp.CodeGuardBlocked,
-			Message: fmt.Sprintf("blocked by ToolGuard %q: %s", out.Blocker, out.Reason),
-			Data:    data,
-		}}, out
-	case guard.ActionRedact:
+	if resp.Error != nil {
+		raw, err := json.Marshal(resp.Error)
+		if err != nil {
+			return blocked(resp, Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the upstream's error could not be read for the guards"})
+		}
+		call.Result, call.Error = nil, raw
+	}
+	out, masked := e.CheckCall(ctx, call)
+	switch {
+	case out.Action == guard.ActionBlock:
+		return blocked(resp, out)
+	case len(out.Redactions) > 0 && string(masked) != string(call.Result) && string(masked) != string(call.Error):
 		m := *resp
-		m.Result, m.Raw = result, nil
+		m.Raw = nil
+		if resp.Error != nil {
+			var e mcp.Error
+			if err := json.Unmarshal(masked, &e); err != nil {
+				return blocked(resp, Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the masked error could not be encoded"})
+			}
+			m.Error = &e
+		} else {
+			m.Result = masked
+		}
 		return &m, out
 	}
 	return resp, out
+}
+
+// blocked is the gateway's answer to resp when out blocked it.
+func blocked(resp *mcp.Message, out Outcome) (*mcp.Message, Outcome) {
+	data, _ := json.Marshal(map[string]any{"guard": out.Blocker, "reason": out.Reason})
+	return &mcp.Message{JSONRPC: "2.0", ID: resp.ID, Error: &mcp.Error{
+		Code:    mcp.CodeGuardBlocked,
+		Message: fmt.Sprintf("blocked by ToolGuard %q: %s", out.Blocker, out.Reason),
+		Data:    data,
+	}}, out
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -273,51 +274,62 @@ func applied(v guard.Verdict, threshold float64) string {
 	return action
 }
 
-// Call is a finished tools/call as the guards see it.
+// Call is a finished call as the guards see it: a tools/call, or a
+// prompts/get or resources/read (judged by the tool_call chain alone).
 type Call struct {
-	Connector     guard.Connector
-	Slug          string
-	Tool          guard.ToolRef
-	Arguments     json.RawMessage
+	Connector guard.Connector
+	Slug      string
+	// Method is the request's ("" is tools/call).
+	Method    string
+	Tool      guard.ToolRef
+	Arguments json.RawMessage
+	// Result is the answer's result, or Error (when Result is empty) the
+	// upstream's JSON-RPC error object.
 	Result        json.RawMessage
+	Error         json.RawMessage
 	RequestID     string
 	MaxInputBytes int
 }
 
-// CheckCall runs the tool_call chain and then the tool_intent chain on a
-// finished call. It returns the outcome and the result to send (masked
-// when guards redacted).
+// CheckCall runs the tool_call chain and (on a tools/call result) the
+// tool_intent chain on a finished call. It returns the outcome and the
+// result or error object to send: masked in place when guards redacted.
 func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessage) {
-	text, _, _, err := outputText(c.Result)
-	if err != nil {
-		text = ""
-	}
 	limit := c.MaxInputBytes
 	if limit <= 0 {
 		limit = 1 << 20
 	}
-	in := &guard.Input{RequestID: c.RequestID, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
-	var content json.RawMessage
-	var r callResult
-	if json.Unmarshal(c.Result, &r) == nil {
-		content = r["content"]
-		var isErr bool
-		_ = json.Unmarshal(r["isError"], &isErr)
-		in.Output = &guard.Output{Text: text, IsError: isErr}
-	} else {
-		in.Output = &guard.Output{}
+	method := c.Method
+	if method == "" {
+		method = parts.MethodToolsCall
 	}
-	if len(text) > limit {
-		in.Output.Text, in.Truncated = text[:limit], true
-	} else if len(content) <= limit {
-		in.Output.Content = content
+	root, raw := parts.RootResult, c.Result
+	if len(c.Result) == 0 && len(c.Error) > 0 {
+		root, raw = parts.RootError, c.Error
+	}
+	in := &guard.Input{RequestID: c.RequestID, Method: method, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
+	ans, err := parts.Parse(method, root, raw, limit)
+	if err != nil {
+		// What the guards cannot read is not relayed unread.
+		return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
+	}
+	output := ans.Output()
+	in.Output, in.Truncated = &output, ans.Truncated()
+	if method == parts.MethodToolsCall && root == parts.RootResult {
+		var r callResult
+		if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
+			in.Output.Content = r["content"]
+		}
 	}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
+	// Intent judges what a tool did against what it declares, so it reads
+	// tools/call results only: an upstream's JSON-RPC error ("connection
+	// to 10.0.0.5 refused") says what failed, not what the tool did.
 	var intent Outcome
 	var wg sync.WaitGroup
-	if e.Active(guard.HookToolIntent) {
+	if method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent) {
 		intentIn := *in
 		wg.Add(1)
 		go func() {
@@ -336,13 +348,15 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		}
 	}
 	if out.Action == guard.ActionRedact || len(out.Redactions) > 0 && out.Action != guard.ActionBlock {
-		masked, _, err := Redact(c.Result, out.Redactions)
-		if err == nil {
+		masked, n, err := ans.Mask(out.Redactions)
+		switch {
+		case err != nil:
+			out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "a redaction could not be applied: "+err.Error()
+		case n > 0:
 			return out, masked
 		}
-		out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "a redaction could not be applied: "+err.Error()
 	}
-	return out, c.Result
+	return out, raw
 }
 
 // CheckTools runs the tool_list chain on a connector's tool definitions.

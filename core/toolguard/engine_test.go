@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -37,7 +38,10 @@ func TestChain(t *testing.T) {
 	block := &fake{hooks: callHooks(), v: guard.Block(0.95, guard.Reason{Code: "inj", Message: "prompt injection in the output"})}
 	lowBlock := &fake{hooks: callHooks(), v: guard.Verdict{V: 1, Action: guard.ActionAllow, Score: 0.8, Reasons: []guard.Reason{{Code: "x", Message: "scored high"}}}}
 	broken := &fake{hooks: callHooks(), err: errors.New("guard trapped: boom")}
-	redact := &fake{hooks: callHooks(), v: guard.Redact(0.9, []guard.Redaction{{Path: "/output/text", Span: [2]int{4, 24}}}, guard.Reason{Code: "secret", Message: "an AWS key"})}
+	// The key is in a text item and in structuredContent: one span each.
+	text := outputOf(t, result).Text
+	second := strings.LastIndex(text, "AKIA")
+	redact := &fake{hooks: callHooks(), v: guard.Redact(0.9, []guard.Redaction{{Path: "/output/text", Span: [2]int{4, 24}}, {Path: "/output/text", Span: [2]int{second, second + 20}}}, guard.Reason{Code: "secret", Message: "an AWS key"})}
 	after := &fake{hooks: callHooks(), v: guard.Allow()}
 	tests := []struct {
 		name     string
@@ -78,7 +82,7 @@ func TestChain(t *testing.T) {
 				t.Error("a guard after a block ran")
 			}
 			if tc.action == guard.ActionRedact {
-				if strings.Contains(string(res), "AKIA") || !strings.Contains(string(res), "key [redacted] ok") || !strings.Contains(string(res), `"second"`) {
+				if strings.Contains(string(res), "AKIA") || !strings.Contains(string(res), "key [redacted] ok") || !strings.Contains(string(res), `"second"`) || !strings.Contains(string(res), `"structuredContent":{"k":"[redacted]"}`) {
 					t.Errorf("redacted result %s", res)
 				}
 			} else if string(res) != result {
@@ -92,34 +96,26 @@ func TestChain(t *testing.T) {
 		e.SetChain([]Entry{{"f", f, true}})
 		e.CheckCall(context.Background(), Call{Slug: "gh", Tool: guard.ToolRef{Name: "read", Description: "Reads"}, Arguments: json.RawMessage(`{"p":1}`), Result: json.RawMessage(result)})
 		in := f.seen
-		if in.Hook != guard.HookToolCall || in.Output.Text != "key AKIAIOSFODNN7EXAMPLE ok\nsecond" || in.Sensitivity.Threshold != 0.7 || in.Tool.Description != "Reads" || string(in.Arguments) != `{"p":1}` {
+		if in.Hook != guard.HookToolCall || in.Method != "tools/call" || !strings.HasPrefix(in.Output.Text, "key AKIAIOSFODNN7EXAMPLE ok\nsecond\n") || in.Sensitivity.Threshold != 0.7 || in.Tool.Description != "Reads" || string(in.Arguments) != `{"p":1}` {
 			t.Errorf("input %+v", in)
+		}
+		var paths []string
+		for _, p := range in.Output.Parts {
+			paths = append(paths, p.Path)
+		}
+		if got := strings.Join(paths, " "); got != "/result/content/0/text /result/content/2/text /result/structuredContent/k /result/structuredContent/k" {
+			t.Errorf("parts %s", got)
 		}
 	})
 }
 
-func TestRedactSpansAcrossItems(t *testing.T) {
-	text, _, _, _ := outputText([]byte(result))
-	start := strings.Index(text, "ok")
-	end := strings.Index(text, "sec") + 3 // spans the newline into the second item
-	out, n, err := Redact([]byte(result), []guard.Redaction{{Path: "/output/text", Span: [2]int{start, end}}, {Path: "/arguments/x", Span: [2]int{0, 1}}})
-	if err != nil || n != 2 {
-		t.Fatalf("masked %d: %v", n, err)
-	}
-	var r struct {
-		Content []struct{ Type, Text string } `json:"content"`
-		SC      any                           `json:"structuredContent"`
-		Meta    map[string]any                `json:"_meta"`
-	}
-	if err := json.Unmarshal(out, &r); err != nil {
+func outputOf(t *testing.T, result string) guard.Output {
+	t.Helper()
+	a, err := parts.Parse(parts.MethodToolsCall, parts.RootResult, []byte(result), 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Content[0].Text != "key AKIAIOSFODNN7EXAMPLE [redacted]" || r.Content[2].Text != "[redacted]ond" || r.Content[1].Type != "image" {
-		t.Errorf("content %+v", r.Content)
-	}
-	if r.SC != nil || r.Meta["gatehouse/redacted"] == nil {
-		t.Errorf("structuredContent %v, meta %v", r.SC, r.Meta)
-	}
+	return a.Output()
 }
 
 func TestSettingsValidate(t *testing.T) {

@@ -27,7 +27,8 @@ import "encoding/json"
 const ABIVersion = 1
 
 // ABIMinor is the minor version: optional additions a v1 host may use.
-const ABIMinor = 0
+// 1.1 added Input.Method and Output.Parts.
+const ABIMinor = 1
 
 // Hook names, as in the input envelope and the exported function names
 // (gh_<hook>).
@@ -54,6 +55,10 @@ type Input struct {
 	Sensitivity Sensitivity `json:"sensitivity"`
 	// Tools is set for tool_list: the definitions to scan.
 	Tools []Tool `json:"tools,omitempty"`
+	// Method is the request the output answers (ABI 1.1): tools/call, or
+	// prompts/get and resources/read, whose answers the tool_call chain
+	// also judges (Tool then names the prompt or the resource URI).
+	Method string `json:"method,omitempty"`
 	// Tool, Arguments and Output are set for tool_call and tool_intent.
 	Tool      *ToolRef        `json:"tool,omitempty"`
 	Arguments json.RawMessage `json:"arguments,omitempty"`
@@ -95,12 +100,39 @@ type ToolRef struct {
 	Description string `json:"description,omitempty"`
 }
 
-// Output is a call's result: the content as the upstream sent it, and its
-// text parts concatenated (what most scanners want).
+// Output is an answer as it reaches the client: a tools/call result's
+// content as the upstream sent it, and Text, every string of the answer
+// the client receives joined with newlines (what most scanners want).
+//
+// Text starts with a tools/call result's text items, in order (all it held
+// before ABI 1.1), and goes on with every other part: structuredContent,
+// embedded resources, resource links, an upstream error's message and
+// data, prompt messages, resource contents. Parts says where each piece of
+// Text comes from; a guard that scans Text scans all of them, and the host
+// masks a redacted span of Text wherever that text is in the answer.
 type Output struct {
 	Content json.RawMessage `json:"content,omitempty"`
 	Text    string          `json:"text"`
-	IsError bool            `json:"is_error,omitempty"`
+	// Parts locates every piece of Text in the answer (ABI 1.1). A string
+	// the answer holds more than once is in Text once, and its parts
+	// share one span.
+	Parts []Part `json:"parts,omitempty"`
+	// IsError says the answer is a tool error (isError) or an upstream
+	// JSON-RPC error.
+	IsError bool `json:"is_error,omitempty"`
+}
+
+// Part is one string of an answer that reaches the client.
+type Part struct {
+	// Path is a JSON Pointer into the JSON-RPC answer:
+	// "/result/content/0/text", "/result/structuredContent/rows/3/name",
+	// "/error/data/detail".
+	Path string `json:"path"`
+	// Span is the [start, end) byte range of the string in Output.Text.
+	Span [2]int `json:"span"`
+	// Key says the string is the member name at Path, not its value. A
+	// member name cannot be masked in place: a redaction there blocks.
+	Key bool `json:"key,omitempty"`
 }
 
 // Verdict is what a hook returns.

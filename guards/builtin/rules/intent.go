@@ -80,9 +80,7 @@ func ToolIntent(in *guard.Input) guard.Verdict {
 	for _, f := range walkJSON(in.Arguments, "/arguments") {
 		fs = append(fs, intentArgument(p, f)...)
 	}
-	if in.Output != nil && in.Output.Text != "" {
-		fs = append(fs, intentOutput(p, capText(in.Output.Text))...)
-	}
+	fs = append(fs, scanSegments(in.Output, func(text string) []finding { return intentOutput(p, text) })...)
 	return decide(in, fs, score(fs))
 }
 

@@ -10,17 +10,15 @@ const outputTextPath = "/output/text"
 // instruction (plain encoded data in outputs is normal and not reported).
 const wEncodedOutput = 0.8
 
-// ToolCall is the Tool Call Guard: it scans a call's output text for
-// prompt injection, credentials and exfiltration URLs, and its arguments
-// for credentials and, when the tool is shell-like, command injection.
+// ToolCall is the Tool Call Guard: it scans a call's output — every part
+// of the answer the client receives (Output.Parts) — for prompt
+// injection, credentials and exfiltration URLs, and its arguments for
+// credentials and, when the tool is shell-like, command injection.
 func ToolCall(in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	var fs []finding
-	if in.Output != nil && in.Output.Text != "" {
-		fs = append(fs, scanOutput(capText(in.Output.Text))...)
-	}
+	fs := scanSegments(in.Output, scanOutput)
 	name, desc := "", ""
 	if in.Tool != nil {
 		name, desc = in.Tool.Name, in.Tool.Description
@@ -37,7 +35,7 @@ func ToolCall(in *guard.Input) guard.Verdict {
 	return decide(in, fs, score(fs))
 }
 
-// scanOutput runs the output rules on (capped) output text.
+// scanOutput runs the output rules on one segment of output text.
 func scanOutput(text string) []finding {
 	fs := scanPatterns(hiddenInstructionPatterns[:3], text, outputTextPath, "")
 	fs = append(fs, scanPatterns(outputInjectionPatterns, text, outputTextPath, "")...)

@@ -1,0 +1,239 @@
+package parts
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// walker collects an answer's strings in a stable order (members by name):
+// first holds what leads Text (a tools/call result's text items, an
+// error's message), rest every other string.
+type walker struct{ first, rest []found }
+
+// loc is where a value sits in the decoded answer.
+type loc struct {
+	obj  map[string]any
+	name string
+	arr  []any
+	idx  int
+}
+
+func (w *walker) str(path, s string, at loc, first bool) {
+	f := found{path: path, text: s, obj: at.obj, name: at.name, arr: at.arr, idx: at.idx}
+	if first {
+		w.first = append(w.first, f)
+	} else {
+		w.rest = append(w.rest, f)
+	}
+}
+
+// object walks obj's members in name order. A member name MCP does not
+// define was chosen by the upstream and is text the client receives, so
+// it is a part itself; each value goes to visit.
+func (w *walker) object(path string, obj map[string]any, visit func(path, name string, v any)) {
+	names := make([]string, 0, len(obj))
+	for k := range obj {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		p := path + "/" + escape(k)
+		if !protocolName(k) {
+			w.rest = append(w.rest, found{path: p, text: k, key: true})
+		}
+		visit(p, k, obj[k])
+	}
+}
+
+// generic walks JSON of no known shape: every string is a part.
+func (w *walker) generic(path string, v any, at loc) {
+	switch t := v.(type) {
+	case string:
+		w.str(path, t, at, false)
+	case map[string]any:
+		w.object(path, t, func(p, k string, v any) { w.generic(p, v, loc{obj: t, name: k}) })
+	case []any:
+		for i, e := range t {
+			w.generic(index(path, i), e, loc{arr: t, idx: i})
+		}
+	}
+}
+
+// result walks a method's result. Only protocol strings that carry no
+// text are left out: the 2026-07-28 resultType and requestState (opaque,
+// and returned to the upstream verbatim, so never masked).
+func (w *walker) result(method, root string, v any) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		w.generic(root, v, loc{})
+		return
+	}
+	w.object(root, obj, func(p, k string, val any) {
+		at := loc{obj: obj, name: k}
+		switch {
+		case k == "resultType" || k == "requestState":
+			if _, ok := val.(string); ok {
+				return
+			}
+		case method == MethodToolsCall && k == "content":
+			w.blocks(p, val, at, true)
+			return
+		case method == MethodPromptsGet && k == "messages":
+			w.messages(p, val, at)
+			return
+		case method == MethodResourcesRead && k == "contents":
+			if arr, ok := val.([]any); ok {
+				for i, e := range arr {
+					w.resource(index(p, i), e, loc{arr: arr, idx: i})
+				}
+				return
+			}
+		}
+		w.generic(p, val, at)
+	})
+}
+
+// blocks walks a content array (or a single block); first marks a
+// tools/call result's, whose text items lead Text.
+func (w *walker) blocks(path string, v any, at loc, first bool) {
+	arr, ok := v.([]any)
+	if !ok {
+		w.block(path, v, at, first)
+		return
+	}
+	for i, e := range arr {
+		w.block(index(path, i), e, loc{arr: arr, idx: i}, first)
+	}
+}
+
+// block walks one content block: its text, an embedded resource, a
+// resource link's name, title, description and URI, annotations and
+// _meta. Left out: the type when it is one MCP defines, and base64 image
+// and audio data.
+func (w *walker) block(path string, v any, at loc, first bool) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		w.generic(path, v, at)
+		return
+	}
+	typ, _ := obj["type"].(string)
+	w.object(path, obj, func(p, k string, val any) {
+		at := loc{obj: obj, name: k}
+		s, isString := val.(string)
+		switch {
+		case k == "type" && isString && blockType(s):
+			return
+		case k == "text" && isString && typ == "text":
+			w.str(p, s, at, first)
+			return
+		case k == "data" && isString && (typ == "image" || typ == "audio"):
+			return
+		case k == "resource" && typ == "resource":
+			w.resource(p, val, at)
+			return
+		}
+		w.generic(p, val, at)
+	})
+}
+
+// resource walks resource contents (embedded, or read): every string but
+// a base64 blob.
+func (w *walker) resource(path string, v any, at loc) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		w.generic(path, v, at)
+		return
+	}
+	w.object(path, obj, func(p, k string, val any) {
+		if _, ok := val.(string); ok && k == "blob" {
+			return
+		}
+		w.generic(p, val, loc{obj: obj, name: k})
+	})
+}
+
+// messages walks a prompts/get result's messages.
+func (w *walker) messages(path string, v any, at loc) {
+	arr, ok := v.([]any)
+	if !ok {
+		w.generic(path, v, at)
+		return
+	}
+	for i, e := range arr {
+		m, ok := e.(map[string]any)
+		if !ok {
+			w.generic(index(path, i), e, loc{arr: arr, idx: i})
+			continue
+		}
+		w.object(index(path, i), m, func(p, k string, val any) {
+			at := loc{obj: m, name: k}
+			switch s, _ := val.(string); {
+			case k == "role" && (s == "user" || s == "assistant"):
+				return
+			case k == "content":
+				w.blocks(p, val, at, false)
+				return
+			}
+			w.generic(p, val, at)
+		})
+	}
+}
+
+// errorObject walks a JSON-RPC error: its message leads Text, then data
+// and anything else it carries.
+func (w *walker) errorObject(root string, v any) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		w.generic(root, v, loc{})
+		return
+	}
+	w.object(root, obj, func(p, k string, val any) {
+		if s, ok := val.(string); ok && k == "message" {
+			w.str(p, s, loc{obj: obj, name: k}, true)
+			return
+		}
+		w.generic(p, val, loc{obj: obj, name: k})
+	})
+}
+
+// blockType reports whether t is a content block type MCP defines.
+func blockType(t string) bool {
+	switch t {
+	case "text", "image", "audio", "resource", "resource_link":
+		return true
+	}
+	return false
+}
+
+// protocolName reports whether k is a member name MCP defines in results
+// and errors (such a name carries no upstream text).
+func protocolName(k string) bool {
+	switch k {
+	case "content", "structuredContent", "isError", "_meta", "type", "text", "data", "blob",
+		"resource", "uri", "mimeType", "name", "title", "description", "size",
+		"annotations", "audience", "priority", "lastModified", "icons", "src", "sizes", "theme",
+		"messages", "role", "contents", "code", "message",
+		"resultType", "inputRequests", "requestState", "method", "params", "arguments", "nextCursor":
+		return true
+	}
+	return false
+}
+
+// Shape is path with every member name the upstream chose replaced by
+// "*" ("/result/structuredContent/*/0"): where a part is, without its
+// text, which may be what a guard found (a member name can be a secret).
+// It is what messages shown to clients and admins may name.
+func Shape(path string) string {
+	tokens := strings.Split(path, "/")
+	for i, tok := range tokens {
+		if i == 0 || tok == "" || protocolName(tok) || i == 1 && (tok == "result" || tok == "error") {
+			continue
+		}
+		if _, err := strconv.Atoi(tok); err == nil && len(tok) < 10 {
+			continue
+		}
+		tokens[i] = "*"
+	}
+	return strings.Join(tokens, "/")
+}
