@@ -220,10 +220,32 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx, method string) {
 // The action itself is already committed, so a failed audit write is
 // logged loudly rather than reported as a failed action.
 func (a *API) record(ctx *fasthttp.RequestCtx, p auth.Principal, action, target string, details map[string]any) {
-	e := &audit.Entry{Actor: p.User, TokenID: p.TokenID, Action: action, Target: target, Details: details}
-	if strings.HasPrefix(action, "connector.") {
-		e.Connector = target
+	slug := aboutConnector(action, target, details)
+	sensitive := false
+	if c, ok := a.Registry.Lookup(slug); ok && slug != "" {
+		sensitive = c.Advanced.Sensitive
 	}
+	a.recordAbout(ctx, p, action, target, slug, sensitive, details)
+}
+
+// aboutConnector is the connector an admin action is about, if one: the
+// target of connector.* and tool.* actions, else a "connector" detail
+// naming one ("*", every connector, is none).
+func aboutConnector(action, target string, details map[string]any) string {
+	if strings.HasPrefix(action, "connector.") || strings.HasPrefix(action, "tool.") {
+		return target
+	}
+	if c, ok := details["connector"].(string); ok && c != "*" {
+		return c
+	}
+	return ""
+}
+
+// recordAbout appends an admin action about connector slug: an entry
+// about a sensitive connector is marked sensitive, so readers outside
+// its roles see it redacted (no target, slug or details).
+func (a *API) recordAbout(ctx *fasthttp.RequestCtx, p auth.Principal, action, target, slug string, sensitive bool, details map[string]any) {
+	e := &audit.Entry{Actor: p.User, TokenID: p.TokenID, Action: action, Target: target, Details: details, Connector: slug, Sensitive: sensitive}
 	if err := a.Audit.Append(detach(ctx), e); err != nil {
 		a.Log.Error().Err(err).Str("action", action).Str("target", target).Msg("AUDIT WRITE FAILED for a committed admin action")
 	}

@@ -51,7 +51,7 @@ func TestAuditEndpoints(t *testing.T) {
 		if es[0]["connector"] != "hr" || es[0]["tool"] != "lookup_salary" || es[0]["redacted"] == true {
 			t.Errorf("hr entry to an auditor (a selected role): %v", es[0])
 		}
-		if es[1]["connector"] != "payroll" || es[1]["tool"] != audit.Redacted || es[1]["error"] != audit.Redacted || es[1]["redacted"] != true {
+		if es[1]["connector"] != audit.Redacted || es[1]["tool"] != audit.Redacted || es[1]["error"] != audit.Redacted || es[1]["redacted"] != true {
 			t.Errorf("payroll entry to an auditor (not selected): %v", es[1])
 		}
 		_, out, _ = f.do(t, owner, http.MethodGet, "/audit?action=tool.call&connector=payroll", "")
@@ -125,4 +125,41 @@ func TestAuditEndpoints(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAdminActionsOnSensitiveConnectorsAreSensitive: every admin action
+// about a sensitive connector (its update, credentials, scan, tool
+// approval, a rule naming it, its deletion) is marked sensitive, so an
+// auditor outside its roles sees neither its slug nor the details.
+func TestAdminActionsOnSensitiveConnectorsAreSensitive(t *testing.T) {
+	f := newFixture(t)
+	steps := []struct{ method, path, body string }{
+		{http.MethodPost, "/connectors", `{"name":"Payroll","slug":"payroll","url":"https://payroll.example.com/mcp","headers":{"X-Emp":"{EMP_ID}"},"advanced":{"sensitive":true,"sensitive_roles":["hr"]},"status":"active"}`},
+		{http.MethodPatch, "/connectors/payroll", `{"description":"salaries"}`},
+		{http.MethodPut, "/connectors/payroll/credentials", `{"values":{"EMP_ID":"e-42"}}`},
+		{http.MethodPut, "/policies/rules/payroll-hr", `{"subject":"role:hr","connector":"payroll","kind":"tool","name":"*","actions":["call"],"effect":"allow"}`},
+		{http.MethodDelete, "/connectors/payroll", ""},
+	}
+	for _, s := range steps {
+		if code, out, _ := f.do(t, owner, s.method, s.path, s.body); code >= 300 {
+			t.Fatalf("%s %s: %d %v", s.method, s.path, code, out)
+		}
+	}
+	_, out, ctx := f.do(t, auditor, http.MethodGet, "/audit", "")
+	if strings.Contains(string(ctx.Response.Body()), "payroll") {
+		t.Errorf("the auditor learns the slug: %s", ctx.Response.Body())
+	}
+	n := 0
+	for _, raw := range out["entries"].([]any) {
+		e := raw.(map[string]any)
+		if e["actor"] == owner.User && e["action"] != "audit.export" {
+			n++
+			if e["sensitive"] != true || e["redacted"] != true {
+				t.Errorf("entry %v is not marked sensitive and redacted", e)
+			}
+		}
+	}
+	if n < len(steps) {
+		t.Errorf("%d entries about the sensitive connector, want at least %d", n, len(steps))
+	}
 }

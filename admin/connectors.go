@@ -484,7 +484,8 @@ func (a *API) deleteConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug s
 	if !a.allow(ctx, p, policy.ResConnectors, policy.ActWrite) {
 		return
 	}
-	if _, ok := a.load(ctx, p, slug); !ok {
+	c, ok := a.load(ctx, p, slug)
+	if !ok {
 		return
 	}
 	if err := a.Connectors.Delete(detach(ctx), slug); err != nil {
@@ -497,7 +498,7 @@ func (a *API) deleteConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug s
 	}
 	a.Registry.Remove(slug)
 	a.Sessions.ConnectorChanged(slug)
-	a.record(ctx, p, "connector.delete", slug, nil)
+	a.recordAbout(ctx, p, "connector.delete", slug, slug, c.Advanced.Sensitive, nil)
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 

@@ -283,7 +283,7 @@ func (a *API) finishDecision(ctx *fasthttp.RequestCtx, p auth.Principal, r *cata
 			// Another decision won: take back the connector this one made.
 			if derr := a.Connectors.Delete(detach(ctx), c.Slug); derr == nil {
 				a.Registry.Remove(c.Slug)
-				a.record(ctx, p, "connector.delete", c.Slug, map[string]any{"reason": "request decided concurrently"})
+				a.recordAbout(ctx, p, "connector.delete", c.Slug, c.Slug, c.Advanced.Sensitive, map[string]any{"reason": "request decided concurrently"})
 			}
 		}
 		if errors.Is(err, a.Errs.VersionMismatch) || errors.Is(err, catalog.ErrNotPending) {

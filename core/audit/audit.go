@@ -67,13 +67,14 @@ const Redacted = "[redacted]"
 // Redact returns a copy of e with everything but who, when, which connector
 // and how it ended masked.
 func (e Entry) Redact() Entry {
-	out := Entry{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action, Connector: e.Connector,
+	out := Entry{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action,
 		Decision: e.Decision, Outcome: e.Outcome, LatencyMS: e.LatencyMS, Sensitive: true, Redacted: true}
-	if e.Tool != "" {
-		out.Tool = Redacted
-	}
-	if e.Target != "" {
-		out.Target = e.Target
+	// A sensitive connector's slug, and an admin action's target (the
+	// slug, a tool, a rule), say what the reader may not know.
+	for dst, v := range map[*string]string{&out.Tool: e.Tool, &out.Target: e.Target, &out.Connector: e.Connector} {
+		if v != "" {
+			*dst = Redacted
+		}
 	}
 	if e.Error != "" {
 		out.Error = Redacted

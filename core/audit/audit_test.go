@@ -164,8 +164,15 @@ func TestRedact(t *testing.T) {
 	if r.Tool != audit.Redacted || r.Error != audit.Redacted || r.Details != nil || !r.Redacted {
 		t.Errorf("redacted entry %+v", r)
 	}
-	if r.Actor != "mia" || r.Connector != "hr" || r.Outcome != "error" {
-		t.Errorf("who/where/outcome lost: %+v", r)
+	// The connector is hidden too: a sensitive connector is invisible to
+	// readers outside its roles, so its slug is not theirs to learn.
+	if r.Actor != "mia" || r.Connector != audit.Redacted || r.Outcome != "error" || r.Action != "tool.call" {
+		t.Errorf("who/what/outcome lost, or the slug shown: %+v", r)
+	}
+	admin := audit.Entry{Actor: "ada", Action: "connector.credentials.set", Target: "hr", Connector: "hr", Sensitive: true,
+		Details: map[string]any{"placeholders": []string{"HR_TOKEN"}}}.Redact()
+	if admin.Target != audit.Redacted || admin.Connector != audit.Redacted || admin.Details != nil {
+		t.Errorf("an admin action about a sensitive connector shows %+v", admin)
 	}
 }
 
