@@ -56,8 +56,8 @@ func launches(before, after *connector.Connector) bool {
 // mayLaunch answers 403 when p may not make the gateway run after's
 // program: the API is closed to STDIO (config only), or p lacks the
 // connectors/commands permission and the command is not on the
-// allow-list. A built-in catalog template's own command is the catalog's
-// (pinned in the binary), not the caller's, and passes unless the API is
+// allow-list. A vetted template's own command (the built-in catalog's, or
+// one an owner wrote) is not the caller's, and passes unless the API is
 // closed to STDIO.
 func (a *API) mayLaunch(ctx *fasthttp.RequestCtx, p auth.Principal, before, after *connector.Connector, from *catalog.Template) bool {
 	if !launches(before, after) {
@@ -68,13 +68,24 @@ func (a *API) mayLaunch(ctx *fasthttp.RequestCtx, p auth.Principal, before, afte
 			"this gateway takes STDIO connectors from its config file only (stdio.config_only): a STDIO connector's command, args and env cannot be set through the API", "command")
 		return false
 	}
-	if from != nil && from.Builtin || a.STDIO.allows(after.Command) || a.mayRunCommands(p) {
+	if from != nil && a.vetted(from) || a.STDIO.allows(after.Command) || a.mayRunCommands(p) {
 		return true
 	}
 	writeError(ctx, fasthttp.StatusForbidden, "forbidden",
 		"setting a STDIO connector's command, args or env runs a program on the gateway host: it needs the "+policy.ResConnectorCommands+
 			" permission (owners), or a command on the config's stdio.allowed_commands list ("+allowList(a.STDIO.AllowedCommands)+")", "command")
 	return false
+}
+
+// vetted reports whether a template's command was chosen by someone who
+// may run commands: the built-in catalog (pinned in the binary), or a
+// template whose author holds connectors/commands now. Instantiating it
+// runs the template's command and args, not the caller's.
+func (a *API) vetted(t *catalog.Template) bool {
+	if t.Builtin {
+		return true
+	}
+	return t.Owner != "" && a.mayRunCommands(auth.Principal{User: t.Owner})
 }
 
 // mayRunCommands reports whether p holds connectors/commands: owners do

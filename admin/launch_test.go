@@ -39,8 +39,11 @@ func TestLaunchNeedsItsOwnPermission(t *testing.T) {
 		{name: "an admin may still rename one", actor: "admin", setup: []string{filesMCP}, method: http.MethodPatch, path: "/connectors/files", body: `{"name":"Shared files"}`, wantCode: 200},
 		{name: "an admin may add a built-in local template (its command is the catalog's)", actor: "admin", method: http.MethodPost, path: "/catalog/filesystem/connectors", body: `{"slug":"drive","values":{"ALLOWED_DIRECTORY":"/srv/share"}}`, wantCode: 201},
 		{name: "an admin may not instantiate an admin-made STDIO template", actor: "admin",
-			setup:  []string{`POST /catalog {"id":"evil","name":"Evil","version":"1.0.0","description":"x","publisher":"x","homepage":"https://x.example","category":"data","hosting":"local","transport":"stdio","command":"sh","args":["-c","id"],"auth":{"kind":"none"},"tools":[]}`},
+			setup:  []string{`ADMIN POST /catalog {"id":"evil","name":"Evil","version":"1.0.0","description":"x","publisher":"x","homepage":"https://x.example","category":"data","hosting":"local","transport":"stdio","command":"sh","args":["-c","id"],"auth":{"kind":"none"},"tools":[]}`},
 			method: http.MethodPost, path: "/catalog/evil/connectors", body: `{}`, wantCode: 403},
+		{name: "an admin may instantiate an owner-made STDIO template", actor: "admin",
+			setup:  []string{`POST /catalog {"id":"vetted","name":"Vetted","version":"1.0.0","description":"x","publisher":"x","homepage":"https://x.example","category":"data","hosting":"local","transport":"stdio","command":"/usr/local/bin/files-mcp","auth":{"kind":"none"},"tools":[]}`},
+			method: http.MethodPost, path: "/catalog/vetted/connectors", body: `{}`, wantCode: 201},
 		{name: "a config-only gateway refuses owners too", policy: STDIOPolicy{ConfigOnly: true}, actor: "owner", method: http.MethodPost, path: "/connectors", body: shell, wantCode: 403, wantInMsg: "config file only"},
 		{name: "a config-only gateway refuses built-in local templates", policy: STDIOPolicy{ConfigOnly: true}, actor: "owner", method: http.MethodPost, path: "/catalog/filesystem/connectors", body: `{"slug":"drive","values":{"ALLOWED_DIRECTORY":"/srv/share"}}`, wantCode: 403},
 		{name: "a config-only gateway still takes HTTP connectors", policy: STDIOPolicy{ConfigOnly: true}, actor: "admin", method: http.MethodPost, path: "/connectors", body: remote, wantCode: 201},
@@ -49,12 +52,16 @@ func TestLaunchNeedsItsOwnPermission(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			for _, s := range tt.setup {
-				method, path, body := http.MethodPost, "/connectors", s
+				// "POST path body" posts as the owner, "ADMIN POST …" as the
+				// admin; a bare body creates a connector as the owner.
+				by, method, path, body := owner, http.MethodPost, "/connectors", s
+				if rest, ok := strings.CutPrefix(s, "ADMIN "); ok {
+					by, s = admin, rest
+				}
 				if rest, ok := strings.CutPrefix(s, "POST "); ok {
 					path, body, _ = strings.Cut(rest, " ")
-					method = http.MethodPost
 				}
-				if code, out, _ := f.do(t, owner, method, path, body); code >= 300 {
+				if code, out, _ := f.do(t, by, method, path, body); code >= 300 {
 					t.Fatalf("setup %s: %d %v", path, code, out)
 				}
 			}

@@ -99,6 +99,22 @@ func openSession(t *testing.T, url string) string {
 	return sid
 }
 
+// closeSession ends a legacy session (HTTP DELETE, as clients should),
+// so its STDIO process does not count against the user's limits.
+func closeSession(t *testing.T, url, sid string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Mcp-Session-Id", sid)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("close session: %v", err)
+	}
+	resp.Body.Close()
+}
+
 func callTool(t *testing.T, url, sid, name string, args string) rpcReply {
 	t.Helper()
 	return post(t, url, `{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"`+name+`","arguments":`+args+`}}`, map[string]string{"Mcp-Session-Id": sid})
@@ -141,6 +157,7 @@ func TestBadInput(t *testing.T) {
 	alive := func(t *testing.T) {
 		t.Helper()
 		s := openSession(t, g.mcpURL("everything"))
+		defer closeSession(t, g.mcpURL("everything"), s)
 		if r := callTool(t, g.mcpURL("everything"), s, "echo", `{"message":"still here"}`); !strings.Contains(r.body, "still here") {
 			t.Fatalf("gateway stopped serving: %s", r.body)
 		}
