@@ -424,7 +424,7 @@ func seedToolRules(ctx context.Context, e *policy.Engine, meta metaStore, seeds 
 	rules := make([]policy.Rule, len(seeds))
 	for i, r := range seeds {
 		rules[i] = policy.Rule{ID: r.ID, Subject: r.Subject, Connector: r.Connector, Kind: r.Kind, Name: r.Name,
-			Actions: r.Actions, Effect: r.Effect, Condition: r.Condition, Description: r.Description}
+			Actions: r.Actions, Effect: r.Effect, Condition: r.Condition, Description: r.Description, Approver: r.Approver}
 	}
 	n, err := e.Seed(ctx, rules)
 	if err != nil {
