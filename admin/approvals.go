@@ -15,7 +15,7 @@ import (
 type ApprovalRegistry interface {
 	List(status string) []access.Approval
 	Get(id string) (access.Approval, bool)
-	Decide(id, by string, approve bool, via, note string) (access.Approval, error)
+	Decide(id string, by access.Actor, approve bool, via, note string) (access.Approval, error)
 }
 
 // routeApprovals serves /approvals: the calls require-approval rules hold.
@@ -84,8 +84,13 @@ func (a *API) decideApproval(ctx *fasthttp.RequestCtx, p auth.Principal, id stri
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no approval \""+id+"\"", "")
 		return
 	}
-	ap, err := a.Approvals.Decide(id, p.User, approve, "admin-api", body.Note)
+	// The registry checks the rule's approver: never the caller themself
+	// (unless the approver is caller), else a holder of the approver role.
+	ap, err := a.Approvals.Decide(id, access.Actor{User: p.User, Roles: p.Roles}, approve, "admin-api", body.Note)
 	switch {
+	case errors.Is(err, access.ErrSelfApproval), errors.Is(err, access.ErrNotApprover):
+		writeError(ctx, fasthttp.StatusForbidden, "not_approver", id+": "+err.Error(), "")
+		return
 	case errors.Is(err, access.ErrApprovalNotFound):
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no approval \""+id+"\"", "")
 		return

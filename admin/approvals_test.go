@@ -2,6 +2,7 @@ package admin
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/policy"
 )
 
 // approvalIDs lists the ids of an approval list answer, in order.
@@ -32,9 +34,9 @@ func errCode(out map[string]any) string {
 func TestApprovals(t *testing.T) {
 	f := newFixture(t)
 	args := json.RawMessage(`{"x":1}`)
-	first := f.approvals.Open("mia", "github", "create_issue", args, "needs-approval", false)
-	second := f.approvals.Open("max", "github", "delete_repo", args, "needs-approval", false)
-	third := f.approvals.Open("mia", "github", "merge_pr", args, "needs-approval", false)
+	first := openApproval(f, "mia", "github", "create_issue", args, "needs-approval", policy.ApproverAdmin, false)
+	second := openApproval(f, "max", "github", "delete_repo", args, "needs-approval", policy.ApproverAdmin, false)
+	third := openApproval(f, "mia", "github", "merge_pr", args, "needs-approval", policy.ApproverAdmin, false)
 	all := newestFirst(first, second, third)
 
 	tests := []struct {
@@ -121,6 +123,64 @@ func TestApprovals(t *testing.T) {
 	})
 }
 
+// openApproval holds a call in the fixture's registry.
+func openApproval(f *fixture, user, slug, tool string, args json.RawMessage, rule, approver string, sensitive bool) *access.Approval {
+	hash, _ := access.ArgsHash(args)
+	return f.approvals.Open(access.Binding{User: user, Connector: slug, Tool: tool, ArgsHash: hash, Rule: rule, PolicyVersion: 1}, args, approver, sensitive)
+}
+
+// TestApprovalsTakeTheRulesApprover: the admin API decides an approval
+// only for a principal the rule's approver names, never the caller.
+func TestApprovalsTakeTheRulesApprover(t *testing.T) {
+	f := newFixture(t)
+	finance := auth.Principal{User: "fin", Roles: []string{auth.RoleMember, "finance"}}
+	financeAdmin := auth.Principal{User: "fia", Roles: []string{auth.RoleAdmin, "finance"}}
+	if err := f.authz.DefineRole("finance"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []auth.Principal{finance, financeAdmin} {
+		if err := f.authz.SetRoles(p.User, p.Roles); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		caller   string // who made the held call
+		approver string
+		who      auth.Principal
+		action   string
+		wantCode int
+	}{
+		{"an admin does not approve their own call", "ada", policy.ApproverAdmin, admin, "approve", 403},
+		{"an owner does not approve their own call", "owner", policy.ApproverAdmin, owner, "approve", 403},
+		{"an admin approves another's call", "mia", policy.ApproverAdmin, admin, "approve", 200},
+		{"an owner approves for approver admin", "mia", policy.ApproverAdmin, owner, "approve", 200},
+		{"an admin without the role is refused for role:finance", "mia", "role:finance", admin, "approve", 403},
+		{"an owner without the role is refused for role:finance", "mia", "role:finance", owner, "approve", 403},
+		{"a holder of the role who may use the API approves for role:finance", "mia", "role:finance", financeAdmin, "approve", 200},
+		{"the caller does not approve through the role they hold", "fia", "role:finance", financeAdmin, "approve", 403},
+		{"a role holder without the approvals permission is refused first", "mia", "role:finance", finance, "approve", 403},
+		{"an admin may deny their own call (withdraw it)", "ada", policy.ApproverAdmin, admin, "deny", 200},
+		{"an admin decides for approver caller", "mia", policy.ApproverCaller, admin, "approve", 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ap := openApproval(f, tc.caller, "github", "create_issue", nil, "hold", tc.approver, false)
+			code, out, _ := f.do(t, tc.who, http.MethodPost, "/approvals/"+ap.ID+"/"+tc.action, "")
+			if code != tc.wantCode {
+				t.Fatalf("HTTP %d %v, want %d", code, out, tc.wantCode)
+			}
+			got, _ := f.approvals.Get(ap.ID)
+			if (code == 200) != (got.Status != access.ApprovalPending) {
+				t.Errorf("status %s after HTTP %d", got.Status, code)
+			}
+			if code == 403 && tc.who.User != "fin" && (errCode(out) != "not_approver" || !strings.Contains(fmt.Sprint(out), tc.approver)) {
+				t.Errorf("refusal %v does not name the approver %s", out, tc.approver)
+			}
+		})
+	}
+}
+
 // newestFirst orders approvals as the registry lists them: newest first,
 // ties by id.
 func newestFirst(aps ...*access.Approval) []string {
@@ -154,7 +214,7 @@ func TestSensitiveApprovals(t *testing.T) {
 	if code, out, _ := f.do(t, owner, http.MethodPost, "/connectors", body); code != http.StatusCreated {
 		t.Fatalf("connector: HTTP %d %v", code, out)
 	}
-	ap := f.approvals.Open("mia", "vault", "read_secret", json.RawMessage(`{"x":1}`), "vault-approval", true)
+	ap := openApproval(f, "mia", "vault", "read_secret", json.RawMessage(`{"x":1}`), "vault-approval", policy.ApproverAdmin, true)
 	tests := []struct {
 		name     string
 		who      auth.Principal

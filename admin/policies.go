@@ -140,6 +140,7 @@ func (a *API) putRule(ctx *fasthttp.RequestCtx, p auth.Principal, id string) {
 		return
 	}
 	r.ID = id
+	r.Defaults() // the answer shows the approver a require-approval rule gets
 	if err := a.Policies.Put(detach(ctx), r); err != nil {
 		ruleError(ctx, err)
 		return

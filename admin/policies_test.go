@@ -36,12 +36,45 @@ func TestPolicyEndpoints(t *testing.T) {
 			{strings.Replace(rule, `glob(\"acme/*\")`, `globs(\"acme/*\")`, 1), "condition", "line 1, column 16: undeclared reference to 'globs' (did you mean 'glob'?)"},
 			{strings.Replace(rule, `"tool"`, `"widget"`, 1), "kind", ""},
 			{`{"subject":"role:member","colour":"red"}`, "colour", ""},
+			{strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval","approver":"anyone"`, 1), "approver", "not caller, admin or role:<name>"},
+			{strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval","approver":"group:eng"`, 1), "approver", "not caller, admin or role:<name>"},
+			{strings.Replace(rule, `"effect":"allow"`, `"effect":"allow","approver":"admin"`, 1), "approver", "require-approval rules only"},
 		} {
 			code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/bad", tc.body)
 			e, _ := out["error"].(map[string]any)
 			if code < 400 || errField(out) != tc.field || !strings.Contains(e["message"].(string), tc.msg) {
 				t.Errorf("%s: HTTP %d %v", tc.body, code, out)
 			}
+		}
+	})
+	t.Run("a bad approver is a 422 naming the field", func(t *testing.T) {
+		code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/bad", strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval","approver":"anyone"`, 1))
+		if code != http.StatusUnprocessableEntity || errField(out) != "approver" {
+			t.Errorf("HTTP %d %v", code, out)
+		}
+	})
+	t.Run("a new require-approval rule's approver is admin unless it names one", func(t *testing.T) {
+		for body, want := range map[string]string{
+			strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval"`, 1):                           "admin",
+			strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval","approver":"role:finance"`, 1): "role:finance",
+			strings.Replace(rule, `"effect":"allow"`, `"effect":"require-approval","approver":"caller"`, 1):       "caller",
+		} {
+			code, out, _ := f.do(t, admin, http.MethodPut, "/policies/rules/held", body)
+			if r, _ := out["rule"].(map[string]any); code != 200 || r["approver"] != want {
+				t.Errorf("%s: HTTP %d %v, want approver %s", body, code, out, want)
+			}
+			_, list, _ := f.do(t, auditor, http.MethodGet, "/policies/rules", "")
+			found := false
+			for _, r := range list["rules"].([]any) {
+				r := r.(map[string]any)
+				found = found || r["id"] == "held" && r["approver"] == want
+			}
+			if !found {
+				t.Errorf("the listed rule held lacks approver %s: %v", want, list)
+			}
+		}
+		if code, out, _ := f.do(t, admin, http.MethodDelete, "/policies/rules/held", ""); code >= 300 {
+			t.Fatalf("delete: HTTP %d %v", code, out)
 		}
 	})
 	t.Run("an unknown connector is a warning, not silent", func(t *testing.T) {

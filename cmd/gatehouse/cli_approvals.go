@@ -17,6 +17,8 @@ type approvalView struct {
 	Tool      string          `json:"tool"`
 	Arguments json.RawMessage `json:"arguments"`
 	Rule      string          `json:"rule"`
+	Approver  string          `json:"approver"`
+	UsedAt    *time.Time      `json:"used_at"`
 	Status    string          `json:"status"`
 	CreatedAt time.Time       `json:"created_at"`
 	ExpiresAt time.Time       `json:"expires_at"`
@@ -35,8 +37,8 @@ func (a approvalView) fields() []field {
 	}
 	return []field{
 		{"id", a.ID}, {"user", a.User}, {"connector", a.Connector}, {"tool", a.Tool}, {"arguments", args.String()},
-		{"rule", a.Rule}, {"status", a.Status}, {"created", fmtTime(a.CreatedAt)}, {"expires", fmtTime(a.ExpiresAt)},
-		{"decided by", a.DecidedBy}, {"decided", fmtTimePtr(a.DecidedAt, "")}, {"via", a.Via}, {"note", a.Note},
+		{"rule", a.Rule}, {"approver", a.Approver}, {"status", a.Status}, {"created", fmtTime(a.CreatedAt)}, {"expires", fmtTime(a.ExpiresAt)},
+		{"decided by", a.DecidedBy}, {"decided", fmtTimePtr(a.DecidedAt, "")}, {"via", a.Via}, {"note", a.Note}, {"used", fmtTimePtr(a.UsedAt, "")},
 		{"sensitive", fmtBool(a.Sensitive)},
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 const (
 	pendingApproval = `{"id":"apr_1","user":"mia","connector":"github","tool":"create_issue","arguments":{"repo": "acme/api"},
-		"rule":"needs-approval","status":"pending","created_at":"2026-11-05T10:00:00Z","expires_at":"2026-11-05T10:05:00Z"}`
+		"rule":"needs-approval","approver":"admin","status":"pending","created_at":"2026-11-05T10:00:00Z","expires_at":"2026-11-05T10:05:00Z"}`
 	approvedApproval = `{"id":"apr_1","user":"mia","connector":"github","tool":"create_issue","arguments":{"repo":"acme/api"},
 		"rule":"needs-approval","status":"approved","created_at":"2026-11-05T10:00:00Z","expires_at":"2026-11-05T10:05:00Z",
 		"decided_by":"ada","decided_at":"2026-11-05T10:01:00Z","via":"admin-api","note":"ok"}`
@@ -50,7 +50,7 @@ func TestApprovalsCommands(t *testing.T) {
 			name:      "show prints the call with its arguments",
 			args:      []string{"approvals", "show", "apr_1"},
 			exchanges: []exchange{{method: "GET", path: "/approvals/apr_1", answer: pendingApproval}},
-			wantOut: []string{"id:        apr_1\n", "tool:      create_issue\n", `arguments: {"repo":"acme/api"}` + "\n",
+			wantOut: []string{"id:        apr_1\n", "tool:      create_issue\n", "approver:  admin\n", `arguments: {"repo":"acme/api"}` + "\n",
 				"status:    pending\n", "expires:   2026-11-05T10:05:00Z\n"},
 		},
 		{

@@ -362,7 +362,16 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[metrics.DetailUnlisted] = true
 	}
-	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated} {
+	details := map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated}
+	if r.Approval != "" {
+		// Who decided the approval the call passed (or failed), and how.
+		by, via := "approved_by", "approved_via"
+		if r.Decision != "approved" {
+			by, via = "decided_by", "decided_via"
+		}
+		details[by], details[via] = r.ApprovedBy, r.ApprovedVia
+	}
+	for k, v := range details {
 		if v == "" {
 			continue
 		}
@@ -423,8 +432,7 @@ func seedToolRules(ctx context.Context, e *policy.Engine, meta metaStore, seeds 
 	}
 	rules := make([]policy.Rule, len(seeds))
 	for i, r := range seeds {
-		rules[i] = policy.Rule{ID: r.ID, Subject: r.Subject, Connector: r.Connector, Kind: r.Kind, Name: r.Name,
-			Actions: r.Actions, Effect: r.Effect, Condition: r.Condition, Description: r.Description}
+		rules[i] = seedRule(r)
 	}
 	n, err := e.Seed(ctx, rules)
 	if err != nil {
@@ -434,6 +442,12 @@ func seedToolRules(ctx context.Context, e *policy.Engine, meta metaStore, seeds 
 		log.Info().Int("rules", n).Msg("created tool rules from config")
 	}
 	return nil
+}
+
+// seedRule is the tool rule of a config file's seed rule.
+func seedRule(r config.SeedRule) policy.Rule {
+	return policy.Rule{ID: r.ID, Subject: r.Subject, Connector: r.Connector, Kind: r.Kind, Name: r.Name,
+		Actions: r.Actions, Effect: r.Effect, Condition: r.Condition, Description: r.Description, Approver: r.Approver}
 }
 
 // userRepo is the part of the store the owner bootstrap needs.

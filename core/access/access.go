@@ -137,17 +137,33 @@ func InvalidResult(id json.RawMessage, inv *InvalidArguments) *mcp.Message {
 
 // Admit decides req from p on connector c.
 func (g *Gate) Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
-	return g.admit(p, c, req, false)
+	return g.admit(p, c, req, use{})
 }
 
-// AdmitApproved decides a call a human has already approved (its retry
-// after an elicitation, or its continuation): everything as Admit, but a
-// require-approval rule does not hold it again.
-func (g *Gate) AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
-	return g.admit(p, c, req, true)
+// AdmitApproved decides a call approved as approval id: everything as
+// Admit, and a require-approval rule that holds it takes the approval
+// instead of holding it again, once, and only when the approval was given
+// for this very call (Approvals.Use); otherwise the call is denied.
+func (g *Gate) AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message, id string) Admission {
+	return g.admit(p, c, req, use{approval: id})
 }
 
-func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message, approved bool) Admission {
+// AdmitContinued decides a request continuing an approved call that went
+// upstream already (the retries of the upstream's own input_required
+// round trip): everything as Admit, but a require-approval rule does not
+// hold it again.
+func (g *Gate) AdmitContinued(p auth.Principal, c *connector.Connector, req *mcp.Message) Admission {
+	return g.admit(p, c, req, use{continued: true})
+}
+
+// use says how admit treats a require-approval rule: hold the call (the
+// zero use), take an approval, or let a continuation through.
+type use struct {
+	approval  string
+	continued bool
+}
+
+func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message, u use) Admission {
 	t, ok := targetOf(req)
 	if !ok || p.System {
 		return Admission{}
@@ -190,18 +206,45 @@ func (g *Gate) admit(p auth.Principal, c *connector.Connector, req *mcp.Message,
 			}
 		}
 	}
-	if d.Effect == policy.EffectRequireApproval && !approved {
-		if g.approvals == nil {
-			adm.Err = mcp.Errorf(mcp.CodePolicyDenied, "%s, and approvals are not enabled on this gateway", d.Reason)
-			return adm
-		}
-		ruleID := ""
-		if d.Rule != nil {
-			ruleID = d.Rule.ID
-		}
-		adm.Approval = g.approvals.Open(p.User, c.Slug, t.name, t.args, ruleID, c.Advanced.Sensitive)
+	if d.Effect != policy.EffectRequireApproval || u.continued {
+		return adm
+	}
+	if g.approvals == nil {
+		adm.Err = mcp.Errorf(mcp.CodePolicyDenied, "%s, and approvals are not enabled on this gateway", d.Reason)
+		return adm
+	}
+	b, approver, err := bindingOf(p, c, t, d)
+	if err != nil {
+		adm.Err = mcp.Errorf(mcp.CodeInvalidParams, "invalid params: arguments of tool %q: %v", t.name, err)
+		return adm
+	}
+	if u.approval == "" {
+		adm.Approval = g.approvals.Open(b, t.args, approver, c.Advanced.Sensitive)
+		return adm
+	}
+	if _, err := g.approvals.Use(u.approval, b); err != nil {
+		adm.Err = mcp.Errorf(mcp.CodePolicyDenied, "denied by policy: approval %s does not apply to this call: %v", u.approval, err)
+		adm.Err.Data, _ = json.Marshal(map[string]string{"rule": b.Rule, "approval": u.approval, "reason": err.Error()})
 	}
 	return adm
+}
+
+// bindingOf is the binding of call t by p on c, which decision d holds for
+// an approval, and the approver the deciding rule names.
+func bindingOf(p auth.Principal, c *connector.Connector, t target, d policy.Decision) (Binding, string, error) {
+	hash, err := ArgsHash(t.args)
+	if err != nil {
+		return Binding{}, "", err
+	}
+	b := Binding{User: p.User, Connector: c.Slug, Tool: t.name, ArgsHash: hash, PolicyVersion: d.Version}
+	approver := policy.ApproverAdmin
+	if d.Rule != nil {
+		b.Rule = d.Rule.ID
+		if d.Rule.Approver != "" {
+			approver = d.Rule.Approver
+		}
+	}
+	return b, approver, nil
 }
 
 // decodeArgs decodes a call's arguments: absent or null is an empty

@@ -2,6 +2,7 @@ package access
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -195,6 +196,66 @@ func TestAdmitApprovalRecordsTheCall(t *testing.T) {
 	if pending := g.Approvals().List(ApprovalPending); len(pending) != 1 || pending[0].ID != ap.ID {
 		t.Fatalf("pending %+v", pending)
 	}
+}
+
+func TestAdmitApprovedTakesTheApprovalOfThatCallOnce(t *testing.T) {
+	g := newGate(t, policy.Rule{ID: "hold", Subject: "*", Connector: "db", Kind: policy.KindTool, Name: "*", Actions: []string{"call"}, Effect: "require-approval"})
+	db := &connector.Connector{ID: "d", Slug: "db"}
+	ann := auth.Principal{User: "ann", Roles: []string{"member"}}
+	call := func(tool string, args map[string]any) *mcp.Message {
+		return request(t, mcp.MethodToolsCall, map[string]any{"name": tool, "arguments": args})
+	}
+	approved := func(t *testing.T) string {
+		t.Helper()
+		adm := g.Admit(ann, db, call("drop", map[string]any{"table": "users", "cascade": false}))
+		if adm.Approval == nil || adm.Approval.Approver != policy.ApproverAdmin || adm.Approval.ArgsHash == "" {
+			t.Fatalf("admission %+v", adm)
+		}
+		if _, err := g.Approvals().Decide(adm.Approval.ID, Actor{User: "ann", Roles: []string{"member"}}, true, "elicitation", ""); !errors.Is(err, ErrSelfApproval) {
+			t.Fatalf("the caller approved their own call: %v", err)
+		}
+		if _, err := g.Approvals().Decide(adm.Approval.ID, Actor{User: "ada", Roles: []string{"admin"}}, true, "admin-api", ""); err != nil {
+			t.Fatal(err)
+		}
+		return adm.Approval.ID
+	}
+	tests := []struct {
+		name string
+		who  auth.Principal
+		c    *connector.Connector
+		req  *mcp.Message
+		want string // in the denial; "" admitted
+	}{
+		{"the same call, its members in another order", ann, db, call("drop", map[string]any{"cascade": false, "table": "users"}), ""},
+		{"other arguments", ann, db, call("drop", map[string]any{"table": "orders", "cascade": false}), "arguments differs"},
+		{"another tool", ann, db, call("truncate", map[string]any{"table": "users", "cascade": false}), "tool differs"},
+		{"another user", auth.Principal{User: "eve"}, db, call("drop", map[string]any{"table": "users", "cascade": false}), "user differs"},
+		{"another connector", ann, &connector.Connector{ID: "e", Slug: "db2"}, call("drop", map[string]any{"table": "users", "cascade": false}), "no rule allows"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := approved(t)
+			adm := g.AdmitApproved(tc.who, tc.c, tc.req, id)
+			switch {
+			case tc.want == "" && (adm.Err != nil || adm.Approval != nil):
+				t.Fatalf("admission %+v (%v)", adm, adm.Err)
+			case tc.want != "" && (adm.Err == nil || adm.Err.Code != mcp.CodePolicyDenied || !strings.Contains(adm.Err.Message, tc.want)):
+				t.Fatalf("admission error %v, want a denial naming %q", adm.Err, tc.want)
+			}
+			if tc.want != "" {
+				return
+			}
+			again := g.AdmitApproved(tc.who, tc.c, tc.req, id)
+			if again.Err == nil || !strings.Contains(again.Err.Message, "used already") {
+				t.Errorf("a second use: %v", again.Err)
+			}
+		})
+	}
+	t.Run("a continuation is neither held nor takes an approval", func(t *testing.T) {
+		if adm := g.AdmitContinued(ann, db, call("drop", nil)); adm.Err != nil || adm.Approval != nil {
+			t.Errorf("admission %+v", adm)
+		}
+	})
 }
 
 func TestFilterList(t *testing.T) {

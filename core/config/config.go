@@ -123,6 +123,9 @@ type SeedRule struct {
 	Effect      string   `yaml:"effect"`
 	Condition   string   `yaml:"condition"`
 	Description string   `yaml:"description"`
+	// Approver is who approves a require-approval rule's calls: caller,
+	// admin (the default) or role:<name>.
+	Approver string `yaml:"approver"`
 }
 
 // UpstreamConfig bounds how the gateway talks to upstream servers.

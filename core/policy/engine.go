@@ -32,9 +32,10 @@ type Engine struct {
 	store    RuleStoreTools
 	subjects SubjectSource
 
-	mu    sync.Mutex // serializes writers
-	rules map[string]*Rule
-	idx   atomic.Pointer[Index]
+	mu      sync.Mutex // serializes writers
+	rules   map[string]*Rule
+	version uint64 // of the rule set, one more on every change
+	idx     atomic.Pointer[Index]
 }
 
 var ruleIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -61,7 +62,8 @@ func NewEngine(ctx context.Context, cs *Conditions, store RuleStoreTools, subjec
 // reindex rebuilds the index from the validated rules (callers hold mu,
 // or run before the engine is shared).
 func (e *Engine) reindex() {
-	idx := &Index{byConn: map[string]map[string][]*Rule{}}
+	e.version++
+	idx := &Index{byConn: map[string]map[string][]*Rule{}, version: e.version}
 	ids := make([]string, 0, len(e.rules))
 	for id := range e.rules {
 		ids = append(ids, id)

@@ -59,6 +59,24 @@ func TestEngineLifecycle(t *testing.T) {
 			t.Errorf("%d rules after a refused import", n)
 		}
 	})
+	t.Run("every change makes a new policy version", func(t *testing.T) {
+		before := e.Decide("mia", call).Version
+		if before == 0 {
+			t.Fatalf("version 0 from an engine")
+		}
+		r := policy.Rule{ID: "unrelated", Subject: "user:zed", Connector: "jira", Kind: policy.KindTool, Name: "*", Actions: []string{policy.ActCall}, Effect: policy.EffectAllow}
+		if err := e.Put(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		afterPut := e.Decide("mia", call).Version
+		if err := e.Delete(ctx, "unrelated"); err != nil {
+			t.Fatal(err)
+		}
+		afterDelete := e.Decide("mia", call).Version
+		if !(before < afterPut && afterPut < afterDelete) {
+			t.Errorf("versions %d, %d, %d: want growing", before, afterPut, afterDelete)
+		}
+	})
 	t.Run("a bad id is named", func(t *testing.T) {
 		var re *policy.RuleError
 		if err := e.Put(ctx, policy.Rule{ID: "has space"}); !errors.As(err, &re) || re.Field != "id" {
@@ -185,5 +203,30 @@ func BenchmarkEngineDecideAs(b *testing.B) {
 		if d := e.DecideAs("mia", []string{"member"}, req); d.Effect != policy.EffectAllow {
 			b.Fatal(d)
 		}
+	}
+}
+
+// A require-approval rule stored before rules had an approver is read as
+// approver admin: nobody's own elicitation answer approves its calls.
+func TestEngineStoredApprovalRuleWithoutApproverIsAdmin(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "data"))
+	defer st.Close()
+	ctx := context.Background()
+	old := policy.Rule{ID: "hold", Subject: "*", Connector: "db", Kind: policy.KindTool, Name: "drop", Actions: []string{policy.ActCall}, Effect: policy.EffectRequireApproval}
+	if err := st.ToolRules().Put(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	admin, _ := policy.NewAdmin(ctx, st.Policies())
+	cs, _ := policy.NewConditions()
+	e, err := policy.NewEngine(ctx, cs, st.ToolRules(), admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.Decide("ann", policy.Request{Connector: "db", Kind: policy.KindTool, Name: "drop", Action: policy.ActCall})
+	if d.Effect != policy.EffectRequireApproval || d.Rule.Approver != policy.ApproverAdmin {
+		t.Errorf("decision %+v (approver %q)", d, d.Rule.Approver)
+	}
+	if rules := e.Rules(); len(rules) != 1 || rules[0].Approver != policy.ApproverAdmin {
+		t.Errorf("rules %+v", rules)
 	}
 }

@@ -52,6 +52,10 @@ type Rule struct {
 	Condition string `json:"condition,omitempty"`
 	// Description says why the rule exists; shown in a deny message.
 	Description string `json:"description,omitempty"`
+	// Approver, on a require-approval rule, is who may approve the calls
+	// it holds (ApproverCaller, ApproverAdmin or "role:<name>"); empty is
+	// ApproverAdmin (Defaults).
+	Approver string `json:"approver,omitempty"`
 
 	cond *Condition
 }
@@ -78,8 +82,9 @@ var (
 	connectorPattern = regexp.MustCompile(`^(?:\*|[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)$`)
 )
 
-// Validate checks r and compiles its condition with cs.
+// Validate checks r (after Defaults) and compiles its condition with cs.
 func (r *Rule) Validate(cs *Conditions) error {
+	r.Defaults()
 	bad := func(field, format string, args ...any) error {
 		return &RuleError{Field: field, Message: fmt.Sprintf(format, args...)}
 	}
@@ -115,6 +120,9 @@ func (r *Rule) Validate(cs *Conditions) error {
 	}
 	if r.Effect == EffectRequireApproval && !slices.Contains(r.Actions, ActCall) {
 		return bad("effect", "require-approval applies to calls; add call to actions")
+	}
+	if err := validApprover(r.Effect, r.Approver); err != nil {
+		return bad("approver", "%s", err.Error())
 	}
 	if r.Condition != "" {
 		if r.Kind != KindTool || !slices.Equal(r.Actions, []string{ActCall}) {
@@ -159,14 +167,19 @@ type Decision struct {
 	// rule applied although its condition could not be evaluated as
 	// written, for the audit log ("" when it was).
 	ConditionError string
+	// Version is the version of the rule set that decided (Engine: it
+	// grows with every change), so an approval given under one rule set
+	// does not apply under another.
+	Version uint64
 }
 
 // Index holds rules indexed by connector and subject, so a decision looks
 // at the rules of the caller's subjects on one connector (and "*"),
 // however many rules there are. Build one per rule set; it is read-only.
 type Index struct {
-	byConn map[string]map[string][]*Rule // connector → subject → rules
-	n      int
+	byConn  map[string]map[string][]*Rule // connector → subject → rules
+	n       int
+	version uint64
 }
 
 // NewIndex validates rules (compiling their conditions with cs) and
@@ -204,6 +217,12 @@ func (idx *Index) Len() int { return idx.n }
 // (input validation off), conditional deny and require-approval rules
 // apply unconditionally and conditional allow rules do not.
 func (idx *Index) Decide(req Request) Decision {
+	d := idx.decide(req)
+	d.Version = idx.version
+	return d
+}
+
+func (idx *Index) decide(req Request) Decision {
 	var allow, approval, condRule *Rule
 	var condFailed, approvalErr string
 	for _, conn := range []string{req.Connector, "*"} {

@@ -93,6 +93,11 @@ func TestRuleValidation(t *testing.T) {
 		{"a condition on every connector", func(r *Rule) { r.Connector, r.Condition = "*", "args.x == 1" }, "condition"},
 		{"a condition on a listing", func(r *Rule) { r.Actions, r.Condition = []string{ActList, ActCall}, "args.x == 1" }, "condition"},
 		{"a condition typo", func(r *Rule) { r.Condition = `args.repo.globs("x")` }, "condition"},
+		{"an approver on an allow rule", func(r *Rule) { r.Approver = ApproverAdmin }, "approver"},
+		{"an unknown approver", func(r *Rule) { r.Effect, r.Approver = EffectRequireApproval, "anyone" }, "approver"},
+		{"a role approver without a name", func(r *Rule) { r.Effect, r.Approver = EffectRequireApproval, "role:" }, "approver"},
+		{"a role approver with a bad name", func(r *Rule) { r.Effect, r.Approver = EffectRequireApproval, "role:two words" }, "approver"},
+		{"a group is no approver", func(r *Rule) { r.Effect, r.Approver = EffectRequireApproval, "group:eng" }, "approver"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,6 +111,19 @@ func TestRuleValidation(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a require-approval rule's approver defaults to admin, and each kind validates", func(t *testing.T) {
+		for _, tc := range []struct{ in, want string }{{"", ApproverAdmin}, {"caller", ApproverCaller}, {"admin", ApproverAdmin}, {"role:finance", "role:finance"}} {
+			r := ok
+			r.Effect, r.Approver = EffectRequireApproval, tc.in
+			if err := r.Validate(cs); err != nil || r.Approver != tc.want {
+				t.Errorf("approver %q: %v, approver %q, want %q", tc.in, err, r.Approver, tc.want)
+			}
+		}
+		r := ok
+		if err := r.Validate(cs); err != nil || r.Approver != "" {
+			t.Errorf("an allow rule: %v, approver %q", err, r.Approver)
+		}
+	})
 	t.Run("a condition typo carries its position", func(t *testing.T) {
 		r := ok
 		r.Condition = "args.repo == \"x\" && arg.limit < 3"
@@ -123,6 +141,34 @@ func TestRuleValidation(t *testing.T) {
 			t.Errorf("err %v", err)
 		}
 	})
+}
+
+func TestMayApprove(t *testing.T) {
+	tests := []struct {
+		name     string
+		approver string
+		roles    []string
+		want     bool
+	}{
+		{"an admin approves for admin", ApproverAdmin, []string{"admin"}, true},
+		{"an owner approves for admin", ApproverAdmin, []string{"member", "owner"}, true},
+		{"a member does not approve for admin", ApproverAdmin, []string{"member"}, false},
+		{"an auditor does not approve for admin", ApproverAdmin, []string{"auditor"}, false},
+		{"no roles approve nothing", ApproverAdmin, nil, false},
+		{"the named role approves for role:finance", "role:finance", []string{"member", "finance"}, true},
+		{"an admin does not approve for role:finance", "role:finance", []string{"admin"}, false},
+		{"an owner does not approve for role:finance", "role:finance", []string{"owner"}, false},
+		{"a role with the name as prefix does not approve", "role:finance", []string{"finance-ro"}, false},
+		{"admins still decide for caller rules through the admin API", ApproverCaller, []string{"admin"}, true},
+		{"a member does not decide others' caller rules", ApproverCaller, []string{"member"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := MayApprove(tc.approver, tc.roles); got != tc.want {
+				t.Errorf("MayApprove(%q, %v) = %v", tc.approver, tc.roles, got)
+			}
+		})
+	}
 }
 
 // BenchmarkDecide: decision cost with 10, 1 000 and 100 000 rules over

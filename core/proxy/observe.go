@@ -41,8 +41,12 @@ type CallRecord struct {
 	// call and it was approved); Rule is the deciding rule, if any.
 	Decision string
 	Rule     string
-	// Approval is the approval the call passed or failed, if any.
-	Approval string
+	// Approval is the approval the call passed or failed, if any;
+	// ApprovedBy and ApprovedVia say who decided it and how (admin-api,
+	// elicitation, timeout, client), when known.
+	Approval    string
+	ApprovedBy  string
+	ApprovedVia string
 	// Unvalidated says why the arguments were not validated, if so.
 	Unvalidated string
 	// Invalid: the gateway answered the call itself because its
@@ -71,10 +75,21 @@ func (p *Proxy) observeDenied(user, slug string, req *mcp.Message, start time.Ti
 		rec.Rule = adm.Decision.Rule.ID
 	}
 	if adm.Approval != nil {
-		rec.Approval = adm.Approval.ID
+		p.noteApproval(&rec, adm.Approval.ID)
 	}
 	rec.Unvalidated = adm.Unvalidated
 	p.opts.ObserveCall(rec)
+}
+
+// noteApproval names approval id in rec, with who decided it and how.
+func (p *Proxy) noteApproval(rec *CallRecord, id string) {
+	rec.Approval = id
+	if p.opts.Access == nil {
+		return
+	}
+	if ap, ok := p.opts.Access.Approvals().Get(id); ok && ap.Status != access.ApprovalPending {
+		rec.ApprovedBy, rec.ApprovedVia = ap.DecidedBy, ap.Via
+	}
 }
 
 func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) CallRecord {
@@ -169,7 +184,8 @@ func (p *Proxy) observeApproved(user, slug string, req *mcp.Message, start time.
 	rec := p.record(user, slug, req, start)
 	rec.Guards, rec.Blocked = guarded.Verdicts, guarded.Action == "block"
 	if approval != "" {
-		rec.Decision, rec.Approval = "approved", approval
+		rec.Decision = "approved"
+		p.noteApproval(&rec, approval)
 	}
 	switch {
 	case err != nil:

@@ -19,7 +19,8 @@ import (
 // AccessGate enforces tool policies (core/access.Gate implements it).
 type AccessGate interface {
 	Admit(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
-	AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
+	AdmitApproved(p auth.Principal, c *connector.Connector, req *mcp.Message, approval string) access.Admission
+	AdmitContinued(p auth.Principal, c *connector.Connector, req *mcp.Message) access.Admission
 	FilterList(p auth.Principal, c *connector.Connector, method string, resp *mcp.Message) *mcp.Message
 	KnowsTool(c *connector.Connector, tool string) bool
 	MayUse(p auth.Principal, c *connector.Connector) bool
@@ -36,13 +37,22 @@ func (p *Proxy) refresh(principal auth.Principal) auth.Principal {
 	return p.opts.Refresh(principal)
 }
 
+// approvalUse says how admit treats a require-approval rule holding a
+// call: the zero value holds it; id takes that approval (once, for this
+// exact call); continued lets a continuation of an approved call through.
+type approvalUse struct {
+	id        string
+	continued bool
+}
+
 // admit runs the checks a request to connector slug passes before the
 // upstream sees it: held tools (pins), then tool policies and argument
 // validation. principal must carry its current roles (Session.who, or a
 // request's own authentication). A call a require-approval rule holds
 // comes back with its Approval set (awaitApproval waits for it), unless
-// approved says a human already approved it (its retry or continuation).
-func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, approved bool) access.Admission {
+// use says it was approved (its approval is then taken) or continues an
+// approved call.
+func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, use approvalUse) access.Admission {
 	if slug == "" || req.Kind() != mcp.KindRequest {
 		return access.Admission{}
 	}
@@ -59,8 +69,11 @@ func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string
 	if req.Method == mcp.MethodToolsCall && !c.Advanced.SkipInputValidation && !principal.System {
 		p.learnTools(ctx, c, req.TargetName())
 	}
-	if approved {
-		return p.opts.Access.AdmitApproved(principal, c, req)
+	switch {
+	case use.continued:
+		return p.opts.Access.AdmitContinued(principal, c, req)
+	case use.id != "":
+		return p.opts.Access.AdmitApproved(principal, c, req, use.id)
 	}
 	return p.opts.Access.Admit(principal, c, req)
 }
@@ -159,10 +172,11 @@ func elicits(initParams json.RawMessage) bool {
 }
 
 // heldCall is the stream of a call a require-approval rule holds: it
-// asks the caller through an elicitation request when the client
-// supports elicitation, waits for a decision (the caller's answer or an
-// admin's, whichever comes first, or the timeout), then relays the call
-// upstream or answers the denial.
+// asks the caller through an elicitation request when the rule lets the
+// caller approve and the client supports elicitation, waits for a
+// decision (the caller's answer, when asked, or an approver's through the
+// admin API, whichever comes first, or the timeout), then takes the
+// approval and relays the call upstream, or answers the denial.
 type heldCall struct {
 	s     *Session
 	ctx   context.Context // the call's context, for the upstream call
@@ -187,7 +201,7 @@ func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admissi
 	if s.held == nil {
 		s.held = map[string]*heldCall{}
 	}
-	if s.elicit {
+	if s.elicit && adm.Approval.CallerDecides() {
 		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
 	}
 	s.held[string(req.ID)] = h
@@ -234,7 +248,18 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)
 		return mcp.NewErrorResponse(h.req.ID, outcome), nil
 	}
-	st, err := h.s.relay(h.ctx, h.s.who(), h.req, h.start, ap.ID)
+	// The approval is taken for this very call, once, under the rules in
+	// force now.
+	who := h.s.who()
+	if adm := h.s.proxy.admit(h.ctx, who, h.s.Slug, h.req, approvalUse{id: ap.ID}); adm.Err != nil || adm.Invalid != nil {
+		h.answered = true
+		if adm.Invalid != nil {
+			return h.s.proxy.invalidAnswer(h.s.User, h.s.Slug, h.req, h.start, adm), nil
+		}
+		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, adm, adm.Err)
+		return mcp.NewErrorResponse(h.req.ID, adm.Err), nil
+	}
+	st, err := h.s.relay(h.ctx, who, h.req, h.start, ap.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +387,8 @@ func (s *Session) answerApproval(msg *mcp.Message) bool {
 		return true // late or foreign: the approval is decided already; nothing to forward
 	}
 	approve, note := elicitationAnswer(msg)
-	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, s.User, approve, "elicitation", note)
+	// The registry refuses the caller's approval unless the rule's
+	// approver is caller.
+	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, access.Actor{User: s.User, Roles: s.who().Roles}, approve, "elicitation", note)
 	return true
 }

@@ -235,7 +235,7 @@ func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream,
 	}
 	start := time.Now()
 	who := s.who()
-	adm := s.proxy.admit(ctx, who, s.Slug, req, false)
+	adm := s.proxy.admit(ctx, who, s.Slug, req, approvalUse{})
 	if adm.Err != nil {
 		s.proxy.observeDenied(s.User, s.Slug, req, start, adm, adm.Err)
 		return nil, adm.Err

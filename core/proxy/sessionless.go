@@ -77,28 +77,35 @@ func (p *Proxy) admitSessionless(ctx context.Context, principal auth.Principal, 
 			}
 		}
 		if approval := p.continues(principal, slug, req); approval != "" {
-			return p.admitApproved(ctx, principal, slug, req, approval)
+			adm := p.admit(ctx, principal, slug, req, approvalUse{continued: true})
+			return SessionlessAdmission{Admission: adm, Forward: req, Approval: approval}
 		}
 	}
-	adm := p.admit(ctx, principal, slug, req, false)
+	adm := p.admit(ctx, principal, slug, req, approvalUse{})
 	out := SessionlessAdmission{Admission: adm, Forward: req}
 	if adm.Err != nil || adm.Invalid != nil || adm.Approval == nil {
 		return out
 	}
-	if modernElicits(req) {
+	if modernElicits(req) && adm.Approval.CallerDecides() {
 		out.Answer = p.askApproval(principal, slug, req, adm.Approval)
 		return out
 	}
-	if out.Err = p.awaitApproval(ctx, adm); out.Err == nil {
-		out.Approval = adm.Approval.ID
+	// Nobody is asked who may not approve: the call waits for an approver.
+	if out.Err = p.awaitApproval(ctx, adm); out.Err != nil {
+		return out
 	}
-	return out
+	return p.admitApproved(ctx, principal, slug, req, adm.Approval.ID)
 }
 
 // admitApproved checks an approved call again (policies may have changed
-// meanwhile) without holding it for another approval; fwd goes upstream.
+// meanwhile) and takes its approval, once, for this very call; fwd goes
+// upstream.
 func (p *Proxy) admitApproved(ctx context.Context, principal auth.Principal, slug string, fwd *mcp.Message, approval string) SessionlessAdmission {
-	return SessionlessAdmission{Admission: p.admit(ctx, principal, slug, fwd, true), Forward: fwd, Approval: approval}
+	out := SessionlessAdmission{Admission: p.admit(ctx, principal, slug, fwd, approvalUse{id: approval}), Forward: fwd}
+	if out.Err == nil {
+		out.Approval = approval
+	}
+	return out
 }
 
 // askApproval parks a held call and answers input_required with the
@@ -139,7 +146,7 @@ func (p *Proxy) resumeHeld(ctx context.Context, principal auth.Principal, slug s
 	approvals := p.opts.Access.Approvals()
 	if answer, ok := params.InputResponses[approvalInputKey]; ok {
 		approve, note := elicitationAnswer(&mcp.Message{Result: answer})
-		_, _ = approvals.Decide(st.ap.ID, principal.User, approve, "elicitation", note)
+		_, _ = approvals.Decide(st.ap.ID, access.Actor{User: principal.User, Roles: principal.Roles}, approve, "elicitation", note)
 	}
 	final, decided := approvals.Final(st.ap)
 	if !decided {

@@ -18,7 +18,7 @@ func TestApprovalsForModernClients(t *testing.T) {
 	g := startGateway(t, "")
 	g.addConnector(everythingSTDIO("legacy"))
 	g.putRule(t, "local-sum-approval", map[string]any{"subject": "user:local", "connector": "legacy", "kind": "tool", "name": "get-sum",
-		"actions": []string{"call"}, "effect": "require-approval"})
+		"actions": []string{"call"}, "effect": "require-approval", "approver": "caller"})
 
 	connect := func(t *testing.T, answer string, asked *atomic.Int32, message *atomic.Value) *mcp.ClientSession {
 		t.Helper()
@@ -98,7 +98,7 @@ func TestApprovalsOnTheSessionlessPassthrough(t *testing.T) {
 	g.addConnector(map[string]any{"name": "modern", "slug": "modern", "transport": "streamable-http", "url": startStatelessEverything(t), "auth": map[string]any{"kind": "none"}})
 	for _, tool := range []string{"test_simple_text", "test_input_required_result_elicitation"} {
 		g.putRule(t, "hold-"+tool, map[string]any{"subject": "user:local", "connector": "modern", "kind": "tool", "name": tool,
-			"actions": []string{"call"}, "effect": "require-approval"})
+			"actions": []string{"call"}, "effect": "require-approval", "approver": "caller"})
 	}
 	var gateway, upstream atomic.Int32
 	approve := true

@@ -250,7 +250,11 @@ func TestPolicies(t *testing.T) {
 		}
 	})
 
-	g.putRule(t, "alice-sum-approval", tool("user:alice", "get-sum", []string{"call"}, "require-approval"),
+	// The caller approves (through an elicitation) as well as an admin;
+	// TestApprovalsAreNotSelfApproved covers the default approver, admin.
+	aliceSum := tool("user:alice", "get-sum", []string{"call"}, "require-approval")
+	aliceSum["approver"] = "caller"
+	g.putRule(t, "alice-sum-approval", aliceSum,
 		"conflicts with rule alice-tools (allow) for user:alice on [call] of everything/get-sum: require-approval wins, by rule alice-sum-approval")
 
 	t.Run("a held call waits for an admin's decision", func(t *testing.T) {
