@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -66,4 +67,27 @@ func BenchmarkLogAppend(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkLogCommit is the tool-call path: each caller waits until its
+// entry is durable, concurrent callers sharing one synced write (group
+// commit). Compare with BenchmarkLogAppend at the same parallelism.
+func BenchmarkLogCommit(b *testing.B) {
+	for _, par := range []int{1, 8} {
+		b.Run(fmt.Sprintf("callers=%dxGOMAXPROCS", par), func(b *testing.B) {
+			l := audit.New(openDiskStore(b).Audit(), zerolog.Nop())
+			defer l.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.SetParallelism(par)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := l.Commit(ctx, callEntry()); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
