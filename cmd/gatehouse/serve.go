@@ -164,7 +164,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
-		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
+		ObserveCall:          func(ctx context.Context, r proxy.CallRecord) error { return auditLog.Commit(ctx, callEntry(r)) },
 		Guard:                guardEngine,
 		Tools:                toolPins,
 		Access:               gate,

@@ -85,7 +85,8 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		err = context.DeadlineExceeded
 	}
 	if err != nil {
-		s.proxy.ObserveCall(principal.User, slug, msg, start, nil, err)
+		// The client gets an error either way; a failed report is logged.
+		_ = s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, err)
 		cancel()
 		status := fasthttp.StatusBadGateway
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -106,13 +107,17 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		if msg.Method == mcp.MethodToolsCall {
 			ans, perr := mcp.Parse(reply.Body)
 			if perr != nil {
-				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
+				_ = s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
 			} else {
 				guarded, out := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans)
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
-				s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
+				// The answer is relayed only once its audit entry is durable.
+				if failed := s.proxy.ObserveGuarded(s.base, principal.User, slug, msg, start, guarded, out, adm.Approval); failed != nil {
+					writeRPCError(ctx, fasthttp.StatusOK, msg.ID, failed)
+					return
+				}
 			}
 		}
 		ctx.SetStatusCode(reply.Status)
