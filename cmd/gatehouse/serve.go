@@ -362,7 +362,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[metrics.DetailUnlisted] = true
 	}
-	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated} {
+	for k, v := range map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated, "request_id": r.RequestID} {
 		if v == "" {
 			continue
 		}

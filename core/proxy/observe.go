@@ -22,6 +22,9 @@ type CallRecord struct {
 	User      string
 	Connector string
 	Tool      string
+	// RequestID is the JSON-RPC id of the call as the connector's session
+	// saw it, for matching an entry to a client's log.
+	RequestID string
 	Sensitive bool
 	Latency   time.Duration
 	// Outcome is "success", "error" (a JSON-RPC error or a transport
@@ -97,7 +100,7 @@ func AuditUnavailable() *mcp.Error {
 }
 
 func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) CallRecord {
-	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
+	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), RequestID: string(req.ID), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
 	if c, ok := p.connectors.Lookup(slug); ok {
 		rec.Sensitive = c.Advanced.Sensitive
 		rec.Unlisted = p.opts.Tools != nil && !p.opts.Tools.Listed(context.Background(), c, rec.Tool)
