@@ -164,7 +164,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
-		ObserveCall:          func(r proxy.CallRecord) { auditLog.Record(callEntry(r)) },
+		ObserveCall:          func(ctx context.Context, r proxy.CallRecord) error { return auditLog.Commit(ctx, callEntry(r)) },
 		Guard:                guardEngine,
 		Tools:                toolPins,
 		Access:               gate,
@@ -362,7 +362,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[metrics.DetailUnlisted] = true
 	}
-	details := map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated}
+	details := map[string]string{"rule": r.Rule, "approval": r.Approval, "unvalidated": r.Unvalidated, "request_id": r.RequestID}
 	if r.Approval != "" {
 		// Who decided the approval the call passed (or failed), and how.
 		by, via := "approved_by", "approved_via"

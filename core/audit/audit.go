@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -134,37 +135,54 @@ type Store interface {
 }
 
 // Log is the audit log. Admin actions are appended synchronously (the
-// action is acknowledged only once its entry is durable); tool calls are
-// batched by a background writer so the hot path never waits for a disk
-// sync. It is safe for concurrent use.
+// action is acknowledged only once its entry is durable). Tool calls are
+// committed by a group commit: each caller waits for its entry to be
+// durable before the client is answered, but concurrent callers share one
+// synced write, so a sync is paid per batch rather than per call. The
+// batch window is the previous write itself: entries arriving while a
+// write is in flight go together in the next one (up to batchMax), and a
+// lone entry is written at once. Entries nobody waits for (Record) take
+// the same writer. It is safe for concurrent use.
 type Log struct {
 	store Store
 	log   zerolog.Logger
 	now   func() time.Time
 
-	in      chan *Entry
-	flushes chan chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	mu      sync.RWMutex // held for reading while sending on in; guards shut
-	shut    bool
+	in   chan pending
+	done chan struct{}
+	once sync.Once
+	mu   sync.RWMutex // held for reading while sending on in; guards shut
+	shut bool
 
 	observers []func(*Entry)
 }
 
-// batchMax bounds one background write; batchWait how long a lone entry
-// waits for company.
+// pending is one entry (or, with e nil, a Flush) waiting for the writer.
+// done, when set, gets nil once the entry is durable or the error of the
+// write that failed it; it has room for that one value.
+type pending struct {
+	e     *Entry
+	done  chan error
+	flush bool
+}
+
+// batchMax bounds one write; queueSize the entries waiting for it before
+// callers wait (back-pressure). A failed write is retried after a backoff
+// of retryStep per attempt, at most retryMax; Close gives up after
+// closeAttempts.
 const (
-	batchMax  = 512
-	batchWait = 20 * time.Millisecond
-	queueSize = 8192
+	batchMax      = 512
+	queueSize     = 8192
+	retryStep     = 100 * time.Millisecond
+	retryMax      = 5 * time.Second
+	closeAttempts = 5
 )
 
 // New starts a log over store. Observers (metrics, analytics, sinks' wake
 // ups) see every entry once it is durable.
 func New(store Store, log zerolog.Logger, observers ...func(*Entry)) *Log {
 	l := &Log{store: store, log: log, now: func() time.Time { return time.Now().UTC() },
-		in: make(chan *Entry, queueSize), flushes: make(chan chan struct{}), done: make(chan struct{}), observers: observers}
+		in: make(chan pending, queueSize), done: make(chan struct{}), observers: observers}
 	go l.writer()
 	return l
 }
@@ -181,7 +199,7 @@ func (l *Log) stamp(e *Entry) {
 	}
 }
 
-// Append writes e durably before returning.
+// Append writes e durably, in a write of its own, before returning.
 func (l *Log) Append(ctx context.Context, e *Entry) error {
 	l.stamp(e)
 	if err := l.store.AppendAudit(ctx, e); err != nil {
@@ -191,13 +209,45 @@ func (l *Log) Append(ctx context.Context, e *Entry) error {
 	return nil
 }
 
-// Record queues e for the background writer. When the queue is full the
-// caller waits (back-pressure) rather than dropping the entry.
+// Commit returns once e is durable, sharing the synced write with the
+// entries committed concurrently (group commit). An error means e is not
+// durable yet and the caller must not acknowledge what it records: either
+// the write failed (e stays queued and is written again; ErrNotDurable
+// is in the chain) or ctx ended first (e is still written).
+func (l *Log) Commit(ctx context.Context, e *Entry) error {
+	l.stamp(e)
+	done := make(chan error, 1)
+	l.mu.RLock()
+	if l.shut {
+		l.mu.RUnlock()
+		return l.Append(ctx, e)
+	}
+	// The send is not abandoned when ctx ends: the entry must be written
+	// whether or not its caller still waits.
+	l.in <- pending{e: e, done: done}
+	l.mu.RUnlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("audit %s: %w: %w", e.Action, ErrNotDurable, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("audit %s: waiting for the write: %w", e.Action, ctx.Err())
+	}
+}
+
+// ErrNotDurable: the write carrying a committed entry failed; the entry
+// is written again later.
+var ErrNotDurable = errors.New("audit entry not durable")
+
+// Record queues e for the writer without waiting for it. When the queue
+// is full the caller waits (back-pressure) rather than dropping the entry.
 func (l *Log) Record(e *Entry) {
 	l.stamp(e)
 	l.mu.RLock()
 	if !l.shut {
-		l.in <- e
+		l.in <- pending{e: e}
 		l.mu.RUnlock()
 		return
 	}
@@ -216,87 +266,160 @@ func (l *Log) observe(e *Entry) {
 	}
 }
 
+// writer is the group commit: it takes what is queued (waiting only when
+// nothing is), writes it in one synced write and tells the waiters.
+// Entries of a failed write are kept and written again with the next
+// batch, or after a backoff when nothing new comes; their committers are
+// told of the failure at once, a Flush waits for the retry.
 func (l *Log) writer() {
 	defer close(l.done)
-	batch := make([]*Entry, 0, batchMax)
+	in := l.in // nil once closed and drained
+	var retry []pending
+	attempts := 0
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	flush := func() {
+	for {
+		batch := retry
+		retry = nil
+		if in != nil {
+			if len(batch) == 0 {
+				p, ok := <-in
+				if !ok {
+					return
+				}
+				batch = append(batch, p)
+			} else {
+				select {
+				case p, ok := <-in:
+					if ok {
+						batch = append(batch, p)
+					} else {
+						in = nil
+					}
+				case <-timer.C:
+				}
+			}
+			batch, in = drain(in, batch)
+		}
 		if len(batch) == 0 {
 			return
 		}
-		// Retry until durable: an audit entry is never dropped.
-		for attempt := 0; ; attempt++ {
-			err := l.store.AppendAudit(context.Background(), batch...)
-			if err == nil {
-				break
-			}
-			l.log.Error().Err(err).Int("entries", len(batch)).Msg("audit write failed; retrying")
-			time.Sleep(min(time.Duration(attempt+1)*100*time.Millisecond, 5*time.Second))
+		err := l.write(batch)
+		if err == nil {
+			attempts = 0
+			continue
 		}
-		for _, e := range batch {
-			l.observe(e)
-		}
-		batch = batch[:0]
-	}
-	for {
-		select {
-		case e, ok := <-l.in:
-			if !ok {
-				flush()
-				return
-			}
-			batch = append(batch, e)
-			if len(batch) == 1 {
-				timer.Reset(batchWait)
-			}
-			if len(batch) >= batchMax {
-				timer.Stop()
-				flush()
-			}
-		case <-timer.C:
-			flush()
-		case reply := <-l.flushes:
-			// Everything recorded before Flush was called is already in
-			// the queue: take it all, then write.
-			for drained := false; !drained; {
-				select {
-				case e, ok := <-l.in:
-					if !ok {
-						drained = true
-						break
-					}
-					batch = append(batch, e)
-				default:
-					drained = true
+		attempts++
+		if in == nil && attempts >= closeAttempts {
+			for _, p := range batch {
+				if p.e != nil {
+					l.log.Error().Err(err).Str("id", p.e.ID).Str("action", p.e.Action).Msg("audit entry lost at shutdown")
 				}
+				l.tell(p, err)
 			}
-			timer.Stop()
-			flush()
-			close(reply)
+			return
+		}
+		wait := min(time.Duration(attempts)*retryStep, retryMax)
+		l.log.Error().Err(err).Int("entries", len(batch)).Dur("retry_in", wait).Msg("audit write failed; retrying")
+		for _, p := range batch {
+			if p.done != nil && !p.flush {
+				l.tell(p, err) // the committer fails closed now; the entry is kept
+				p.done = nil
+				p.e.markLate(err)
+			}
+			retry = append(retry, p)
+		}
+		if in == nil {
+			time.Sleep(wait)
+		} else {
+			timer.Reset(wait)
 		}
 	}
 }
 
-// Flush waits until every entry recorded before the call is durable.
-func (l *Log) Flush(ctx context.Context) error {
-	reply := make(chan struct{})
-	select {
-	case l.flushes <- reply:
-	case <-l.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// drain adds to batch what is queued on in, without waiting, up to
+// batchMax; it returns nil for in once in is closed.
+func drain(in chan pending, batch []pending) ([]pending, chan pending) {
+	for len(batch) < batchMax {
+		select {
+		case p, ok := <-in:
+			if !ok {
+				return batch, nil
+			}
+			batch = append(batch, p)
+		default:
+			return batch, in
+		}
 	}
+	return batch, in
+}
+
+// markLate notes on an entry whose committer was told its write failed
+// that the caller did not acknowledge it (what the entry records still
+// happened upstream).
+func (e *Entry) markLate(err error) {
+	if _, ok := e.Details[DetailCommitFailed]; ok {
+		return
+	}
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details[DetailCommitFailed] = err.Error()
+}
+
+// DetailCommitFailed is the detail set on an entry written after its
+// first write failed: its committer had been told, and the client got an
+// error instead of the answer.
+const DetailCommitFailed = "commit_failed"
+
+// write writes batch's entries in one durable write; on success it
+// observes them and tells their waiters.
+func (l *Log) write(batch []pending) error {
+	entries := make([]*Entry, 0, len(batch))
+	for _, p := range batch {
+		if p.e != nil {
+			entries = append(entries, p.e)
+		}
+	}
+	if err := l.store.AppendAudit(context.Background(), entries...); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		l.observe(e)
+	}
+	for _, p := range batch {
+		l.tell(p, nil)
+	}
+	return nil
+}
+
+func (l *Log) tell(p pending, err error) {
+	if p.done != nil {
+		p.done <- err
+	}
+}
+
+// Flush waits until every entry recorded or committed before the call is
+// durable.
+func (l *Log) Flush(ctx context.Context) error {
+	done := make(chan error, 1)
+	l.mu.RLock()
+	if l.shut {
+		l.mu.RUnlock()
+		return nil
+	}
+	l.in <- pending{done: done, flush: true}
+	l.mu.RUnlock()
 	select {
-	case <-reply:
+	case <-done:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-// Close stops the background writer after writing what it holds.
+// Close stops the writer after writing what it holds (retrying a failing
+// store a few times, then logging each entry it could not write).
 func (l *Log) Close() {
 	l.once.Do(func() {
 		l.mu.Lock()

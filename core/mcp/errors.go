@@ -37,6 +37,9 @@ const (
 	// processes, requests in flight) refuses the request (data: the
 	// limit's name and value).
 	CodeLimitReached = -32059
+	// CodeAuditUnavailable: the call's audit entry could not be made
+	// durable, so its answer is withheld (the call may have run upstream).
+	CodeAuditUnavailable = -32060
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

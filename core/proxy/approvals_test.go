@@ -67,7 +67,7 @@ func TestHeldCallsOnALegacySession(t *testing.T) {
 			approvals := access.NewApprovals(time.Minute)
 			records := make(chan CallRecord, 4)
 			p := New(connector.NewRegistry([]*connector.Connector{c}), nil, Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour, AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20,
-				Access: access.New(indexDecider{idx}, approvals, zerolog.Nop()), ObserveCall: func(r CallRecord) { records <- r }}, zerolog.Nop())
+				Access: access.New(indexDecider{idx}, approvals, zerolog.Nop()), ObserveCall: func(_ context.Context, r CallRecord) error { records <- r; return nil }}, zerolog.Nop())
 			t.Cleanup(p.Close)
 			ann := auth.Principal{User: "ann", Roles: []string{"admin"}} // holding the approver role does not help
 			init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,

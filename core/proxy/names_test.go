@@ -65,10 +65,11 @@ func TestLongNamesAreRefusedBeforeTheyAreRecorded(t *testing.T) {
 	up := newRecordingUpstream(t)
 	var mu sync.Mutex
 	var recorded []string
-	opts := Options{Limits: Limits{NameMaxBytes: 16, URIMaxBytes: 64}, ObserveCall: func(r CallRecord) {
+	opts := Options{Limits: Limits{NameMaxBytes: 16, URIMaxBytes: 64}, ObserveCall: func(_ context.Context, r CallRecord) error {
 		mu.Lock()
 		recorded = append(recorded, r.Tool)
 		mu.Unlock()
+		return nil
 	}}
 	p := newLimitedProxy(t, opts, httpConnector("api", up.URL))
 	long := strings.Repeat("x", 1<<20)
@@ -150,10 +151,11 @@ func TestCallRecordsMarkToolsNeverListed(t *testing.T) {
 	up := newRecordingUpstream(t)
 	var mu sync.Mutex
 	unlisted := map[string]bool{}
-	p := newLimitedProxy(t, Options{Tools: listingGate{"known": true}, ObserveCall: func(r CallRecord) {
+	p := newLimitedProxy(t, Options{Tools: listingGate{"known": true}, ObserveCall: func(_ context.Context, r CallRecord) error {
 		mu.Lock()
 		unlisted[r.Tool] = r.Unlisted
 		mu.Unlock()
+		return nil
 	}}, httpConnector("api", up.URL))
 	s := mustInit(t, p, ada, "api")
 	for i, tool := range []string{"known", "made-up"} {

@@ -22,6 +22,9 @@ type CallRecord struct {
 	User      string
 	Connector string
 	Tool      string
+	// RequestID is the JSON-RPC id of the call as the connector's session
+	// saw it, for matching an entry to a client's log.
+	RequestID string
 	Sensitive bool
 	Latency   time.Duration
 	// Outcome is "success", "error" (a JSON-RPC error or a transport
@@ -57,17 +60,13 @@ type CallRecord struct {
 	Unlisted bool
 }
 
-// observeCall reports a call that ended with resp or err.
-func (p *Proxy) observeCall(s *Session, req *mcp.Message, start time.Time, resp *mcp.Message, err error) {
-	p.observe(s.User, s.Slug, req, start, resp, err, toolguard.Outcome{})
-}
-
 // observeDenied reports a tools/call the gateway refused before the
 // upstream (a held tool, a policy denial, invalid arguments, a denied or
-// expired approval).
-func (p *Proxy) observeDenied(user, slug string, req *mcp.Message, start time.Time, adm access.Admission, rpcErr *mcp.Error) {
+// expired approval). It returns the error to answer with: rpcErr, or
+// the audit failure when the denial could not be recorded.
+func (p *Proxy) observeDenied(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission, rpcErr *mcp.Error) *mcp.Error {
 	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
-		return
+		return rpcErr
 	}
 	rec := p.record(user, slug, req, start)
 	rec.Outcome, rec.Error, rec.Code, rec.Decision = "denied", rpcErr.Message, rpcErr.Code, "deny"
@@ -78,7 +77,30 @@ func (p *Proxy) observeDenied(user, slug string, req *mcp.Message, start time.Ti
 		p.noteApproval(&rec, adm.Approval.ID)
 	}
 	rec.Unvalidated = adm.Unvalidated
-	p.opts.ObserveCall(rec)
+	if failed := p.commit(ctx, rec); failed != nil {
+		return failed
+	}
+	return rpcErr
+}
+
+// commit hands rec to the call observer and waits until it is durable;
+// non-nil is the error the client gets instead of the call's answer.
+func (p *Proxy) commit(ctx context.Context, rec CallRecord) *mcp.Error {
+	err := p.opts.ObserveCall(ctx, rec)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil {
+		p.log.Error().Err(err).Str("user", rec.User).Str("connector", rec.Connector).Str("tool", rec.Tool).
+			Msg("a tool call's audit entry is not durable: its answer is withheld")
+	}
+	return AuditUnavailable()
+}
+
+// AuditUnavailable is the error a client gets instead of an answer whose
+// audit entry could not be made durable. It names no internal detail.
+func AuditUnavailable() *mcp.Error {
+	return mcp.NewError(mcp.CodeAuditUnavailable, "the gateway could not record this tool call in its audit log, so its answer is withheld; the call may have run upstream")
 }
 
 // noteApproval names approval id in rec, with who decided it and how.
@@ -93,7 +115,7 @@ func (p *Proxy) noteApproval(rec *CallRecord, id string) {
 }
 
 func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) CallRecord {
-	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
+	rec := CallRecord{User: user, Connector: slug, Tool: req.TargetName(), RequestID: string(req.ID), Latency: time.Since(start), Outcome: "success", Decision: "allow"}
 	if c, ok := p.connectors.Lookup(slug); ok {
 		rec.Sensitive = c.Advanced.Sensitive
 		rec.Unlisted = p.opts.Tools != nil && !p.opts.Tools.Listed(context.Background(), c, rec.Tool)
@@ -102,9 +124,10 @@ func (p *Proxy) record(user, slug string, req *mcp.Message, start time.Time) Cal
 }
 
 // ObserveCall reports a tools/call that the caller relayed itself (the
-// sessionless passthrough) and that ended with resp or err.
-func (p *Proxy) ObserveCall(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error) {
-	p.observe(user, slug, req, start, resp, err, toolguard.Outcome{})
+// sessionless passthrough) and that ended with resp or err, once the
+// report is durable; non-nil is the error to answer with instead.
+func (p *Proxy) ObserveCall(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error) *mcp.Error {
+	return p.observeApproved(ctx, user, slug, req, start, resp, err, toolguard.Outcome{}, "")
 }
 
 // Checks reports whether the gateway reads answers to method before they
@@ -167,19 +190,22 @@ func (p *Proxy) heldError(ctx context.Context, c *connector.Connector, req *mcp.
 }
 
 // ObserveGuarded reports a relayed tools/call together with its guards'
-// outcome and the approval it passed ("" for none).
-func (p *Proxy) ObserveGuarded(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome, approval string) {
-	p.observeApproved(user, slug, req, start, resp, nil, out, approval)
+// outcome and the approval it passed ("" for none), once the report is
+// durable; non-nil is the error to answer with instead of resp.
+func (p *Proxy) ObserveGuarded(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, out toolguard.Outcome, approval string) *mcp.Error {
+	if failed := p.observeApproved(ctx, user, slug, req, start, resp, nil, out, approval); failed != nil {
+		return failed
+	}
 	p.noteAnswer(user, slug, approval, req, resp)
+	return nil
 }
 
-func (p *Proxy) observe(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome) {
-	p.observeApproved(user, slug, req, start, resp, err, guarded, "")
-}
-
-func (p *Proxy) observeApproved(user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome, approval string) {
+// observeApproved reports a tools/call that ended with resp or err and
+// waits until the report is durable; non-nil is the audit failure to
+// answer with instead.
+func (p *Proxy) observeApproved(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, resp *mcp.Message, err error, guarded toolguard.Outcome, approval string) *mcp.Error {
 	if p.opts.ObserveCall == nil || req.Method != mcp.MethodToolsCall {
-		return
+		return nil
 	}
 	rec := p.record(user, slug, req, start)
 	rec.Guards, rec.Blocked = guarded.Verdicts, guarded.Action == "block"
@@ -199,7 +225,7 @@ func (p *Proxy) observeApproved(user, slug string, req *mcp.Message, start time.
 	case isToolError(resp.Result):
 		rec.Outcome = "tool_error"
 	}
-	p.opts.ObserveCall(rec)
+	return p.commit(ctx, rec)
 }
 
 // isToolError reports whether a tools/call result says isError: true.
@@ -228,7 +254,9 @@ func (p *Proxy) observeStream(st upstream.Stream, principal auth.Principal, slug
 // then, when the stream fails, or, failing both, when it is closed
 // unanswered. Every response on the stream is checked, not only the one
 // whose id is byte-for-byte the request's: a client may read "\u0031" or
-// an id it did not send as its answer.
+// an id it did not send as its answer. The answer (or the failure) is
+// handed on only once the report is durable: a streamed call's
+// notifications pass at once, its final response waits.
 type observedCall struct {
 	upstream.Stream
 	p         *Proxy
@@ -248,12 +276,19 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 	switch {
 	case err != nil:
 		o.once.Do(func() {
-			o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}, o.approval)
+			// The client gets an error either way; a failed report is logged.
+			_ = o.p.observeApproved(ctx, o.principal.User, o.slug, o.req, o.start, nil, err, toolguard.Outcome{}, o.approval)
 		})
 	case m.Kind() == mcp.KindResponse:
 		guarded, out := o.p.GuardAnswer(ctx, o.principal, o.slug, o.req, m)
 		if string(m.ID) == string(o.req.ID) {
-			o.once.Do(func() { o.p.ObserveGuarded(o.principal.User, o.slug, o.req, o.start, guarded, out, o.approval) })
+			var failed *mcp.Error
+			o.once.Do(func() {
+				failed = o.p.ObserveGuarded(ctx, o.principal.User, o.slug, o.req, o.start, guarded, out, o.approval)
+			})
+			if failed != nil {
+				return mcp.NewErrorResponse(o.req.ID, failed), nil
+			}
 		}
 		return guarded, nil
 	}
@@ -262,7 +297,8 @@ func (o *observedCall) Next(ctx context.Context) (*mcp.Message, error) {
 
 func (o *observedCall) Close() error {
 	o.once.Do(func() {
-		o.p.observeApproved(o.principal.User, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"), toolguard.Outcome{}, o.approval)
+		// Nothing is relayed any more: the report need not hold anything up.
+		_ = o.p.observeApproved(context.Background(), o.principal.User, o.slug, o.req, o.start, nil, errors.New("the call ended before the upstream answered"), toolguard.Outcome{}, o.approval)
 	})
 	return o.Stream.Close()
 }

@@ -80,20 +80,22 @@ func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string
 
 // invalidAnswer answers a call whose arguments fail the tool's schema
 // (a tool execution error) and reports it; the caller relays it.
-func (p *Proxy) invalidAnswer(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
+func (p *Proxy) invalidAnswer(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
 	m := access.InvalidResult(req.ID, adm.Invalid)
 	if p.opts.ObserveCall != nil {
 		rec := p.record(user, slug, req, start)
 		rec.Outcome, rec.Error, rec.Invalid = "tool_error", adm.Invalid.Error(), true
-		p.opts.ObserveCall(rec)
+		if failed := p.commit(ctx, rec); failed != nil {
+			return mcp.NewErrorResponse(req.ID, failed)
+		}
 	}
 	return m
 }
 
 // answerInvalid is invalidAnswer as a one-message stream.
-func (p *Proxy) answerInvalid(user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
+func (p *Proxy) answerInvalid(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
 	q := upstream.NewQueue(1)
-	q.Push(p.invalidAnswer(user, slug, req, start, adm))
+	q.Push(p.invalidAnswer(ctx, user, slug, req, start, adm))
 	q.Finish(nil)
 	return q
 }
@@ -245,8 +247,7 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 	h.s.mu.Unlock()
 	if outcome != nil {
 		h.answered = true
-		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)
-		return mcp.NewErrorResponse(h.req.ID, outcome), nil
+		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)), nil
 	}
 	// The approval is taken for this very call, once, under the rules in
 	// force now.
@@ -254,10 +255,9 @@ func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
 	if adm := h.s.proxy.admit(h.ctx, who, h.s.Slug, h.req, approvalUse{id: ap.ID}); adm.Err != nil || adm.Invalid != nil {
 		h.answered = true
 		if adm.Invalid != nil {
-			return h.s.proxy.invalidAnswer(h.s.User, h.s.Slug, h.req, h.start, adm), nil
+			return h.s.proxy.invalidAnswer(ctx, h.s.User, h.s.Slug, h.req, h.start, adm), nil
 		}
-		h.s.proxy.observeDenied(h.s.User, h.s.Slug, h.req, h.start, adm, adm.Err)
-		return mcp.NewErrorResponse(h.req.ID, adm.Err), nil
+		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, adm, adm.Err)), nil
 	}
 	st, err := h.s.relay(h.ctx, who, h.req, h.start, ap.ID)
 	if err != nil {

@@ -50,8 +50,10 @@ type Options struct {
 	AllowPrivateNetworks bool
 	MaxMessageBytes      int
 	// ObserveCall, when set, is told of every tools/call to a connector
-	// once it ends (the audit log records it). It must not block.
-	ObserveCall func(CallRecord)
+	// once it ends, before its answer is relayed: it returns once the
+	// record is durable (the audit log's group commit). An error withholds
+	// the answer: the client gets CodeAuditUnavailable instead.
+	ObserveCall func(context.Context, CallRecord) error
 	// Guard, when set, inspects every tools/call answer before it is
 	// relayed (ToolGuard's Tool Call and Tool Intent chains).
 	Guard CallGuard

@@ -237,11 +237,10 @@ func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream,
 	who := s.who()
 	adm := s.proxy.admit(ctx, who, s.Slug, req, approvalUse{})
 	if adm.Err != nil {
-		s.proxy.observeDenied(s.User, s.Slug, req, start, adm, adm.Err)
-		return nil, adm.Err
+		return nil, s.proxy.observeDenied(ctx, s.User, s.Slug, req, start, adm, adm.Err)
 	}
 	if adm.Invalid != nil {
-		return s.proxy.answerInvalid(s.User, s.Slug, req, start, adm), nil
+		return s.proxy.answerInvalid(ctx, s.User, s.Slug, req, start, adm), nil
 	}
 	if adm.Approval != nil {
 		return s.hold(ctx, req, adm, start), nil
@@ -259,7 +258,8 @@ func (s *Session) relay(ctx context.Context, who auth.Principal, req *mcp.Messag
 	}
 	st, err := s.call(ctx, req)
 	if err != nil {
-		p.observeApproved(s.User, s.Slug, req, start, nil, err, toolguard.Outcome{}, approval)
+		// The client gets an error either way; a failed report is logged.
+		_ = p.observeApproved(ctx, s.User, s.Slug, req, start, nil, err, toolguard.Outcome{}, approval)
 		return nil, err
 	}
 	return p.observeStream(st, who, s.Slug, req, start, approval), nil

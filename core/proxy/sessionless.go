@@ -62,9 +62,9 @@ func (p *Proxy) AdmitSessionless(ctx context.Context, principal auth.Principal, 
 	out := p.admitSessionless(ctx, principal, slug, req)
 	switch {
 	case out.Err != nil:
-		p.observeDenied(principal.User, slug, req, start, out.Admission, out.Err)
+		out.Err = p.observeDenied(ctx, principal.User, slug, req, start, out.Admission, out.Err)
 	case out.Invalid != nil:
-		out.Answer = p.invalidAnswer(principal.User, slug, req, start, out.Admission)
+		out.Answer = p.invalidAnswer(ctx, principal.User, slug, req, start, out.Admission)
 	}
 	return out
 }

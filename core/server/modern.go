@@ -84,7 +84,8 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		err = context.DeadlineExceeded
 	}
 	if err != nil {
-		s.proxy.ObserveCall(principal.User, slug, msg, start, nil, err)
+		// The client gets an error either way; a failed report is logged.
+		_ = s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, err)
 		cancel()
 		status := fasthttp.StatusBadGateway
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -100,10 +101,14 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		if checked := s.proxy.Checks(msg.Method); checked || msg.Method == mcp.MethodToolsCall {
 			ans, perr := mcp.Parse(reply.Body)
 			if perr != nil {
-				s.proxy.ObserveCall(principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
+				failed := s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
 				if checked {
 					writeRPCError(ctx, fasthttp.StatusBadGateway, msg.ID, mcp.Errorf(mcp.CodeUpstreamProtocol,
 						"connector %q answered %s (HTTP %d) with no JSON-RPC message the gateway can check; it is not relayed", slug, msg.Method, reply.Status))
+					return
+				}
+				if failed != nil {
+					writeRPCError(ctx, fasthttp.StatusOK, msg.ID, failed)
 					return
 				}
 			} else {
@@ -111,8 +116,12 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 				if guarded != ans {
 					reply.Body = guarded.Bytes()
 				}
+				// The answer is relayed only once its audit entry is durable.
 				if msg.Method == mcp.MethodToolsCall {
-					s.proxy.ObserveGuarded(principal.User, slug, msg, start, guarded, out, adm.Approval)
+					if failed := s.proxy.ObserveGuarded(s.base, principal.User, slug, msg, start, guarded, out, adm.Approval); failed != nil {
+						writeRPCError(ctx, fasthttp.StatusOK, msg.ID, failed)
+						return
+					}
 				}
 			}
 		}

@@ -8,7 +8,9 @@
 // over STDIO), and for 1 and 16 connections runs closed-loop tools/call
 // echo with a ~100-byte message for a fixed time after a warm-up. Each
 // connection has its own MCP session and keep-alive TCP connection; JSON
-// answers (Accept: application/json). It prints a Markdown table.
+// answers (Accept: application/json). It prints a Markdown table, with
+// the gateway's own CPU time per call (user+system, from /proc, over the
+// measured window; the STDIO upstream's process is not counted).
 package main
 
 import (
@@ -64,6 +66,9 @@ func (c *children) start(env []string, bin string, args ...string) error {
 	c.procs = append(c.procs, cmd)
 	return nil
 }
+
+// pid of the last child started.
+func (c *children) pid() int { return c.procs[len(c.procs)-1].Process.Pid }
 
 func (c *children) stopAll() {
 	for _, p := range c.procs {
@@ -138,6 +143,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	}, gatewayBin, "serve"); err != nil {
 		return err
 	}
+	gwPID := kids.pid()
 	if err := waitUp(ctx, gw+"/healthz"); err != nil {
 		return err
 	}
@@ -164,7 +170,11 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	results := map[string]map[int]cell{}
 	for _, conns := range []int{1, 16} {
 		for _, tgt := range targets {
-			c, err := measure(ctx, tgt.url, conns, duration, warmup)
+			pid := gwPID
+			if tgt.url == direct {
+				pid = 0
+			}
+			c, err := measure(ctx, tgt.url, pid, conns, duration, warmup)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -179,12 +189,16 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
 	}
 	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", duration, warmup, chain)
-	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | errors |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | gateway CPU/call | errors |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, conns := range []int{1, 16} {
 		for _, tgt := range targets {
 			c := results[tgt.name][conns]
-			fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %d |\n", tgt.name, conns, c.rps, us(c.p50), us(c.p90), us(c.p99), c.errors)
+			cpu := "-"
+			if c.cpuPerCall > 0 {
+				cpu = us(c.cpuPerCall)
+			}
+			fmt.Printf("| %s | %d | %.0f | %s | %s | %s | %s | %d |\n", tgt.name, conns, c.rps, us(c.p50), us(c.p90), us(c.p99), cpu, c.errors)
 		}
 	}
 	d16, h16, s16 := results[targets[0].name][16], results[targets[1].name][16], results[targets[2].name][16]
@@ -231,7 +245,36 @@ func createConnector(gw string, c map[string]any) error {
 type cell struct {
 	rps           float64
 	p50, p90, p99 time.Duration
+	cpuPerCall    time.Duration // gateway user+system time per call; 0: not measured
 	errors        int
+}
+
+// userHZ is Linux's fixed unit of the times in /proc/<pid>/stat.
+const userHZ = 100
+
+// cpuTime reads a process's user+system time from /proc/<pid>/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	var utime, stime int64
+	if _, err := fmt.Sscan(f[11], &utime); err != nil {
+		return 0, err
+	}
+	if _, err := fmt.Sscan(f[12], &stime); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
 
 // session is one MCP session over its own keep-alive connection.
@@ -283,8 +326,9 @@ func open(ctx context.Context, url string) (*session, error) {
 
 var call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100) + `"}}}`
 
-// measure runs conns closed-loop workers against url.
-func measure(ctx context.Context, url string, conns int, duration, warmup time.Duration) (cell, error) {
+// measure runs conns closed-loop workers against url; pid, when not 0, is
+// the gateway whose CPU time over the measured window is divided by the calls.
+func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration) (cell, error) {
 	sessions := make([]*session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url)
@@ -304,6 +348,20 @@ func measure(ctx context.Context, url string, conns int, duration, warmup time.D
 	var lat []time.Duration
 	errs := 0
 	var wg sync.WaitGroup
+	var cpu time.Duration
+	if pid != 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Until(start))
+			before, err := cpuTime(pid)
+			time.Sleep(time.Until(end))
+			after, err2 := cpuTime(pid)
+			if err == nil && err2 == nil {
+				cpu = after - before
+			}
+		}()
+	}
 	for _, s := range sessions {
 		wg.Add(1)
 		go func() {
@@ -340,5 +398,6 @@ func measure(ctx context.Context, url string, conns int, duration, warmup time.D
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
-	return cell{rps: float64(len(lat)) / duration.Seconds(), p50: q(0.50), p90: q(0.90), p99: q(0.99), errors: errs}, nil
+	return cell{rps: float64(len(lat)) / duration.Seconds(), p50: q(0.50), p90: q(0.90), p99: q(0.99),
+		cpuPerCall: cpu / time.Duration(len(lat)), errors: errs}, nil
 }
