@@ -15,9 +15,10 @@ import (
 // (tool scans) are not counted.
 
 // take counts r for who on connector c (per user too when perUser). When
-// a session or process limit refuses and c is a STDIO connector, who's
-// least recently used idle session on c (never except) is closed to make
-// room, as often as that frees what refused.
+// a session or process limit refuses, who's least recently used idle
+// session (never except) is closed to make room, as often as that frees
+// what refused: clients that never end their sessions (many do not send
+// DELETE) keep working within the bounds instead of being locked out.
 func (p *Proxy) take(r resource, who auth.Principal, perUser bool, c *connector.Connector, except *Session) (func(), error) {
 	if who.System {
 		return func() {}, nil
@@ -31,7 +32,7 @@ func (p *Proxy) take(r resource, who auth.Principal, perUser bool, c *connector.
 		if refused == nil {
 			return release, nil
 		}
-		if c.Transport != connector.TransportSTDIO || r == inflight || !p.evictIdle(who.User, c.Slug, except, refused) {
+		if r == inflight || !p.evictIdle(who.User, c.Slug, except, refused) {
 			return nil, p.refuse(who.User, c.Slug, refused)
 		}
 	}
@@ -44,18 +45,20 @@ type evictable struct {
 	agg *aggregate
 }
 
-// evictIdle closes user's least recently used idle session on slug that
-// holds what refused: a client session for sessions_per_user, a running
-// process for the process limits. False when there is none.
+// evictIdle closes user's least recently used idle session that holds
+// what refused: any of their client sessions for sessions_per_user, a
+// session on slug for sessions_per_connector, one with a running process
+// on slug for the process limits. False when there is none.
 func (p *Proxy) evictIdle(user, slug string, except *Session, refused *refusal) bool {
 	var candidates []evictable
 	var aggregates []*aggregate
+	anyConnector := refused.res == sessions && refused.perUser
 	p.mu.Lock()
 	for _, s := range p.sessions {
 		if s.User != user {
 			continue
 		}
-		if s.Slug == slug {
+		if s.Slug == slug || anyConnector {
 			candidates = append(candidates, evictable{s: s})
 		} else if a, ok := s.backend.(*aggregate); ok && s.Slug == "" {
 			aggregates = append(aggregates, a)
@@ -84,10 +87,10 @@ func (p *Proxy) evictIdle(user, slug string, except *Session, refused *refusal) 
 	if victim == nil {
 		return false
 	}
-	p.log.Info().Str("session", victim.s.ID[:8]).Str("connector", slug).Str("user", user).Str("limit", refused.key()).
+	p.log.Info().Str("session", victim.s.ID[:8]).Str("connector", victim.s.Slug).Str("user", user).Str("limit", refused.key()).
 		Msg("closing the least recently used idle session to stay within the limit")
 	if victim.agg != nil {
-		victim.agg.drop(slug, victim.s)
+		victim.agg.drop(slug, victim.s) // children are candidates on slug only
 	} else {
 		p.CloseSession(victim.s.ID)
 	}

@@ -101,18 +101,34 @@ func ping(id int) *mcp.Message {
 
 func TestSessionLimits(t *testing.T) {
 	up := newRecordingUpstream(t)
-	t.Run("a user's sessions beyond sessions_per_user are refused while another user's open", func(t *testing.T) {
-		p := newLimitedProxy(t, Options{Limits: Limits{SessionsPerUser: 2}}, httpConnector("api", up.URL))
+	t.Run("past sessions_per_user the least recently used idle session makes room; busy ones are kept and the new one refused", func(t *testing.T) {
+		p := newLimitedProxy(t, Options{Limits: Limits{SessionsPerUser: 2}}, httpConnector("api", up.URL), httpConnector("other", up.URL))
 		first := mustInit(t, p, ada, "api")
-		mustInit(t, p, ada, "api")
-		_, _, err := p.Initialize(context.Background(), ada, "api", initMsg)
-		wantLimit(t, err, "sessions_per_user", 2, "you have that many sessions open")
-		if !alive(p, first) {
-			t.Error("an idle session of an HTTP connector was closed to make room")
+		second := mustInit(t, p, ada, "other")
+		third := mustInit(t, p, ada, "api") // a client that never sends DELETE keeps working
+		if alive(p, first) || !alive(p, second) || !alive(p, third) {
+			t.Fatalf("alive: first %v, second %v, third %v; want only the least recently used closed", alive(p, first), alive(p, second), alive(p, third))
 		}
-		mustInit(t, p, bob, "api")
-		p.CloseSession(first.ID)
-		mustInit(t, p, ada, "api") // the closed session's place is free again
+		end2, err := second.begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		end3, err := third.begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = p.Initialize(context.Background(), ada, "api", initMsg)
+		wantLimit(t, err, "sessions_per_user", 2, "you have that many sessions open")
+		if !alive(p, second) || !alive(p, third) {
+			t.Error("a busy session was closed to make room")
+		}
+		mustInit(t, p, bob, "api") // another user's budget is their own
+		end2()
+		end3()
+		mustInit(t, p, ada, "api") // an idle one makes room again
+		if user, _ := count(p, sessions, "ada", "api"); user != 2 {
+			t.Errorf("ada holds %d sessions, want 2", user)
+		}
 	})
 	t.Run("an aggregate session counts once for its user, its children not at all", func(t *testing.T) {
 		p := newLimitedProxy(t, Options{Limits: Limits{SessionsPerUser: 2}}, httpConnector("api", up.URL))
@@ -130,9 +146,13 @@ func TestSessionLimits(t *testing.T) {
 		if _, conn := count(p, sessions, "ada", "api"); conn != 1 {
 			t.Fatalf("the aggregate's child holds %d sessions of the connector, want 1", conn)
 		}
-		mustInit(t, p, ada, "api")
+		direct := mustInit(t, p, ada, "api")
+		endAgg, _ := agg.begin()
+		endDirect, _ := direct.begin()
 		_, _, err = p.InitializeAggregate(context.Background(), ada, initMsg)
 		wantLimit(t, err, "sessions_per_user", 2, "sessions open")
+		endAgg()
+		endDirect()
 		p.CloseSession(agg.ID)
 		if user, conn := count(p, sessions, "ada", "api"); user != 1 || conn != 1 {
 			t.Errorf("after closing the aggregate: %d user sessions, %d on the connector; want 1 and 1", user, conn)
