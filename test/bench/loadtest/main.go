@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -137,10 +138,18 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	}
 	defer os.RemoveAll(dataDir)
 	gw := fmt.Sprintf("http://127.0.0.1:%d", gwPort)
+	// Every load connection is the one anonymous user: the per-user limits
+	// (meant for people, core/config.LimitsConfig) would refuse the
+	// generator's connections beyond a user's share, so they are raised
+	// to the per-connector ones for the run.
+	cfgPath := filepath.Join(dataDir, "loadtest.yaml")
+	if err := os.WriteFile(cfgPath, []byte("limits:\n  sessions_per_user: 256\n  stdio_processes_per_user: 64\n  inflight_per_user: 256\n"), 0o600); err != nil {
+		return err
+	}
 	if err := kids.start([]string{
 		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
 		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
-	}, gatewayBin, "serve"); err != nil {
+	}, gatewayBin, "serve", "--config", cfgPath); err != nil {
 		return err
 	}
 	gwPID := kids.pid()
