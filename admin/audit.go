@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -40,6 +41,10 @@ func (a *API) auditFilter(ctx *fasthttp.RequestCtx, defaultLimit int) (audit.Fil
 		Actor: string(args.Peek("actor")), Connector: string(args.Peek("connector")),
 		Action: string(args.Peek("action")), Outcome: string(args.Peek("outcome")),
 		After: string(args.Peek("cursor")), Limit: defaultLimit,
+	}
+	if f.Outcome != "" && !slices.Contains(audit.Outcomes, f.Outcome) {
+		writeError(ctx, fasthttp.StatusBadRequest, "invalid_parameter", "outcome "+strconv.Quote(f.Outcome)+" is not one of: "+strings.Join(audit.Outcomes, ", "), "outcome")
+		return f, false
 	}
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		t, err := audit.ParseTime(string(args.Peek(name)), a.Now())

@@ -49,7 +49,7 @@ type adminFlags struct {
 // and the flags it binds.
 func newAdminGroup(use, short string, getenv func(string) string) (*cobra.Command, *adminFlags) {
 	f := &adminFlags{getenv: getenv}
-	cmd := &cobra.Command{Use: use, Short: short}
+	cmd := &cobra.Command{Use: use, Short: short, RunE: groupRunE}
 	server := getenv("GATEHOUSE_URL")
 	if server == "" {
 		server = defaultServer
@@ -61,6 +61,16 @@ func newAdminGroup(use, short string, getenv func(string) string) (*cobra.Comman
 	pf.StringVar(&f.token, "token", "", "admin API token (default: env GATEHOUSE_TOKEN)")
 	pf.BoolVar(&f.json, "json", false, "print the API's JSON answer")
 	return cmd, f
+}
+
+// groupRunE serves a command group run without a subcommand: its help,
+// or, for a word that names no subcommand, an error (exit 1) rather than
+// the help with exit 0, so a mistyped command in a script fails.
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unknown command %q for %q; run '%s --help' for its commands", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
 }
 
 // client builds the HTTP client for the chosen gateway and token.

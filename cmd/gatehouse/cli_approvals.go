@@ -82,6 +82,7 @@ func newApprovalsListCommand(f *adminFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", "pending, approved, denied, expired or abandoned")
+	restrict(cmd, "status", "pending", "approved", "denied", "expired", "abandoned")
 	return cmd
 }
 

@@ -8,9 +8,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gatehouse-mcp/gatehouse/core/audit"
 )
 
 // auditFilterFlags are the audit log filters; the server parses the times
@@ -26,7 +29,12 @@ func (a *auditFilterFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&a.actor, "actor", "", "only this user's actions")
 	fl.StringVar(&a.connector, "connector", "", "only this connector")
 	fl.StringVar(&a.action, "action", "", "only this action (tool.call, connector.update, ...)")
-	fl.StringVar(&a.outcome, "outcome", "", "only this outcome (ok, error, denied)")
+	fl.StringVar(&a.outcome, "outcome", "", "only this outcome: "+strings.Join(audit.Outcomes, ", "))
+}
+
+// check refuses filter values the log never holds, naming the allowed ones.
+func (a *auditFilterFlags) check() error {
+	return oneOf("outcome", a.outcome, audit.Outcomes...)
 }
 
 func (a *auditFilterFlags) query() url.Values {
@@ -67,6 +75,9 @@ func newAuditQueryCommand(f *adminFlags) *cobra.Command {
 		Short: "Show audit entries",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := filter.check(); err != nil {
+				return err
+			}
 			c, pr, err := f.setup(cmd)
 			if err != nil {
 				return err
@@ -104,6 +115,9 @@ func newAuditExportCommand(f *adminFlags) *cobra.Command {
 			"(written whole or not at all, readable only by you).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := filter.check(); err != nil {
+				return err
+			}
 			c, err := f.client()
 			if err != nil {
 				return err

@@ -103,7 +103,7 @@ func newCatalogCommand(getenv func(string) string) *cobra.Command {
 func newCatalogListCommand(f *adminFlags) *cobra.Command {
 	return newListCommand(f, listSpec[templateView]{
 		use: "list", short: "List catalog templates", path: "/catalog", key: "templates",
-		filters: []listFilter{{"query", "search names and descriptions"}, {"hosting", "all, hosted or local"}},
+		filters: []listFilter{{"query", "search names and descriptions", nil}, {"hosting", "all, hosted or local", []string{"all", "hosted", "local"}}},
 		header:  []string{"ID", "NAME", "CATEGORY", "HOSTING", "TRANSPORT", "BUILTIN"},
 		row: func(t templateView) []string {
 			return []string{t.ID, t.Name, t.Category, t.Hosting, t.Transport, fmtBool(t.Builtin)}
@@ -170,6 +170,7 @@ func newCatalogAddCommand(f *adminFlags) *cobra.Command {
 	}
 	registerInstanceFlags(cmd, &slug, &name, &token, &values)
 	cmd.Flags().StringVar(&status, "status", "", "active, disabled or draft (default: active when nothing is missing)")
+	restrict(cmd, "status", "active", "disabled", "draft")
 	return cmd
 }
 

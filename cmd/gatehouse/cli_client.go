@@ -55,6 +55,11 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
+	if e.Status == http.StatusUnauthorized {
+		// The server's hint speaks HTTP; a CLI user sets a variable.
+		reason, _, _ := strings.Cut(e.Message, ": send Authorization")
+		return fmt.Sprintf("HTTP 401 %s: %s: set GATEHOUSE_TOKEN or pass --token with an API token (the owner token is printed at the gateway's first start; GATEHOUSE_ADMIN_TOKEN sets it when the gateway starts)", e.Code, reason)
+	}
 	msg := fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 	if e.Field != "" {
 		msg += " (field " + e.Field + ")"

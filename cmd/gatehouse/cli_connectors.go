@@ -77,10 +77,10 @@ func newConnectorsListCommand(f *adminFlags) *cobra.Command {
 	return newListCommand(f, listSpec[connectorView]{
 		use: "list", short: "List connectors", path: "/connectors", key: "connectors",
 		filters: []listFilter{
-			{"query", "search names, slugs and descriptions"},
-			{"status", "only this status: active, disabled, draft"},
-			{"transport", "only this transport: streamable-http, sse, stdio"},
-			{"hosting", "only this hosting: hosted, local"},
+			{"query", "search names, slugs and descriptions", nil},
+			{"status", "only this status: active, disabled, draft", []string{"active", "disabled", "draft"}},
+			{"transport", "only this transport: streamable-http, sse, stdio", []string{"streamable-http", "sse", "stdio"}},
+			{"hosting", "only this hosting: hosted, local", []string{"hosted", "local"}},
 		},
 		header: []string{"SLUG", "NAME", "STATUS", "TRANSPORT", "HOSTING", "TARGET"},
 		row: func(c connectorView) []string {
@@ -184,6 +184,8 @@ func newConnectorsCreateCommand(f *adminFlags) *cobra.Command {
 	fl.StringArrayVar(&env, "env", nil, "environment variable K=V (repeatable)")
 	fl.StringArrayVar(&headers, "header", nil, "upstream header K=V (repeatable; values may hold {PLACEHOLDER}s)")
 	fl.StringVar(&status, "status", "", "active, disabled or draft (default draft)")
+	restrict(cmd, "status", "active", "disabled", "draft")
+	restrict(cmd, "transport", "streamable-http", "sse", "stdio")
 	fl.StringVar(&authKind, "auth-kind", "", "upstream auth: auto, oauth2, bearer, none")
 	fl.StringVar(&authToken, "auth-token", "", "static upstream bearer token (implies --auth-kind bearer)")
 	return cmd
@@ -249,6 +251,7 @@ func newConnectorsUpdateCommand(f *adminFlags) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVarP(&file, "file", "f", "", "JSON merge patch to send as is (\"-\" for stdin)")
 	fl.StringVar(&status, "status", "", "new status: active, disabled, draft")
+	restrict(cmd, "status", "active", "disabled", "draft")
 	fl.StringVar(&description, "description", "", "new description")
 	fl.StringVar(&name, "name", "", "new display name")
 	fl.StringVar(&ifMatch, "if-match", "", "only if the connector is at this version")

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -21,7 +23,12 @@ type pageFlags struct {
 func (p *pageFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&p.limit, "limit", 0, "items per page, 1-1000 (default: the server's, 100)")
 	cmd.Flags().StringVar(&p.cursor, "cursor", "", "start after this cursor (a previous answer's next_cursor)")
+	cmd.Flags().BoolVar(&p.all, "all-pages", false, "follow next_cursor through every page")
+	// --all was this flag's first name; it read as "all users" to some.
+	// It stays, hidden, so scripts written for it keep working (a
+	// deprecation notice would land in --json output).
 	cmd.Flags().BoolVar(&p.all, "all", false, "follow next_cursor through every page")
+	_ = cmd.Flags().MarkHidden("all")
 }
 
 // listAnswer is a list endpoint's answer, with the items of every page
@@ -138,7 +145,21 @@ func printList[T any](pr *printer, a *listAnswer, header []string, row func(T) [
 
 // listFilter is a list command's string flag sent as the query parameter
 // of the same name when set.
-type listFilter struct{ name, usage string }
+type listFilter struct {
+	name, usage string
+	// allowed, when set, are the only values the filter takes: anything
+	// else is refused before the request, listing them.
+	allowed []string
+}
+
+// oneOf returns an error naming flag and the allowed values when value is
+// set and not one of them.
+func oneOf(flag, value string, allowed ...string) error {
+	if value == "" || slices.Contains(allowed, value) {
+		return nil
+	}
+	return fmt.Errorf("--%s %q is not one of: %s", flag, value, strings.Join(allowed, ", "))
+}
 
 // listSpec describes a plain list command: GET path, items under key,
 // filters passed through, one table row per item.
@@ -164,6 +185,11 @@ func newListCommand[T any](f *adminFlags, spec listSpec[T]) *cobra.Command {
 			}
 			q := url.Values{}
 			for i, flt := range spec.filters {
+				if flt.allowed != nil {
+					if err := oneOf(flt.name, values[i], flt.allowed...); err != nil {
+						return err
+					}
+				}
 				if values[i] != "" {
 					q.Set(flt.name, values[i])
 				}
@@ -180,4 +206,22 @@ func newListCommand[T any](f *adminFlags, spec listSpec[T]) *cobra.Command {
 	}
 	pages.register(cmd)
 	return cmd
+}
+
+// restrict makes cmd refuse, before it runs, a value of the string flag
+// outside allowed, listing them.
+func restrict(cmd *cobra.Command, flag string, allowed ...string) {
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if prev != nil {
+			if err := prev(c, args); err != nil {
+				return err
+			}
+		}
+		v, err := c.Flags().GetString(flag)
+		if err != nil {
+			return err
+		}
+		return oneOf(flag, v, allowed...)
+	}
 }

@@ -66,7 +66,7 @@ func newRequestsCommand(getenv func(string) string) *cobra.Command {
 func newRequestsListCommand(f *adminFlags) *cobra.Command {
 	return newListCommand(f, listSpec[requestView]{
 		use: "list", short: "List connector requests (members see their own)", path: "/requests", key: "requests",
-		filters: []listFilter{{"status", "pending, approved or rejected"}, {"requester", "only this user's requests"}},
+		filters: []listFilter{{"status", "pending, approved or rejected", []string{"pending", "approved", "rejected"}}, {"requester", "only this user's requests", nil}},
 		header:  []string{"ID", "REQUESTER", "SUBJECT", "STATUS", "CREATED", "DECIDED BY", "CONNECTOR"},
 		row: func(r requestView) []string {
 			return []string{r.ID, r.Requester, r.subject(), r.Status, fmtTime(r.CreatedAt), r.DecidedBy, r.Connector}
@@ -174,6 +174,7 @@ func newRequestsApproveCommand(f *adminFlags) *cobra.Command {
 	cmd.Flags().StringVar(&note, "note", "", "note to the requester")
 	registerInstanceFlags(cmd, &slug, &name, &token, &values)
 	cmd.Flags().StringVar(&status, "status", "", "status of the new connector (default active)")
+	restrict(cmd, "status", "active", "disabled", "draft")
 	return cmd
 }
 

@@ -268,7 +268,7 @@ func TestConnectorsCommands(t *testing.T) {
 		},
 		{
 			name: "list --all follows next_cursor through every page",
-			args: []string{"connectors", "list", "--all", "--limit", "1"},
+			args: []string{"connectors", "list", "--all-pages", "--limit", "1"},
 			exchanges: []exchange{
 				{method: "GET", path: "/connectors", query: url.Values{"limit": {"1"}},
 					answer: `{"connectors":[` + filesConnector + `],"total":3,"next_cursor":"files"}`},

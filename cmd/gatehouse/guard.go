@@ -23,7 +23,7 @@ import (
 
 // newGuardCommand is `gatehouse guard`: tools for guard authors.
 func newGuardCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "guard", Short: "Test ToolGuard modules and scan live servers"}
+	cmd := &cobra.Command{Use: "guard", Short: "Test ToolGuard modules and scan live servers", RunE: groupRunE}
 	cmd.AddCommand(newGuardTestCommand(), newGuardScanCommand())
 	return cmd
 }

@@ -22,8 +22,14 @@ import (
 const (
 	OutcomeSuccess = "success"
 	OutcomeError   = "error"
-	OutcomeDenied  = "denied"
+	// OutcomeToolError is a tools/call result with isError: true.
+	OutcomeToolError = "tool_error"
+	OutcomeDenied    = "denied"
 )
+
+// Outcomes are every outcome an entry may hold, for filters to check
+// against (a filter on another value could only ever match nothing).
+var Outcomes = []string{OutcomeSuccess, OutcomeError, OutcomeToolError, OutcomeDenied}
 
 // ActionToolCall is the action of a proxied tools/call.
 const ActionToolCall = "tool.call"
