@@ -4,6 +4,9 @@
 GO       ?= go
 BIN      := bin/gatehouse
 GOFLAGS  ?=
+# The version `gatehouse version`, /healthz and /readyz report.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
 .DEFAULT_GOAL := build
 
 include test/tools/tools.mk
@@ -11,7 +14,7 @@ include test/tools/tools.mk
 .PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean
 
 build: guards
-	$(GO) build -o $(BIN) ./cmd/gatehouse
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
 
 # The built-in guards, compiled to WebAssembly and embedded by the build.
 GUARDS      := tool-list-guard tool-call-guard tool-intent-guard

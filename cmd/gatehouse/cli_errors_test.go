@@ -46,3 +46,15 @@ func TestGuardGroupRefusesUnknownSubcommands(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestVersionCommand(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		root := newRootCommand()
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetArgs(args)
+		if err := root.Execute(); err != nil || out.String() != "gatehouse "+version+"\n" {
+			t.Errorf("%v: %q %v", args, out.String(), err)
+		}
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// version is the build's version, set by the Makefile with
+// -ldflags "-X main.version=…" (git describe); "dev" otherwise.
+var version = "dev"
+
 func main() {
 	if err := newRootCommand().Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "gatehouse:", err)
@@ -26,7 +30,13 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.Version = version
+	root.SetVersionTemplate("gatehouse {{.Version}}\n")
 	root.AddCommand(newServeCommand())
+	root.AddCommand(&cobra.Command{
+		Use: "version", Short: "Print the gateway's version", Args: cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "gatehouse", version) },
+	})
 	root.AddCommand(newAdminCommands(os.Getenv)...)
 	root.AddCommand(newGuardCommand())
 	return root

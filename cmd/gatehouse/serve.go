@@ -198,6 +198,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 			ok, err := authz.Allowed(p.User, policy.ResAnalytics, policy.ActRead)
 			return err == nil && ok
 		},
+		Version:             version,
 		OpenAPI:             admin.OpenAPI(),
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
@@ -221,16 +222,36 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info().Msg("shutting down")
-	// Close the sessions first: their streams then end, and the listener's
-	// shutdown does not wait on them.
+	// Drain: no new work, calls in flight finish (up to the grace
+	// period), then sessions and upstreams close and what remains ends.
+	log.Info().Int("in_flight", px.InFlight()).Dur("grace", cfg.ShutdownGrace).Msg("shutting down: draining calls in flight")
+	srv.Drain()
+	if left := drain(px.InFlight, cfg.ShutdownGrace); left > 0 {
+		log.Warn().Int("in_flight", left).Dur("grace", cfg.ShutdownGrace).Msg("calls still in flight after the grace period are ended")
+	}
 	px.Close()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info().Msg("stopped")
 	return nil
+}
+
+// drain waits until inFlight reports none, or grace has passed, and
+// returns how many remain.
+func drain(inFlight func() int, grace time.Duration) int {
+	deadline := time.Now().Add(grace)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := inFlight()
+		if n == 0 || !time.Now().Before(deadline) {
+			return n
+		}
+		<-tick.C
+	}
 }
 
 // proxyLimits are the configured limits for the proxy.

@@ -49,6 +49,10 @@ type Config struct {
 	// PprofPublic accepts a non-loopback pprof_listen ("I know this is
 	// public"); the gateway then logs a warning at every start.
 	PprofPublic bool `yaml:"pprof_public"`
+	// ShutdownGrace is how long a stop (SIGTERM, SIGINT) lets calls in
+	// flight finish before ending them; new work is refused meanwhile
+	// (default 30s).
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// Connectors are created at start when no connector with the slug
 	// exists yet (seeding a fresh install, e.g. the demo connector).
 	Connectors []SeedConnector `yaml:"connectors"`
@@ -270,10 +274,11 @@ type SeedConnector struct {
 // Default returns the configuration used when no file is given.
 func Default() Config {
 	return Config{
-		Listen:     "127.0.0.1:8080",
-		DataDir:    "./data",
-		Log:        LogConfig{Format: "json", Level: "info"},
-		ClientAuth: ClientAuthConfig{Mode: "token", AnonymousUser: "local", AnonymousRoles: []string{"member"}},
+		Listen:        "127.0.0.1:8080",
+		ShutdownGrace: 30 * time.Second,
+		DataDir:       "./data",
+		Log:           LogConfig{Format: "json", Level: "info"},
+		ClientAuth:    ClientAuthConfig{Mode: "token", AnonymousUser: "local", AnonymousRoles: []string{"member"}},
 		Upstream: UpstreamConfig{
 			CallTimeout:        2 * time.Minute,
 			SessionIdleTimeout: 30 * time.Minute,
@@ -343,6 +348,13 @@ func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
 	}
 	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
 	str("GATEHOUSE_GUARD_CACHE_DIR", &cfg.Guards.CacheDir)
+	if v, ok := lookup("GATEHOUSE_SHUTDOWN_GRACE"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%w: GATEHOUSE_SHUTDOWN_GRACE: %q is not a duration (e.g. 30s)", ErrInvalid, v)
+		}
+		cfg.ShutdownGrace = d
+	}
 	for name, dst := range map[string]*bool{
 		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": &cfg.Upstream.AllowPrivateNetworks,
 		"GATEHOUSE_CLIENT_AUTH_PUBLIC":      &cfg.ClientAuth.Public,
@@ -406,6 +418,9 @@ func (c *Config) Validate() error {
 		if !roleName.MatchString(r) {
 			return bad("client_auth.anonymous_roles", "%q is not a role name", r)
 		}
+	}
+	if c.ShutdownGrace < 0 {
+		return bad("shutdown_grace", "must not be negative")
 	}
 	if c.Upstream.CallTimeout <= 0 {
 		return bad("upstream.call_timeout", "must be positive")

@@ -93,6 +93,17 @@ func (l *limiter) take(r resource, user, slug string) (func(), *refusal) {
 	return func() { once.Do(func() { l.put(r, user, slug) }) }, nil
 }
 
+// held is how many of r all users hold now.
+func (l *limiter) held(r resource) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.byUser[r] {
+		n += c
+	}
+	return n
+}
+
 func (l *limiter) put(r resource, user, slug string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -344,6 +344,11 @@ func (p *Proxy) Close() {
 	p.closeOnce.Do(p.close)
 }
 
+// InFlight is how many client requests wait for their answer now (calls
+// held for an approval included; the gateway's own scans not), for a
+// shutdown that drains them.
+func (p *Proxy) InFlight() int { return p.limits.held(inflight) }
+
 func (p *Proxy) close() {
 	close(p.stop)
 	<-p.done

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -25,6 +26,9 @@ type AdminHandler interface {
 
 // Options configure the server.
 type Options struct {
+	// Version is the gateway's build version, shown by /healthz and
+	// /readyz.
+	Version string
 	// MaxBodyBytes bounds an MCP request body.
 	MaxBodyBytes int
 	// MaxGuardUploadBytes bounds a guard module upload (POST
@@ -86,6 +90,12 @@ type Server struct {
 	// still use their context. Shutdown cancels it.
 	base context.Context
 	stop context.CancelFunc
+	// draining is set once Drain began: /readyz answers 503.
+	draining atomic.Bool
+	// drainDone ends Drain's listener shutdown, which holds fasthttp's
+	// lock until the connections are idle; drained says it returned.
+	drainDone context.CancelFunc
+	drained   chan struct{}
 }
 
 // New builds a server; Serve starts it.
@@ -134,8 +144,29 @@ func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(ln) }
 
-// Shutdown stops accepting and waits for handlers, bounded by ctx.
+// Drain stops taking new work without touching the work in flight:
+// /readyz answers 503, the listeners close, and idle keep-alive
+// connections end. It returns at once; Shutdown then ends what remains.
+func (s *Server) Drain() {
+	if s.draining.Swap(true) {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.drainDone, s.drained = cancel, make(chan struct{})
+	go func() {
+		defer close(s.drained)
+		// Returns when every connection is idle, or when Shutdown ends it.
+		_ = s.srv.ShutdownWithContext(ctx)
+	}()
+}
+
+// Shutdown stops accepting, cancels the work still running and waits for
+// handlers, bounded by ctx. Drain first to let calls in flight finish.
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.draining.Swap(true) && s.drainDone != nil {
+		s.drainDone()
+		<-s.drained
+	}
 	s.stop()
 	return s.srv.ShutdownWithContext(ctx)
 }
@@ -144,8 +175,18 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	switch {
 	case path == "/healthz":
+		// Liveness: the process serves requests.
 		ctx.SetContentType("application/json")
-		ctx.SetBodyString(`{"status":"ok"}`)
+		ctx.SetBodyString(fmt.Sprintf(`{"status":"ok","version":%q}`, s.opts.Version))
+	case path == "/readyz":
+		// Readiness: the gateway takes new work; not while it drains.
+		ctx.SetContentType("application/json")
+		if s.draining.Load() {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.SetBodyString(fmt.Sprintf(`{"status":"draining","version":%q}`, s.opts.Version))
+			return
+		}
+		ctx.SetBodyString(fmt.Sprintf(`{"status":"ready","version":%q}`, s.opts.Version))
 	case path == "/mcp" || strings.HasPrefix(path, "/mcp/"):
 		s.serveMCP(ctx, strings.TrimPrefix(strings.TrimPrefix(path, "/mcp"), "/"))
 	case path == "/sse" || strings.HasPrefix(path, "/sse/"):

@@ -199,6 +199,9 @@ func startGatewayIn(t testing.TB, dataDir string, args []string, extraEnv ...str
 		"GATEHOUSE_ANONYMOUS_ROLES=admin",
 		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true",
 		"GATEHOUSE_LOG_LEVEL=debug",
+		// Below the harness's 5 s stop wait: a test ending with a call
+		// still in flight (a hung upstream) stops cleanly, not by SIGKILL.
+		"GATEHOUSE_SHUTDOWN_GRACE=3s",
 	}, extraEnv...)
 	g.proc = start(t, "gatehouse", envv, peers.bin, args...)
 	waitHTTP(t, g.base+"/healthz", g.proc)
