@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean
+.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean config-doc
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -68,6 +68,11 @@ bench: build
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+
+# docs/config.md, generated from core/config (the unit tests fail when it
+# is stale).
+config-doc:
+	GATEHOUSE_UPDATE_DOCS=1 $(GO) test -count=1 -run TestReferenceIsCurrent ./core/config
 
 clean:
 	rm -rf bin data

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-mcp/gatehouse/core/config"
 )
 
 // TestCLIErrorsSayWhatToDo: each message a user met in the first hour
@@ -56,5 +58,19 @@ func TestVersionCommand(t *testing.T) {
 		if err := root.Execute(); err != nil || out.String() != "gatehouse "+version+"\n" {
 			t.Errorf("%v: %q %v", args, out.String(), err)
 		}
+	}
+}
+
+// TestConsoleLogsHaveNoColourOffATerminal: `make run > file` must not fill
+// the file with ANSI escape codes.
+func TestConsoleLogsHaveNoColourOffATerminal(t *testing.T) {
+	var out strings.Builder
+	log := newLogger(config.LogConfig{Format: "console", Level: "info"}, &out)
+	log.Info().Str("k", "v").Msg("hello")
+	if strings.Contains(out.String(), "\x1b[") {
+		t.Errorf("console log to a non-terminal has ANSI codes: %q", out.String())
+	}
+	if !strings.Contains(out.String(), "hello") {
+		t.Errorf("log %q", out.String())
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
@@ -60,10 +61,19 @@ func newServeCommand() *cobra.Command {
 	return cmd
 }
 
+// isTerminal reports whether w is a terminal (go-isatty, which zerolog's
+// own examples use).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(interface{ Fd() uintptr })
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
 func newLogger(cfg config.LogConfig, out io.Writer) zerolog.Logger {
 	level, _ := zerolog.ParseLevel(cfg.Level)
 	if cfg.Format == "console" {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly}
+		// Colours only on a terminal: a log file (make run > log) or a
+		// pipe gets plain text, not ANSI escape codes.
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.TimeOnly, NoColor: !isTerminal(out)}
 	}
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,7 +84,8 @@ type LogConfig struct {
 type ClientAuthConfig struct {
 	// Mode is "token" (bearer tokens required) or "none" (anonymous
 	// clients act as AnonymousUser; for local use and test suites).
-	Mode          string `yaml:"mode"`
+	Mode string `yaml:"mode"`
+	// AnonymousUser is the user anonymous clients act as in mode none.
 	AnonymousUser string `yaml:"anonymous_user"`
 	// AnonymousRoles are the anonymous user's roles while no role is
 	// bound to it in the admin API (default: member).
@@ -116,8 +118,13 @@ func (c *Config) EffectiveApprovalTimeout() time.Duration {
 	return min(time.Minute, c.Upstream.CallTimeout/2)
 }
 
-// SeedRule is a tool rule in the config file (core/policy.Rule).
+// SeedRule is a tool rule in the config file (core/policy.Rule); each
+// field is the rule's field of that name (README, Tool policies).
 type SeedRule struct {
+	// ID names the rule; Subject (user:, role:, group: or *), Connector
+	// (a slug or *), Kind (tool, prompt, resource or *), Name (a glob),
+	// Actions (list, call, read), Effect (allow, deny, require-approval),
+	// Condition (CEL over args) and Description as in the admin API.
 	ID          string   `yaml:"id"`
 	Subject     string   `yaml:"subject"`
 	Connector   string   `yaml:"connector"`
@@ -222,6 +229,8 @@ type GuardsConfig struct {
 // AuditConfig lists where audit entries are streamed besides the log
 // itself.
 type AuditConfig struct {
+	// Sinks receive every audit entry besides the store (file, webhook,
+	// syslog), each from its own durable queue.
 	Sinks []SinkConfig `yaml:"sinks"`
 }
 
@@ -259,6 +268,10 @@ type SinkConfig struct {
 // SeedConnector is a connector declared in the config file. Fields follow
 // the admin API's JSON names.
 type SeedConnector struct {
+	// Name, Slug, Description, Transport (streamable-http, sse, stdio),
+	// URL, Command, Args, Env, Headers and Status (active, disabled,
+	// draft) as in POST /admin/v1/connectors; a config-file STDIO command
+	// is the operator's and needs no permission.
 	Name        string            `yaml:"name"`
 	Slug        string            `yaml:"slug"`
 	Description string            `yaml:"description"`
@@ -319,55 +332,145 @@ func Parse(data []byte, cfg *Config) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("%w: %s", ErrInvalid, yamlMessage(err))
 	}
 	return nil
+}
+
+// unknownField is how the YAML decoder words an unknown key.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type (\S+)`)
+
+// yamlMessage rewords a decoding error for the person editing the file:
+// an unknown key is named with the keys allowed where it stands, not the
+// Go type it would have gone into.
+func yamlMessage(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	keys := allowedKeys()
+	return unknownField.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := unknownField.FindStringSubmatch(m)
+		allowed := keys[strings.TrimPrefix(sub[2], "config.")]
+		if len(allowed) == 0 {
+			return "unknown key " + sub[1]
+		}
+		return "unknown key " + sub[1] + " (allowed here: " + strings.Join(allowed, ", ") + ")"
+	})
+}
+
+// allowedKeys maps each struct type of the configuration to its YAML keys.
+func allowedKeys() map[string][]string {
+	out := map[string][]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t.PkgPath() != reflect.TypeOf(Config{}).PkgPath() {
+			return
+		}
+		if _, seen := out[t.Name()]; seen {
+			return
+		}
+		out[t.Name()] = []string{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			out[t.Name()] = append(out[t.Name()], name)
+			walk(f.Type)
+		}
+	}
+	walk(reflect.TypeOf(Config{}))
+	return out
 }
 
 // ErrInvalid wraps every configuration error.
 var ErrInvalid = errors.New("invalid configuration")
 
-// envOverrides maps the Contract's environment variables to fields.
+// EnvOverrides are the Contract's environment variables and the YAML key
+// each sets; a set, non-empty variable wins over the file. Values are
+// read as the key's type: text, a boolean (true/false/1/0), a duration
+// (30s, 2m) or a comma-separated list.
+var EnvOverrides = []struct{ Name, Key string }{
+	{"GATEHOUSE_LISTEN", "listen"},
+	{"GATEHOUSE_DATA_DIR", "data_dir"},
+	{"GATEHOUSE_ADMIN_TOKEN", "admin_token"},
+	{"GATEHOUSE_SECRET_KEY", "secret_key"},
+	{"GATEHOUSE_PUBLIC_URL", "public_url"},
+	{"GATEHOUSE_LOG_FORMAT", "log.format"},
+	{"GATEHOUSE_LOG_LEVEL", "log.level"},
+	{"GATEHOUSE_CLIENT_AUTH", "client_auth.mode"},
+	{"GATEHOUSE_CLIENT_AUTH_PUBLIC", "client_auth.public"},
+	{"GATEHOUSE_ANONYMOUS_USER", "client_auth.anonymous_user"},
+	{"GATEHOUSE_ANONYMOUS_ROLES", "client_auth.anonymous_roles"},
+	{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS", "upstream.allow_private_networks"},
+	{"GATEHOUSE_GUARD_CACHE_DIR", "guards.cache_dir"},
+	{"GATEHOUSE_STDIO_CONFIG_ONLY", "stdio.config_only"},
+	{"GATEHOUSE_PPROF_LISTEN", "pprof_listen"},
+	{"GATEHOUSE_PPROF_PUBLIC", "pprof_public"},
+	{"GATEHOUSE_SHUTDOWN_GRACE", "shutdown_grace"},
+}
+
+// applyEnv applies EnvOverrides found by lookup (os.LookupEnv in
+// production).
 func applyEnv(cfg *Config, lookup func(string) (string, bool)) error {
-	str := func(name string, dst *string) {
-		if v, ok := lookup(name); ok && v != "" {
-			*dst = v
+	for _, o := range EnvOverrides {
+		v, ok := lookup(o.Name)
+		if !ok || v == "" {
+			continue
+		}
+		field, ok := fieldByKey(reflect.ValueOf(cfg).Elem(), o.Key)
+		if !ok {
+			return fmt.Errorf("%w: %s names no key %s", ErrInvalid, o.Name, o.Key)
+		}
+		if err := setText(field, v); err != nil {
+			return fmt.Errorf("%w: %s: %q %v", ErrInvalid, o.Name, v, err)
 		}
 	}
-	str("GATEHOUSE_LISTEN", &cfg.Listen)
-	str("GATEHOUSE_DATA_DIR", &cfg.DataDir)
-	str("GATEHOUSE_ADMIN_TOKEN", &cfg.AdminToken)
-	str("GATEHOUSE_SECRET_KEY", &cfg.SecretKey)
-	str("GATEHOUSE_PUBLIC_URL", &cfg.PublicURL)
-	str("GATEHOUSE_LOG_FORMAT", &cfg.Log.Format)
-	str("GATEHOUSE_LOG_LEVEL", &cfg.Log.Level)
-	str("GATEHOUSE_CLIENT_AUTH", &cfg.ClientAuth.Mode)
-	str("GATEHOUSE_ANONYMOUS_USER", &cfg.ClientAuth.AnonymousUser)
-	if v, ok := lookup("GATEHOUSE_ANONYMOUS_ROLES"); ok && v != "" {
-		cfg.ClientAuth.AnonymousRoles = strings.Split(v, ",")
+	return nil
+}
+
+// fieldByKey finds the field a dotted YAML key names under v.
+func fieldByKey(v reflect.Value, key string) (reflect.Value, bool) {
+	for _, part := range strings.Split(key, ".") {
+		found := false
+		for i := range v.NumField() {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == part {
+				v, found = v.Field(i), true
+				break
+			}
+		}
+		if !found {
+			return reflect.Value{}, false
+		}
 	}
-	str("GATEHOUSE_PPROF_LISTEN", &cfg.PprofListen)
-	str("GATEHOUSE_GUARD_CACHE_DIR", &cfg.Guards.CacheDir)
-	if v, ok := lookup("GATEHOUSE_SHUTDOWN_GRACE"); ok && v != "" {
+	return v, true
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// setText sets field from an environment variable's text.
+func setText(field reflect.Value, v string) error {
+	switch {
+	case field.Type() == durationType:
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			return fmt.Errorf("%w: GATEHOUSE_SHUTDOWN_GRACE: %q is not a duration (e.g. 30s)", ErrInvalid, v)
+			return errors.New("is not a duration (e.g. 30s)")
 		}
-		cfg.ShutdownGrace = d
-	}
-	for name, dst := range map[string]*bool{
-		"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": &cfg.Upstream.AllowPrivateNetworks,
-		"GATEHOUSE_CLIENT_AUTH_PUBLIC":      &cfg.ClientAuth.Public,
-		"GATEHOUSE_PPROF_PUBLIC":            &cfg.PprofPublic,
-		"GATEHOUSE_STDIO_CONFIG_ONLY":       &cfg.STDIO.ConfigOnly,
-	} {
-		if v, ok := lookup(name); ok && v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return fmt.Errorf("%w: %s: %q is not a boolean", ErrInvalid, name, v)
-			}
-			*dst = b
+		field.SetInt(int64(d))
+	case field.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("is not a boolean")
 		}
+		field.SetBool(b)
+	case field.Kind() == reflect.String:
+		field.SetString(v)
+	case field.Kind() == reflect.Slice && field.Type().Elem().Kind() == reflect.String:
+		field.Set(reflect.ValueOf(strings.Split(v, ",")))
+	default:
+		return fmt.Errorf("cannot be set from the environment (%s)", field.Type())
 	}
 	return nil
 }

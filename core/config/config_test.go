@@ -134,6 +134,8 @@ func TestLoadRejects(t *testing.T) {
 		mention string // what the error must name
 	}{
 		{"an unknown top-level key is named", "listn: 127.0.0.1:1\n", nil, "listn"},
+		{"an unknown key is named with the keys allowed there, not a Go type", "listen_addr: 127.0.0.1:1\n", nil, "unknown key listen_addr (allowed here: listen, data_dir,"},
+		{"an unknown nested key lists its section's keys", "log:\n  lvl: debug\n", nil, "unknown key lvl (allowed here: format, level)"},
 		{"an unknown nested key is named", "log:\n  lvl: debug\n", nil, "lvl"},
 		{"an unknown key in a seed connector is named", "connectors:\n  - name: x\n    comand: y\n", nil, "comand"},
 		{"a value of the wrong type is refused", "upstream:\n  max_message_bytes: lots\n", nil, "lots"},
