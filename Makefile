@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean config-doc
+.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -71,6 +71,11 @@ bench: build
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).
+# The container image (Dockerfile; needs a Docker engine, which CI here
+# does not have: see docs/decisions.md).
+image:
+	docker build --build-arg VERSION=$(VERSION) -t gatehouse:$(VERSION) .
+
 config-doc:
 	GATEHOUSE_UPDATE_DOCS=1 $(GO) test -count=1 -run TestReferenceIsCurrent ./core/config
 
