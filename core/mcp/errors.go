@@ -37,6 +37,10 @@ const (
 	// processes, requests in flight) refuses the request (data: the
 	// limit's name and value).
 	CodeLimitReached = -32059
+	// CodeGuardBusy: the answer's guards found no free instance within
+	// their acquisition wait (the gateway's own backlog, not a verdict):
+	// the answer is withheld, whatever the connector's fail mode.
+	CodeGuardBusy = -32061
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel
