@@ -40,6 +40,10 @@ const (
 	// CodeAuditUnavailable: the call's audit entry could not be made
 	// durable, so its answer is withheld (the call may have run upstream).
 	CodeAuditUnavailable = -32060
+	// CodeGuardBusy: the answer's guards found no free instance within
+	// their acquisition wait (the gateway's own backlog, not a verdict):
+	// the answer is withheld, whatever the connector's fail mode.
+	CodeGuardBusy = -32061
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

@@ -29,7 +29,7 @@ type markerGuard struct{}
 
 func (markerGuard) Implements(hook string) bool { return hook == guard.HookToolCall }
 
-func (markerGuard) Call(_ context.Context, _ string, input []byte) (guard.Verdict, error) {
+func (markerGuard) CallWithin(_ context.Context, _ string, input []byte, _ time.Duration) (guard.Verdict, error) {
 	var in guard.Input
 	if err := json.Unmarshal(input, &in); err != nil || in.Output == nil {
 		return guard.Verdict{}, err

@@ -86,6 +86,14 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 
 // blocked is the gateway's answer to resp when out blocked it.
 func blocked(resp *mcp.Message, out Outcome) (*mcp.Message, Outcome) {
+	if out.Busy {
+		data, _ := json.Marshal(map[string]any{"reason": "busy"})
+		return &mcp.Message{JSONRPC: "2.0", ID: resp.ID, Error: &mcp.Error{
+			Code:    mcp.CodeGuardBusy,
+			Message: "ToolGuard is busy: " + out.Reason,
+			Data:    data,
+		}}, out
+	}
 	data, _ := json.Marshal(map[string]any{"guard": out.Blocker, "reason": out.Reason})
 	return &mcp.Message{JSONRPC: "2.0", ID: resp.ID, Error: &mcp.Error{
 		Code:    mcp.CodeGuardBlocked,

@@ -15,8 +15,13 @@ import (
 )
 
 // builtinEngine is an engine running the embedded built-in guards in a
-// trusted host, as the gateway does (needs `make guards`).
-func builtinEngine(b *testing.B) *Engine {
+// trusted host, with their native prefilter, as the gateway does (needs
+// `make guards`).
+func builtinEngine(b testing.TB) *Engine { return builtinEngineNative(b, true) }
+
+// builtinEngineNative is builtinEngine, with the native prefilter or
+// without it (every call runs the guests).
+func builtinEngineNative(b testing.TB, native bool) *Engine {
 	b.Helper()
 	h, err := host.New(context.Background(), host.Config{MemoryLimitPages: 2048, Log: zerolog.Nop()})
 	if err != nil {
@@ -33,7 +38,11 @@ func builtinEngine(b *testing.B) *Engine {
 		if err != nil {
 			b.Fatal(err)
 		}
-		chain = append(chain, Entry{Name: name, Module: m, Enabled: true})
+		entry := Entry{Name: name, Module: m, Enabled: true}
+		if native {
+			entry.Native = builtin.Native(name)
+		}
+		chain = append(chain, entry)
 	}
 	s := DefaultSettings()
 	s.CallTimeoutMS, s.ListTimeoutMS = 60000, 600000

@@ -7,10 +7,12 @@ package toolguard
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/gatehouse-mcp/gatehouse/guards/host"
 	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
@@ -24,9 +26,12 @@ const (
 	FailOpen   = "open"   // the call passes, flagged
 )
 
-// Module is a loaded guard (guards/host.Module implements it).
+// Module is a loaded guard (guards/host.Module implements it). Call runs
+// hook on input with budget as the guest's own deadline: waiting for a
+// free instance is bounded separately (the host's acquisition wait), so
+// a busy gateway is never mistaken for a slow guard.
 type Module interface {
-	Call(ctx context.Context, hook string, input []byte) (guard.Verdict, error)
+	CallWithin(ctx context.Context, hook string, input []byte, budget time.Duration) (guard.Verdict, error)
 	Implements(hook string) bool
 }
 
@@ -35,6 +40,12 @@ type Entry struct {
 	Name    string
 	Module  Module
 	Enabled bool
+	// Native, when set, is the guard's own rules compiled into the host
+	// (built-in guards only; see builtin.Native). The chain runs it first:
+	// a clean allow (no finding at all) skips the guest, whose verdict it
+	// would equal; anything else runs the guest, which stays
+	// authoritative. Uploaded guards have none and always run in WASM.
+	Native func(hook string, in *guard.Input) guard.Verdict
 }
 
 // ConnectorSettings override the global settings for one connector.
@@ -103,6 +114,10 @@ type Outcome struct {
 	Redactions []guard.Redaction
 	// Findings keeps the reasons with their tools (tool_list).
 	Findings []Finding
+	// Busy says a guard could not get a free instance in time (the
+	// gateway's own backlog): the answer is withheld with a "busy" error,
+	// whatever the fail mode, and the guard did not judge it.
+	Busy bool
 }
 
 // Finding is one reason from one guard.
@@ -176,29 +191,70 @@ func (e *Engine) Active(hook string) bool {
 	return false
 }
 
-// run applies the chain of hook to the envelope in.
-func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string) Outcome {
+// lazy is what a phase adds to its envelope only when a guest runs.
+type lazy struct {
+	// prepare completes the envelope with what only a guest reads
+	// (Output.Content); it runs before the envelope is first encoded.
+	prepare func()
+	// valid reports whether what prepare adds is valid for the guest's
+	// decoder (see nativeSafe).
+	valid func() bool
+}
+
+// run applies the chain of hook to the envelope in. The envelope is
+// encoded once for all guards of the phase, and only when a guest
+// actually runs (after lz.prepare).
+func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy) Outcome {
 	chain, s := e.snapshot()
 	level, threshold, fail := resolve(s, slug)
 	in.V, in.Hook = guard.ABIVersion, hook
 	in.Sensitivity = guard.Sensitivity{Level: level, Threshold: threshold}
 	out := Outcome{Action: guard.ActionAllow}
-	data, err := json.Marshal(in)
-	if err != nil {
-		out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "the call could not be encoded for the guards"
-		return out
+	var data []byte
+	encode := func() bool {
+		if data != nil {
+			return true
+		}
+		if lz.prepare != nil {
+			lz.prepare()
+		}
+		var err error
+		if data, err = json.Marshal(in); err != nil {
+			out.Action, out.Blocker, out.Reason = guard.ActionBlock, "gatehouse", "the call could not be encoded for the guards"
+			return false
+		}
+		return true
 	}
 	timeout := time.Duration(s.CallTimeoutMS) * time.Millisecond
 	if hook == guard.HookToolList {
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
+	safe := -1 // whether the native rules see what a guest would (lazy)
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, timeout)
-		v, err := g.Module.Call(cctx, hook, data)
-		cancel()
+		if g.Native != nil {
+			if safe < 0 {
+				safe = 0
+				if nativeSafe(in) && (lz.valid == nil || lz.valid()) {
+					safe = 1
+				}
+			}
+			if safe == 1 && nativeClean(g.Native, hook, in) {
+				continue
+			}
+		}
+		if !encode() {
+			return out
+		}
+		v, err := g.Module.CallWithin(ctx, hook, data, timeout)
+		if errors.Is(err, host.ErrBusy) {
+			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
+			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
+			out.Reason = "the guards are busy and could not judge the answer in time; retry"
+			return out
+		}
 		if err != nil {
 			action := guard.ActionBlock
 			if fail == FailOpen {
@@ -315,12 +371,20 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	}
 	output := ans.Output()
 	in.Output, in.Truncated = &output, ans.Truncated()
-	if method == parts.MethodToolsCall && root == parts.RootResult {
-		var r callResult
-		if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
-			in.Output.Content = r["content"]
-		}
-	}
+	// The raw content array is for guests only (the native rules read the
+	// laid-out text): it is decoded once, when a guest first runs. Both
+	// chains share in.Output.
+	var content sync.Once
+	lz := lazy{prepare: func() {
+		content.Do(func() {
+			if method == parts.MethodToolsCall && root == parts.RootResult {
+				var r callResult
+				if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
+					output.Content = r["content"]
+				}
+			}
+		})
+	}, valid: sync.OnceValue(func() bool { return validRaw(raw) })}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
@@ -334,17 +398,17 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug)
+			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
 		}()
 	}
-	out := e.run(ctx, guard.HookToolCall, in, c.Slug)
+	out := e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
 	wg.Wait()
 	if out.Action != guard.ActionBlock {
 		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
 		out.Findings = append(out.Findings, intent.Findings...)
 		out.Redactions = append(out.Redactions, intent.Redactions...)
 		if raise(&out, intent.Action) && intent.Action == guard.ActionBlock {
-			out.Blocker, out.Reason = intent.Blocker, intent.Reason
+			out.Blocker, out.Reason, out.Busy = intent.Blocker, intent.Reason, intent.Busy
 		}
 	}
 	if out.Action == guard.ActionRedact || len(out.Redactions) > 0 && out.Action != guard.ActionBlock {
@@ -361,5 +425,5 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 
 // CheckTools runs the tool_list chain on a connector's tool definitions.
 func (e *Engine) CheckTools(ctx context.Context, conn guard.Connector, slug string, tools []guard.Tool) Outcome {
-	return e.run(ctx, guard.HookToolList, &guard.Input{Connector: conn, Tools: tools}, slug)
+	return e.run(ctx, guard.HookToolList, &guard.Input{Connector: conn, Tools: tools}, slug, lazy{})
 }

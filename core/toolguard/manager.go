@@ -173,7 +173,11 @@ func (m *Manager) apply() {
 	chain := make([]Entry, 0, len(recs))
 	for _, r := range recs {
 		if mod := m.modules[r.Name]; mod != nil {
-			chain = append(chain, Entry{Name: r.Name, Module: mod, Enabled: r.Enabled})
+			e := Entry{Name: r.Name, Module: mod, Enabled: r.Enabled}
+			if r.Builtin {
+				e.Native = builtin.Native(r.Name)
+			}
+			chain = append(chain, e)
 		}
 	}
 	m.engine.SetChain(chain)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
@@ -16,7 +17,7 @@ import (
 type listGuard struct{ calls int }
 
 func (g *listGuard) Implements(h string) bool { return h == guard.HookToolList }
-func (g *listGuard) Call(_ context.Context, _ string, in []byte) (guard.Verdict, error) {
+func (g *listGuard) CallWithin(_ context.Context, _ string, in []byte, _ time.Duration) (guard.Verdict, error) {
 	g.calls++
 	var env guard.Input
 	_ = json.Unmarshal(in, &env)

@@ -39,6 +39,10 @@ var (
 	ErrInput = errors.New("guard refused its input")
 	// ErrClosed: the module was unloaded.
 	ErrClosed = errors.New("guard unloaded")
+	// ErrBusy: every instance of the guard stayed busy for the host's
+	// AcquireTimeout (or the caller gave up waiting): the gateway's own
+	// backlog, not the guard's fault. The guard did not run.
+	ErrBusy = errors.New("guard busy")
 )
 
 // Config tunes a Host. Zero values take the defaults.
@@ -55,6 +59,10 @@ type Config struct {
 	// MaxInstances bounds the instances of one module (default
 	// 2×GOMAXPROCS); callers beyond it wait for one, bounded by ctx.
 	MaxInstances int
+	// AcquireTimeout bounds the wait for a free instance in CallWithin
+	// (default 2s), apart from the guest's own deadline: queueing behind
+	// other calls never counts against a guard's time.
+	AcquireTimeout time.Duration
 	// RecycleAfter replaces an instance after this many calls (default
 	// 10 000), so a guest's leaks cannot accumulate.
 	RecycleAfter int
@@ -80,6 +88,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxVerdictBytes <= 0 {
 		c.MaxVerdictBytes = 256 << 10
+	}
+	if c.AcquireTimeout <= 0 {
+		c.AcquireTimeout = 2 * time.Second
 	}
 	if c.StartTimeout <= 0 {
 		c.StartTimeout = 10 * time.Second

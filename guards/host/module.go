@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -39,6 +40,28 @@ type Module struct {
 	slots  chan struct{} // one token per live instance
 	mu     sync.Mutex
 	closed bool
+
+	stats callStats
+}
+
+// CallStats are a module's cumulative call figures since it was loaded:
+// how long calls waited for a free instance apart from how long its guest
+// ran, so queueing and guest time are measured separately.
+type CallStats struct {
+	Calls       int64
+	Busy        int64 // calls refused with ErrBusy
+	AcquireWait time.Duration
+	GuestTime   time.Duration
+}
+
+type callStats struct {
+	calls, busy, acquireNS, guestNS atomic.Int64
+}
+
+// Stats returns the module's call figures.
+func (m *Module) Stats() CallStats {
+	return CallStats{Calls: m.stats.calls.Load(), Busy: m.stats.busy.Load(),
+		AcquireWait: time.Duration(m.stats.acquireNS.Load()), GuestTime: time.Duration(m.stats.guestNS.Load())}
 }
 
 // instance is one instantiated module with its exports looked up once.
@@ -270,13 +293,24 @@ func (m *Module) Implements(hook string) bool { return m.hooks[hook] }
 // Name is the guard's name.
 func (m *Module) Name() string { return m.name }
 
-func (m *Module) acquire(ctx context.Context) (*instance, error) {
+// acquire takes a free instance, or starts one while there is room.
+// Beyond ctx, it waits at most wait (0: only ctx bounds it); a wait that
+// runs out is ErrBusy, as is ctx ending while queued when busy is set.
+func (m *Module) acquire(ctx context.Context, wait time.Duration, busy bool) (*instance, error) {
 	select {
 	case inst := <-m.pool:
 		return inst, nil
 	default:
 	}
+	var expired <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
+	case <-expired:
+		return nil, fmt.Errorf("%w: every instance of %s stayed busy for %s", ErrBusy, m.name, wait)
 	case inst := <-m.pool:
 		return inst, nil
 	case m.slots <- struct{}{}:
@@ -294,6 +328,9 @@ func (m *Module) acquire(ctx context.Context) (*instance, error) {
 		}
 		return inst, nil
 	case <-ctx.Done():
+		if busy {
+			return nil, fmt.Errorf("%w: %s had no free instance before the call was abandoned", ErrBusy, m.name)
+		}
 		return nil, fmt.Errorf("%w: %s had no free instance before the deadline", ErrTimeout, m.name)
 	}
 }
@@ -322,11 +359,41 @@ func (m *Module) Call(ctx context.Context, hook string, input []byte) (guard.Ver
 	if !m.hooks[hook] {
 		return guard.Allow(), nil
 	}
-	inst, err := m.acquire(ctx)
+	inst, err := m.acquire(ctx, 0, false)
 	if err != nil {
 		return guard.Verdict{}, err
 	}
 	v, healthy, err := inst.call(ctx, hook, input)
+	m.release(ctx, inst, healthy)
+	return v, err
+}
+
+// CallWithin runs hook on input as the gateway's chains do: the wait for
+// a free instance is bounded by the host's AcquireTimeout (and ctx) and
+// fails with ErrBusy, the guard not run; the guest then gets budget for
+// itself, from the moment it has an instance. So a backlog of calls
+// never times a guard out, while a guard that loops still does (on an
+// interruptible host it is stopped; on a trusted one its late verdict is
+// kept, as in Call).
+func (m *Module) CallWithin(ctx context.Context, hook string, input []byte, budget time.Duration) (guard.Verdict, error) {
+	if !m.hooks[hook] {
+		return guard.Allow(), nil
+	}
+	start := time.Now()
+	inst, err := m.acquire(ctx, m.host.cfg.AcquireTimeout, true)
+	acquired := time.Now()
+	m.stats.acquireNS.Add(int64(acquired.Sub(start)))
+	if err != nil {
+		if errors.Is(err, ErrBusy) {
+			m.stats.busy.Add(1)
+		}
+		return guard.Verdict{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, budget)
+	v, healthy, err := inst.call(cctx, hook, input)
+	cancel()
+	m.stats.calls.Add(1)
+	m.stats.guestNS.Add(int64(time.Since(acquired)))
 	m.release(ctx, inst, healthy)
 	return v, err
 }

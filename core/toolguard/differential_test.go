@@ -1,0 +1,80 @@
+package toolguard
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/gatehouse-mcp/gatehouse/guards/eval"
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+// TestNativePrefilterDifferential runs every row of the labelled corpora
+// (../shared/corpora and guards/eval's own cases) through the built-in
+// chain twice — with the native prefilter, and with the WebAssembly
+// guests alone — and requires the same action, blocker and reason codes
+// on every hook the row reaches (a call row: tool_call and tool_intent).
+func TestNativePrefilterDifferential(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the guests on every corpus row")
+	}
+	dir := eval.DefaultCorpora(".")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no corpora at %s: %v", dir, err)
+	}
+	rows, err := eval.LoadAll(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 1000 {
+		t.Fatalf("only %d corpus rows loaded", len(rows))
+	}
+	withNative, guestsOnly := builtinEngine(t), builtinEngineNative(t, false)
+	ctx := context.Background()
+	// Two workers (the guests dominate; the engines are safe for
+	// concurrent use).
+	var mu sync.Mutex
+	clean := 0
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := w; i < len(rows); i += 2 {
+				r := rows[i]
+				hook, in, err := eval.ToInput(r, 0)
+				if err != nil {
+					t.Errorf("row %s: %v", r.ID, err)
+					return
+				}
+				hooks := []string{hook}
+				if hook == guard.HookToolCall {
+					hooks = append(hooks, guard.HookToolIntent)
+				}
+				for _, h := range hooks {
+					a, b := *in, *in
+					got := withNative.run(ctx, h, &a, "eval", lazy{})
+					want := guestsOnly.run(ctx, h, &b, "eval", lazy{})
+					if got.Action != want.Action || got.Blocker != want.Blocker || codes(got) != codes(want) {
+						t.Errorf("row %s (%s) %s: with the native prefilter %s %s [%s], guests alone %s %s [%s]",
+							r.ID, r.Label, h, got.Action, got.Blocker, codes(got), want.Action, want.Blocker, codes(want))
+					}
+					if len(got.Verdicts) == 0 && want.Action == guard.ActionAllow {
+						mu.Lock()
+						clean++
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d rows; %d hook runs ended clean", len(rows), clean)
+}
+
+func codes(o Outcome) string {
+	s := ""
+	for _, f := range o.Findings {
+		s += f.Guard + ":" + f.Code + " "
+	}
+	return s
+}
