@@ -375,6 +375,11 @@ func checkHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
 // resource. (checkHeaders has already compared the values sent.)
 func requireModernHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
 	if len(bytes.TrimSpace(h.Peek(mcp.HeaderMethod))) == 0 {
+		if len(h.Peek(mcp.HeaderProtocolVersion)) == 0 {
+			// Nothing says which era the client speaks: most often a
+			// 2025 client that lost its session id.
+			return mcp.NewError(mcp.CodeInvalidRequest, "invalid request: no Mcp-Session-Id header (a 2025-era client sends the one its initialize answer gave, or initializes again) and no Mcp-Method header (a 2026-07-28 client sends it with MCP-Protocol-Version)")
+		}
 		return mcp.NewError(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Method header is required")
 	}
 	if name := m.TargetName(); name != "" && len(bytes.TrimSpace(h.Peek(mcp.HeaderName))) == 0 {

@@ -178,6 +178,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate members are refused", `{"jsonrpc":"2.0","id":1,"method":"tools/list","method":"ping"}`, session, 400, -32600, "duplicate"},
 		{"an unknown method gets the upstream's method-not-found", `{"jsonrpc":"2.0","id":1,"method":"no/such/method"}`, session, 200, -32601, ""},
 		{"a request without a session id is refused", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"MCP-Protocol-Version": "2025-11-25"}, 400, -32600, "Mcp-Session-Id"},
+		{"a request with neither a session id nor a protocol version names both", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, nil, 400, -32600, "no Mcp-Session-Id header"},
 		{"an unknown session id is not found", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": "0123456789abcdef0123456789abcdef"}, 404, -32600, "session not found"},
 		{"a mismatched Mcp-Method header is refused", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "Mcp-Method": "tools/call"}, 400, -32020, "Mcp-Method"},
 		{"a mismatched Mcp-Name header is refused", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"}}}`, map[string]string{"Mcp-Session-Id": sid, "Mcp-Name": "crash"}, 400, -32020, "Mcp-Name"},
