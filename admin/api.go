@@ -132,6 +132,12 @@ type Deps struct {
 	AnonymousRoles []string
 	// STDIO says who may set STDIO commands through the API.
 	STDIO STDIOPolicy
+	// AllowPrivateUpstreams mirrors upstream.allow_private_networks: when
+	// off, a connector URL on a refused address gets a notice at create.
+	AllowPrivateUpstreams bool
+	// Resolver resolves connector hosts for that notice (nil: the
+	// system's).
+	Resolver Resolver
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string

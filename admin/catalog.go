@@ -242,5 +242,5 @@ func (a *API) addFromTemplate(ctx *fasthttp.RequestCtx, p auth.Principal, id str
 	}
 	ctx.Response.Header.Set("ETag", etag(c.Version))
 	ctx.Response.Header.Set("Location", "/admin/v1/connectors/"+c.Slug)
-	writeJSON(ctx, fasthttp.StatusCreated, map[string]any{"connector": view(c), "missing": missing})
+	writeJSON(ctx, fasthttp.StatusCreated, map[string]any{"connector": a.viewWithReach(detach(ctx), c), "missing": missing})
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -73,6 +74,16 @@ type connectorView struct {
 
 // SkipValidationNotice is shown on connectors that skip input validation.
 const SkipValidationNotice = "input validation is skipped: tool arguments are not checked against their schemas, and tool rules with payload conditions do not apply to this connector (they neither allow nor deny)"
+
+// viewWithReach is view(c) with the reach notice, for the answers to a
+// create or change (a listing does not resolve every host).
+func (a *API) viewWithReach(ctx context.Context, c *connector.Connector) connectorView {
+	v := view(c)
+	if n := a.reachNotice(ctx, c); n != "" {
+		v.Notices = append(v.Notices, n)
+	}
+	return v
+}
 
 func view(c *connector.Connector) connectorView {
 	cp := *c
@@ -174,7 +185,7 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	a.scanSoon(&c)
 	ctx.Response.Header.Set("ETag", etag(c.Version))
 	ctx.Response.Header.Set("Location", "/admin/v1/connectors/"+c.Slug)
-	writeJSON(ctx, fasthttp.StatusCreated, view(&c))
+	writeJSON(ctx, fasthttp.StatusCreated, a.viewWithReach(detach(ctx), &c))
 }
 
 func (a *API) validate(ctx *fasthttp.RequestCtx, c *connector.Connector) bool {
@@ -327,7 +338,7 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	}
 	a.scanSoon(updated)
 	ctx.Response.Header.Set("ETag", etag(updated.Version))
-	writeJSON(ctx, fasthttp.StatusOK, view(updated))
+	writeJSON(ctx, fasthttp.StatusOK, a.viewWithReach(detach(ctx), updated))
 }
 
 // takeKeepSecrets removes keep_secrets from patch and returns it; it

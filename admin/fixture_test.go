@@ -2,6 +2,9 @@ package admin
 
 import (
 	"context"
+	"net"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +89,7 @@ func newFixture(t testing.TB) *fixture {
 		PublicURL: "https://gatehouse.example.com",
 		Now:       func() time.Time { return time.Now().UTC() },
 	})
+	f.api.Resolver = fakeResolver{}
 	cs, err := policy.NewConditions()
 	if err != nil {
 		t.Fatal(err)
@@ -110,4 +114,20 @@ func (f *fixture) auditActions(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// fakeResolver answers without DNS: internal.example.com and
+// *.internal.example.com are private, nxdomain.example.com does not
+// exist, every other host is a public documentation-free address.
+type fakeResolver struct{}
+
+func (fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	switch {
+	case host == "nxdomain.example.com":
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	case host == "internal.example.com" || strings.HasSuffix(host, ".internal.example.com"):
+		return []netip.Addr{netip.MustParseAddr("10.0.0.5")}, nil
+	default:
+		return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
+	}
 }
