@@ -3,16 +3,14 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -173,172 +171,53 @@ func elicits(initParams json.RawMessage) bool {
 	return json.Unmarshal(initParams, &p) == nil && len(p.Capabilities.Elicitation) > 0 && string(p.Capabilities.Elicitation) != "null"
 }
 
-// heldCall is the stream of a call a require-approval rule holds: it
-// asks the caller through an elicitation request when the rule lets the
-// caller approve and the client supports elicitation, waits for a
-// decision (the caller's answer, when asked, or an approver's through the
-// admin API, whichever comes first, or the timeout), then takes the
-// approval and relays the call upstream, or answers the denial.
+// heldCall is a call on the session waiting for an approval.
 type heldCall struct {
-	s     *Session
-	ctx   context.Context // the call's context, for the upstream call
-	req   *mcp.Message
-	adm   access.Admission
-	start time.Time
-
-	elicitID json.RawMessage // nil: no elicitation offered
-	offered  bool
-	answered bool
-
-	mu    sync.Mutex
-	inner upstream.Stream // the relayed call, once approved
-
-	closed    chan struct{}
-	closeOnce sync.Once
+	approval string
+	elicit   bool   // the caller was asked through an elicitation request
+	cancel   func() // abandons the approval and stops the wait
 }
 
-func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admission, start time.Time) *heldCall {
-	h := &heldCall{s: s, ctx: ctx, req: req, adm: adm, start: start, closed: make(chan struct{})}
+// Ask holds a call on the session for approval ap (the session is its
+// exchanges' Asker): the caller is asked through an elicitation request
+// on the call's stream when the rule lets the caller approve and the
+// client supports elicitation; either way an approver may decide through
+// the admin API until the timeout. An approved call resumes the chain
+// with the caller's roles as they are then.
+func (s *Session) Ask(_ context.Context, x *pipeline.Exchange, ap *access.Approval) pipeline.Step {
+	approvals := s.proxy.opts.Access.Approvals()
+	stopped, stop := context.WithCancel(context.Background())
+	abandon := func() { approvals.Abandon(ap.ID, s.User) }
+	h := &heldCall{approval: ap.ID, cancel: func() { stop(); abandon() }}
+	var ask *mcp.Message
 	s.mu.Lock()
 	if s.held == nil {
 		s.held = map[string]*heldCall{}
 	}
-	if s.elicit && adm.Approval.CallerDecides() {
-		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
+	if s.elicit && ap.CallerDecides() {
+		h.elicit = true
+		ask, _ = pipeline.Elicitation(json.RawMessage(`"`+approvalIDPrefix+ap.ID+`"`), ap)
 	}
-	s.held[string(req.ID)] = h
+	s.held[string(x.Request.ID)] = h
 	s.mu.Unlock()
-	return h
-}
-
-// Unwrap exposes the relayed call once it runs.
-func (h *heldCall) Unwrap() upstream.Stream {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.inner
-}
-
-func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
-	if inner := h.Unwrap(); inner != nil {
-		return inner.Next(ctx)
-	}
-	if h.answered {
-		return nil, io.EOF
-	}
-	ap := h.adm.Approval
-	if h.elicitID != nil && !h.offered {
-		h.offered = true
-		return approvalElicitation(h.elicitID, ap)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-h.closed:
-			cancel()
-		case <-wctx.Done():
+	wait := func(ctx context.Context) *mcp.Error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(stopped, cancel)()
+		outcome := access.Outcome(approvals.Wait(ctx, ap))
+		s.mu.Lock()
+		if s.held[string(x.Request.ID)] == h {
+			delete(s.held, string(x.Request.ID))
 		}
-	}()
-	outcome := h.s.proxy.awaitApproval(wctx, h.adm)
-	cancel()
-	h.s.mu.Lock()
-	if h.s.held[string(h.req.ID)] == h {
-		delete(h.s.held, string(h.req.ID))
-	}
-	h.s.mu.Unlock()
-	if outcome != nil {
-		h.answered = true
-		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)), nil
-	}
-	// The approval is taken for this very call, once, under the rules in
-	// force now.
-	who := h.s.who()
-	if adm := h.s.proxy.admit(h.ctx, who, h.s.Slug, h.req, approvalUse{id: ap.ID}); adm.Err != nil || adm.Invalid != nil {
-		h.answered = true
-		if adm.Invalid != nil {
-			return h.s.proxy.invalidAnswer(ctx, h.s.User, h.s.Slug, h.req, h.start, adm), nil
+		s.mu.Unlock()
+		if outcome != nil {
+			return outcome
 		}
-		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, adm, adm.Err)), nil
+		x.Principal = s.who()
+		x.Use = pipeline.ApprovalUse{ID: ap.ID}
+		return nil
 	}
-	st, err := h.s.relay(h.ctx, who, h.req, h.start, ap.ID)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	h.inner = st
-	closed := h.isClosed()
-	h.mu.Unlock()
-	if closed {
-		_ = st.Close()
-		return nil, io.EOF
-	}
-	return st.Next(ctx)
-}
-
-// approvalElicitation is the elicitation/create request (with id) asking
-// the calling user to approve ap.
-func approvalElicitation(id json.RawMessage, ap *access.Approval) (*mcp.Message, error) {
-	args := string(ap.Arguments)
-	if len(args) > 2000 {
-		args = args[:2000] + "…"
-	}
-	if args == "" {
-		args = "{}"
-	}
-	msg := fmt.Sprintf("Gatehouse: rule %q requires an approval before tool %q of connector %q runs with these arguments:\n%s\nApprove this call? (It is denied in %s without an answer; an admin may also decide it as approval %s.)",
-		ap.Rule, ap.Tool, ap.Connector, args, time.Until(ap.ExpiresAt).Round(time.Second), ap.ID)
-	params := map[string]any{
-		"message": msg,
-		"requestedSchema": map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				"approve": map[string]any{"type": "boolean", "title": "Approve this call", "description": "Run the tool call as shown."},
-			},
-			"required": []string{"approve"},
-		},
-	}
-	if id == nil {
-		raw, err := json.Marshal(params)
-		return &mcp.Message{JSONRPC: "2.0", Method: "elicitation/create", Params: raw}, err
-	}
-	return mcp.NewRequest(id, "elicitation/create", params)
-}
-
-// elicitationAnswer reads the caller's answer to an approval's
-// elicitation: approved only on accept with approve true.
-func elicitationAnswer(msg *mcp.Message) (approve bool, note string) {
-	var r struct {
-		Action  string `json:"action"`
-		Content struct {
-			Approve bool `json:"approve"`
-		} `json:"content"`
-	}
-	if msg.Error != nil {
-		return false, "the caller's client refused the elicitation: " + msg.Error.Message
-	}
-	approve = json.Unmarshal(msg.Result, &r) == nil && r.Action == "accept" && r.Content.Approve
-	return approve, "the caller answered the elicitation: " + r.Action
-}
-
-func (h *heldCall) isClosed() bool {
-	select {
-	case <-h.closed:
-		return true
-	default:
-		return false
-	}
-}
-
-func (h *heldCall) Close() error {
-	h.mu.Lock()
-	inner := h.inner
-	h.closeOnce.Do(func() { close(h.closed) })
-	h.mu.Unlock()
-	if inner != nil {
-		return inner.Close()
-	}
-	// Still waiting (or never started): nobody may approve it any more.
-	h.s.proxy.opts.Access.Approvals().Abandon(h.adm.Approval.ID, h.s.User)
-	return nil
+	return pipeline.Suspend(pipeline.Suspension{Ask: ask, Wait: wait, Abandon: abandon})
 }
 
 // cancelHeld takes a client's notifications/cancelled for a call held
@@ -362,7 +241,7 @@ func (s *Session) cancelHeld(msg *mcp.Message) bool {
 	if h == nil {
 		return false
 	}
-	_ = h.Close()
+	h.cancel()
 	return true
 }
 
@@ -380,13 +259,13 @@ func (s *Session) answerApproval(msg *mcp.Message) bool {
 	offered := false
 	s.mu.Lock()
 	for _, h := range s.held {
-		offered = offered || h.elicitID != nil && h.adm.Approval.ID == apID
+		offered = offered || h.elicit && h.approval == apID
 	}
 	s.mu.Unlock()
 	if !offered {
 		return true // late or foreign: the approval is decided already; nothing to forward
 	}
-	approve, note := elicitationAnswer(msg)
+	approve, note := pipeline.ElicitationAnswer(msg)
 	// The registry refuses the caller's approval unless the rule's
 	// approver is caller.
 	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, access.Actor{User: s.User, Roles: s.who().Roles}, approve, "elicitation", note)

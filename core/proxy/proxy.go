@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
@@ -109,6 +110,11 @@ type Proxy struct {
 	// nextDowngradeID numbers modern requests sent over shared sessions.
 	nextDowngradeID int64
 
+	// chain is the request chain every request to a connector runs;
+	// stages its stateful stages (see newChain).
+	chain  *pipeline.Chain
+	stages eraStages
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -134,6 +140,8 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		stop:          make(chan struct{}),
 		done:          make(chan struct{}),
 	}
+	p.stages = p.newEraStages()
+	p.chain = p.newChain()
 	go p.reap()
 	return p
 }
@@ -314,6 +322,9 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 	client, fast := p.clients[slug], p.fast[slug]
 	delete(p.learning, slug)
+	if p.stages.schemas != nil {
+		p.stages.schemas.Forget(slug)
+	}
 	delete(p.clients, slug)
 	delete(p.fast, slug)
 	delete(p.eras, slug)

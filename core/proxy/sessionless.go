@@ -10,6 +10,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 )
 
 // Approvals on the sessionless (2026-07-28) passthrough. A held call from
@@ -116,7 +117,7 @@ func (p *Proxy) askApproval(principal auth.Principal, slug string, req *mcp.Mess
 	p.heldStates[token] = &heldState{ap: ap, user: principal.User, slug: slug, args: compact(ap.Arguments)}
 	p.mu.Unlock()
 	time.AfterFunc(time.Until(ap.ExpiresAt)+time.Minute, func() { p.takeHeld(token) })
-	ask, _ := approvalElicitation(nil, ap)
+	ask, _ := pipeline.Elicitation(nil, ap)
 	inputs, _ := json.Marshal(map[string]any{approvalInputKey: map[string]json.RawMessage{
 		"method": json.RawMessage(strconv.Quote(ask.Method)), "params": ask.Params}})
 	res, _ := json.Marshal(map[string]json.RawMessage{
@@ -145,7 +146,7 @@ func (p *Proxy) resumeHeld(ctx context.Context, principal auth.Principal, slug s
 	_ = json.Unmarshal(req.Params, &params)
 	approvals := p.opts.Access.Approvals()
 	if answer, ok := params.InputResponses[approvalInputKey]; ok {
-		approve, note := elicitationAnswer(&mcp.Message{Result: answer})
+		approve, note := pipeline.ElicitationAnswer(&mcp.Message{Result: answer})
 		_, _ = approvals.Decide(st.ap.ID, access.Actor{User: principal.User, Roles: principal.Roles}, approve, "elicitation", note)
 	}
 	final, decided := approvals.Final(st.ap)
