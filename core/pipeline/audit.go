@@ -63,6 +63,7 @@ func (s *Audit) Answer(ctx context.Context, x *Exchange, a *Answer) {
 			s.noteApproval(&rec, x.Admission.Approval.ID)
 		}
 		rec.Unvalidated = x.Admission.Unvalidated
+		rec.Guards, rec.Blocked = x.Guarded.Verdicts, x.Guarded.Action == "block" // a pre-call guard's
 		if failed := s.durable(ctx, rec); failed != nil {
 			a.Err = failed
 		}

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // AccessGate enforces tool policies (core/access.Gate implements it).
@@ -35,141 +33,13 @@ func (p *Proxy) refresh(principal auth.Principal) auth.Principal {
 	return p.opts.Refresh(principal)
 }
 
-// approvalUse says how admit treats a require-approval rule holding a
-// call: the zero value holds it; id takes that approval (once, for this
-// exact call); continued lets a continuation of an approved call through.
-type approvalUse struct {
-	id        string
-	continued bool
-}
-
-// admit runs the checks a request to connector slug passes before the
-// upstream sees it: held tools (pins), then tool policies and argument
-// validation. principal must carry its current roles (Session.who, or a
-// request's own authentication). A call a require-approval rule holds
-// comes back with its Approval set (awaitApproval waits for it), unless
-// use says it was approved (its approval is then taken) or continues an
-// approved call.
-func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, use approvalUse) access.Admission {
-	if slug == "" || req.Kind() != mcp.KindRequest {
-		return access.Admission{}
-	}
-	c, ok := p.connectors.Lookup(slug)
-	if !ok {
-		return access.Admission{} // the upstream path answers "not found"
-	}
-	if rpcErr := p.heldError(ctx, c, req); rpcErr != nil {
-		return access.Admission{Err: rpcErr}
-	}
-	if p.opts.Access == nil {
-		return access.Admission{}
-	}
-	if req.Method == mcp.MethodToolsCall && !c.Advanced.SkipInputValidation && !principal.System {
-		p.learnTools(ctx, c, req.TargetName())
-	}
-	switch {
-	case use.continued:
-		return p.opts.Access.AdmitContinued(principal, c, req)
-	case use.id != "":
-		return p.opts.Access.AdmitApproved(principal, c, req, use.id)
-	}
-	return p.opts.Access.Admit(principal, c, req)
-}
-
-// invalidAnswer answers a call whose arguments fail the tool's schema
-// (a tool execution error) and reports it; the caller relays it.
-func (p *Proxy) invalidAnswer(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
-	m := access.InvalidResult(req.ID, adm.Invalid)
-	if p.opts.ObserveCall != nil {
-		rec := p.record(user, slug, req, start)
-		rec.Outcome, rec.Error, rec.Invalid = "tool_error", adm.Invalid.Error(), true
-		if failed := p.commit(ctx, rec); failed != nil {
-			return mcp.NewErrorResponse(req.ID, failed)
-		}
-	}
-	return m
-}
-
-// answerInvalid is invalidAnswer as a one-message stream.
-func (p *Proxy) answerInvalid(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
-	q := upstream.NewQueue(1)
-	q.Push(p.invalidAnswer(ctx, user, slug, req, start, adm))
-	q.Finish(nil)
-	return q
-}
-
-// awaitApproval waits for the approval adm holds (if any) and returns the
-// error the client gets when it was not given.
-func (p *Proxy) awaitApproval(ctx context.Context, adm access.Admission) *mcp.Error {
-	if adm.Approval == nil {
-		return nil
-	}
-	return access.Outcome(p.opts.Access.Approvals().Wait(ctx, adm.Approval))
-}
-
-// schemaRetry is how long the gateway waits before listing a connector's
-// tools again to learn a schema it could not learn.
-const schemaRetry = 30 * time.Second
-
-// learnTools lists c's tools (as the gateway) when the input schema of
-// tool is not known yet, so the call can be validated: after a restart,
-// or when a client calls without listing first. Failures (a connector
-// needing each user's own credentials) are retried after schemaRetry;
-// meanwhile calls pass unvalidated and say so in the audit log.
-func (p *Proxy) learnTools(ctx context.Context, c *connector.Connector, tool string) {
-	if p.opts.Access.KnowsTool(c, tool) {
-		return
-	}
-	p.mu.Lock()
-	l := p.learning[c.Slug]
-	if l == nil || (l.done() && time.Since(l.at) > schemaRetry) {
-		l = &learning{at: time.Now(), ch: make(chan struct{})}
-		p.learning[c.Slug] = l
-		go func() {
-			defer close(l.ch)
-			lctx, cancel := context.WithTimeout(context.Background(), p.opts.CallTimeout)
-			defer cancel()
-			if _, err := p.ScanTools(lctx, c.Slug); err != nil {
-				p.log.Warn().Err(err).Str("connector", c.Slug).Msg("could not list tools to learn their input schemas")
-			}
-		}()
-	}
-	p.mu.Unlock()
-	select {
-	case <-l.ch:
-	case <-ctx.Done():
-	}
-}
-
-// learning is one listing of a connector's tools for their schemas.
-type learning struct {
-	at time.Time
-	ch chan struct{}
-}
-
-func (l *learning) done() bool {
-	select {
-	case <-l.ch:
-		return true
-	default:
-		return false
-	}
-}
-
 // approvalIDPrefix marks the ids of the elicitation requests the gateway
 // sends for approvals, so their answers are not forwarded upstream.
 const approvalIDPrefix = "gatehouse-approval-"
 
 // elicits reports whether the session's client declared the elicitation
 // capability at initialize.
-func elicits(initParams json.RawMessage) bool {
-	var p struct {
-		Capabilities struct {
-			Elicitation json.RawMessage `json:"elicitation"`
-		} `json:"capabilities"`
-	}
-	return json.Unmarshal(initParams, &p) == nil && len(p.Capabilities.Elicitation) > 0 && string(p.Capabilities.Elicitation) != "null"
-}
+func elicits(initParams json.RawMessage) bool { return pipeline.Elicits(initParams) }
 
 // heldCall is a call on the session waiting for an approval.
 type heldCall struct {
