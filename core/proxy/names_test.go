@@ -104,11 +104,11 @@ func TestLongNamesAreRefusedBeforeTheyAreRecorded(t *testing.T) {
 		wantInvalid(t, err)
 	})
 	t.Run("a sessionless request", func(t *testing.T) {
-		adm := p.AdmitSessionless(context.Background(), ada, "api", upstreamtest.ToolCall(t, 2, long, `{}`))
-		if adm.Err == nil {
+		r := p.Sessionless(context.Background(), ada, "api", nil, upstreamtest.ToolCall(t, 2, long, `{}`), nil)
+		if r.Err == nil {
 			t.Fatal("admitted")
 		}
-		wantInvalid(t, adm.Err)
+		wantInvalid(t, r.Err)
 	})
 	t.Run("a sessionless request translated for a legacy upstream", func(t *testing.T) {
 		req := upstreamtest.Request(t, 2, mcp.MethodToolsCall, `{"name":"`+long+`","_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}`)

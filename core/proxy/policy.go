@@ -3,17 +3,13 @@ package proxy
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 )
 
 // AccessGate enforces tool policies (core/access.Gate implements it).
@@ -37,308 +33,61 @@ func (p *Proxy) refresh(principal auth.Principal) auth.Principal {
 	return p.opts.Refresh(principal)
 }
 
-// approvalUse says how admit treats a require-approval rule holding a
-// call: the zero value holds it; id takes that approval (once, for this
-// exact call); continued lets a continuation of an approved call through.
-type approvalUse struct {
-	id        string
-	continued bool
-}
-
-// admit runs the checks a request to connector slug passes before the
-// upstream sees it: held tools (pins), then tool policies and argument
-// validation. principal must carry its current roles (Session.who, or a
-// request's own authentication). A call a require-approval rule holds
-// comes back with its Approval set (awaitApproval waits for it), unless
-// use says it was approved (its approval is then taken) or continues an
-// approved call.
-func (p *Proxy) admit(ctx context.Context, principal auth.Principal, slug string, req *mcp.Message, use approvalUse) access.Admission {
-	if slug == "" || req.Kind() != mcp.KindRequest {
-		return access.Admission{}
-	}
-	c, ok := p.connectors.Lookup(slug)
-	if !ok {
-		return access.Admission{} // the upstream path answers "not found"
-	}
-	if rpcErr := p.heldError(ctx, c, req); rpcErr != nil {
-		return access.Admission{Err: rpcErr}
-	}
-	if p.opts.Access == nil {
-		return access.Admission{}
-	}
-	if req.Method == mcp.MethodToolsCall && !c.Advanced.SkipInputValidation && !principal.System {
-		p.learnTools(ctx, c, req.TargetName())
-	}
-	switch {
-	case use.continued:
-		return p.opts.Access.AdmitContinued(principal, c, req)
-	case use.id != "":
-		return p.opts.Access.AdmitApproved(principal, c, req, use.id)
-	}
-	return p.opts.Access.Admit(principal, c, req)
-}
-
-// invalidAnswer answers a call whose arguments fail the tool's schema
-// (a tool execution error) and reports it; the caller relays it.
-func (p *Proxy) invalidAnswer(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) *mcp.Message {
-	m := access.InvalidResult(req.ID, adm.Invalid)
-	if p.opts.ObserveCall != nil {
-		rec := p.record(user, slug, req, start)
-		rec.Outcome, rec.Error, rec.Invalid = "tool_error", adm.Invalid.Error(), true
-		if failed := p.commit(ctx, rec); failed != nil {
-			return mcp.NewErrorResponse(req.ID, failed)
-		}
-	}
-	return m
-}
-
-// answerInvalid is invalidAnswer as a one-message stream.
-func (p *Proxy) answerInvalid(ctx context.Context, user, slug string, req *mcp.Message, start time.Time, adm access.Admission) upstream.Stream {
-	q := upstream.NewQueue(1)
-	q.Push(p.invalidAnswer(ctx, user, slug, req, start, adm))
-	q.Finish(nil)
-	return q
-}
-
-// awaitApproval waits for the approval adm holds (if any) and returns the
-// error the client gets when it was not given.
-func (p *Proxy) awaitApproval(ctx context.Context, adm access.Admission) *mcp.Error {
-	if adm.Approval == nil {
-		return nil
-	}
-	return access.Outcome(p.opts.Access.Approvals().Wait(ctx, adm.Approval))
-}
-
-// schemaRetry is how long the gateway waits before listing a connector's
-// tools again to learn a schema it could not learn.
-const schemaRetry = 30 * time.Second
-
-// learnTools lists c's tools (as the gateway) when the input schema of
-// tool is not known yet, so the call can be validated: after a restart,
-// or when a client calls without listing first. Failures (a connector
-// needing each user's own credentials) are retried after schemaRetry;
-// meanwhile calls pass unvalidated and say so in the audit log.
-func (p *Proxy) learnTools(ctx context.Context, c *connector.Connector, tool string) {
-	if p.opts.Access.KnowsTool(c, tool) {
-		return
-	}
-	p.mu.Lock()
-	l := p.learning[c.Slug]
-	if l == nil || (l.done() && time.Since(l.at) > schemaRetry) {
-		l = &learning{at: time.Now(), ch: make(chan struct{})}
-		p.learning[c.Slug] = l
-		go func() {
-			defer close(l.ch)
-			lctx, cancel := context.WithTimeout(context.Background(), p.opts.CallTimeout)
-			defer cancel()
-			if _, err := p.ScanTools(lctx, c.Slug); err != nil {
-				p.log.Warn().Err(err).Str("connector", c.Slug).Msg("could not list tools to learn their input schemas")
-			}
-		}()
-	}
-	p.mu.Unlock()
-	select {
-	case <-l.ch:
-	case <-ctx.Done():
-	}
-}
-
-// learning is one listing of a connector's tools for their schemas.
-type learning struct {
-	at time.Time
-	ch chan struct{}
-}
-
-func (l *learning) done() bool {
-	select {
-	case <-l.ch:
-		return true
-	default:
-		return false
-	}
-}
-
 // approvalIDPrefix marks the ids of the elicitation requests the gateway
 // sends for approvals, so their answers are not forwarded upstream.
 const approvalIDPrefix = "gatehouse-approval-"
 
 // elicits reports whether the session's client declared the elicitation
 // capability at initialize.
-func elicits(initParams json.RawMessage) bool {
-	var p struct {
-		Capabilities struct {
-			Elicitation json.RawMessage `json:"elicitation"`
-		} `json:"capabilities"`
-	}
-	return json.Unmarshal(initParams, &p) == nil && len(p.Capabilities.Elicitation) > 0 && string(p.Capabilities.Elicitation) != "null"
-}
+func elicits(initParams json.RawMessage) bool { return pipeline.Elicits(initParams) }
 
-// heldCall is the stream of a call a require-approval rule holds: it
-// asks the caller through an elicitation request when the rule lets the
-// caller approve and the client supports elicitation, waits for a
-// decision (the caller's answer, when asked, or an approver's through the
-// admin API, whichever comes first, or the timeout), then takes the
-// approval and relays the call upstream, or answers the denial.
+// heldCall is a call on the session waiting for an approval.
 type heldCall struct {
-	s     *Session
-	ctx   context.Context // the call's context, for the upstream call
-	req   *mcp.Message
-	adm   access.Admission
-	start time.Time
-
-	elicitID json.RawMessage // nil: no elicitation offered
-	offered  bool
-	answered bool
-
-	mu    sync.Mutex
-	inner upstream.Stream // the relayed call, once approved
-
-	closed    chan struct{}
-	closeOnce sync.Once
+	approval string
+	elicit   bool   // the caller was asked through an elicitation request
+	cancel   func() // abandons the approval and stops the wait
 }
 
-func (s *Session) hold(ctx context.Context, req *mcp.Message, adm access.Admission, start time.Time) *heldCall {
-	h := &heldCall{s: s, ctx: ctx, req: req, adm: adm, start: start, closed: make(chan struct{})}
+// Ask holds a call on the session for approval ap (the session is its
+// exchanges' Asker): the caller is asked through an elicitation request
+// on the call's stream when the rule lets the caller approve and the
+// client supports elicitation; either way an approver may decide through
+// the admin API until the timeout. An approved call resumes the chain
+// with the caller's roles as they are then.
+func (s *Session) Ask(_ context.Context, x *pipeline.Exchange, ap *access.Approval) pipeline.Step {
+	approvals := s.proxy.opts.Access.Approvals()
+	stopped, stop := context.WithCancel(context.Background())
+	abandon := func() { approvals.Abandon(ap.ID, s.User) }
+	h := &heldCall{approval: ap.ID, cancel: func() { stop(); abandon() }}
+	var ask *mcp.Message
 	s.mu.Lock()
 	if s.held == nil {
 		s.held = map[string]*heldCall{}
 	}
-	if s.elicit && adm.Approval.CallerDecides() {
-		h.elicitID = json.RawMessage(`"` + approvalIDPrefix + adm.Approval.ID + `"`)
+	if s.elicit && ap.CallerDecides() {
+		h.elicit = true
+		ask, _ = pipeline.Elicitation(json.RawMessage(`"`+approvalIDPrefix+ap.ID+`"`), ap)
 	}
-	s.held[string(req.ID)] = h
+	s.held[string(x.Request.ID)] = h
 	s.mu.Unlock()
-	return h
-}
-
-// Unwrap exposes the relayed call once it runs.
-func (h *heldCall) Unwrap() upstream.Stream {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.inner
-}
-
-func (h *heldCall) Next(ctx context.Context) (*mcp.Message, error) {
-	if inner := h.Unwrap(); inner != nil {
-		return inner.Next(ctx)
-	}
-	if h.answered {
-		return nil, io.EOF
-	}
-	ap := h.adm.Approval
-	if h.elicitID != nil && !h.offered {
-		h.offered = true
-		return approvalElicitation(h.elicitID, ap)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	go func() {
-		select {
-		case <-h.closed:
-			cancel()
-		case <-wctx.Done():
+	wait := func(ctx context.Context) *mcp.Error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		defer context.AfterFunc(stopped, cancel)()
+		outcome := access.Outcome(approvals.Wait(ctx, ap))
+		s.mu.Lock()
+		if s.held[string(x.Request.ID)] == h {
+			delete(s.held, string(x.Request.ID))
 		}
-	}()
-	outcome := h.s.proxy.awaitApproval(wctx, h.adm)
-	cancel()
-	h.s.mu.Lock()
-	if h.s.held[string(h.req.ID)] == h {
-		delete(h.s.held, string(h.req.ID))
-	}
-	h.s.mu.Unlock()
-	if outcome != nil {
-		h.answered = true
-		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, h.adm, outcome)), nil
-	}
-	// The approval is taken for this very call, once, under the rules in
-	// force now.
-	who := h.s.who()
-	if adm := h.s.proxy.admit(h.ctx, who, h.s.Slug, h.req, approvalUse{id: ap.ID}); adm.Err != nil || adm.Invalid != nil {
-		h.answered = true
-		if adm.Invalid != nil {
-			return h.s.proxy.invalidAnswer(ctx, h.s.User, h.s.Slug, h.req, h.start, adm), nil
+		s.mu.Unlock()
+		if outcome != nil {
+			return outcome
 		}
-		return mcp.NewErrorResponse(h.req.ID, h.s.proxy.observeDenied(ctx, h.s.User, h.s.Slug, h.req, h.start, adm, adm.Err)), nil
+		x.Principal = s.who()
+		x.Use = pipeline.ApprovalUse{ID: ap.ID}
+		return nil
 	}
-	st, err := h.s.relay(h.ctx, who, h.req, h.start, ap.ID)
-	if err != nil {
-		return nil, err
-	}
-	h.mu.Lock()
-	h.inner = st
-	closed := h.isClosed()
-	h.mu.Unlock()
-	if closed {
-		_ = st.Close()
-		return nil, io.EOF
-	}
-	return st.Next(ctx)
-}
-
-// approvalElicitation is the elicitation/create request (with id) asking
-// the calling user to approve ap.
-func approvalElicitation(id json.RawMessage, ap *access.Approval) (*mcp.Message, error) {
-	args := string(ap.Arguments)
-	if len(args) > 2000 {
-		args = args[:2000] + "…"
-	}
-	if args == "" {
-		args = "{}"
-	}
-	msg := fmt.Sprintf("Gatehouse: rule %q requires an approval before tool %q of connector %q runs with these arguments:\n%s\nApprove this call? (It is denied in %s without an answer; an admin may also decide it as approval %s.)",
-		ap.Rule, ap.Tool, ap.Connector, args, time.Until(ap.ExpiresAt).Round(time.Second), ap.ID)
-	params := map[string]any{
-		"message": msg,
-		"requestedSchema": map[string]any{
-			"type": "object",
-			"properties": map[string]any{
-				"approve": map[string]any{"type": "boolean", "title": "Approve this call", "description": "Run the tool call as shown."},
-			},
-			"required": []string{"approve"},
-		},
-	}
-	if id == nil {
-		raw, err := json.Marshal(params)
-		return &mcp.Message{JSONRPC: "2.0", Method: "elicitation/create", Params: raw}, err
-	}
-	return mcp.NewRequest(id, "elicitation/create", params)
-}
-
-// elicitationAnswer reads the caller's answer to an approval's
-// elicitation: approved only on accept with approve true.
-func elicitationAnswer(msg *mcp.Message) (approve bool, note string) {
-	var r struct {
-		Action  string `json:"action"`
-		Content struct {
-			Approve bool `json:"approve"`
-		} `json:"content"`
-	}
-	if msg.Error != nil {
-		return false, "the caller's client refused the elicitation: " + msg.Error.Message
-	}
-	approve = json.Unmarshal(msg.Result, &r) == nil && r.Action == "accept" && r.Content.Approve
-	return approve, "the caller answered the elicitation: " + r.Action
-}
-
-func (h *heldCall) isClosed() bool {
-	select {
-	case <-h.closed:
-		return true
-	default:
-		return false
-	}
-}
-
-func (h *heldCall) Close() error {
-	h.mu.Lock()
-	inner := h.inner
-	h.closeOnce.Do(func() { close(h.closed) })
-	h.mu.Unlock()
-	if inner != nil {
-		return inner.Close()
-	}
-	// Still waiting (or never started): nobody may approve it any more.
-	h.s.proxy.opts.Access.Approvals().Abandon(h.adm.Approval.ID, h.s.User)
-	return nil
+	return pipeline.Suspend(pipeline.Suspension{Ask: ask, Wait: wait, Abandon: abandon})
 }
 
 // cancelHeld takes a client's notifications/cancelled for a call held
@@ -362,7 +111,7 @@ func (s *Session) cancelHeld(msg *mcp.Message) bool {
 	if h == nil {
 		return false
 	}
-	_ = h.Close()
+	h.cancel()
 	return true
 }
 
@@ -380,13 +129,13 @@ func (s *Session) answerApproval(msg *mcp.Message) bool {
 	offered := false
 	s.mu.Lock()
 	for _, h := range s.held {
-		offered = offered || h.elicitID != nil && h.adm.Approval.ID == apID
+		offered = offered || h.elicit && h.approval == apID
 	}
 	s.mu.Unlock()
 	if !offered {
 		return true // late or foreign: the approval is decided already; nothing to forward
 	}
-	approve, note := elicitationAnswer(msg)
+	approve, note := pipeline.ElicitationAnswer(msg)
 	// The registry refuses the caller's approval unless the rule's
 	// approver is caller.
 	_, _ = s.proxy.opts.Access.Approvals().Decide(apID, access.Actor{User: s.User, Roles: s.who().Roles}, approve, "elicitation", note)

@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
@@ -100,14 +101,13 @@ type Proxy struct {
 	eras     map[string]eraInfo // probed upstream protocol era per slug
 	shared   map[string]*sharedSession
 	parked   map[string]*downgraded
-	learning map[string]*learning // tool listings for input schemas, by slug
-	// heldStates are sessionless calls asked back for an approval, by the
-	// gateway's requestState; continuations the upstream requestStates of
-	// approved calls.
-	heldStates    map[string]*heldState
-	continuations map[string]continuation
 	// nextDowngradeID numbers modern requests sent over shared sessions.
 	nextDowngradeID int64
+
+	// chain is the request chain every request to a connector runs;
+	// stages its stateful stages (see newChain).
+	chain  *pipeline.Chain
+	stages eraStages
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -117,23 +117,22 @@ type Proxy struct {
 // New returns a proxy and starts its idle-session reaper; Close stops it.
 func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Logger) *Proxy {
 	p := &Proxy{
-		connectors:    connectors,
-		creds:         creds,
-		opts:          opts,
-		log:           log,
-		limits:        newLimiter(opts.Limits),
-		sessions:      make(map[string]*Session),
-		clients:       make(map[string]*http.Client),
-		fast:          make(map[string]*fasthttp.Client),
-		eras:          make(map[string]eraInfo),
-		shared:        make(map[string]*sharedSession),
-		parked:        make(map[string]*downgraded),
-		learning:      make(map[string]*learning),
-		heldStates:    make(map[string]*heldState),
-		continuations: make(map[string]continuation),
-		stop:          make(chan struct{}),
-		done:          make(chan struct{}),
+		connectors: connectors,
+		creds:      creds,
+		opts:       opts,
+		log:        log,
+		limits:     newLimiter(opts.Limits),
+		sessions:   make(map[string]*Session),
+		clients:    make(map[string]*http.Client),
+		fast:       make(map[string]*fasthttp.Client),
+		eras:       make(map[string]eraInfo),
+		shared:     make(map[string]*sharedSession),
+		parked:     make(map[string]*downgraded),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
+	p.stages = p.newEraStages()
+	p.chain = p.newChain()
 	go p.reap()
 	return p
 }
@@ -313,7 +312,9 @@ func (p *Proxy) ConnectorChanged(slug string) {
 		}
 	}
 	client, fast := p.clients[slug], p.fast[slug]
-	delete(p.learning, slug)
+	if p.stages.schemas != nil {
+		p.stages.schemas.Forget(slug)
+	}
 	delete(p.clients, slug)
 	delete(p.fast, slug)
 	delete(p.eras, slug)

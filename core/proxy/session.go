@@ -12,7 +12,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
-	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -228,41 +228,20 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 	return &counted{Stream: st, end: end}, nil
 }
 
-// serve is Call once the request is counted.
+// serve is Call once the request is counted: the request runs through
+// the chain, with the session's upstream as its last step.
 func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	if s.Slug == "" {
-		return s.call(ctx, req) // the aggregate: its connectors' sessions check
+		return s.call(ctx, req) // the aggregate: its connectors' sessions run the chain
 	}
-	start := time.Now()
-	who := s.who()
-	adm := s.proxy.admit(ctx, who, s.Slug, req, approvalUse{})
-	if adm.Err != nil {
-		return nil, s.proxy.observeDenied(ctx, s.User, s.Slug, req, start, adm, adm.Err)
-	}
-	if adm.Invalid != nil {
-		return s.proxy.answerInvalid(ctx, s.User, s.Slug, req, start, adm), nil
-	}
-	if adm.Approval != nil {
-		return s.hold(ctx, req, adm, start), nil
-	}
-	return s.relay(ctx, who, req, start, "")
+	c, _ := s.proxy.connectors.Lookup(s.Slug)
+	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s}
+	return s.proxy.chain.Run(ctx, x, s.toUpstream)
 }
 
-// relay forwards an admitted request; approval names the approval it
-// passed, if any (for the audit log).
-func (s *Session) relay(ctx context.Context, who auth.Principal, req *mcp.Message, start time.Time, approval string) (upstream.Stream, error) {
-	p := s.proxy
-	watched := req.Method == mcp.MethodToolsCall && (p.opts.ObserveCall != nil || approval != "") || p.Checks(req.Method)
-	if !watched {
-		return s.call(ctx, req)
-	}
-	st, err := s.call(ctx, req)
-	if err != nil {
-		// The client gets an error either way; a failed report is logged.
-		_ = p.observeApproved(ctx, s.User, s.Slug, req, start, nil, err, toolguard.Outcome{}, approval)
-		return nil, err
-	}
-	return p.observeStream(st, who, s.Slug, req, start, approval), nil
+// toUpstream is the chain's last step on a session.
+func (s *Session) toUpstream(ctx context.Context, x *pipeline.Exchange) (upstream.Stream, error) {
+	return s.call(ctx, x.Request)
 }
 
 func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
@@ -380,7 +359,7 @@ func (s *Session) closeUpstream() {
 	s.leases = nil
 	s.mu.Unlock()
 	for _, h := range held {
-		_ = h.Close() // abandons its approval
+		h.cancel() // abandons its approval
 	}
 	if conn != nil {
 		_ = conn.Close()

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -50,97 +49,38 @@ func (s *Server) handleModern(ctx *fasthttp.RequestCtx, principal auth.Principal
 		s.handleDowngraded(ctx, principal, slug, msg)
 		return
 	}
-	start := time.Now()
-	// Held tools, policies, argument validation and approvals (asked back
-	// through input_required, or waited for); a resumed call comes back
-	// without the gateway's requestState.
-	adm := s.proxy.AdmitSessionless(s.base, principal, slug, msg)
-	switch {
-	case adm.Err != nil:
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, adm.Err)
-		return
-	case adm.Answer != nil:
-		writeJSON(ctx, adm.Answer.Bytes())
-		return
-	}
-	msg = adm.Forward
-	// The request counts against the limits on requests in flight until
-	// its answer is relayed (cancel ends it).
-	end, rpcErr := s.proxy.Begin(principal, slug)
-	if rpcErr != nil {
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, rpcErr)
-		return
-	}
+	// The request runs the chain (held tools, policies, argument
+	// validation, approvals asked back through input_required, guards,
+	// audit) with conn as its upstream; what comes back is written as is.
 	timeout := s.proxy.CallTimeout()
 	if msg.Method == mcp.MethodSubscriptionsListen {
 		timeout = 0 // a subscription lives as long as the client keeps it
 	}
-	callCtx, cancelCall := context.WithCancel(context.Background())
-	cancel := func() { cancelCall(); end() }
-	// The upstream must at least answer with headers within the call timeout.
-	timer := time.AfterFunc(s.proxy.CallTimeout(), cancelCall)
-	reply, err := conn.Forward(callCtx, msg, forwardHeaders(&ctx.Request.Header))
-	if !timer.Stop() {
-		err = context.DeadlineExceeded
-	}
-	if err != nil {
-		// The client gets an error either way; a failed report is logged.
-		_ = s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, err)
-		cancel()
+	r := s.proxy.Sessionless(s.base, principal, slug, conn, msg, forwardHeaders(&ctx.Request.Header))
+	switch {
+	case r.Err != nil:
+		writeRPCError(ctx, r.Status, msg.ID, r.Err)
+	case r.Failed != nil:
 		status := fasthttp.StatusBadGateway
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(r.Failed, context.DeadlineExceeded) {
 			status = fasthttp.StatusOK
 		}
-		writeRPCError(ctx, status, msg.ID, sessionlessError(slug, msg, err, s.proxy.CallTimeout()))
-		return
-	}
-	if reply.Stream == nil {
-		cancel()
-		// Guards, tool pins and listing policies read the answer before
-		// it is relayed; one they cannot read is not relayed at all.
-		if checked := s.proxy.Checks(msg.Method); checked || msg.Method == mcp.MethodToolsCall {
-			ans, perr := mcp.Parse(reply.Body)
-			if perr != nil {
-				failed := s.proxy.ObserveCall(s.base, principal.User, slug, msg, start, nil, fmt.Errorf("upstream answered HTTP %d without a JSON-RPC message", reply.Status))
-				if checked {
-					writeRPCError(ctx, fasthttp.StatusBadGateway, msg.ID, mcp.Errorf(mcp.CodeUpstreamProtocol,
-						"connector %q answered %s (HTTP %d) with no JSON-RPC message the gateway can check; it is not relayed", slug, msg.Method, reply.Status))
-					return
-				}
-				if failed != nil {
-					writeRPCError(ctx, fasthttp.StatusOK, msg.ID, failed)
-					return
-				}
-			} else {
-				guarded, out := s.proxy.GuardAnswer(s.base, principal, slug, msg, ans)
-				if guarded != ans {
-					reply.Body = guarded.Bytes()
-				}
-				// The answer is relayed only once its audit entry is durable.
-				if msg.Method == mcp.MethodToolsCall {
-					if failed := s.proxy.ObserveGuarded(s.base, principal.User, slug, msg, start, guarded, out, adm.Approval); failed != nil {
-						writeRPCError(ctx, fasthttp.StatusOK, msg.ID, failed)
-						return
-					}
-				}
-			}
+		writeRPCError(ctx, status, msg.ID, sessionlessError(slug, msg, r.Failed, s.proxy.CallTimeout()))
+	case r.Stream != nil:
+		startSSE(ctx)
+		ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+			defer r.Done()
+			s.pump(w, r.Stream, func(m *mcp.Message) bool { return isAnswer(m, msg) }, func(err error) *mcp.Message {
+				return mcp.NewErrorResponse(msg.ID, sessionlessError(slug, msg, err, timeout))
+			}, timeout)
+		})
+	default:
+		ctx.SetStatusCode(r.Status)
+		if r.ContentType != "" {
+			ctx.SetContentType(r.ContentType)
 		}
-		ctx.SetStatusCode(reply.Status)
-		if reply.ContentType != "" {
-			ctx.SetContentType(reply.ContentType)
-		}
-		ctx.SetBody(reply.Body)
-		return
+		ctx.SetBody(r.Body)
 	}
-	st := s.proxy.ObserveStream(reply.Stream, principal, slug, msg, start, adm.Approval)
-	startSSE(ctx)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer cancel()
-		defer st.Close()
-		s.pump(w, st, func(m *mcp.Message) bool { return isAnswer(m, msg) }, func(err error) *mcp.Message {
-			return mcp.NewErrorResponse(msg.ID, sessionlessError(slug, msg, err, timeout))
-		}, timeout)
-	})
 }
 
 // forwardHeaders picks the request headers a modern upstream routes and

@@ -1,0 +1,54 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+)
+
+// RequestGuard judges a tools/call before the upstream runs it: the
+// guards' pre-call phase (a gh_tool_request hook, ABI v1.1). It returns
+// nil to let the call go on, or the gateway's error refusing it, with
+// the guards' outcome either way.
+type RequestGuard interface {
+	GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message) (*mcp.Error, toolguard.Outcome)
+}
+
+// PreCall is the stage that runs the pre-call guards on a tools/call, so
+// an injected command or a secret in an argument is blocked before
+// anything executes. The guard host has no request hook yet
+// (core/toolguard implements only the answer phase): until it does, the
+// wiring finds no RequestGuard and the stage passes every call. Its
+// verdicts join the answer guards' in the audit record.
+type PreCall struct {
+	guard RequestGuard
+}
+
+// NewPreCall returns the pre-call guard stage over g when g implements
+// RequestGuard (the guard engine, once it has the hook), else nil.
+func NewPreCall(g any) Stage {
+	rg, ok := g.(RequestGuard)
+	if !ok || rg == nil {
+		return nil
+	}
+	return &PreCall{guard: rg}
+}
+
+// Request refuses a call the pre-call guards block.
+func (s *PreCall) Request(ctx context.Context, x *Exchange) Step {
+	if x.Connector == nil || !x.IsCall() {
+		return Continue()
+	}
+	refused, out := s.guard.GuardRequest(ctx, x.Connector, x.Request)
+	x.Guarded.Verdicts = append(x.Guarded.Verdicts, out.Verdicts...)
+	if refused != nil {
+		x.Guarded.Action, x.Guarded.Blocker, x.Guarded.Reason = out.Action, out.Blocker, out.Reason
+		return Refuse(refused)
+	}
+	return Continue()
+}
+
+// Answer does nothing.
+func (s *PreCall) Answer(context.Context, *Exchange, *Answer) {}
