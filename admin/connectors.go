@@ -73,7 +73,7 @@ type connectorView struct {
 }
 
 // SkipValidationNotice is shown on connectors that skip input validation.
-const SkipValidationNotice = "input validation is skipped: tool arguments are not checked against their schemas, and tool rules with payload conditions do not apply to this connector (they neither allow nor deny)"
+const SkipValidationNotice = "input validation is skipped: tool arguments are not checked against their schemas, and tool rules' payload conditions are not evaluated on this connector: conditional allow rules do not apply, conditional deny and require-approval rules apply to every call"
 
 // viewWithReach is view(c) with the reach notice, for the answers to a
 // create or change (a listing does not resolve every host).
