@@ -138,7 +138,7 @@ func printList[T any](pr *printer, a *listAnswer, header []string, row func(T) [
 		return err
 	}
 	if a.next != "" {
-		fmt.Fprintf(pr.errOut, "more %s: --cursor %s, or --all\n", a.key, a.next)
+		fmt.Fprintf(pr.errOut, "more %s: --cursor %s, or --all-pages\n", a.key, a.next)
 	}
 	return nil
 }

@@ -295,7 +295,7 @@ func TestConnectorsCommands(t *testing.T) {
 			exchanges: []exchange{{method: "GET", path: "/connectors",
 				answer: `{"connectors":[` + filesConnector + `],"total":2,"next_cursor":"files"}`}},
 			wantOut:    []string{"files"},
-			wantStderr: []string{"more connectors: --cursor files, or --all"},
+			wantStderr: []string{"more connectors: --cursor files, or --all-pages"},
 		},
 		{
 			name:      "get prints key: value lines",
