@@ -98,7 +98,14 @@ func (s *syncBuffer) String() string {
 
 func start(t testing.TB, name string, envv []string, bin string, args ...string) *process {
 	t.Helper()
+	return startIn(t, "", name, envv, bin, args...)
+}
+
+// startIn is start in directory dir ("" for the test's own).
+func startIn(t testing.TB, dir, name string, envv []string, bin string, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), envv...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

@@ -1,0 +1,74 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestREADMEQuickStart runs README's quick start as written: `make run`
+// with the owner token README chooses, then every fenced sh block between
+// the quickstart markers, top to bottom, in one bash. The only change is
+// the address: the test's own port instead of 8080 (in the blocks, and as
+// GATEHOUSE_URL for the CLI, whose default is 8080).
+func TestREADMEQuickStart(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := regexp.MustCompile(`(?s)<!-- quickstart -->(.*?)<!-- /quickstart -->`).FindSubmatch(readme)
+	if section == nil {
+		t.Fatal("README has no quickstart section")
+	}
+	var blocks []string
+	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllSubmatch(section[1], -1) {
+		blocks = append(blocks, string(m[1]))
+	}
+	if len(blocks) < 3 {
+		t.Fatalf("%d sh blocks in the quick start, want the call, the policy and the guard", len(blocks))
+	}
+	start := regexp.MustCompile("(?m)^([A-Z_]+=\\S+ )make run$").FindSubmatch(readme)
+	if start == nil {
+		t.Fatal("README does not say how make run is started for the quick start")
+	}
+	token := strings.TrimPrefix(strings.TrimSpace(string(start[1])), "GATEHOUSE_ADMIN_TOKEN=")
+
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	gw := startIn(t, root, "make-run", []string{
+		"GATEHOUSE_ADMIN_TOKEN=" + token, "GATEHOUSE_LISTEN=" + addr, "GATEHOUSE_DATA_DIR=" + t.TempDir(),
+	}, "make", "run")
+	waitHTTP(t, "http://"+addr+"/readyz", gw)
+
+	script := strings.ReplaceAll(strings.Join(blocks, "\n"), "127.0.0.1:8080", addr)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GATEHOUSE_URL=http://"+addr)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the quick start fails: %v\n%s", err, out)
+	}
+	got := string(out)
+	for _, want := range []string{
+		"user:  owner",         // gatehouse whoami
+		"everything",           // gatehouse connectors list
+		`"text":"Echo: hello"`, // the tool call
+		"rule no-sums stored",
+		`"code":-32058`, "denied by policy: rule no-sums denies call get-sum", // the policy denial
+		`"code":-32056`, `blocked by ToolGuard \"tool-call-guard\"`, // the guard verdict
+		"tool.call", "denied", // the audit log
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the quick start's output lacks %q:\n%s", want, got)
+		}
+	}
+}
