@@ -179,3 +179,34 @@ func TestFilter(t *testing.T) {
 		t.Errorf("found %d", n)
 	}
 }
+
+// TestOAuthTemplatesAreNotReady: a template signing in with OAuth makes a
+// connector that cannot work until upstream OAuth exists, so it is listed
+// as missing auth.oauth2 and created disabled, not active with nothing
+// missing.
+func TestOAuthTemplatesAreNotReady(t *testing.T) {
+	all, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, tpl := range all {
+		if tpl.Auth.Kind != connector.AuthOAuth2 {
+			continue
+		}
+		n++
+		if !slices.Contains(tpl.Missing(Instance{}), "auth.oauth2") {
+			t.Errorf("%s: missing %v lacks auth.oauth2", tpl.ID, tpl.Missing(Instance{}))
+		}
+		c, err := tpl.Connector(Instance{Owner: "ada"})
+		if err != nil {
+			t.Fatalf("%s: %v", tpl.ID, err)
+		}
+		if c.Status == connector.StatusActive {
+			t.Errorf("%s: created active", tpl.ID)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no OAuth template in the catalog to check")
+	}
+}
