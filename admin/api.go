@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 )
 
 // ConnectorStore persists connectors (core/store implements it).
@@ -138,6 +139,11 @@ type Deps struct {
 	// Resolver resolves connector hosts for that notice (nil: the
 	// system's).
 	Resolver Resolver
+	// SettingsStore keeps the run-time settings; nil disables /settings.
+	SettingsStore SettingsStore
+	// PrivateExceptions is the SSRF guard's run-time allow-list, updated
+	// when the settings change.
+	PrivateExceptions *netguard.Exceptions
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
@@ -190,6 +196,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeAnalytics(ctx, p, method, parts[1:])
 	case "me":
 		a.routeMe(ctx, p, method, parts[1:])
+	case "settings":
+		a.routeSettings(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/policy"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
 	"github.com/gatehouse-mcp/gatehouse/core/store"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 )
 
 // changes records which connectors the API told the sessions about.
@@ -90,6 +91,8 @@ func newFixture(t testing.TB) *fixture {
 		Now:       func() time.Time { return time.Now().UTC() },
 	})
 	f.api.Resolver = fakeResolver{}
+	f.api.SettingsStore = st.Meta()
+	f.api.PrivateExceptions = &netguard.Exceptions{}
 	cs, err := policy.NewConditions()
 	if err != nil {
 		t.Fatal(err)

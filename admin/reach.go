@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 )
 
 // Resolver looks up a host's addresses (net.DefaultResolver in
@@ -47,8 +46,8 @@ func (a *API) reachNotice(ctx context.Context, c *connector.Connector) string {
 		}
 	}
 	for _, ip := range addrs {
-		if !netguard.Allowed(ip) {
-			return host + " is " + ip.String() + ", a private or reserved address the gateway refuses to dial (SSRF protection): calls will fail unless the gateway is started with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true (upstream.allow_private_networks)"
+		if !a.reachable(host, ip) {
+			return host + " is " + ip.String() + ", a private or reserved address the gateway refuses to dial (SSRF protection): calls will fail until an owner allows it (PUT /admin/v1/settings, private_upstreams: its CIDR or host) or the gateway is started with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true"
 		}
 	}
 	return ""

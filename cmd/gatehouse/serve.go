@@ -34,6 +34,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/server"
 	"github.com/gatehouse-mcp/gatehouse/core/store"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 	"github.com/gatehouse-mcp/gatehouse/guards/host"
 )
 
@@ -169,10 +170,16 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		anonymous = cfg.ClientAuth.AnonymousUser
 	}
 	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles)
+	// The SSRF guard's run-time exceptions, as an owner last set them.
+	privateExceptions := &netguard.Exceptions{}
+	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
+		PrivateExceptions:    privateExceptions,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
 		ObserveCall:          func(ctx context.Context, r proxy.CallRecord) error { return auditLog.Commit(ctx, callEntry(r)) },
 		Guard:                guardEngine,
@@ -199,6 +206,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Log:                   log.With().Str("component", "admin").Logger(),
 		PublicURL:             cfg.BaseURL(),
 		AllowPrivateUpstreams: cfg.Upstream.AllowPrivateNetworks,
+		SettingsStore:         st.Meta(),
+		PrivateExceptions:     privateExceptions,
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,

@@ -42,6 +42,10 @@ const (
 	// command, args or env: running a program on the gateway host. Owners
 	// hold it; admins are denied it by an explicit rule.
 	ResConnectorCommands = "connectors/commands"
+	// ResSettings is the run-time settings (GET/PUT /admin/v1/settings):
+	// what connectors may reach on the internal network. Owners write
+	// them; admins and auditors read them.
+	ResSettings = "settings"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -77,6 +81,7 @@ var DefaultAdminRules = [][]string{
 	{"p", "role:owner", "*", "*", "allow"},
 	{"p", "role:admin", "*", "*", "allow"},
 	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
+	{"p", "role:admin", ResSettings, ActWrite, "deny"},
 	{"p", "role:member", ResConnectors, ActRead, "allow"},
 	{"p", "role:member", ResCatalog, ActRead, "allow"},
 	{"p", "role:member", ResRequestsOwn, ActRead, "allow"},
@@ -97,12 +102,15 @@ var DefaultAdminRules = [][]string{
 	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
 	{"p", "role:auditor", ResGuards, ActRead, "allow"},
 	{"p", "role:auditor", ResApprovals, ActRead, "allow"},
+	{"p", "role:auditor", ResSettings, ActRead, "allow"},
 }
 
 // upgradeAdminRules are default rules added after the first release: an
 // install whose rules predate them gets each that is missing at start.
 var upgradeAdminRules = [][]string{
 	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
+	{"p", "role:admin", ResSettings, ActWrite, "deny"},
+	{"p", "role:auditor", ResSettings, ActRead, "allow"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule

@@ -64,6 +64,10 @@ func TestDefaultAdminRules(t *testing.T) {
 		{"olive", policy.ResConnectorCommands, policy.ActWrite, true},
 		{"ada", policy.ResConnectorCommands, policy.ActWrite, false},
 		{"mia", policy.ResConnectorCommands, policy.ActWrite, false},
+		{"ada", policy.ResSettings, policy.ActRead, true},
+		{"ada", policy.ResSettings, policy.ActWrite, false},
+		{"aud", policy.ResSettings, policy.ActRead, true},
+		{"aud", policy.ResSettings, policy.ActWrite, false},
 	}
 	for _, tc := range tests {
 		got, err := a.Allowed(tc.user, tc.obj, tc.act)
@@ -84,7 +88,7 @@ func TestUpgradeAddsNewDefaultRules(t *testing.T) {
 	ctx := context.Background()
 	var old [][]string
 	for _, r := range policy.DefaultAdminRules {
-		if r[2] != policy.ResConnectorCommands {
+		if r[2] != policy.ResConnectorCommands && r[2] != policy.ResSettings {
 			old = append(old, r)
 		}
 	}

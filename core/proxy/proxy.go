@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -49,7 +48,10 @@ type Options struct {
 	CallTimeout          time.Duration
 	IdleTimeout          time.Duration
 	AllowPrivateNetworks bool
-	MaxMessageBytes      int
+	// PrivateExceptions, when AllowPrivateNetworks is off, are the
+	// private blocks and hosts an owner allowed at run time (nil: none).
+	PrivateExceptions *netguard.Exceptions
+	MaxMessageBytes   int
 	// ObserveCall, when set, is told of every tools/call to a connector
 	// once it ends, before its answer is relayed: it returns once the
 	// record is durable (the audit log's group commit). An error withholds
@@ -464,8 +466,7 @@ func (p *Proxy) client(slug string) *http.Client {
 	}
 	c := streamhttp.NewClient()
 	if !p.opts.AllowPrivateNetworks {
-		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: netguard.Control}
-		c.Transport.(*http.Transport).DialContext = d.DialContext
+		c.Transport.(*http.Transport).DialContext = p.guarded().DialContext
 	}
 	p.clients[slug] = c
 	return c
@@ -478,13 +479,22 @@ func (p *Proxy) fastClient(slug string) *fasthttp.Client {
 	if c := p.fast[slug]; c != nil {
 		return c
 	}
-	var control func(string, string, syscall.RawConn) error
+	var dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	if !p.opts.AllowPrivateNetworks {
-		control = netguard.Control
+		dial = p.guarded().DialContext
 	}
-	c := streamhttp.NewFastClient(control)
+	c := streamhttp.NewFastClient(dial)
 	p.fast[slug] = c
 	return c
+}
+
+// guarded is the dialer refusing private addresses but for the run-time
+// exceptions.
+func (p *Proxy) guarded() *netguard.Exceptions {
+	if p.opts.PrivateExceptions != nil {
+		return p.opts.PrivateExceptions
+	}
+	return &netguard.Exceptions{}
 }
 
 func secretValues(c *connector.Connector) []string {

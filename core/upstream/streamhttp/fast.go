@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -25,10 +24,13 @@ const maxStreamLife = time.Hour
 // NewFastClient returns the fasthttp client that carries a connector's
 // calls. net/http pays two goroutines and channel hand-offs per request;
 // fasthttp reuses connections and buffers without them, which is most of
-// the gateway's per-call cost (docs/decisions.md). control, when set,
-// vets every dialled address (SSRF protection).
-func NewFastClient(control func(network, address string, c syscall.RawConn) error) *fasthttp.Client {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: control}
+// the gateway's per-call cost (docs/decisions.md). dial, when set, makes
+// its connections (the SSRF guard's dialer); nil dials directly.
+func NewFastClient(dial func(ctx context.Context, network, address string) (net.Conn, error)) *fasthttp.Client {
+	if dial == nil {
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
 	return &fasthttp.Client{
 		Name:                          "gatehouse",
 		NoDefaultUserAgentHeader:      false,
@@ -37,7 +39,7 @@ func NewFastClient(control func(network, address string, c syscall.RawConn) erro
 		StreamResponseBody:            true,
 		DisableHeaderNamesNormalizing: false,
 		Dial: func(addr string) (net.Conn, error) {
-			return d.Dial("tcp", addr)
+			return dial(context.Background(), "tcp", addr)
 		},
 	}
 }
