@@ -3,10 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/rs/zerolog"
 	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
 )
 
 // TestHealthAndReadiness: /healthz and /readyz report the version;
@@ -35,5 +38,29 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// challengingAuth refuses everyone and says how to authenticate.
+type challengingAuth struct{}
+
+func (challengingAuth) Authenticate(context.Context, []byte, bool) (auth.Principal, error) {
+	return auth.Principal{}, errors.New("no token")
+}
+
+func (challengingAuth) Challenge(path string) string {
+	return `Bearer resource_metadata="https://gw.example/.well-known/oauth-protected-resource` + path + `"`
+}
+
+// TestAuthenticatorSeam: the server takes any Authenticator, and one that
+// is a Challenger names the 401's WWW-Authenticate (where OAuth's RFC 9728
+// challenge goes).
+func TestAuthenticatorSeam(t *testing.T) {
+	s := New(nil, challengingAuth{}, nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/admin/v1/me")
+	s.route(&ctx)
+	if ctx.Response.StatusCode() != 401 || string(ctx.Response.Header.Peek("WWW-Authenticate")) != `Bearer resource_metadata="https://gw.example/.well-known/oauth-protected-resource/admin/v1/me"` {
+		t.Errorf("%d %q", ctx.Response.StatusCode(), ctx.Response.Header.Peek("WWW-Authenticate"))
 	}
 }

@@ -19,6 +19,21 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 )
 
+// Authenticator turns a request's Authorization header into the caller
+// (core/auth's API tokens implement it; OAuth access tokens and auth
+// plugins are further providers behind the same seam). Anonymous callers
+// pass only where allowAnonymous.
+type Authenticator interface {
+	Authenticate(ctx context.Context, authorization []byte, allowAnonymous bool) (auth.Principal, error)
+}
+
+// Challenger is implemented by an Authenticator that says how to
+// authenticate: the WWW-Authenticate value of a 401 on path (an OAuth
+// provider names its RFC 9728 resource metadata there).
+type Challenger interface {
+	Challenge(path string) string
+}
+
 // AdminHandler serves /admin/v1; the admin package implements it.
 type AdminHandler interface {
 	ServeAdmin(ctx *fasthttp.RequestCtx, principal auth.Principal)
@@ -76,7 +91,7 @@ func (o *Options) bodyLimit(method, path []byte) int {
 // Server routes requests.
 type Server struct {
 	proxy      *proxy.Proxy
-	auth       *auth.Authenticator
+	auth       Authenticator
 	admin      AdminHandler
 	opts       Options
 	log        zerolog.Logger
@@ -99,7 +114,7 @@ type Server struct {
 }
 
 // New builds a server; Serve starts it.
-func New(p *proxy.Proxy, a *auth.Authenticator, admin AdminHandler, opts Options, log zerolog.Logger) *Server {
+func New(p *proxy.Proxy, a Authenticator, admin AdminHandler, opts Options, log zerolog.Logger) *Server {
 	s := &Server{proxy: p, auth: a, admin: admin, opts: opts, log: log, origin: newOriginPolicy(opts.AllowedOrigins), replays: newReplays()}
 	s.base, s.stop = context.WithCancel(context.Background())
 	s.srv = &fasthttp.Server{
@@ -234,7 +249,11 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (auth.Principal, bool) {
 	p, err := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), allowAnonymous)
 	if err != nil {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+		challenge := `Bearer realm="gatehouse"`
+		if c, ok := s.auth.(Challenger); ok {
+			challenge = c.Challenge(string(ctx.Path()))
+		}
+		ctx.Response.Header.Set("WWW-Authenticate", challenge)
 		ctx.SetStatusCode(fasthttp.StatusUnauthorized)
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"unauthorized","message":%q}}`, err.Error()+": send Authorization: Bearer <token>"))
