@@ -25,10 +25,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream/ssetransport"
-	"github.com/gatehouse-mcp/gatehouse/core/upstream/stdio"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
 )
 
@@ -48,6 +45,10 @@ type Options struct {
 	CallTimeout          time.Duration
 	IdleTimeout          time.Duration
 	AllowPrivateNetworks bool
+	// Dialers adds or replaces transports by name (a transport plugin's);
+	// the built-in streamable-http, sse and stdio are always there unless
+	// replaced.
+	Dialers map[connector.Transport]Dialer
 	// PrivateExceptions, when AllowPrivateNetworks is off, are the
 	// private blocks and hosts an owner allowed at run time (nil: none).
 	PrivateExceptions *netguard.Exceptions
@@ -95,6 +96,8 @@ type Proxy struct {
 	opts       Options
 	log        zerolog.Logger
 	limits     *limiter
+	// dialers open upstream sessions, by transport name.
+	dialers map[connector.Transport]Dialer
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -124,6 +127,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		opts:       opts,
 		log:        log,
 		limits:     newLimiter(opts.Limits),
+		dialers:    builtinDialers(),
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
 		fast:       make(map[string]*fasthttp.Client),
@@ -132,6 +136,9 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		parked:     make(map[string]*downgraded),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
+	}
+	for name, d := range opts.Dialers {
+		p.dialers[name] = d
 	}
 	p.stages = p.newEraStages()
 	p.chain = p.newChain()
@@ -391,49 +398,6 @@ func (p *Proxy) reap() {
 				p.CloseSession(id)
 			}
 		}
-	}
-}
-
-// dial opens a raw upstream session for connector c on behalf of user.
-func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (upstream.Conn, error) {
-	log := p.log.With().Str("connector", c.Slug).Logger()
-	switch c.Transport {
-	case connector.TransportSTDIO:
-		return stdio.Start(ctx, stdio.Config{
-			Command:         c.Command,
-			Args:            c.Args,
-			Env:             c.Env,
-			MaxMessageBytes: p.opts.MaxMessageBytes,
-			Redact:          secretValues(c),
-			Log:             log,
-		})
-	case connector.TransportStreamableHTTP:
-		headers, err := p.headers(ctx, c, user)
-		if err != nil {
-			return nil, err
-		}
-		return streamhttp.New(streamhttp.Config{
-			URL:             c.URL,
-			Headers:         headers,
-			Client:          p.client(c.Slug),
-			Fast:            p.fastClient(c.Slug),
-			MaxMessageBytes: p.opts.MaxMessageBytes,
-			Log:             log,
-		}), nil
-	case connector.TransportSSE:
-		headers, err := p.headers(ctx, c, user)
-		if err != nil {
-			return nil, err
-		}
-		return ssetransport.Dial(ctx, ssetransport.Config{
-			URL:             c.URL,
-			Headers:         headers,
-			Client:          p.client(c.Slug),
-			MaxMessageBytes: p.opts.MaxMessageBytes,
-			Log:             log,
-		})
-	default:
-		return nil, mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q: unknown transport %q", c.Slug, c.Transport)
 	}
 }
 
