@@ -83,3 +83,25 @@ func TestGuardTestCommand(t *testing.T) {
 		}
 	})
 }
+
+// TestGuardExampleFixturesPass: the example fixtures README names pass
+// against the built-in guards (exit 0), so a new user's first
+// `gatehouse guard test` shows what a pass looks like.
+func TestGuardExampleFixturesPass(t *testing.T) {
+	for _, tc := range []struct{ guard, file string }{
+		{"builtin:tool-call-guard", "../../guards/examples/tool-call.jsonl"},
+		{"builtin:tool-list-guard", "../../guards/examples/tool-list.jsonl"},
+	} {
+		root := newRootCommand()
+		var out strings.Builder
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs([]string{"guard", "test", tc.guard, tc.file})
+		if err := root.Execute(); err != nil {
+			t.Errorf("%s %s: %v\n%s", tc.guard, tc.file, err, out.String())
+		}
+		if !strings.Contains(out.String(), "0 failed") {
+			t.Errorf("%s: %s", tc.guard, out.String())
+		}
+	}
+}
