@@ -17,9 +17,10 @@ func main() {
 	split := flag.String("split", "all", "which split to report: dev, test or all")
 	threshold := flag.Float64("threshold", 0, "sensitivity threshold sent to the guards (0 = guard default 0.7)")
 	explain := flag.Bool("explain", false, "also print each misclassified row with its reason codes (stderr)")
+	md := flag.Bool("md", false, "print the main table as Markdown (for README and docs) instead of text")
 	native := flag.Bool("native", false, "judge with the rules compiled natively instead of the embedded WebAssembly modules (faster, same code)")
 	flag.Parse()
-	opt := eval.Options{Threshold: *threshold}
+	opt := eval.Options{Threshold: *threshold, Markdown: *md}
 	if *explain {
 		opt.Explain = os.Stderr
 	}
