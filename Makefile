@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
+.PHONY: build guards guard-eval guard-eval-confounds run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -29,6 +29,10 @@ guards/builtin/wasm/%.wasm: $(GUARD_SRCS)
 # reported separately.
 guard-eval: guards
 	$(GO) run ./guards/eval/cmd/guard-eval -split all
+
+# The AUC of trivial features on the corpora (docs/guard-eval.md).
+guard-eval-confounds:
+	$(GO) run ./guards/eval/cmd/guard-eval -confounds
 
 # Starts the gateway with the demo configuration: Badger in ./data, the
 # reference "everything" server as a STDIO connector at /mcp/everything.
