@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
+.PHONY: build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -29,6 +29,25 @@ guards/builtin/wasm/%.wasm: $(GUARD_SRCS)
 # reported separately.
 guard-eval: guards
 	$(GO) run ./guards/eval/cmd/guard-eval -split all
+
+# The project's own benign sets (guards/eval/testdata: npm-tools, npm-docs,
+# intent, exfil) alone — the new, confound-free FPR figures.
+guard-eval-new: guards
+	$(GO) run ./guards/eval/cmd/guard-eval -split all -corpora=
+
+# Re-extracts guards/eval/testdata/npm-{tools,docs} from the MCP servers pinned
+# in test/corpora/npm/package.json (installed with --ignore-scripts into
+# test/corpora/npm/node_modules, git-ignored). Slow (npm ~2 min, extraction
+# ~15 s); not part of make test. See test/corpora/README.md.
+corpora-npm: tools-npm
+	cd test/corpora/npm && PATH="$(NODE22_BIN):$$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+corpora-extract: corpora-npm
+	$(NODE22) test/corpora/extract-tools.mjs
+
+# The AUC of trivial features on the corpora (docs/guard-eval.md).
+guard-eval-confounds:
+	$(GO) run ./guards/eval/cmd/guard-eval -confounds
 
 # Starts the gateway with the demo configuration: Badger in ./data, the
 # reference "everything" server as a STDIO connector at /mcp/everything.

@@ -45,6 +45,8 @@ type Options struct {
 	// Explain, when set, receives one line per misclassified row with the
 	// verdict's reason codes (for tuning on dev).
 	Explain io.Writer
+	// Markdown prints the main table as Markdown instead of text.
+	Markdown bool
 }
 
 func reasonCodes(v guard.Verdict) string {
@@ -114,6 +116,10 @@ func RunOptions(corporaDir string, judge Judge, w io.Writer, opt Options) error 
 	res, err := Evaluate(rows, judge, opt)
 	if err != nil {
 		return err
+	}
+	if opt.Markdown {
+		res.WriteMarkdown(w)
+		return nil
 	}
 	res.Write(w)
 	return nil
@@ -378,13 +384,6 @@ func Evaluate(rows []Row, judge Judge, opt Options) (*Result, error) {
 	return res, nil
 }
 
-func pct(num, den int) string {
-	if den == 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f%%", 100*float64(num)/float64(den))
-}
-
 func sortedKeys(m map[Key]*Cell) []Key {
 	keys := make([]Key, 0, len(m))
 	for k := range m {
@@ -409,11 +408,12 @@ func sortedKeys(m map[Key]*Cell) []Key {
 // Write prints the main table, the pooled benign FPR per split, the
 // macro-averaged FPR over groups, and recall by attack category.
 func (res *Result) Write(w io.Writer) {
-	fmt.Fprintf(w, "%-20s %-46s %-5s %6s %5s %5s %5s %6s %9s %7s %6s\n", "corpus", "category", "split", "rows", "TP", "FP", "FN", "TN", "precision", "recall", "FPR")
+	fmt.Fprintln(w, "precision, recall and FPR with 95 % Wilson score intervals [lo–hi]")
+	fmt.Fprintf(w, "%-20s %-40s %-5s %6s %5s %5s %5s %6s %-21s %-21s %-21s\n", "corpus", "category", "split", "rows", "TP", "FP", "FN", "TN", "precision", "recall", "FPR")
 	for _, k := range sortedKeys(res.Cells) {
 		c := res.Cells[k]
-		fmt.Fprintf(w, "%-20s %-46s %-5s %6d %5d %5d %5d %6d %9s %7s %6s\n", k.Folder, trim(k.Category, 46), k.Split, c.Rows(), c.TP, c.FP, c.FN, c.TN,
-			pct(c.TP, c.TP+c.FP), pct(c.TP, c.TP+c.FN), pct(c.FP, c.FP+c.TN))
+		fmt.Fprintf(w, "%-20s %-40s %-5s %6d %5d %5d %5d %6d %-21s %-21s %-21s\n", k.Folder, trim(k.Category, 40), k.Split, c.Rows(), c.TP, c.FP, c.FN, c.TN,
+			c.Precision(), c.Recall(), c.FPR())
 	}
 	// Macro FPR: the mean of per-group FPRs, so one big server does not
 	// dominate.
@@ -447,7 +447,7 @@ func (res *Result) Write(w io.Writer) {
 		fmt.Fprintln(w, "tool-outputs recall by attack category:")
 		for _, k := range sortedKeys(res.Attack) {
 			c := res.Attack[k]
-			fmt.Fprintf(w, "  %-5s %-58s %4d/%-4d %7s\n", k.Split, trim(k.Category, 58), c.TP, c.TP+c.FN, pct(c.TP, c.TP+c.FN))
+			fmt.Fprintf(w, "  %-5s %-58s %4d/%-4d %s\n", k.Split, trim(k.Category, 58), c.TP, c.TP+c.FN, c.Recall())
 		}
 	}
 	if res.Errors > 0 {

@@ -92,3 +92,49 @@ func TestNativeRulesRejectsUnknownPhase(t *testing.T) {
 		t.Fatal("want an error for an unknown phase")
 	}
 }
+
+// The benign sets extracted from npm packages (test/corpora/extract-tools.mjs)
+// carry their provenance on every row and are split by package, never by row.
+func TestNpmSetsHaveProvenanceAndSplitBySource(t *testing.T) {
+	rows, err := LoadAll("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := map[string]map[string]any{}
+	for _, f := range []string{"testdata/npm-tools/tools.jsonl", "testdata/npm-docs/docs.jsonl"} {
+		b, err := testdata.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			raw[m["id"].(string)] = m
+		}
+	}
+	splitOf := map[string]string{}
+	counts := map[string]int{}
+	for _, r := range rows {
+		if r.folder != "npm-tools" && r.folder != "npm-docs" {
+			continue
+		}
+		counts[r.folder+"/"+r.Split]++
+		m := raw[r.ID]
+		src, _ := m["source"].(string)
+		lic, _ := m["licence"].(string)
+		if r.Label != "benign" || !strings.Contains(src, "@") || lic == "" || r.Group == "" {
+			t.Errorf("%s: label %q source %q licence %q group %q", r.ID, r.Label, src, lic, r.Group)
+		}
+		if s, ok := splitOf[r.Group]; ok && s != r.Split {
+			t.Errorf("package %s appears in both splits", r.Group)
+		}
+		splitOf[r.Group] = r.Split
+	}
+	for _, k := range []string{"npm-tools/dev", "npm-tools/test", "npm-docs/dev", "npm-docs/test"} {
+		if counts[k] < 40 {
+			t.Errorf("%s: %d rows, want >= 40 (%v)", k, counts[k], counts)
+		}
+	}
+}

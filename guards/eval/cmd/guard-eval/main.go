@@ -17,9 +17,11 @@ func main() {
 	split := flag.String("split", "all", "which split to report: dev, test or all")
 	threshold := flag.Float64("threshold", 0, "sensitivity threshold sent to the guards (0 = guard default 0.7)")
 	explain := flag.Bool("explain", false, "also print each misclassified row with its reason codes (stderr)")
+	confounds := flag.Bool("confounds", false, "measure the AUC of trivial features (description length, \"Args:\", shell metacharacters, base commands, …) on the corpora instead of judging")
+	md := flag.Bool("md", false, "print the main table as Markdown (for README and docs) instead of text")
 	native := flag.Bool("native", false, "judge with the rules compiled natively instead of the embedded WebAssembly modules (faster, same code)")
 	flag.Parse()
-	opt := eval.Options{Threshold: *threshold}
+	opt := eval.Options{Threshold: *threshold, Markdown: *md}
 	if *explain {
 		opt.Explain = os.Stderr
 	}
@@ -30,6 +32,15 @@ func main() {
 	default:
 		fmt.Fprintf(os.Stderr, "guard-eval: -split must be dev, test or all, not %q\n", *split)
 		os.Exit(2)
+	}
+	if *confounds {
+		rows, err := eval.LoadAll(*corpora)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "guard-eval:", err)
+			os.Exit(1)
+		}
+		eval.WriteConfounds(os.Stdout, eval.MeasureConfounds(rows), eval.CountConfounds(rows, *corpora))
+		return
 	}
 	judge, engine := eval.Judge(eval.NativeRules), "native rules"
 	if !*native {
