@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AllowPrivateNetworks: cfg.Upstream.AllowPrivateNetworks,
 		PrivateExceptions:    privateExceptions,
 		MaxMessageBytes:      cfg.Upstream.MaxMessageBytes,
-		ObserveCall:          func(ctx context.Context, r proxy.CallRecord) error { return auditLog.Commit(ctx, callEntry(r)) },
+		ObserveCall:          observeCall(auditLog, cfg.Audit.Commit),
 		Guard:                guardEngine,
 		Tools:                toolPins,
 		Access:               gate,
@@ -272,6 +272,19 @@ func drain(inFlight func() int, grace time.Duration) int {
 		}
 		<-tick.C
 	}
+}
+
+// observeCall records a call's audit entry as audit.commit says: sync
+// (durable before the answer is relayed) or batched (queued; the answer
+// does not wait).
+func observeCall(l *audit.Log, commit string) func(context.Context, proxy.CallRecord) error {
+	if commit == "batched" {
+		return func(_ context.Context, r proxy.CallRecord) error {
+			l.Record(callEntry(r))
+			return nil
+		}
+	}
+	return func(ctx context.Context, r proxy.CallRecord) error { return l.Commit(ctx, callEntry(r)) }
 }
 
 // proxyLimits are the configured limits for the proxy.

@@ -229,6 +229,13 @@ type GuardsConfig struct {
 // AuditConfig lists where audit entries are streamed besides the log
 // itself.
 type AuditConfig struct {
+	// Commit says when a tools/call's entry is written: "sync" (default)
+	// before its answer is relayed, so every answered call is on disk
+	// even after a crash; "batched" after (group-written within about
+	// 20 ms, no fsync on the call's path: a crash can lose the entries of
+	// the last moments). Choose batched only when that window is
+	// acceptable; docs/decisions.md has the measured cost of sync.
+	Commit string `yaml:"commit"`
 	// Sinks receive every audit entry besides the store (file, webhook,
 	// syslog), each from its own durable queue.
 	Sinks []SinkConfig `yaml:"sinks"`
@@ -291,6 +298,7 @@ func Default() Config {
 		ShutdownGrace: 30 * time.Second,
 		DataDir:       "./data",
 		Log:           LogConfig{Format: "json", Level: "info"},
+		Audit:         AuditConfig{Commit: "sync"},
 		ClientAuth:    ClientAuthConfig{Mode: "token", AnonymousUser: "local", AnonymousRoles: []string{"member"}},
 		Upstream: UpstreamConfig{
 			CallTimeout:        2 * time.Minute,
@@ -410,6 +418,7 @@ var EnvOverrides = []struct{ Name, Key string }{
 	{"GATEHOUSE_PPROF_LISTEN", "pprof_listen"},
 	{"GATEHOUSE_PPROF_PUBLIC", "pprof_public"},
 	{"GATEHOUSE_SHUTDOWN_GRACE", "shutdown_grace"},
+	{"GATEHOUSE_AUDIT_COMMIT", "audit.commit"},
 }
 
 // applyEnv applies EnvOverrides found by lookup (os.LookupEnv in
@@ -553,6 +562,11 @@ func (c *Config) Validate() error {
 		if cmd == "" || strings.ContainsAny(cmd, " \t\n") || strings.Contains(cmd, "/") && !strings.HasPrefix(cmd, "/") {
 			return bad(fmt.Sprintf("stdio.allowed_commands[%d]", i), "%q must be an absolute path or a bare command name, without arguments", cmd)
 		}
+	}
+	switch c.Audit.Commit {
+	case "", "sync", "batched":
+	default:
+		return bad("audit.commit", "%q is not one of sync, batched", c.Audit.Commit)
 	}
 	names := map[string]bool{}
 	for i := range c.Audit.Sinks {

@@ -153,6 +153,7 @@ func TestLoadRejects(t *testing.T) {
 		{"an allowed command with arguments is named", "stdio:\n  allowed_commands: [\"files-mcp --all\"]\n", nil, "stdio.allowed_commands[0]"},
 		{"a relative allowed command path is named", "stdio:\n  allowed_commands: [/usr/bin/ok, bin/files-mcp]\n", nil, "stdio.allowed_commands[1]"},
 		{"a non-boolean config-only override is named", "", map[string]string{"GATEHOUSE_STDIO_CONFIG_ONLY": "perhaps"}, "GATEHOUSE_STDIO_CONFIG_ONLY"},
+		{"an unknown audit commit mode is named", "audit:\n  commit: lazy\n", nil, "audit.commit"},
 		{"a tiny guard upload limit is named", "http:\n  max_guard_upload_bytes: 10\n", nil, "http.max_guard_upload_bytes"},
 		{"a short admin token is named", "admin_token: short\n", nil, "admin_token"},
 		{"a short admin token from the environment is named", "", map[string]string{"GATEHOUSE_ADMIN_TOKEN": "short"}, "admin_token"},

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gatehouse-mcp/gatehouse/core/audit"
+	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/secret"
+	"github.com/gatehouse-mcp/gatehouse/core/store"
+)
+
+// TestObserveCallCommitModes: audit.commit sync writes a call's entry
+// before returning (the answer waits on it); batched queues it and the
+// entry lands with the next group write.
+func TestObserveCallCommitModes(t *testing.T) {
+	for _, mode := range []string{"sync", "batched"} {
+		t.Run(mode, func(t *testing.T) {
+			box, err := secret.New(make([]byte, secret.KeySize))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := store.OpenInMemory(box)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			l := audit.New(st.Audit(), zerolog.Nop())
+			defer l.Close()
+			count := func() int {
+				n := 0
+				_ = l.Query(context.Background(), audit.Filter{}, func(*audit.Entry) (bool, error) { n++; return true, nil })
+				return n
+			}
+			if err := observeCall(l, mode)(context.Background(), proxy.CallRecord{User: "ada", Connector: "c", Tool: "t", Outcome: "success"}); err != nil {
+				t.Fatal(err)
+			}
+			if mode == "sync" && count() != 1 {
+				t.Fatalf("sync: %d entries once the call returned, want 1", count())
+			}
+			if err := l.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if count() != 1 {
+				t.Errorf("%s: %d entries after a flush, want 1", mode, count())
+			}
+		})
+	}
+}
