@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"net"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
+	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
 	"github.com/gatehouse-mcp/gatehouse/core/store"
@@ -47,5 +51,29 @@ func TestObserveCallCommitModes(t *testing.T) {
 				t.Errorf("%s: %d entries after a flush, want 1", mode, count())
 			}
 		})
+	}
+}
+
+// TestPortInUseFailsBeforeTheOwnerToken: a first start that cannot listen
+// says how to choose another address and prints no owner token (which
+// would be stored, and then lost with the failed start).
+func TestPortInUseFailsBeforeTheOwnerToken(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	cfg := config.Default()
+	cfg.Listen, cfg.DataDir = busy.Addr().String(), t.TempDir()
+	var out strings.Builder
+	err = serve(context.Background(), cfg, &out)
+	if err == nil || !strings.Contains(err.Error(), "GATEHOUSE_LISTEN") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(out.String(), "gth_") {
+		t.Errorf("an owner token was printed by a start that failed: %s", out.String())
+	}
+	if entries, _ := os.ReadDir(cfg.DataDir); len(entries) != 0 {
+		t.Errorf("the failed start wrote %d entries into the data dir", len(entries))
 	}
 }

@@ -82,6 +82,14 @@ func newLogger(cfg config.LogConfig, out io.Writer) zerolog.Logger {
 // serve runs the gateway until ctx ends.
 func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	log := newLogger(cfg.Log, stderr)
+	// The port first: a start that cannot listen fails before it prints a
+	// new owner token nobody could then use.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (another gateway running? choose another address with GATEHOUSE_LISTEN or listen:)", cfg.Listen, err)
+	}
+	defer ln.Close()
+	cfg.Listen = ln.Addr().String()
 	key, err := secret.LoadOrCreateKey(cfg.DataDir, cfg.SecretKey)
 	if err != nil {
 		return err
@@ -189,11 +197,6 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Limits:               proxyLimits(cfg.Limits),
 	}, log)
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
-	cfg.Listen = ln.Addr().String()
 	builtin, err := catalog.Builtin()
 	if err != nil {
 		return err
