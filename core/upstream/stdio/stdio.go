@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,7 +61,9 @@ type Conn struct {
 	stderr  *tail
 
 	closeOnce sync.Once
-	exitErr   error
+	// closing is set once Close began: the exit that follows is asked for.
+	closing atomic.Bool
+	exitErr error
 }
 
 // Start launches the process. ctx bounds only the start itself.
@@ -180,7 +183,10 @@ func (c *Conn) readLoop(stdout io.Reader, stderrDone <-chan struct{}) {
 	<-stderrDone
 	waitErr := c.cmd.Wait()
 	c.exitErr = exitError(waitErr, readErr)
-	if tail := c.stderr.String(); tail != "" {
+	if c.closing.Load() {
+		// Asked to stop (a session closed, the gateway stopping): not news.
+		c.cfg.Log.Debug().Err(c.exitErr).Msg("upstream process stopped")
+	} else if tail := c.stderr.String(); tail != "" {
 		c.cfg.Log.Warn().Str("stderr_tail", tail).Err(c.exitErr).Msg("upstream process ended")
 	} else {
 		c.cfg.Log.Info().Err(c.exitErr).Msg("upstream process ended")
@@ -304,6 +310,7 @@ func (c *Conn) Err() error {
 // Close stops the process: stdin is closed, then SIGTERM, then SIGKILL to
 // the process group, each stage waiting StopGrace.
 func (c *Conn) Close() error {
+	c.closing.Store(true)
 	c.closeOnce.Do(func() {
 		c.writeMu.Lock()
 		_ = c.stdin.Close()

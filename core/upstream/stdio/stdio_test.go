@@ -382,3 +382,16 @@ func BenchmarkEcho(b *testing.B) {
 		}
 	}
 }
+
+// TestAStopThatWasAskedForIsNotAWarning: closing a connection (a session
+// ending, the gateway stopping) ends its process quietly; only an exit
+// nobody asked for is logged above debug.
+func TestAStopThatWasAskedForIsNotAWarning(t *testing.T) {
+	var logs syncBuffer
+	c := startWith(t, stdio.Config{Command: echoserver, Log: zerolog.New(&logs).Level(zerolog.InfoLevel), StopGrace: 200 * time.Millisecond})
+	upstreamtest.Initialize(t, c, mcp.Version20251125)
+	c.Close()
+	if out := logs.String(); strings.Contains(out, "upstream process ended") {
+		t.Errorf("a requested stop was logged as news: %s", out)
+	}
+}
