@@ -74,3 +74,15 @@ func TestConsoleLogsHaveNoColourOffATerminal(t *testing.T) {
 		t.Errorf("log %q", out.String())
 	}
 }
+
+// TestShellCompletion: README's `gatehouse completion bash` prints a
+// completion script.
+func TestShellCompletion(t *testing.T) {
+	root := newRootCommand()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetArgs([]string{"completion", "bash"})
+	if err := root.Execute(); err != nil || !strings.Contains(out.String(), "bash completion") {
+		t.Errorf("%v %.100q", err, out.String())
+	}
+}
