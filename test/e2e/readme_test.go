@@ -14,7 +14,8 @@ import (
 
 // TestREADMEQuickStart runs README's quick start as written: `make run`
 // with the owner token README chooses, then every fenced sh block between
-// the quickstart markers, top to bottom, in one bash. The only change is
+// quickstart markers (the quick start's, the Connectors section's), top
+// to bottom, in one bash. The only change is
 // the address: the test's own port instead of 8080 (in the blocks, and as
 // GATEHOUSE_URL for the CLI, whose default is 8080).
 func TestREADMEQuickStart(t *testing.T) {
@@ -26,13 +27,15 @@ func TestREADMEQuickStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	section := regexp.MustCompile(`(?s)<!-- quickstart -->(.*?)<!-- /quickstart -->`).FindSubmatch(readme)
-	if section == nil {
+	sections := regexp.MustCompile(`(?s)<!-- quickstart -->(.*?)<!-- /quickstart -->`).FindAllSubmatch(readme, -1)
+	if sections == nil {
 		t.Fatal("README has no quickstart section")
 	}
 	var blocks []string
-	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllSubmatch(section[1], -1) {
-		blocks = append(blocks, string(m[1]))
+	for _, section := range sections {
+		for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllSubmatch(section[1], -1) {
+			blocks = append(blocks, string(m[1]))
+		}
 	}
 	if len(blocks) < 3 {
 		t.Fatalf("%d sh blocks in the quick start, want the call, the policy and the guard", len(blocks))
@@ -66,6 +69,7 @@ func TestREADMEQuickStart(t *testing.T) {
 		`"code":-32058`, "denied by policy: rule no-sums denies call get-sum", // the policy denial
 		`"code":-32056`, `blocked by ToolGuard \"tool-call-guard\"`, // the guard verdict
 		"tool.call", "denied", // the audit log
+		`"slug":"docs-search"`, `"status":"disabled"`, // the admin API's connectors
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the quick start's output lacks %q:\n%s", want, got)
