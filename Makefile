@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image
+.PHONY: build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -87,6 +87,13 @@ bench: build
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+
+# The fuzz targets, FUZZTIME each (their seed corpora run in `make unit`).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/mcp
+	$(GO) test -run '^$$' -fuzz '^FuzzFoldedDuplicate$$' -fuzztime $(FUZZTIME) ./core/mcp
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).

@@ -341,3 +341,17 @@ func TestPublicExposureIsExplicit(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParse: no YAML makes the config parser panic, and every refusal
+// wraps ErrInvalid.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"listen: 127.0.0.1:1\n", "log:\n  lvl: x\n", "connectors:\n  - name: x\n", "limits: [\n", "a: &a [*a]\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := Default()
+		if err := Parse(data, &cfg); err != nil && !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v does not wrap ErrInvalid", err)
+		}
+	})
+}
