@@ -112,7 +112,7 @@ func Control(network, address string, _ syscall.RawConn) error {
 		return fmt.Errorf("%w: %s is not an IP address", ErrForbiddenAddress, host)
 	}
 	if reason, ok := why(addr); !ok {
-		return fmt.Errorf("%w: %s (%s; private upstreams are allowed only with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true at start)", ErrForbiddenAddress, host, reason)
+		return fmt.Errorf("%w: %s (%s; an owner allows this address with PUT /admin/v1/settings private_upstreams, or every private address with GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true at start)", ErrForbiddenAddress, host, reason)
 	}
 	return nil
 }
