@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
@@ -75,5 +76,41 @@ func TestPortInUseFailsBeforeTheOwnerToken(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(cfg.DataDir); len(entries) != 0 {
 		t.Errorf("the failed start wrote %d entries into the data dir", len(entries))
+	}
+}
+
+// memMeta is a metaStore in memory.
+type memMeta map[string][]byte
+
+func (m memMeta) Get(_ context.Context, key string) ([]byte, error) {
+	if v, ok := m[key]; ok {
+		return v, nil
+	}
+	return nil, store.ErrNotFound
+}
+
+func (m memMeta) Put(_ context.Context, key string, value []byte) error {
+	m[key] = value
+	return nil
+}
+
+// TestOwnerTokenLooksLikeEveryToken: the generated owner token has the
+// API tokens' prefix (README says gth_; it was gh_), is printed once, and
+// authenticates as the stored digest.
+func TestOwnerTokenLooksLikeEveryToken(t *testing.T) {
+	meta := memMeta{}
+	var out strings.Builder
+	digest, err := bootstrapOwner(context.Background(), meta, "", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(out.String())
+	token := fields[len(fields)-1]
+	if !strings.HasPrefix(token, auth.TokenPrefix) || auth.HashToken(token) != digest {
+		t.Errorf("owner token %q (prefix %s)", token, auth.TokenPrefix)
+	}
+	out.Reset()
+	if _, err := bootstrapOwner(context.Background(), meta, "", &out); err != nil || out.Len() != 0 {
+		t.Errorf("the second start printed %q (%v)", out.String(), err)
 	}
 }

@@ -328,7 +328,9 @@ func bootstrapOwner(ctx context.Context, meta metaStore, token string, out io.Wr
 	}
 	var raw [32]byte
 	_, _ = rand.Read(raw[:])
-	token = "gh_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	// One prefix for every Gatehouse token, so secret scanners and people
+	// recognise the owner token as the API tokens (gth_).
+	token = auth.TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	digest = auth.HashToken(token)
 	if err := meta.Put(ctx, ownerHashKey, digest[:]); err != nil {
 		return digest, fmt.Errorf("store owner token: %w", err)
