@@ -14,8 +14,8 @@ import (
 
 // TestREADMEQuickStart runs README's quick start as written: `make run`
 // with the owner token README chooses, then every fenced sh block between
-// quickstart markers (the quick start's, the Connectors section's), top
-// to bottom, in one bash. The only change is
+// quickstart markers (the quick start's, the Connectors section's, the
+// CLI cheat sheet), top to bottom, in one bash. The only change is
 // the address: the test's own port instead of 8080 (in the blocks, and as
 // GATEHOUSE_URL for the CLI, whose default is 8080).
 func TestREADMEQuickStart(t *testing.T) {
@@ -70,6 +70,7 @@ func TestREADMEQuickStart(t *testing.T) {
 		`"code":-32056`, `blocked by ToolGuard \"tool-call-guard\"`, // the guard verdict
 		"tool.call", "denied", // the audit log
 		`"slug":"docs-search"`, `"status":"disabled"`, // the admin API's connectors
+		"requester:  mia", "sse url:", "exported", // the CLI cheat sheet
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the quick start's output lacks %q:\n%s", want, got)
