@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -154,6 +155,17 @@ func TestLastAddr(t *testing.T) {
 	for _, tt := range tests {
 		if got := lastAddr(netip.MustParsePrefix(tt.prefix)); got.String() != tt.want {
 			t.Errorf("lastAddr(%s) = %s, want %s", tt.prefix, got, tt.want)
+		}
+	}
+}
+
+// TestRefusalSaysHowToAllow: the refusal names the range and both ways an
+// operator allows a private upstream, so retrying is not the advice.
+func TestRefusalSaysHowToAllow(t *testing.T) {
+	err := Control("tcp", "10.1.2.3:443", nil)
+	for _, want := range []string{"10.1.2.3", "private use, RFC 1918", "PUT /admin/v1/settings", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %v lacks %q", err, want)
 		}
 	}
 }
