@@ -71,11 +71,13 @@ func declaredPurpose(t *guard.ToolRef) purpose {
 // The envelope carries no user prompt, so "data the user never asked to
 // send" is approximated by data a tool of this declared purpose has no
 // reason to receive.
-func ToolIntent(in *guard.Input) guard.Verdict {
+func ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(nil, in) }
+
+func toolIntent(memo *Purposes, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	p := declaredPurpose(in.Tool)
+	p := memo.of(in.Tool)
 	var fs []finding
 	for _, f := range walkJSON(in.Arguments, "/arguments") {
 		fs = append(fs, intentArgument(p, f)...)
@@ -141,7 +143,7 @@ var (
 
 func intentOutput(p purpose, text string) []finding {
 	var fs []finding
-	kw := gateKeywords().scan(lower(text))
+	kw := gateKeywords().scan(text)
 	if !p.network && kw.any(kwNetworkSend) {
 		if m := reNetworkSend.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:network-send", weight: wIntentNetworkSend, msg: "output reports sending data out, but the tool declares no network purpose", path: outputTextPath, span: spanOf(m[0], m[1])})

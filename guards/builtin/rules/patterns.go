@@ -23,9 +23,10 @@ func (p pattern) scan(text, path, tool string) (finding, bool) {
 	return finding{code: p.code, weight: p.weight, msg: p.msg, tool: tool, path: path, span: spanOf(m[0], m[1])}, true
 }
 
-func scanPatterns(ps []pattern, text, path, tool string) []finding {
+// scanPatterns runs the patterns of ps whose keywords text holds (kw is
+// text's keyword scan).
+func scanPatterns(ps []pattern, kw keywordsFound, text, path, tool string) []finding {
 	var out []finding
-	kw := gateKeywords().scan(lower(text))
 	for _, p := range ps {
 		if !kw.any(p.kw) {
 			continue

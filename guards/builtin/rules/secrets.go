@@ -100,9 +100,11 @@ type secretMatch struct {
 }
 
 // scanSecrets returns credential matches in s (at most 32).
-func scanSecrets(s string) []secretMatch {
+func scanSecrets(s string) []secretMatch { return scanSecretsIn(s, gateKeywords().scan(s)) }
+
+// scanSecretsIn is scanSecrets with s's keyword scan already made.
+func scanSecretsIn(s string, kw keywordsFound) []secretMatch {
 	var out []secretMatch
-	kw := gateKeywords().scan(lower(s))
 	for _, r := range secretRules {
 		if !kw.any(r.keywords) {
 			continue

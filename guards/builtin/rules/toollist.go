@@ -110,8 +110,9 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 
 // scanDefinitionText runs the per-string Tool List rules.
 func scanDefinitionText(text, path, tool string) []finding {
-	fs := scanPatterns(hiddenInstructionPatterns, text, path, tool)
-	fs = append(fs, scanPatterns(toolDescriptionPatterns, text, path, tool)...)
+	kw := gateKeywords().scan(text)
+	fs := scanPatterns(hiddenInstructionPatterns, kw, text, path, tool)
+	fs = append(fs, scanPatterns(toolDescriptionPatterns, kw, text, path, tool)...)
 	// Promotional claims: one is marketing, several are manipulation.
 	if n, first := countPromotional(text); n >= 2 {
 		for j := range fs {
