@@ -21,9 +21,9 @@ import (
 // keywordMatcher finds the gating keywords of the rule sets in a text.
 // It is immutable once built.
 type keywordMatcher struct {
-	ids   map[string]int32     // keyword → id
+	ids   map[string]int32    // keyword → id
 	lists map[gateKey][]int32 // keyword list (by its backing array) → ids
-	class [256]uint8           // byte → class; A-Z share a-z's classes
+	class [256]uint8          // byte → class; A-Z share a-z's classes
 	ncls  int
 	next  []int32 // state*ncls + class → state
 	// outs[outAt[s]:outAt[s+1]] are the keyword ids that end at state s
