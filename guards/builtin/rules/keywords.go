@@ -25,7 +25,9 @@ type keywordMatcher struct {
 	lists map[gateKey][]int32 // keyword list (by its backing array) → ids
 	class [256]uint8          // byte → class; A-Z share a-z's classes
 	ncls  int
-	next  []int32 // state*ncls + class → state
+	// next[t+class] is the transition from the state at row t (state ×
+	// ncls) to the next state's row, stored ^row when keywords end there.
+	next []int32
 	// outs[outAt[s]:outAt[s+1]] are the keyword ids that end at state s
 	// (its own and its dictionary suffixes').
 	outAt []int32
@@ -130,6 +132,13 @@ func newKeywordMatcher(lists ...[]string) *keywordMatcher {
 		m.outs = append(m.outs, nodes[s].out...)
 	}
 	m.outAt[len(nodes)] = int32(len(m.outs))
+	for i, s := range m.next {
+		row := s * int32(m.ncls)
+		if m.outAt[s] < m.outAt[s+1] {
+			row = ^row
+		}
+		m.next[i] = row
+	}
 	return m
 }
 
@@ -143,12 +152,14 @@ type keywordsFound struct {
 // scan walks text once (ASCII case folded).
 func (m *keywordMatcher) scan(text string) keywordsFound {
 	f := keywordsFound{m: m, text: text, found: make([]bool, len(m.ids))}
-	next, class, outAt, ncls := m.next, &m.class, m.outAt, int32(m.ncls)
-	s := int32(0)
+	next, class := m.next, &m.class
+	row := int32(0)
 	for i := 0; i < len(text); i++ {
-		s = next[s*ncls+int32(class[text[i]])]
-		if a, b := outAt[s], outAt[s+1]; a < b {
-			for _, id := range m.outs[a:b] {
+		row = next[row+int32(class[text[i]])]
+		if row < 0 {
+			row = ^row
+			s := row / int32(m.ncls)
+			for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
 				f.found[id] = true
 			}
 		}

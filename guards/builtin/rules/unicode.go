@@ -36,6 +36,9 @@ func isTag(r rune) bool { return r >= 0xE0000 && r <= 0xE007F }
 // Latin with Cyrillic or Greek look-alikes. One finding per kind, spanning
 // the first to the last occurrence.
 func scanUnicode(s, path, tool string) []finding {
+	if isASCII(s) {
+		return nil // every rule here needs a rune beyond ASCII
+	}
 	var out []finding
 	zw, bidi, tag := [2]int{-1, -1}, [2]int{-1, -1}, [2]int{-1, -1}
 	nzw, nbidi, ntag := 0, 0, 0
@@ -116,6 +119,22 @@ func scanUnicode(s, path, tool string) []finding {
 		out = append(out, finding{code: "homoglyph", weight: wHomoglyph, msg: "word mixes Latin letters with Cyrillic/Greek/fullwidth look-alikes", tool: tool, path: path, span: spanOf(homo[0], homo[1])})
 	}
 	return out
+}
+
+// isASCII reports whether s is all ASCII (checked 64 bytes at a time).
+func isASCII(s string) bool {
+	for len(s) > 0 {
+		n := min(len(s), 64)
+		var or byte
+		for i := 0; i < n; i++ {
+			or |= s[i]
+		}
+		if or >= utf8.RuneSelf {
+			return false
+		}
+		s = s[n:]
+	}
+	return true
 }
 
 func isASCIILetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
