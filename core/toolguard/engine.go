@@ -364,10 +364,18 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		root, raw = parts.RootError, c.Error
 	}
 	in := &guard.Input{RequestID: c.RequestID, Method: method, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
-	ans, err := parts.Parse(method, root, raw, limit)
-	if err != nil {
-		// What the guards cannot read is not relayed unread.
-		return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
+	// One pass decodes the answer and tells whether it is valid for the
+	// guests' decoder; anything else is decoded (or refused) as before.
+	var ans *parts.Answer
+	v, strict := decodeStrict(raw)
+	if strict {
+		ans = parts.ParseValue(method, root, v, limit)
+	} else {
+		var err error
+		if ans, err = parts.Parse(method, root, raw, limit); err != nil {
+			// What the guards cannot read is not relayed unread.
+			return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
+		}
 	}
 	output := ans.Output()
 	in.Output, in.Truncated = &output, ans.Truncated()
@@ -384,7 +392,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 				}
 			}
 		})
-	}, valid: sync.OnceValue(func() bool { return validRaw(raw) })}
+	}, valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
