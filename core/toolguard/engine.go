@@ -46,6 +46,9 @@ type Entry struct {
 	// would equal; anything else runs the guest, which stays
 	// authoritative. Uploaded guards have none and always run in WASM.
 	Native func(hook string, in *guard.Input) guard.Verdict
+	// Hash is the module's SHA-256 (hex). A guard with Native and Hash
+	// has its verdicts cached by content (see verdictCache).
+	Hash string
 }
 
 // ConnectorSettings override the global settings for one connector.
@@ -134,10 +137,11 @@ type Engine struct {
 	mu       sync.RWMutex
 	chain    []Entry
 	settings Settings
+	cache    *verdictCache
 }
 
 // New returns an engine with settings and no guards.
-func New(settings Settings) *Engine { return &Engine{settings: settings} }
+func New(settings Settings) *Engine { return &Engine{settings: settings, cache: newVerdictCache()} }
 
 // SetChain replaces the ordered chain.
 func (e *Engine) SetChain(chain []Entry) {
@@ -199,6 +203,9 @@ type lazy struct {
 	// valid reports whether what prepare adds is valid for the guest's
 	// decoder (see nativeSafe).
 	valid func() bool
+	// content, when set, is contentKey of the phase's input, shared by
+	// phases whose inputs differ only in the hook.
+	content func(*guard.Input) string
 }
 
 // run applies the chain of hook to the envelope in. The envelope is
@@ -230,10 +237,14 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	safe := -1 // whether the native rules see what a guest would (lazy)
+	content := ""
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
 			continue
 		}
+		var key cacheKey // set when g's verdicts are cached
+		var v guard.Verdict
+		hit := false
 		if g.Native != nil {
 			if safe < 0 {
 				safe = 0
@@ -241,14 +252,39 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 					safe = 1
 				}
 			}
-			if safe == 1 && nativeClean(g.Native, hook, in) {
+			if safe == 1 && g.Hash != "" && e.cache != nil {
+				if content == "" {
+					if lz.content != nil {
+						content = lz.content(in)
+					} else {
+						content = contentKey(in)
+					}
+				}
+				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, content: content}
+				if c, ok := e.cache.get(key); ok {
+					if c.clean {
+						continue
+					}
+					v, hit = c.v, true
+				}
+			}
+			if !hit && safe == 1 && nativeClean(g.Native, hook, in) {
+				if key.content != "" {
+					e.cache.put(key, cached{clean: true})
+				}
 				continue
 			}
 		}
-		if !encode() {
-			return out
+		var err error
+		if !hit {
+			if !encode() {
+				return out
+			}
+			v, err = g.Module.CallWithin(ctx, hook, data, timeout)
+			if err == nil && key.content != "" {
+				e.cache.put(key, cached{v: v})
+			}
 		}
-		v, err := g.Module.CallWithin(ctx, hook, data, timeout)
 		if errors.Is(err, host.ErrBusy) {
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
 			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
@@ -393,6 +429,12 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 			}
 		})
 	}, valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
+	var keyOnce sync.Once
+	var key string
+	lz.content = func(in *guard.Input) string {
+		keyOnce.Do(func() { key = contentKey(in) })
+		return key
+	}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
