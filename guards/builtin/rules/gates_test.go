@@ -34,10 +34,11 @@ func TestGatesHoldOnEveryMatch(t *testing.T) {
 	for _, g := range []struct {
 		re *regexp.Regexp
 		kw []string
-	}{{reNetworkSend, kwNetworkSend}, {reOutputWrite, kwOutputWrite}, {reOutputExec, kwOutputExec}} {
+	}{{reNetworkSend, kwNetworkSend}, {reOutputWrite, kwOutputWrite}, {reOutputExec, kwOutputExec}, {reSensitivePathArg, kwSensitiveFile}} {
 		g := g
 		all = append(all, gated{"intent " + g.re.String()[:20], g.re, func(s string) bool { return m.scan(s).any(g.kw) }})
 	}
+	all = append(all, gated{"intent shell syntax", reShellSyntax, func(s string) bool { return strings.ContainsAny(s, shellSyntaxBytes) }})
 	// Gates known to be narrower than their expressions: the rules (and
 	// so the guests and guard-eval) skip these matches today. Widening
 	// them changes verdicts, which this speed work must not do; they are

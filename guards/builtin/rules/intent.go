@@ -110,12 +110,12 @@ func intentArgument(p purpose, f field) []finding {
 			break
 		}
 	}
-	if !p.shell {
+	if !p.shell && strings.ContainsAny(v, shellSyntaxBytes) {
 		if m := reShellSyntax.FindStringIndex(v); m != nil {
 			fs = append(fs, finding{code: "intent:command-in-args", weight: wIntentCommand, msg: "shell syntax in the arguments of a tool that is not a shell", path: f.path, span: spanOf(m[0], m[1])})
 		}
 	}
-	if !p.sensitive {
+	if !p.sensitive && gateKeywords().scan(v).any(kwSensitiveFile) {
 		if m := reSensitivePathArg.FindStringIndex(v); m != nil {
 			fs = append(fs, finding{code: "intent:sensitive-path", weight: wIntentSensitivePath, msg: "credential or startup file in the arguments of a tool not meant for it", path: f.path, span: spanOf(m[0], m[1])})
 		}
@@ -129,6 +129,9 @@ func intentArgument(p purpose, f field) []finding {
 	}
 	return fs
 }
+
+// shellSyntaxBytes start every alternative of reShellSyntax.
+const shellSyntaxBytes = ";&|$`"
 
 // Words each output expression needs (lowercase; every alternative
 // contains one), so that clean text skips the expressions: they dominated

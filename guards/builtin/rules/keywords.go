@@ -23,8 +23,11 @@ import (
 type keywordMatcher struct {
 	ids   map[string]int32    // keyword → id
 	lists map[gateKey][]int32 // keyword list (by its backing array) → ids
-	class [256]uint8          // byte → class; A-Z share a-z's classes
-	ncls  int
+	// secretIDs are the keyword ids of secretRules[i], looked up by index
+	// (a secret scan checks all forty).
+	secretIDs [][]int32
+	class     [256]uint8 // byte → class; A-Z share a-z's classes
+	ncls      int
 	// next[t+class] is the transition from the state at row t (state ×
 	// ncls) to the next state's row, stored ^row when keywords end there.
 	next []int32
@@ -147,6 +150,7 @@ type keywordsFound struct {
 	m     *keywordMatcher
 	text  string
 	found []bool // by keyword id
+	n     int    // keyword ends seen (0: the text holds no keyword)
 }
 
 // scan walks text once (ASCII case folded).
@@ -162,6 +166,7 @@ func (m *keywordMatcher) scan(text string) keywordsFound {
 			for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
 				f.found[id] = true
 			}
+			f.n++
 		}
 	}
 	return f
@@ -184,6 +189,14 @@ func (f keywordsFound) any(words []string) bool {
 		}
 		return false
 	}
+	return f.anyID(ids)
+}
+
+// anyID reports whether the text holds one of the keywords ids.
+func (f keywordsFound) anyID(ids []int32) bool {
+	if f.n == 0 {
+		return false // no keyword at all: most short strings
+	}
 	for _, id := range ids {
 		if f.found[id] {
 			return true
@@ -194,10 +207,16 @@ func (f keywordsFound) any(words []string) bool {
 
 // gateKeywords indexes the keywords of every rule set, once they are all
 // set (patterns.go's init gates its expressions).
-var gateKeywords = sync.OnceValue(func() *keywordMatcher { return newKeywordMatcher(allGateKeywords()...) })
+var gateKeywords = sync.OnceValue(func() *keywordMatcher {
+	m := newKeywordMatcher(allGateKeywords()...)
+	for _, r := range secretRules {
+		m.secretIDs = append(m.secretIDs, m.lists[keyOf(r.keywords)])
+	}
+	return m
+})
 
 func allGateKeywords() [][]string {
-	lists := [][]string{kwNetworkSend, kwOutputWrite, kwOutputExec}
+	lists := [][]string{kwNetworkSend, kwOutputWrite, kwOutputExec, kwSensitiveFile}
 	for _, r := range secretRules {
 		lists = append(lists, r.keywords)
 	}

@@ -125,7 +125,7 @@ type secretMatch struct {
 // holds one of the rule's keywords (kw is s's keyword scan) and passes
 // its prefilter.
 func gateSecret(i int, s string, kw keywordsFound) bool {
-	if !kw.any(secretRules[i].keywords) {
+	if !kw.anyID(kw.m.secretIDs[i]) {
 		return false
 	}
 	p := secretPrefilters[i]
