@@ -28,6 +28,7 @@ type keywordMatcher struct {
 	secretIDs [][]int32
 	class     [256]uint8 // byte → class; A-Z share a-z's classes
 	ncls      int
+	maxLen    int // the longest keyword's length
 	// next[t+class] is the transition from the state at row t (state ×
 	// ncls) to the next state's row, stored ^row when keywords end there.
 	next []int32
@@ -74,6 +75,7 @@ func newKeywordMatcher(lists ...[]string) *keywordMatcher {
 	}
 	// Byte classes: one per distinct byte of the keywords, 0 for the rest.
 	for _, w := range words {
+		m.maxLen = max(m.maxLen, len(w))
 		for i := 0; i < len(w); i++ {
 			if m.class[w[i]] == 0 {
 				m.ncls++
@@ -153,23 +155,64 @@ type keywordsFound struct {
 	n     int    // keyword ends seen (0: the text holds no keyword)
 }
 
-// scan walks text once (ASCII case folded).
+// scan walks text once (ASCII case folded). A long text is walked as
+// two halves at once, so that the two chains of dependent table loads
+// overlap (each step waits for the previous one's load): the second half
+// starts maxLen-1 bytes early, so a keyword across the middle is still
+// found whole by it, and the halves' findings are one set.
 func (m *keywordMatcher) scan(text string) keywordsFound {
 	f := keywordsFound{m: m, text: text, found: make([]bool, len(m.ids))}
+	if len(text) < 2048 {
+		m.walk(&f, text)
+		return f
+	}
+	mid := len(text) / 2
+	a, b := text[:mid], text[mid-(m.maxLen-1):]
+	next, class := m.next, &m.class
+	ra, rb := int32(0), int32(0)
+	for i := 0; i < len(a); i++ {
+		ra = next[ra+int32(class[a[i]])]
+		rb = next[rb+int32(class[b[i]])]
+		if ra < 0 {
+			ra = ^ra
+			m.mark(&f, ra)
+		}
+		if rb < 0 {
+			rb = ^rb
+			m.mark(&f, rb)
+		}
+	}
+	// b is longer than a by maxLen-1 bytes, plus one when len is odd.
+	for i := len(a); i < len(b); i++ {
+		rb = next[rb+int32(class[b[i]])]
+		if rb < 0 {
+			rb = ^rb
+			m.mark(&f, rb)
+		}
+	}
+	return f
+}
+
+// walk runs the automaton over text from the start state.
+func (m *keywordMatcher) walk(f *keywordsFound, text string) {
 	next, class := m.next, &m.class
 	row := int32(0)
 	for i := 0; i < len(text); i++ {
 		row = next[row+int32(class[text[i]])]
 		if row < 0 {
 			row = ^row
-			s := row / int32(m.ncls)
-			for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
-				f.found[id] = true
-			}
-			f.n++
+			m.mark(f, row)
 		}
 	}
-	return f
+}
+
+// mark records the keywords ending at the state of row.
+func (m *keywordMatcher) mark(f *keywordsFound, row int32) {
+	s := row / int32(m.ncls)
+	for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
+		f.found[id] = true
+	}
+	f.n++
 }
 
 // any reports whether the text holds one of words (an empty list gates

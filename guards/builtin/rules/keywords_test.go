@@ -18,7 +18,11 @@ func TestKeywordMatcherFindsWhatContainsFinds(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 4000; n++ {
 		var sb strings.Builder
-		for i := r.IntN(40); i > 0; i-- {
+		pieces := r.IntN(40)
+		if n%8 == 0 {
+			pieces = 300 + r.IntN(400) // long texts, walked in two halves
+		}
+		for i := pieces; i > 0; i-- {
 			w := words[r.IntN(len(words))]
 			if r.IntN(3) == 0 { // a piece of a keyword
 				a := r.IntN(len(w))
@@ -40,6 +44,24 @@ func TestKeywordMatcherFindsWhatContainsFinds(t *testing.T) {
 		for w, id := range m.ids {
 			if got, want := f.found[id], strings.Contains(lt, w); got != want {
 				t.Fatalf("keyword %q in %q: found %v, strings.Contains %v", w, text, got, want)
+			}
+		}
+	}
+}
+
+// A keyword across the middle of a long text (where the two halves of
+// the walk meet) is found, at every offset.
+func TestKeywordMatcherFindsKeywordsAcrossTheMiddle(t *testing.T) {
+	m := gateKeywords()
+	for w, id := range m.ids {
+		for _, size := range []int{4096, 4097} {
+			mid := size / 2
+			for off := 0; off <= len(w); off++ {
+				start := mid - off
+				text := strings.Repeat("~", start) + strings.ToUpper(w) + strings.Repeat("~", size-start-len(w))
+				if !m.scan(text).found[id] {
+					t.Fatalf("keyword %q at %d of %d (across the middle) not found", w, start, len(text))
+				}
 			}
 		}
 	}
