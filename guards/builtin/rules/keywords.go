@@ -235,6 +235,15 @@ func (f keywordsFound) any(words []string) bool {
 	return f.anyID(ids)
 }
 
+// has reports whether the text holds the keyword w (one of the indexed
+// ones; any other is looked for directly).
+func (f keywordsFound) has(w string) bool {
+	if id, ok := f.m.ids[w]; ok {
+		return f.n > 0 && f.found[id]
+	}
+	return strings.Contains(lower(f.text), w)
+}
+
 // anyID reports whether the text holds one of the keywords ids.
 func (f keywordsFound) anyID(ids []int32) bool {
 	if f.n == 0 {

@@ -84,3 +84,21 @@ func TestKeywordListsAreIndexed(t *testing.T) {
 		t.Error("an unindexed list is not looked for directly")
 	}
 }
+
+// isASCII finds a byte beyond ASCII wherever it is (in an 8-byte step or
+// the tail).
+func TestIsASCIIFindsAnyHighByte(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		s := []byte(strings.Repeat("a", n))
+		if !isASCII(string(s)) {
+			t.Fatalf("%d ASCII bytes judged not ASCII", n)
+		}
+		for i := 0; i < n; i++ {
+			s[i] = 0x80
+			if isASCII(string(s)) {
+				t.Fatalf("a high byte at %d of %d missed", i, n)
+			}
+			s[i] = 'a'
+		}
+	}
+}

@@ -59,7 +59,9 @@ func scanOutput(text string) []finding {
 			fs = append(fs, finding{code: "encoded-payload", weight: wEncodedOutput, msg: e.kind + "-encoded instructions in the output", path: outputTextPath, span: spanOf(e.start, e.end)})
 		}
 	}
-	fs = append(fs, scanExfilURLs(text, outputTextPath)...)
+	if kw.has("http") { // case-folded: only then can text hold "http"
+		fs = append(fs, scanExfilURLs(text, outputTextPath)...)
+	}
 	for _, m := range scanSecretsIn(text, kw) {
 		fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the tool output", path: outputTextPath, span: spanOf(m.start, m.end), secret: true, redactable: true})
 	}

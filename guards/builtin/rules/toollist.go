@@ -132,7 +132,7 @@ func scanDefinitionText(text, path, tool string) []finding {
 		}
 		fs = append(fs, f)
 	}
-	for _, f := range scanExfilURLs(text, path) {
+	for _, f := range scanExfilURLsIf(kw.has("http"), text, path) {
 		f.tool = tool
 		fs = append(fs, f)
 	}
