@@ -212,6 +212,15 @@ type lazy struct {
 // encoded once for all guards of the phase, and only when a guest
 // actually runs (after lz.prepare).
 func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy) Outcome {
+	out, _ := e.runChain(ctx, hook, in, slug, lz, false)
+	return out
+}
+
+// runChain is run; with nativeOnly it stops instead at the first guard
+// whose guest would have to run and reports guest (the outcome is then
+// incomplete: run the phase again in full). Without a guest to run, its
+// outcome is run's.
+func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy, nativeOnly bool) (_ Outcome, guest bool) {
 	chain, s := e.snapshot()
 	level, threshold, fail := resolve(s, slug)
 	in.V, in.Hook = guard.ABIVersion, hook
@@ -277,8 +286,11 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 		}
 		var err error
 		if !hit {
+			if nativeOnly {
+				return out, true
+			}
 			if !encode() {
-				return out
+				return out, false
 			}
 			v, err = g.Module.CallWithin(ctx, hook, data, timeout)
 			if err == nil && key.content != "" {
@@ -289,7 +301,7 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
 			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
 			out.Reason = "the guards are busy and could not judge the answer in time; retry"
-			return out
+			return out, false
 		}
 		if err != nil {
 			action := guard.ActionBlock
@@ -299,7 +311,7 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: action, Error: err.Error()})
 			if raise(&out, action) && action == guard.ActionBlock {
 				out.Blocker, out.Reason = g.Name, "the guard failed and the connector fails closed: "+err.Error()
-				return out
+				return out, false
 			}
 			continue
 		}
@@ -323,10 +335,10 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 			if len(v.Reasons) > 0 {
 				out.Reason = v.Reasons[0].Message
 			}
-			return out
+			return out, false
 		}
 	}
-	return out
+	return out, false
 }
 
 // raise sets out.Action to action when stronger, reporting whether it did.
@@ -441,18 +453,33 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	// Intent judges what a tool did against what it declares, so it reads
 	// tools/call results only: an upstream's JSON-RPC error ("connection
 	// to 10.0.0.5 refused") says what failed, not what the tool did.
+	// Both chains first run here with their native rules and cache only:
+	// most answers need no guest, and then no goroutine is started (its
+	// stack growth alone was ~7 µs a call). A chain that needs a guest
+	// runs again in full; two such run concurrently.
 	var intent Outcome
-	var wg sync.WaitGroup
-	if method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent) {
-		intentIn := *in
+	intentIn := *in
+	doIntent := method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent)
+	intentGuest := false
+	if doIntent {
+		intent, intentGuest = e.runChain(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz, true)
+	}
+	out, callGuest := e.runChain(ctx, guard.HookToolCall, in, c.Slug, lz, true)
+	switch {
+	case callGuest && intentGuest:
+		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
 		}()
+		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
+		wg.Wait()
+	case callGuest:
+		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
+	case intentGuest:
+		intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
 	}
-	out := e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
-	wg.Wait()
 	if out.Action != guard.ActionBlock {
 		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
 		out.Findings = append(out.Findings, intent.Findings...)
