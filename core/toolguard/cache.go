@@ -26,10 +26,23 @@ const (
 // either bound is passed.
 type verdictCache struct {
 	mu    sync.Mutex
-	m     map[cacheKey]cached
-	order []cacheKey // insertion order, oldest first
+	m     map[string]*cacheEntry // by content
+	order []string               // contents in insertion order, oldest first
 	bytes int
 }
+
+// cacheEntry holds the verdicts of one content: one per (guard, module,
+// hook), so both call phases of an answer share one entry and one lookup.
+type cacheEntry struct{ verdicts []guardVerdict }
+
+type guardVerdict struct {
+	guard, module, hook string
+	c                   cached
+}
+
+// maxVerdictsPerEntry bounds one content's verdicts (a chain has a few
+// guards per hook).
+const maxVerdictsPerEntry = 16
 
 type cacheKey struct {
 	guard, module, hook, content string
@@ -42,34 +55,49 @@ type cached struct {
 	v     guard.Verdict
 }
 
-func newVerdictCache() *verdictCache { return &verdictCache{m: map[cacheKey]cached{}} }
+func newVerdictCache() *verdictCache { return &verdictCache{m: map[string]*cacheEntry{}} }
 
 func (c *verdictCache) get(k cacheKey) (cached, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.m[k]
-	return v, ok
+	if e := c.m[k.content]; e != nil {
+		for _, v := range e.verdicts {
+			if v.guard == k.guard && v.module == k.module && v.hook == k.hook {
+				return v.c, true
+			}
+		}
+	}
+	return cached{}, false
 }
 
 func (c *verdictCache) put(k cacheKey, v cached) {
-	size := len(k.guard) + len(k.module) + len(k.hook) + len(k.content)
-	if size > cacheBytes/16 {
+	if len(k.content) > cacheBytes/16 {
 		return // one large answer must not flush the cache
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[k]; ok {
-		return
+	e := c.m[k.content]
+	if e == nil {
+		for len(c.order) > 0 && (len(c.m) >= cacheEntries || c.bytes+len(k.content) > cacheBytes) {
+			old := c.order[0]
+			c.order[0] = ""
+			c.order = c.order[1:]
+			delete(c.m, old)
+			c.bytes -= len(old)
+		}
+		e = &cacheEntry{}
+		c.m[k.content] = e
+		c.order = append(c.order, k.content)
+		c.bytes += len(k.content)
 	}
-	for len(c.order) > 0 && (len(c.m) >= cacheEntries || c.bytes+size > cacheBytes) {
-		old := c.order[0]
-		c.order = c.order[1:]
-		delete(c.m, old)
-		c.bytes -= len(old.guard) + len(old.module) + len(old.hook) + len(old.content)
+	for _, gv := range e.verdicts {
+		if gv.guard == k.guard && gv.module == k.module && gv.hook == k.hook {
+			return
+		}
 	}
-	c.m[k] = v
-	c.order = append(c.order, k)
-	c.bytes += size
+	if len(e.verdicts) < maxVerdictsPerEntry {
+		e.verdicts = append(e.verdicts, guardVerdict{guard: k.guard, module: k.module, hook: k.hook, c: v})
+	}
 }
 
 // contentKey encodes every field of in a built-in guard's rules read,

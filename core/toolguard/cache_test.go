@@ -144,6 +144,12 @@ func TestVerdictCacheStaysBounded(t *testing.T) {
 			t.Fatalf("after %d: %d entries, %d in order", i+1, len(c.m), len(c.order))
 		}
 	}
+	for i := 0; i < 4*maxVerdictsPerEntry; i++ {
+		c.put(cacheKey{guard: strconv.Itoa(i), content: "one"}, cached{clean: true})
+	}
+	if n := len(c.m["one"].verdicts); n > maxVerdictsPerEntry {
+		t.Fatalf("one content holds %d verdicts", n)
+	}
 	big := strings.Repeat("x", cacheBytes/32)
 	for i := 0; i < 64; i++ {
 		c.put(cacheKey{guard: "g", content: big + strconv.Itoa(i)}, cached{clean: true})

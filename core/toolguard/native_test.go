@@ -107,7 +107,9 @@ func TestBusyIsNotAGuardFailure(t *testing.T) {
 // an intent block alone still blocks.
 func TestNativeFirstRunsOnlyTheGuestsNeeded(t *testing.T) {
 	clean := func(string, *guard.Input) guard.Verdict { return guard.Allow() }
-	finds := func(string, *guard.Input) guard.Verdict { return guard.Flag(0.4, guard.Reason{Code: "n", Message: "native"}) }
+	finds := func(string, *guard.Input) guard.Verdict {
+		return guard.Flag(0.4, guard.Reason{Code: "n", Message: "native"})
+	}
 	for _, tc := range []struct {
 		name                   string
 		callFinds, intentFinds bool
