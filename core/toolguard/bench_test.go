@@ -52,9 +52,25 @@ func builtinEngineNative(b testing.TB, native bool) *Engine {
 }
 
 // BenchmarkCallChain: the Tool Call and Tool Intent guards on one benign
-// tools/call result, as the proxy runs them, by result size.
-func BenchmarkCallChain(b *testing.B) {
+// tools/call result, as the proxy runs them, by result size. The verdict
+// cache is off (the entries have no module hash): this is the rules'
+// cost on content not seen before.
+func BenchmarkCallChain(b *testing.B) { benchCallChain(b, builtinEngine(b)) }
+
+// BenchmarkCallChainCached: BenchmarkCallChain with the verdict cache on,
+// as the gateway runs the built-in guards: every call after the first is
+// the same content, so this is the cost of a hit (content key, lookup).
+func BenchmarkCallChainCached(b *testing.B) {
 	e := builtinEngine(b)
+	chain, _ := e.snapshot()
+	for i := range chain {
+		chain[i].Hash = "bench"
+	}
+	e.SetChain(chain)
+	benchCallChain(b, e)
+}
+
+func benchCallChain(b *testing.B, e *Engine) {
 	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
 	for _, size := range []int{1 << 10, 64 << 10} {
 		text := strings.Repeat(para, size/len(para)+1)[:size]

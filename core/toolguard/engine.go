@@ -46,6 +46,9 @@ type Entry struct {
 	// would equal; anything else runs the guest, which stays
 	// authoritative. Uploaded guards have none and always run in WASM.
 	Native func(hook string, in *guard.Input) guard.Verdict
+	// Hash is the module's SHA-256 (hex). A guard with Native and Hash
+	// has its verdicts cached by content (see verdictCache).
+	Hash string
 }
 
 // ConnectorSettings override the global settings for one connector.
@@ -134,10 +137,11 @@ type Engine struct {
 	mu       sync.RWMutex
 	chain    []Entry
 	settings Settings
+	cache    *verdictCache
 }
 
 // New returns an engine with settings and no guards.
-func New(settings Settings) *Engine { return &Engine{settings: settings} }
+func New(settings Settings) *Engine { return &Engine{settings: settings, cache: newVerdictCache()} }
 
 // SetChain replaces the ordered chain.
 func (e *Engine) SetChain(chain []Entry) {
@@ -199,12 +203,24 @@ type lazy struct {
 	// valid reports whether what prepare adds is valid for the guest's
 	// decoder (see nativeSafe).
 	valid func() bool
+	// content, when set, is contentKey of the phase's input, shared by
+	// phases whose inputs differ only in the hook.
+	content func(*guard.Input) string
 }
 
 // run applies the chain of hook to the envelope in. The envelope is
 // encoded once for all guards of the phase, and only when a guest
 // actually runs (after lz.prepare).
 func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy) Outcome {
+	out, _ := e.runChain(ctx, hook, in, slug, lz, false)
+	return out
+}
+
+// runChain is run; with nativeOnly it stops instead at the first guard
+// whose guest would have to run and reports guest (the outcome is then
+// incomplete: run the phase again in full). Without a guest to run, its
+// outcome is run's.
+func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy, nativeOnly bool) (_ Outcome, guest bool) {
 	chain, s := e.snapshot()
 	level, threshold, fail := resolve(s, slug)
 	in.V, in.Hook = guard.ABIVersion, hook
@@ -230,10 +246,14 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	safe := -1 // whether the native rules see what a guest would (lazy)
+	content := ""
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
 			continue
 		}
+		var key cacheKey // set when g's verdicts are cached
+		var v guard.Verdict
+		hit := false
 		if g.Native != nil {
 			if safe < 0 {
 				safe = 0
@@ -241,19 +261,47 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 					safe = 1
 				}
 			}
-			if safe == 1 && nativeClean(g.Native, hook, in) {
+			if safe == 1 && g.Hash != "" && e.cache != nil {
+				if content == "" {
+					if lz.content != nil {
+						content = lz.content(in)
+					} else {
+						content = contentKey(in)
+					}
+				}
+				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, content: content}
+				if c, ok := e.cache.get(key); ok {
+					if c.clean {
+						continue
+					}
+					v, hit = c.v, true
+				}
+			}
+			if !hit && safe == 1 && nativeClean(g.Native, hook, in) {
+				if key.content != "" {
+					e.cache.put(key, cached{clean: true})
+				}
 				continue
 			}
 		}
-		if !encode() {
-			return out
+		var err error
+		if !hit {
+			if nativeOnly {
+				return out, true
+			}
+			if !encode() {
+				return out, false
+			}
+			v, err = g.Module.CallWithin(ctx, hook, data, timeout)
+			if err == nil && key.content != "" {
+				e.cache.put(key, cached{v: v})
+			}
 		}
-		v, err := g.Module.CallWithin(ctx, hook, data, timeout)
 		if errors.Is(err, host.ErrBusy) {
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
 			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
 			out.Reason = "the guards are busy and could not judge the answer in time; retry"
-			return out
+			return out, false
 		}
 		if err != nil {
 			action := guard.ActionBlock
@@ -263,7 +311,7 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: action, Error: err.Error()})
 			if raise(&out, action) && action == guard.ActionBlock {
 				out.Blocker, out.Reason = g.Name, "the guard failed and the connector fails closed: "+err.Error()
-				return out
+				return out, false
 			}
 			continue
 		}
@@ -287,10 +335,10 @@ func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug str
 			if len(v.Reasons) > 0 {
 				out.Reason = v.Reasons[0].Message
 			}
-			return out
+			return out, false
 		}
 	}
-	return out
+	return out, false
 }
 
 // raise sets out.Action to action when stronger, reporting whether it did.
@@ -364,10 +412,18 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		root, raw = parts.RootError, c.Error
 	}
 	in := &guard.Input{RequestID: c.RequestID, Method: method, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
-	ans, err := parts.Parse(method, root, raw, limit)
-	if err != nil {
-		// What the guards cannot read is not relayed unread.
-		return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
+	// One pass decodes the answer and tells whether it is valid for the
+	// guests' decoder; anything else is decoded (or refused) as before.
+	var ans *parts.Answer
+	v, strict := decodeStrict(raw)
+	if strict {
+		ans = parts.ParseValue(method, root, v, limit)
+	} else {
+		var err error
+		if ans, err = parts.Parse(method, root, raw, limit); err != nil {
+			// What the guards cannot read is not relayed unread.
+			return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
+		}
 	}
 	output := ans.Output()
 	in.Output, in.Truncated = &output, ans.Truncated()
@@ -384,25 +440,46 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 				}
 			}
 		})
-	}, valid: sync.OnceValue(func() bool { return validRaw(raw) })}
+	}, valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
+	var keyOnce sync.Once
+	var key string
+	lz.content = func(in *guard.Input) string {
+		keyOnce.Do(func() { key = contentKey(in) })
+		return key
+	}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
 	// Intent judges what a tool did against what it declares, so it reads
 	// tools/call results only: an upstream's JSON-RPC error ("connection
 	// to 10.0.0.5 refused") says what failed, not what the tool did.
+	// Both chains first run here with their native rules and cache only:
+	// most answers need no guest, and then no goroutine is started (its
+	// stack growth alone was ~7 µs a call). A chain that needs a guest
+	// runs again in full; two such run concurrently.
 	var intent Outcome
-	var wg sync.WaitGroup
-	if method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent) {
-		intentIn := *in
+	intentIn := *in
+	doIntent := method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent)
+	intentGuest := false
+	if doIntent {
+		intent, intentGuest = e.runChain(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz, true)
+	}
+	out, callGuest := e.runChain(ctx, guard.HookToolCall, in, c.Slug, lz, true)
+	switch {
+	case callGuest && intentGuest:
+		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
 		}()
+		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
+		wg.Wait()
+	case callGuest:
+		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
+	case intentGuest:
+		intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
 	}
-	out := e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
-	wg.Wait()
 	if out.Action != guard.ActionBlock {
 		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
 		out.Findings = append(out.Findings, intent.Findings...)

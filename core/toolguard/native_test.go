@@ -101,3 +101,46 @@ func TestBusyIsNotAGuardFailure(t *testing.T) {
 		})
 	}
 }
+
+// Both chains run natively first; only a chain that needs its guest runs
+// it, and the outcome is the full chains': a block from Tool Call wins,
+// an intent block alone still blocks.
+func TestNativeFirstRunsOnlyTheGuestsNeeded(t *testing.T) {
+	clean := func(string, *guard.Input) guard.Verdict { return guard.Allow() }
+	finds := func(string, *guard.Input) guard.Verdict {
+		return guard.Flag(0.4, guard.Reason{Code: "n", Message: "native"})
+	}
+	for _, tc := range []struct {
+		name                   string
+		callFinds, intentFinds bool
+		blocker                string
+	}{
+		{"neither finds anything", false, false, ""},
+		{"only the call guard finds", true, false, "call"},
+		{"only the intent guard finds", false, true, "intent"},
+		{"both find: the call guard's block wins", true, true, "call"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pick := func(f bool) func(string, *guard.Input) guard.Verdict {
+				if f {
+					return finds
+				}
+				return clean
+			}
+			call := &fake{hooks: callHooks(), v: guard.Block(0.95, guard.Reason{Code: "c", Message: "call guest"})}
+			intent := &fake{hooks: map[string]bool{guard.HookToolIntent: true}, v: guard.Block(0.95, guard.Reason{Code: "i", Message: "intent guest"})}
+			e := New(DefaultSettings())
+			e.SetChain([]Entry{{Name: "call", Module: call, Enabled: true, Native: pick(tc.callFinds)}, {Name: "intent", Module: intent, Enabled: true, Native: pick(tc.intentFinds)}})
+			out, _ := e.CheckCall(context.Background(), Call{Slug: "s", Tool: guard.ToolRef{Name: "read"}, Result: json.RawMessage(`{"content":[{"type":"text","text":"x"}]}`)})
+			if out.Blocker != tc.blocker {
+				t.Fatalf("blocker %q, want %q (%+v)", out.Blocker, tc.blocker, out)
+			}
+			if (call.calls > 0) != tc.callFinds || (intent.calls > 0) != tc.intentFinds {
+				t.Fatalf("guests ran: call %d, intent %d", call.calls, intent.calls)
+			}
+			if tc.intentFinds && len(out.Verdicts) == 0 {
+				t.Fatal("the intent verdict is missing")
+			}
+		})
+	}
+}

@@ -8,7 +8,8 @@ import (
 // Native returns the rules of the built-in guard name compiled into the
 // host (the code its WebAssembly module runs), for the host's prefilter:
 // a native clean allow lets the host skip the guest, which stays
-// authoritative for every other verdict. Nil for an unknown name.
+// authoritative for every other verdict. Nil for an unknown name. Each
+// call has its own memo of tools' declared purposes (rules.Purposes).
 func Native(name string) func(hook string, in *guard.Input) guard.Verdict {
 	var fn func(*guard.Input) guard.Verdict
 	var hook string
@@ -16,9 +17,9 @@ func Native(name string) func(hook string, in *guard.Input) guard.Verdict {
 	case "tool-list-guard":
 		fn, hook = rules.ToolList, guard.HookToolList
 	case "tool-call-guard":
-		fn, hook = rules.ToolCall, guard.HookToolCall
+		fn, hook = rules.NewPurposes().ToolCall, guard.HookToolCall
 	case "tool-intent-guard":
-		fn, hook = rules.ToolIntent, guard.HookToolIntent
+		fn, hook = rules.NewPurposes().ToolIntent, guard.HookToolIntent
 	default:
 		return nil
 	}

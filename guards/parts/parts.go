@@ -86,6 +86,13 @@ func Parse(method, root string, raw []byte, limit int) (*Answer, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode the answer's %s: %w", strings.TrimPrefix(root, "/"), err)
 	}
+	return ParseValue(method, root, v, limit), nil
+}
+
+// ParseValue is Parse on an answer already decoded the way Parse decodes
+// it (encoding/json into any, numbers as json.Number), for a caller that
+// decoded it faster itself. The Answer owns v: Mask rewrites its strings.
+func ParseValue(method, root string, v any, limit int) *Answer {
 	a := &Answer{root: root, value: v, spans: map[string][2]int{}}
 	w := &walker{}
 	if root == RootError {
@@ -99,7 +106,7 @@ func Parse(method, root string, raw []byte, limit int) (*Answer, error) {
 	}
 	a.found = append(w.first, w.rest...)
 	a.layout(limit)
-	return a, nil
+	return a
 }
 
 // Output is the guard's view of the answer.

@@ -109,32 +109,91 @@ func mixedCase(s string) bool {
 // base64Runs finds up to max maximal runs of base64 characters
 // ([A-Za-z0-9+/_-]) at least 32 long, with up to two trailing '=': what
 // reBase64 matches, in one linear pass (the regexp's bounded repetition
-// made it backtrack at every position).
+// made it backtrack at every position). A run of 32 starting anywhere in
+// [i, i+32) covers i+31, so when that byte is not base64 the scan skips
+// 32 bytes: ordinary words cost a few byte checks per 32.
 func base64Runs(s string, max int) [][2]int {
 	var out [][2]int
-	for i := 0; i < len(s) && len(out) < max; {
-		if !isB64(s[i]) {
-			i++
+	// Invariant: i == 0 or s[i-1] is not base64.
+	for i := 0; i+32 <= len(s) && len(out) < max; {
+		if !isB64(s[i+31]) {
+			i += 32
 			continue
 		}
-		j := i
+		k := i + 31 // start of the run holding i+31
+		for k > i && isB64(s[k-1]) {
+			k--
+		}
+		j := i + 32
 		for j < len(s) && isB64(s[j]) {
 			j++
 		}
-		if j-i >= 32 {
+		if j-k >= 32 {
 			end := j
-			for k := 0; k < 2 && end < len(s) && s[end] == '='; k++ {
+			for n := 0; n < 2 && end < len(s) && s[end] == '='; n++ {
 				end++
 			}
-			out = append(out, [2]int{i, end})
+			out = append(out, [2]int{k, end})
 		}
-		i = j
+		i = j + 1
 	}
 	return out
 }
 
-func isB64(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '_' || c == '-'
+func isB64(c byte) bool { return byteClasses[c]&classB64 != 0 }
+
+// Byte classes of the run scanners, one table load per byte.
+const (
+	classB64    = 1 << iota // [A-Za-z0-9+/_-]
+	classHex                // [0-9a-fA-F]
+	classHexEsc             // '\\' or 'x', as in \xHH
+)
+
+var byteClasses = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		if b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '+' || b == '/' || b == '_' || b == '-' {
+			t[c] |= classB64
+		}
+		if b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F' {
+			t[c] |= classHex
+		}
+		if b == '\\' || b == 'x' {
+			t[c] |= classHexEsc
+		}
+	}
+	return t
+}()
+
+// mayHoldHexRun reports whether s has a stretch of hex digits, '\\' and
+// 'x' holding at least 40 hex digits: what every hex run lies in. One
+// pass, so that prose (whose words are full of a-f pairs) skips
+// hexRuns' attempt at every position.
+func mayHoldHexRun(s string) bool {
+	const need = 40
+	in := func(c byte) bool { return byteClasses[c]&(classHex|classHexEsc) != 0 }
+	// Invariant: i == 0 or s[i-1] is outside the stretch class. A stretch
+	// of need bytes starting in [i, i+need) covers i+need-1.
+	for i := 0; i+need <= len(s); {
+		if !in(s[i+need-1]) {
+			i += need
+			continue
+		}
+		k := i + need - 1
+		for k > i && in(s[k-1]) {
+			k--
+		}
+		digits, j := 0, k
+		for ; j < len(s) && in(s[j]); j++ {
+			if byteClasses[s[j]]&classHex != 0 {
+				if digits++; digits >= need {
+					return true
+				}
+			}
+		}
+		i = j + 1
+	}
+	return false
 }
 
 func isHexDigit(c byte) bool {
@@ -144,6 +203,9 @@ func isHexDigit(c byte) bool {
 // hexRuns finds up to max runs of at least 20 hex byte pairs, each
 // optionally written \xHH: what reHex matches, in one linear pass.
 func hexRuns(s string, max int) [][2]int {
+	if !mayHoldHexRun(s) {
+		return nil
+	}
 	var out [][2]int
 	for i := 0; i < len(s) && len(out) < max; {
 		j, pairs := i, 0

@@ -29,9 +29,18 @@ var (
 	reB64ish      = regexp.MustCompile(`^[A-Za-z0-9+/_=-]{16,}$`)
 )
 
-// scanExfilURLs finds URLs in images, links and templates whose query or
+// scanExfilURLsIf finds, when maybe (the text's keyword scan found
+// "http", which every URL it checks holds), URLs in images, links and templates whose query or
 // path carries data: readable text under base64/hex, credentials,
 // placeholders for the model to fill, or natural language in an image URL.
+func scanExfilURLsIf(maybe bool, text, path string) []finding {
+	if !maybe {
+		return nil
+	}
+	return scanExfilURLs(text, path)
+}
+
+// scanExfilURLs is scanExfilURLsIf(true, …).
 func scanExfilURLs(text, path string) []finding {
 	if !strings.Contains(text, "http") {
 		return nil

@@ -71,11 +71,13 @@ func declaredPurpose(t *guard.ToolRef) purpose {
 // The envelope carries no user prompt, so "data the user never asked to
 // send" is approximated by data a tool of this declared purpose has no
 // reason to receive.
-func ToolIntent(in *guard.Input) guard.Verdict {
+func ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(nil, in) }
+
+func toolIntent(memo *Purposes, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	p := declaredPurpose(in.Tool)
+	p := memo.of(in.Tool)
 	var fs []finding
 	for _, f := range walkJSON(in.Arguments, "/arguments") {
 		fs = append(fs, intentArgument(p, f)...)
@@ -108,12 +110,12 @@ func intentArgument(p purpose, f field) []finding {
 			break
 		}
 	}
-	if !p.shell {
+	if !p.shell && strings.ContainsAny(v, shellSyntaxBytes) {
 		if m := reShellSyntax.FindStringIndex(v); m != nil {
 			fs = append(fs, finding{code: "intent:command-in-args", weight: wIntentCommand, msg: "shell syntax in the arguments of a tool that is not a shell", path: f.path, span: spanOf(m[0], m[1])})
 		}
 	}
-	if !p.sensitive {
+	if !p.sensitive && gateKeywords().scan(v).any(kwSensitiveFile) {
 		if m := reSensitivePathArg.FindStringIndex(v); m != nil {
 			fs = append(fs, finding{code: "intent:sensitive-path", weight: wIntentSensitivePath, msg: "credential or startup file in the arguments of a tool not meant for it", path: f.path, span: spanOf(m[0], m[1])})
 		}
@@ -128,6 +130,9 @@ func intentArgument(p purpose, f field) []finding {
 	return fs
 }
 
+// shellSyntaxBytes start every alternative of reShellSyntax.
+const shellSyntaxBytes = ";&|$`"
+
 // Words each output expression needs (lowercase; every alternative
 // contains one), so that clean text skips the expressions: they dominated
 // the Tool Intent Guard's cost.
@@ -141,7 +146,7 @@ var (
 
 func intentOutput(p purpose, text string) []finding {
 	var fs []finding
-	kw := gateKeywords().scan(lower(text))
+	kw := gateKeywords().scan(text)
 	if !p.network && kw.any(kwNetworkSend) {
 		if m := reNetworkSend.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:network-send", weight: wIntentNetworkSend, msg: "output reports sending data out, but the tool declares no network purpose", path: outputTextPath, span: spanOf(m[0], m[1])})

@@ -3,71 +3,254 @@ package rules
 import (
 	"strings"
 	"sync"
-
-	ahocorasick "github.com/BobuSumisu/aho-corasick"
 )
 
-// Rules are gated by keywords: an expression runs only when the
-// lowercased text holds one of its keywords, which keeps some sixty
-// expressions cheap on clean text. One Aho-Corasick pass
-// (BobuSumisu/aho-corasick, the matcher gitleaks gates its rules with)
-// finds every keyword a text holds, instead of a strings.Contains per
-// keyword per rule — much of a guard's time inside WebAssembly, where
-// strings.Index has no vector instructions.
+// Rules are gated by keywords: an expression runs only when the text
+// holds one of its keywords (ASCII case folded), which keeps some sixty
+// expressions cheap on clean text. One pass of a dense Aho-Corasick
+// automaton finds every keyword a text holds.
+//
+// The automaton is hand-written rather than a library's: it folds ASCII
+// case in its byte-class table, so no lowercased copy of the text is made,
+// and each step is one table load, which matters most inside WebAssembly
+// (the trie library used before walked ~20 ns per byte natively and made a
+// lowercased copy per rule set: ~4 copies and walks per text). Its
+// correctness is checked against strings.Contains on every keyword
+// (TestKeywordMatcherFindsWhatContainsFinds).
 
 // keywordMatcher finds the gating keywords of the rule sets in a text.
+// It is immutable once built.
 type keywordMatcher struct {
-	trie *ahocorasick.Trie
-	ids  map[string]int // keyword → pattern id
+	ids   map[string]int32    // keyword → id
+	lists map[gateKey][]int32 // keyword list (by its backing array) → ids
+	// secretIDs are the keyword ids of secretRules[i], looked up by index
+	// (a secret scan checks all forty).
+	secretIDs [][]int32
+	class     [256]uint8 // byte → class; A-Z share a-z's classes
+	ncls      int
+	maxLen    int // the longest keyword's length
+	// next[t+class] is the transition from the state at row t (state ×
+	// ncls) to the next state's row, stored ^row when keywords end there.
+	next []int32
+	// outs[outAt[s]:outAt[s+1]] are the keyword ids that end at state s
+	// (its own and its dictionary suffixes').
+	outAt []int32
+	outs  []int32
 }
+
+// gateKey names one keyword list by its backing array, so the ids of a
+// rule's list are found without hashing its words.
+type gateKey struct {
+	first *string
+	n     int
+}
+
+func keyOf(words []string) gateKey { return gateKey{&words[0], len(words)} }
 
 // newKeywordMatcher indexes every keyword of lists.
 func newKeywordMatcher(lists ...[]string) *keywordMatcher {
-	m := &keywordMatcher{ids: map[string]int{}}
-	b := ahocorasick.NewTrieBuilder()
+	m := &keywordMatcher{ids: map[string]int32{}, lists: map[gateKey][]int32{}}
+	var words []string
 	for _, list := range lists {
 		for _, w := range list {
+			w = lower(w)
 			if _, ok := m.ids[w]; ok || w == "" {
 				continue
 			}
-			m.ids[w] = len(m.ids)
-			b.AddString(w)
+			m.ids[w] = int32(len(words))
+			words = append(words, w)
 		}
 	}
-	m.trie = b.Build()
+	for _, list := range lists {
+		if len(list) == 0 {
+			continue
+		}
+		ids := make([]int32, 0, len(list))
+		for _, w := range list {
+			if id, ok := m.ids[lower(w)]; ok {
+				ids = append(ids, id)
+			}
+		}
+		m.lists[keyOf(list)] = ids
+	}
+	// Byte classes: one per distinct byte of the keywords, 0 for the rest.
+	for _, w := range words {
+		m.maxLen = max(m.maxLen, len(w))
+		for i := 0; i < len(w); i++ {
+			if m.class[w[i]] == 0 {
+				m.ncls++
+				m.class[w[i]] = uint8(m.ncls)
+			}
+		}
+	}
+	m.ncls++
+	for c := 'A'; c <= 'Z'; c++ {
+		m.class[c] = m.class[c+'a'-'A']
+	}
+	// Trie.
+	type node struct {
+		child map[uint8]int32
+		out   []int32
+	}
+	nodes := []node{{child: map[uint8]int32{}}}
+	for id, w := range words {
+		s := int32(0)
+		for i := 0; i < len(w); i++ {
+			c := m.class[w[i]]
+			n, ok := nodes[s].child[c]
+			if !ok {
+				n = int32(len(nodes))
+				nodes = append(nodes, node{child: map[uint8]int32{}})
+				nodes[s].child[c] = n
+			}
+			s = n
+		}
+		nodes[s].out = append(nodes[s].out, int32(id))
+	}
+	// Breadth-first: failure links, full transitions, inherited outputs.
+	m.next = make([]int32, len(nodes)*m.ncls)
+	fail := make([]int32, len(nodes))
+	queue := []int32{}
+	for c := 0; c < m.ncls; c++ {
+		if n, ok := nodes[0].child[uint8(c)]; ok {
+			m.next[c] = n
+			queue = append(queue, n)
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		nodes[s].out = append(nodes[s].out, nodes[fail[s]].out...)
+		for c := 0; c < m.ncls; c++ {
+			if n, ok := nodes[s].child[uint8(c)]; ok {
+				fail[n] = m.next[int(fail[s])*m.ncls+c]
+				m.next[int(s)*m.ncls+c] = n
+				queue = append(queue, n)
+			} else {
+				m.next[int(s)*m.ncls+c] = m.next[int(fail[s])*m.ncls+c]
+			}
+		}
+	}
+	m.outAt = make([]int32, len(nodes)+1)
+	for s := range nodes {
+		m.outAt[s] = int32(len(m.outs))
+		m.outs = append(m.outs, nodes[s].out...)
+	}
+	m.outAt[len(nodes)] = int32(len(m.outs))
+	for i, s := range m.next {
+		row := s * int32(m.ncls)
+		if m.outAt[s] < m.outAt[s+1] {
+			row = ^row
+		}
+		m.next[i] = row
+	}
 	return m
 }
 
-// keywordsFound are the keywords one lowercased text holds.
+// keywordsFound are the keywords one text holds.
 type keywordsFound struct {
 	m     *keywordMatcher
 	text  string
-	found []bool // by pattern id
+	found []bool // by keyword id
+	n     int    // keyword ends seen (0: the text holds no keyword)
 }
 
-// scan walks lt (lowercased) once.
-func (m *keywordMatcher) scan(lt string) keywordsFound {
-	f := keywordsFound{m: m, text: lt, found: make([]bool, len(m.ids))}
-	m.trie.Walk([]byte(lt), func(_, _, pattern int64) bool {
-		f.found[pattern] = true
-		return true
-	})
+// scan walks text once (ASCII case folded). A long text is walked as
+// two halves at once, so that the two chains of dependent table loads
+// overlap (each step waits for the previous one's load): the second half
+// starts maxLen-1 bytes early, so a keyword across the middle is still
+// found whole by it, and the halves' findings are one set.
+func (m *keywordMatcher) scan(text string) keywordsFound {
+	f := keywordsFound{m: m, text: text, found: make([]bool, len(m.ids))}
+	if len(text) < 2048 {
+		m.walk(&f, text)
+		return f
+	}
+	mid := len(text) / 2
+	a, b := text[:mid], text[mid-(m.maxLen-1):]
+	next, class := m.next, &m.class
+	ra, rb := int32(0), int32(0)
+	for i := 0; i < len(a); i++ {
+		ra = next[ra+int32(class[a[i]])]
+		rb = next[rb+int32(class[b[i]])]
+		if ra < 0 {
+			ra = ^ra
+			m.mark(&f, ra)
+		}
+		if rb < 0 {
+			rb = ^rb
+			m.mark(&f, rb)
+		}
+	}
+	// b is longer than a by maxLen-1 bytes, plus one when len is odd.
+	for i := len(a); i < len(b); i++ {
+		rb = next[rb+int32(class[b[i]])]
+		if rb < 0 {
+			rb = ^rb
+			m.mark(&f, rb)
+		}
+	}
 	return f
 }
 
+// walk runs the automaton over text from the start state.
+func (m *keywordMatcher) walk(f *keywordsFound, text string) {
+	next, class := m.next, &m.class
+	row := int32(0)
+	for i := 0; i < len(text); i++ {
+		row = next[row+int32(class[text[i]])]
+		if row < 0 {
+			row = ^row
+			m.mark(f, row)
+		}
+	}
+}
+
+// mark records the keywords ending at the state of row.
+func (m *keywordMatcher) mark(f *keywordsFound, row int32) {
+	s := row / int32(m.ncls)
+	for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
+		f.found[id] = true
+	}
+	f.n++
+}
+
 // any reports whether the text holds one of words (an empty list gates
-// nothing). A keyword the matcher was not built with is looked for
+// nothing). A list the matcher was not built with is looked for
 // directly, so a list left out of the index is slower, never wrong.
 func (f keywordsFound) any(words []string) bool {
 	if len(words) == 0 {
 		return true
 	}
-	for _, w := range words {
-		if id, ok := f.m.ids[w]; ok {
-			if f.found[id] {
+	ids, ok := f.m.lists[keyOf(words)]
+	if !ok {
+		lt := lower(f.text)
+		for _, w := range words {
+			if strings.Contains(lt, w) {
 				return true
 			}
-		} else if strings.Contains(f.text, w) {
+		}
+		return false
+	}
+	return f.anyID(ids)
+}
+
+// has reports whether the text holds the keyword w (one of the indexed
+// ones; any other is looked for directly).
+func (f keywordsFound) has(w string) bool {
+	if id, ok := f.m.ids[w]; ok {
+		return f.n > 0 && f.found[id]
+	}
+	return strings.Contains(lower(f.text), w)
+}
+
+// anyID reports whether the text holds one of the keywords ids.
+func (f keywordsFound) anyID(ids []int32) bool {
+	if f.n == 0 {
+		return false // no keyword at all: most short strings
+	}
+	for _, id := range ids {
+		if f.found[id] {
 			return true
 		}
 	}
@@ -76,10 +259,16 @@ func (f keywordsFound) any(words []string) bool {
 
 // gateKeywords indexes the keywords of every rule set, once they are all
 // set (patterns.go's init gates its expressions).
-var gateKeywords = sync.OnceValue(func() *keywordMatcher { return newKeywordMatcher(allGateKeywords()...) })
+var gateKeywords = sync.OnceValue(func() *keywordMatcher {
+	m := newKeywordMatcher(allGateKeywords()...)
+	for _, r := range secretRules {
+		m.secretIDs = append(m.secretIDs, m.lists[keyOf(r.keywords)])
+	}
+	return m
+})
 
 func allGateKeywords() [][]string {
-	lists := [][]string{kwNetworkSend, kwOutputWrite, kwOutputExec}
+	lists := [][]string{kwNetworkSend, kwOutputWrite, kwOutputExec, kwSensitiveFile}
 	for _, r := range secretRules {
 		lists = append(lists, r.keywords)
 	}

@@ -23,9 +23,10 @@ func (p pattern) scan(text, path, tool string) (finding, bool) {
 	return finding{code: p.code, weight: p.weight, msg: p.msg, tool: tool, path: path, span: spanOf(m[0], m[1])}, true
 }
 
-func scanPatterns(ps []pattern, text, path, tool string) []finding {
+// scanPatterns runs the patterns of ps whose keywords text holds (kw is
+// text's keyword scan).
+func scanPatterns(ps []pattern, kw keywordsFound, text, path, tool string) []finding {
 	var out []finding
-	kw := gateKeywords().scan(lower(text))
 	for _, p := range ps {
 		if !kw.any(p.kw) {
 			continue
@@ -97,6 +98,10 @@ var outputInjectionPatterns = []pattern{
 		regexp.MustCompile(`(?i)\b(?:call|invoke|use|run)\s+(?:the\s+)?[\x60'"]?[a-z][a-z0-9]*(?:_[a-z0-9]+)+[\x60'"]?\s+(?:tool|function)\b|\b(?:now|next|immediately)\s+(?:call|invoke)\s+[\x60'"]?[a-z][a-z0-9]*(?:_[a-z0-9]+)+`), nil},
 }
 
+// kwSensitiveFile are the words reSensitiveFile needs (every alternative
+// holds one).
+var kwSensitiveFile = []string{".ssh", "id_", "bashrc", "zshrc", "bash_profile", ".profile", "/etc/", ".aws", ".env", "mcp.json", "claude_desktop", ".cursor", ".npmrc", ".pypirc", ".netrc", "git-credentials", ".kube", "docker/config", "authorized_keys", "known_hosts", ".gnupg", "keychain", "wallet.dat", ".pem", "private"}
+
 func init() {
 	gate := func(ps []pattern, kws ...[]string) {
 		for i, kw := range kws {
@@ -107,7 +112,7 @@ func init() {
 		[]string{"<", "["},
 		[]string{"ignore", "disregard", "forget", "override", "bypass"},
 		[]string{"tell", "inform", "notif", "mention", "reveal", "disclos", "alert", "show", "let", "ask", "bother", "hide", "conceal", "keep", "know", "see", "told", "aware", "silently", "secretly", "quietly", "covertly"},
-		[]string{".ssh", "id_", "bashrc", "zshrc", "bash_profile", ".profile", "/etc/", ".aws", ".env", "mcp.json", "claude_desktop", ".cursor", ".npmrc", ".pypirc", ".netrc", "git-credentials", ".kube", "docker/config", "authorized_keys", "known_hosts", ".gnupg", "keychain", "wallet.dat", ".pem", "private"},
+		kwSensitiveFile,
 	)
 	// Every alternative of each tool-description expression needs one of
 	// these words (lowercase; single words, since \s+ may join words with

@@ -52,11 +52,18 @@ func walkJSON(raw json.RawMessage, prefix string) []field {
 	if len(raw) > 4*MaxScan {
 		return nil // too large to decode within budget; the host caps envelopes earlier
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
+	// Unmarshal (no Decoder and its buffer: most of a small argument's
+	// cost) gives the same strings and structure whenever it succeeds;
+	// numbers, which the walk skips, come as float64. Otherwise — trailing
+	// data, a number beyond float64 — the first value is decoded as before.
 	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil
+	if json.Unmarshal(raw, &v) != nil {
+		v = nil
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return nil
+		}
 	}
 	w := walker{}
 	w.walk(v, prefix, "", 0)

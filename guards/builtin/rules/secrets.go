@@ -19,6 +19,28 @@ type secretRule struct {
 	keywords []string
 }
 
+// secretPrefilter narrows a secret rule's keyword gate. lits
+// (case-sensitive) serve expressions written without (?i): the text must
+// also contain one of them. pre, when set, is a further necessary
+// condition checked in one pass, for an expression with no telling
+// literal. Both hold on every match (TestGatesHoldOnEveryMatch).
+type secretPrefilter struct {
+	lits []string
+	pre  func(string) bool
+}
+
+// secretPrefilters are by index in secretRules.
+var secretPrefilters = func() []secretPrefilter {
+	out := make([]secretPrefilter, len(secretRules))
+	for i, r := range secretRules {
+		out[i].lits = secretLiterals[r.id]
+		if r.id == "discord-token" {
+			out[i].pre = dottedTriple
+		}
+	}
+	return out
+}()
+
 // Provider formats come from the providers' documented token prefixes (the
 // same ones gitleaks encodes). Weights: 0.9 for a prefix that is
 // practically unique to a credential, 0.7–0.8 for formats that need
@@ -99,12 +121,86 @@ type secretMatch struct {
 	end    int
 }
 
+// gateSecret reports whether s may hold a match of secretRules[i]: it
+// holds one of the rule's keywords (kw is s's keyword scan) and passes
+// its prefilter.
+func gateSecret(i int, s string, kw keywordsFound) bool {
+	if !kw.anyID(kw.m.secretIDs[i]) {
+		return false
+	}
+	p := secretPrefilters[i]
+	if len(p.lits) > 0 && !containsAny(s, p.lits) {
+		return false
+	}
+	return p.pre == nil || p.pre(s)
+}
+
+func containsAny(s string, lits []string) bool {
+	for _, l := range lits {
+		if strings.Contains(s, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// Case-sensitive literals of the expressions written without (?i): the
+// keywords are matched case-folded, so "sk" passes on "ask" and "task",
+// "api-" on "API-" and "api-docs" alike.
+var secretLiterals = map[string][]string{
+	"private-key":        {"PRIVATE KEY"},
+	"aws-access-key":     {"A3T", "AKIA", "ASIA", "ABIA", "ACCA"},
+	"aws-bedrock-key":    {"ABSK"},
+	"slack-token":        {"xox", "xapp-"},
+	"google-api-key":     {"AIza"},
+	"openai-api-key":     {"T3BlbkFJ"},
+	"1password-token":    {"ops_eyJ", "A3-"},
+	"pypi-token":         {"pypi-AgEIcHlwaS5vcmc"},
+	"sendgrid-key":       {"SG."},
+	"facebook-token":     {"EAAM", "EAAC"},
+	"postman-key":        {"PMAK-"},
+	"age-secret-key":     {"AGE-SECRET-KEY-1"},
+	"atlassian-token":    {"ATATT3"},
+	"octopus-deploy-key": {"API-"},
+	"twilio-key":         {"SK"},
+	"telegram-bot-token": {":AA"},
+}
+
+// dottedTriple is the discord-token expression's necessary shape (its
+// keyword is "." alone, in nearly every text): two dots seven bytes apart
+// with six [\w-] bytes between them.
+func dottedTriple(s string) bool {
+	for i := strings.IndexByte(s, '.'); i >= 0 && i+7 < len(s); {
+		if s[i+7] == '.' && allWordOrDash(s[i+1:i+7]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '.')
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func allWordOrDash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isASCIILetter(c) || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // scanSecrets returns credential matches in s (at most 32).
-func scanSecrets(s string) []secretMatch {
+func scanSecrets(s string) []secretMatch { return scanSecretsIn(s, gateKeywords().scan(s)) }
+
+// scanSecretsIn is scanSecrets with s's keyword scan already made.
+func scanSecretsIn(s string, kw keywordsFound) []secretMatch {
 	var out []secretMatch
-	kw := gateKeywords().scan(lower(s))
-	for _, r := range secretRules {
-		if !kw.any(r.keywords) {
+	for i, r := range secretRules {
+		if !gateSecret(i, s, kw) {
 			continue
 		}
 		for _, m := range r.re.FindAllStringSubmatchIndex(s, 8) {

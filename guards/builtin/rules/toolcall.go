@@ -14,16 +14,19 @@ const wEncodedOutput = 0.8
 // of the answer the client receives (Output.Parts) — for prompt
 // injection, credentials and exfiltration URLs, and its arguments for
 // credentials and, when the tool is shell-like, command injection.
-func ToolCall(in *guard.Input) guard.Verdict {
+func ToolCall(in *guard.Input) guard.Verdict { return toolCall(nil, in) }
+
+func toolCall(memo *Purposes, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
 	fs := scanSegments(in.Output, scanOutput)
-	name, desc := "", ""
+	var shell bool
 	if in.Tool != nil {
-		name, desc = in.Tool.Name, in.Tool.Description
+		shell = memo.of(in.Tool).shell
+	} else {
+		shell = isShellTool("", "")
 	}
-	shell := isShellTool(name, desc)
 	for _, f := range walkJSON(in.Arguments, "/arguments") {
 		for _, m := range scanSecrets(f.value) {
 			fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the call's arguments", path: f.path, span: spanOf(m.start, m.end), secret: true})
@@ -37,8 +40,9 @@ func ToolCall(in *guard.Input) guard.Verdict {
 
 // scanOutput runs the output rules on one segment of output text.
 func scanOutput(text string) []finding {
-	fs := scanPatterns(hiddenInstructionPatterns[:3], text, outputTextPath, "")
-	fs = append(fs, scanPatterns(outputInjectionPatterns, text, outputTextPath, "")...)
+	kw := gateKeywords().scan(text)
+	fs := scanPatterns(hiddenInstructionPatterns[:3], kw, text, outputTextPath, "")
+	fs = append(fs, scanPatterns(outputInjectionPatterns, kw, text, outputTextPath, "")...)
 	// Code in an output only matters when the output also addresses the
 	// assistant; alone it is a code sample.
 	if onlyCode(fs, "dangerous-code") {
@@ -55,8 +59,10 @@ func scanOutput(text string) []finding {
 			fs = append(fs, finding{code: "encoded-payload", weight: wEncodedOutput, msg: e.kind + "-encoded instructions in the output", path: outputTextPath, span: spanOf(e.start, e.end)})
 		}
 	}
-	fs = append(fs, scanExfilURLs(text, outputTextPath)...)
-	for _, m := range scanSecrets(text) {
+	if kw.has("http") { // case-folded: only then can text hold "http"
+		fs = append(fs, scanExfilURLs(text, outputTextPath)...)
+	}
+	for _, m := range scanSecretsIn(text, kw) {
 		fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the tool output", path: outputTextPath, span: spanOf(m.start, m.end), secret: true, redactable: true})
 	}
 	return fs

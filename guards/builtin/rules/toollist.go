@@ -110,8 +110,9 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 
 // scanDefinitionText runs the per-string Tool List rules.
 func scanDefinitionText(text, path, tool string) []finding {
-	fs := scanPatterns(hiddenInstructionPatterns, text, path, tool)
-	fs = append(fs, scanPatterns(toolDescriptionPatterns, text, path, tool)...)
+	kw := gateKeywords().scan(text)
+	fs := scanPatterns(hiddenInstructionPatterns, kw, text, path, tool)
+	fs = append(fs, scanPatterns(toolDescriptionPatterns, kw, text, path, tool)...)
 	// Promotional claims: one is marketing, several are manipulation.
 	if n, first := countPromotional(text); n >= 2 {
 		for j := range fs {
@@ -131,7 +132,7 @@ func scanDefinitionText(text, path, tool string) []finding {
 		}
 		fs = append(fs, f)
 	}
-	for _, f := range scanExfilURLs(text, path) {
+	for _, f := range scanExfilURLsIf(kw.has("http"), text, path) {
 		f.tool = tool
 		fs = append(fs, f)
 	}

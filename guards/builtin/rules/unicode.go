@@ -36,6 +36,9 @@ func isTag(r rune) bool { return r >= 0xE0000 && r <= 0xE007F }
 // Latin with Cyrillic or Greek look-alikes. One finding per kind, spanning
 // the first to the last occurrence.
 func scanUnicode(s, path, tool string) []finding {
+	if isASCII(s) {
+		return nil // every rule here needs a rune beyond ASCII
+	}
 	var out []finding
 	zw, bidi, tag := [2]int{-1, -1}, [2]int{-1, -1}, [2]int{-1, -1}
 	nzw, nbidi, ntag := 0, 0, 0
@@ -116,6 +119,25 @@ func scanUnicode(s, path, tool string) []finding {
 		out = append(out, finding{code: "homoglyph", weight: wHomoglyph, msg: "word mixes Latin letters with Cyrillic/Greek/fullwidth look-alikes", tool: tool, path: path, span: spanOf(homo[0], homo[1])})
 	}
 	return out
+}
+
+// isASCII reports whether s is all ASCII, 8 bytes a step (the loads
+// combine, as in utf8.ValidString).
+func isASCII(s string) bool {
+	for len(s) >= 8 {
+		first := uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		second := uint32(s[4]) | uint32(s[5])<<8 | uint32(s[6])<<16 | uint32(s[7])<<24
+		if (first|second)&0x80808080 != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func isASCIILetter(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }

@@ -40,6 +40,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
 	guards := flag.Bool("guards", false, "keep the built-in ToolGuard chain on (default off: measure the proxy itself)")
+	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
 	flag.Parse()
 	if *echoBin == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -echoserver-bin is required")
@@ -47,7 +48,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards); err != nil {
+	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards, *unique); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -114,7 +115,7 @@ func waitUp(ctx context.Context, url string) error {
 
 const adminToken = "loadtest-admin-token-0123456789"
 
-func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards bool) error {
+func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards, unique bool) error {
 	var kids children
 	defer kids.stopAll()
 	upPort, err := freePort()
@@ -183,7 +184,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, pid, conns, duration, warmup)
+			c, err := measure(ctx, tgt.url, pid, conns, duration, warmup, unique)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -196,6 +197,9 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	chain := "built-in ToolGuard chain off (the proxy alone)"
 	if guards {
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
+	}
+	if unique {
+		chain += "; every call distinct (no verdict-cache hits)"
 	}
 	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", duration, warmup, chain)
 	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | gateway CPU/call | errors |")
@@ -335,9 +339,16 @@ func open(ctx context.Context, url string) (*session, error) {
 
 var call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100) + `"}}}`
 
+// uniqueCall is call with a message of the same length that no other call
+// of the run has (worker w, its n-th call).
+func uniqueCall(w, n int) string {
+	tag := fmt.Sprintf("-%d-%d", w, n)
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100-len(tag)) + tag + `"}}}`
+}
+
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration) (cell, error) {
+func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration, unique bool) (cell, error) {
 	sessions := make([]*session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url)
@@ -371,18 +382,22 @@ func measure(ctx context.Context, url string, pid, conns int, duration, warmup t
 			}
 		}()
 	}
-	for _, s := range sessions {
+	for w, s := range sessions {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
 			bad := 0
-			for {
+			for n := 0; ; n++ {
 				t0 := time.Now()
 				if t0.After(end) || ctx.Err() != nil {
 					break
 				}
-				data, err := s.post(ctx, call)
+				body := call
+				if unique {
+					body = uniqueCall(w, n)
+				}
+				data, err := s.post(ctx, body)
 				d := time.Since(t0)
 				if err != nil || !bytes.Contains(data, []byte(`"result"`)) {
 					bad++

@@ -9,6 +9,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
-func init() { guard.Register(guard.Hooks{ToolCall: rules.ToolCall}) }
+func init() { guard.Register(guard.Hooks{ToolCall: rules.NewPurposes().ToolCall}) }
 
 func main() {}

@@ -9,6 +9,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
-func init() { guard.Register(guard.Hooks{ToolIntent: rules.ToolIntent}) }
+func init() { guard.Register(guard.Hooks{ToolIntent: rules.NewPurposes().ToolIntent}) }
 
 func main() {}

@@ -1,0 +1,261 @@
+package toolguard
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
+)
+
+// echoGuard is a deterministic Module whose verdict names what it judged
+// (the output text and the sensitivity), so a verdict for other content
+// shows in the reason.
+type echoGuard struct{ calls int }
+
+func (g *echoGuard) Implements(h string) bool { return h == guard.HookToolCall }
+func (g *echoGuard) CallWithin(_ context.Context, _ string, raw []byte, _ time.Duration) (guard.Verdict, error) {
+	g.calls++
+	var in guard.Input
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return guard.Verdict{}, err
+	}
+	return guard.Flag(0.4, guard.Reason{Code: "seen", Message: judged(&in)}), nil
+}
+
+func judged(in *guard.Input) string {
+	return in.Output.Text + "|" + in.Sensitivity.Level + "|" + string(in.Arguments) + "|" + in.Tool.Description + "|" + in.Connector.ID
+}
+
+// The verdict cache answers a repeated call without running the guard,
+// and never answers for other content, other sensitivity, another module
+// build or another hook: each reason names exactly what its own call
+// held.
+func TestVerdictCacheNeverAnswersForOtherContent(t *testing.T) {
+	finds := func(string, *guard.Input) guard.Verdict {
+		return guard.Flag(0.4, guard.Reason{Code: "n", Message: "native"})
+	}
+	g := &echoGuard{}
+	e := New(DefaultSettings())
+	e.SetChain([]Entry{{Name: "echo", Module: g, Enabled: true, Native: finds, Hash: "h1"}})
+	base := Call{Slug: "s", Connector: guard.Connector{ID: "c1"}, Tool: guard.ToolRef{Name: "read", Description: "Reads."},
+		Arguments: json.RawMessage(`{"id":"1"}`), Result: json.RawMessage(`{"content":[{"type":"text","text":"report one"}]}`)}
+	check := func(name string, c Call, wantCalls int) {
+		t.Helper()
+		out, _ := e.CheckCall(context.Background(), c)
+		in := guard.Input{Output: &guard.Output{Text: outputOf(t, string(c.Result)).Text}, Arguments: c.Arguments, Tool: &c.Tool, Connector: c.Connector}
+		in.Sensitivity.Level = e.Settings().Sensitivity
+		if len(out.Findings) != 1 || out.Findings[0].Message != judged(&in) {
+			t.Errorf("%s: verdict %+v, want one reason %q", name, out.Findings, judged(&in))
+		}
+		if g.calls != wantCalls {
+			t.Errorf("%s: the guard ran %d times in all, want %d", name, g.calls, wantCalls)
+		}
+	}
+	check("first call", base, 1)
+	check("the same call again is answered from the cache", base, 1)
+	other := base
+	other.RequestID = "another id"
+	check("another request id is the same content", other, 1)
+	n := 1
+	for _, tc := range []struct {
+		name   string
+		change func(*Call)
+	}{
+		{"one byte of output", func(c *Call) { c.Result = json.RawMessage(`{"content":[{"type":"text","text":"report One"}]}`) }},
+		{"the arguments", func(c *Call) { c.Arguments = json.RawMessage(`{"id":"2"}`) }},
+		{"the tool's description", func(c *Call) { c.Tool.Description = "Reads!" }},
+		{"the connector", func(c *Call) { c.Connector.ID = "c2" }},
+	} {
+		c := base
+		tc.change(&c)
+		n++
+		check(tc.name, c, n)
+		check(tc.name+", again", c, n)
+	}
+	s := e.Settings()
+	s.Sensitivity = "paranoid"
+	e.SetSettings(s)
+	n++
+	check("another sensitivity", base, n)
+	e.SetChain([]Entry{{Name: "echo", Module: g, Enabled: true, Native: finds, Hash: "h2"}})
+	n++
+	check("another module build", base, n)
+}
+
+// Errors are never cached, and guards without a module hash or native
+// rules (uploaded ones, which may keep state) are never cached.
+func TestVerdictCacheSkipsErrorsAndUploadedGuards(t *testing.T) {
+	finds := func(string, *guard.Input) guard.Verdict {
+		return guard.Flag(0.4, guard.Reason{Code: "n", Message: "native"})
+	}
+	call := Call{Slug: "s", Tool: guard.ToolRef{Name: "read"}, Result: json.RawMessage(`{"content":[{"type":"text","text":"x"}]}`)}
+	for _, tc := range []struct {
+		name  string
+		entry func(Module) Entry
+		err   error
+	}{
+		{"a guard error", func(m Module) Entry { return Entry{Name: "g", Module: m, Enabled: true, Native: finds, Hash: "h"} }, context.DeadlineExceeded},
+		{"no module hash", func(m Module) Entry { return Entry{Name: "g", Module: m, Enabled: true, Native: finds} }, nil},
+		{"no native rules", func(m Module) Entry { return Entry{Name: "g", Module: m, Enabled: true, Hash: "h"} }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &fake{hooks: callHooks(), v: guard.Flag(0.4, guard.Reason{Code: "g", Message: "guest"}), err: tc.err}
+			e := New(DefaultSettings())
+			e.SetChain([]Entry{tc.entry(g)})
+			e.CheckCall(context.Background(), call)
+			e.CheckCall(context.Background(), call)
+			if g.calls != 2 {
+				t.Fatalf("the guard ran %d times for two calls, want 2", g.calls)
+			}
+		})
+	}
+}
+
+// A clean native allow is cached too: the rules do not run again.
+func TestVerdictCacheRemembersCleanAllows(t *testing.T) {
+	runs := 0
+	clean := func(string, *guard.Input) guard.Verdict { runs++; return guard.Allow() }
+	g := &fake{hooks: callHooks(), v: guard.Block(0.9, guard.Reason{Code: "g", Message: "guest"})}
+	e := New(DefaultSettings())
+	e.SetChain([]Entry{{Name: "g", Module: g, Enabled: true, Native: clean, Hash: "h"}})
+	call := Call{Slug: "s", Tool: guard.ToolRef{Name: "read"}, Result: json.RawMessage(`{"content":[{"type":"text","text":"x"}]}`)}
+	for i := 0; i < 3; i++ {
+		if out, _ := e.CheckCall(context.Background(), call); out.Action != guard.ActionAllow {
+			t.Fatalf("call %d: %s", i, out.Action)
+		}
+	}
+	if runs != 1 || g.calls != 0 {
+		t.Fatalf("native ran %d times, guest %d, want 1 and 0", runs, g.calls)
+	}
+}
+
+// The cache keeps at most cacheEntries entries and cacheBytes of keys,
+// and does not keep one key larger than a sixteenth of its bytes.
+func TestVerdictCacheStaysBounded(t *testing.T) {
+	c := newVerdictCache()
+	for i := 0; i < 2*cacheEntries; i++ {
+		c.put(cacheKey{guard: "g", content: strconv.Itoa(i)}, cached{clean: true})
+		if len(c.m) > cacheEntries || len(c.order) != len(c.m) {
+			t.Fatalf("after %d: %d entries, %d in order", i+1, len(c.m), len(c.order))
+		}
+	}
+	for i := 0; i < 4*maxVerdictsPerEntry; i++ {
+		c.put(cacheKey{guard: strconv.Itoa(i), content: "one"}, cached{clean: true})
+	}
+	if n := len(c.m["one"].verdicts); n > maxVerdictsPerEntry {
+		t.Fatalf("one content holds %d verdicts", n)
+	}
+	big := strings.Repeat("x", cacheBytes/32)
+	for i := 0; i < 64; i++ {
+		c.put(cacheKey{guard: "g", content: big + strconv.Itoa(i)}, cached{clean: true})
+		if c.bytes > cacheBytes {
+			t.Fatalf("after %d large keys: %d bytes", i+1, c.bytes)
+		}
+	}
+	c.put(cacheKey{guard: "g", content: strings.Repeat("y", cacheBytes/8)}, cached{clean: true})
+	if _, ok := c.get(cacheKey{guard: "g", content: strings.Repeat("y", cacheBytes/8)}); ok {
+		t.Fatal("an oversized key was kept")
+	}
+}
+
+// Every field of the envelope changes the content key, but the ones the
+// built-in rules do not read (and the hook, which is in the key). A field
+// added to guard.Input later fails here until contentKey covers it.
+func TestContentKeyCoversTheEnvelope(t *testing.T) {
+	excluded := map[string]bool{"V": true, "Hook": true, "RequestID": true, "Output.Content": true}
+	full := func() *guard.Input {
+		return &guard.Input{V: 1, Hook: "h", RequestID: "r", Connector: guard.Connector{ID: "i", Name: "n", Sensitive: true},
+			Sensitivity: guard.Sensitivity{Level: "l", Threshold: 0.5},
+			Tools:       []guard.Tool{{Name: "a", Title: "b", Description: "c", InputSchema: []byte("{}"), OutputSchema: []byte("{}"), Annotations: []byte("{}"), PinnedHash: "p"}},
+			Method:      "m", Tool: &guard.ToolRef{Name: "t", Description: "d"}, Arguments: []byte("{}"),
+			Output: &guard.Output{Content: []byte("[]"), Text: "x", Parts: []guard.Part{{Path: "/p", Span: [2]int{1, 2}, Key: true}}, IsError: true}, Truncated: true}
+	}
+	base := contentKey(full())
+	var leaves [][]int
+	var names []string
+	var walk func(t reflect.Type, path []int, name string)
+	walk = func(t reflect.Type, path []int, name string) {
+		switch t.Kind() {
+		case reflect.Pointer:
+			leaves, names = append(leaves, path), append(names, name+"(nil)")
+			walk(t.Elem(), path, name)
+		case reflect.Struct:
+			for i := 0; i < t.NumField(); i++ {
+				f := t.Field(i)
+				n := f.Name
+				if name != "" {
+					n = name + "." + f.Name
+				}
+				walk(f.Type, append(append([]int(nil), path...), i), n)
+			}
+		case reflect.Slice:
+			if t.Elem().Kind() == reflect.Uint8 {
+				leaves, names = append(leaves, path), append(names, name)
+				return
+			}
+			leaves, names = append(leaves, path), append(names, name+"(empty)")
+			walk(t.Elem(), append(append([]int(nil), path...), -1), name+"[0]")
+		case reflect.Array:
+			for k := 0; k < t.Len(); k++ {
+				leaves, names = append(leaves, append(append([]int(nil), path...), -1-k)), append(names, name+"["+strconv.Itoa(k)+"]")
+			}
+		default:
+			leaves, names = append(leaves, path), append(names, name)
+		}
+	}
+	walk(reflect.TypeOf(guard.Input{}), nil, "")
+	for i, path := range leaves {
+		name := names[i]
+		in := full()
+		v := reflect.ValueOf(in).Elem()
+		for _, step := range path {
+			switch {
+			case step < 0: // element -1-step of a slice or array
+				v = v.Index(-1 - step)
+			default:
+				if v.Kind() == reflect.Pointer {
+					v = v.Elem()
+				}
+				v = v.Field(step)
+			}
+		}
+		switch {
+		case strings.HasSuffix(name, "(nil)") || strings.HasSuffix(name, "(empty)"):
+			v.Set(reflect.Zero(v.Type()))
+			name = strings.TrimSuffix(strings.TrimSuffix(name, "(nil)"), "(empty)")
+		case v.Kind() == reflect.Pointer:
+			v = v.Elem()
+			fallthrough
+		default:
+			mutate(t, v)
+		}
+		if excluded[name] {
+			continue
+		}
+		if contentKey(in) == base {
+			t.Errorf("changing %s does not change the content key", name)
+		}
+	}
+}
+
+func mutate(t *testing.T, v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.String() + "!")
+	case reflect.Bool:
+		v.SetBool(!v.Bool())
+	case reflect.Int:
+		v.SetInt(v.Int() + 1)
+	case reflect.Float64:
+		v.SetFloat(v.Float() + 0.125)
+	case reflect.Slice:
+		v.SetBytes(append(append([]byte(nil), v.Bytes()...), ' '))
+	default:
+		t.Fatalf("no mutation for %s", v.Kind())
+	}
+}

@@ -1,0 +1,67 @@
+package toolguard
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// decodeStrict accepts exactly what validRaw accepts, and then gives what
+// encoding/json gives (parts.Parse's decoding): on hand-picked edge cases
+// and on random mutations of valid answers.
+func TestDecodeStrictIsEncodingJSONOnValidAnswers(t *testing.T) {
+	cases := []string{
+		`{"content":[{"type":"text","text":"hello"}],"isError":false}`,
+		`{"a":1,"b":-0.5e+10,"c":12345678901234567890123,"d":null,"e":true,"f":[],"g":{}}`,
+		`  [1, "two", [3], {"four": 4}]  `,
+		`"\u00e9\ud83d\ude00\n\t\"\\\/"`,
+		`"\ud800"`, `"\udc00x"`, "\"\xff\"", "{\"\xff\":1}",
+		`{"a":1,"a":2}`, `{"a":{"b":1,"b":1}}`,
+		`{"a":1} {"b":2}`, `{"a":1} x`, `{"a":1}]`, ``, `   `, `nul`, `[1,]`, `{"a" 1}`, `01`, `1.`, `-`, `"\x"`,
+		"\"a\x01b\"", `{"é":"\u0000"}`, "\ufeff{}",
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200),
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	seeds := cases[:4]
+	for n := 0; n < 3000; n++ {
+		b := []byte(seeds[r.IntN(len(seeds))])
+		for k := r.IntN(3); k >= 0 && len(b) > 0; k-- {
+			i := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b = append(b[:i], b[i+1:]...)
+			case 1:
+				b[i] = `{}[]":,\ 0aeu-.`[r.IntN(15)]
+			default:
+				b = append(b[:i], append([]byte{byte(r.IntN(256))}, b[i:]...)...)
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	for _, c := range cases {
+		raw := []byte(c)
+		v, ok := decodeStrict(raw)
+		if want := validRaw(raw) && len(bytes.TrimSpace(raw)) > 0; ok != want {
+			t.Errorf("%.80q: decodeStrict ok=%v, validRaw %v", c, ok, want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Errorf("%.80q: decodeStrict accepted what encoding/json rejects: %v", c, err)
+			continue
+		}
+		if !reflect.DeepEqual(v, want) {
+			t.Errorf("%.80q: decodeStrict %#v, encoding/json %#v", c, v, want)
+		}
+	}
+}
