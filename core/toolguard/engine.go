@@ -197,10 +197,12 @@ func (e *Engine) Active(hook string) bool {
 
 // lazy is what a phase adds to its envelope only when a guest runs.
 type lazy struct {
-	// prepare completes the envelope with what only a guest reads
-	// (Output.Content); it runs before the envelope is first encoded.
-	prepare func()
-	// valid reports whether what prepare adds is valid for the guest's
+	// guestContent is what only a guest reads (Output.Content), computed
+	// once for both chains of a call; each chain puts it into its own copy
+	// of the output before it first encodes its envelope, so the chains,
+	// which may run concurrently, never write what the other reads.
+	guestContent func() json.RawMessage
+	// valid reports whether what guestContent adds is valid for the guest's
 	// decoder (see nativeSafe).
 	valid func() bool
 	// content, when set, is contentKey of the phase's input, shared by
@@ -210,7 +212,7 @@ type lazy struct {
 
 // run applies the chain of hook to the envelope in. The envelope is
 // encoded once for all guards of the phase, and only when a guest
-// actually runs (after lz.prepare).
+// actually runs (with lz.guestContent).
 func (e *Engine) run(ctx context.Context, hook string, in *guard.Input, slug string, lz lazy) Outcome {
 	out, _ := e.runChain(ctx, hook, in, slug, lz, false)
 	return out
@@ -231,8 +233,12 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if data != nil {
 			return true
 		}
-		if lz.prepare != nil {
-			lz.prepare()
+		if lz.guestContent != nil && in.Output != nil {
+			if c := lz.guestContent(); c != nil {
+				own := *in.Output
+				own.Content = c
+				in.Output = &own
+			}
 		}
 		var err error
 		if data, err = json.Marshal(in); err != nil {
@@ -428,19 +434,17 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	output := ans.Output()
 	in.Output, in.Truncated = &output, ans.Truncated()
 	// The raw content array is for guests only (the native rules read the
-	// laid-out text): it is decoded once, when a guest first runs. Both
-	// chains share in.Output.
-	var content sync.Once
-	lz := lazy{prepare: func() {
-		content.Do(func() {
-			if method == parts.MethodToolsCall && root == parts.RootResult {
-				var r callResult
-				if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
-					output.Content = r["content"]
-				}
+	// laid-out text): it is decoded once, when a guest first runs. The
+	// chains share output only to read it.
+	lz := lazy{guestContent: sync.OnceValue(func() json.RawMessage {
+		if method == parts.MethodToolsCall && root == parts.RootResult {
+			var r callResult
+			if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
+				return r["content"]
 			}
-		})
-	}, valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
+		}
+		return nil
+	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
 	var keyOnce sync.Once
 	var key string
 	lz.content = func(in *guard.Input) string {
