@@ -3,8 +3,8 @@ package toolguard
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
