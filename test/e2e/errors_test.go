@@ -361,21 +361,26 @@ func TestAdminBadInput(t *testing.T) {
 			t.Errorf("HTTP %d", code)
 		}
 	})
-	t.Run("a 2 MiB body is refused in the admin error shape and writes nothing", func(t *testing.T) {
+	t.Run("a 2 MiB body is refused and writes nothing", func(t *testing.T) {
 		body := `{"name":"Huge","url":"https://example.com/mcp","description":"` + strings.Repeat("x", 2<<20) + `"}`
 		req, _ := http.NewRequest(http.MethodPost, g.base+"/admin/v1/connectors", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+adminToken)
+		// The gateway refuses from the Content-Length, before reading the
+		// body, and closes: a client still writing may see its write
+		// reset instead of the answer (the headers-only case below reads
+		// the answer itself). Either way nothing is written.
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var out struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || json.Unmarshal(data, &out) != nil || out.Error.Code != "too_large" {
-			t.Errorf("HTTP %d %.200s", resp.StatusCode, data)
+		if err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var out struct {
+				Error struct{ Code, Message string } `json:"error"`
+			}
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || json.Unmarshal(data, &out) != nil || out.Error.Code != "too_large" {
+				t.Errorf("HTTP %d %.200s", resp.StatusCode, data)
+			}
+		} else if !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "broken pipe") {
+			t.Fatalf("the refusal failed otherwise than by the gateway closing early: %v", err)
 		}
 		if code := g.admin(http.MethodGet, "/connectors/huge", nil, nil); code != http.StatusNotFound {
 			t.Errorf("the oversized connector exists: HTTP %d", code)
