@@ -6,63 +6,26 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
+
+	"github.com/gatehouse-mcp/gatehouse/test/rawmcp"
 )
 
-// rawSession is a Streamable HTTP MCP session that chooses its own
-// JSON-RPC ids, so each call can be found in the audit log by its id.
-type rawSession struct {
-	client *http.Client
-	url    string
-	id     string
-}
-
-func (s *rawSession) post(ctx context.Context, body string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
-	if s.id != "" {
-		req.Header.Set("Mcp-Session-Id", s.id)
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
-		s.id = sid
-	}
-	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
-	}
-	return data, nil
-}
-
-func openRawSession(t *testing.T, ctx context.Context, endpoint string) *rawSession {
+func openRawSession(t *testing.T, ctx context.Context, endpoint string) *rawmcp.Session {
 	t.Helper()
-	s := &rawSession{client: &http.Client{Transport: &http.Transport{}}, url: endpoint}
-	if _, err := s.post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"durability","version":"1"}}}`); err != nil {
+	s := &rawmcp.Session{Client: &http.Client{Transport: &http.Transport{}}, URL: endpoint}
+	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"durability","version":"1"}}}`); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	if _, err := s.post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
+	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
 		t.Fatalf("initialized: %v", err)
 	}
-	t.Cleanup(s.client.CloseIdleConnections)
+	t.Cleanup(s.Client.CloseIdleConnections)
 	return s
 }
 
@@ -77,7 +40,7 @@ func TestEveryAnsweredCallIsAuditedAcrossAKill(t *testing.T) {
 	g.addConnector(map[string]any{"name": "durable", "slug": "durable", "transport": "streamable-http",
 		"url": startEverythingHTTP(t), "auth": map[string]any{"kind": "none"}})
 	ctx := ctxFor(t)
-	sessions := make([]*rawSession, clients)
+	sessions := make([]*rawmcp.Session, clients)
 	for i := range sessions {
 		sessions[i] = openRawSession(t, ctx, g.mcpURL("durable"))
 	}
@@ -97,7 +60,7 @@ func TestEveryAnsweredCallIsAuditedAcrossAKill(t *testing.T) {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf(`"durable-%d-%d"`, c, i)
 				msg := fmt.Sprintf("m-%d-%d", c, i)
-				data, err := s.post(ctx, `{"jsonrpc":"2.0","id":`+id+`,"method":"tools/call","params":{"name":"echo","arguments":{"message":"`+msg+`"}}}`)
+				data, err := s.Post(ctx, `{"jsonrpc":"2.0","id":`+id+`,"method":"tools/call","params":{"name":"echo","arguments":{"message":"`+msg+`"}}}`)
 				if err != nil {
 					return // the gateway is gone
 				}

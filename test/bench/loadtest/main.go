@@ -32,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gatehouse-mcp/gatehouse/test/rawmcp"
 )
 
 func main() {
@@ -290,48 +292,12 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
 
-// session is one MCP session over its own keep-alive connection.
-type session struct {
-	client *http.Client
-	url    string
-	id     string
-}
-
-func (s *session) post(ctx context.Context, body string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
-	if s.id != "" {
-		req.Header.Set("Mcp-Session-Id", s.id)
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
-		s.id = sid
-	}
-	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, data)
-	}
-	return data, nil
-}
-
-func open(ctx context.Context, url string) (*session, error) {
-	s := &session{client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}, url: url}
-	if _, err := s.post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"loadtest","version":"1"}}}`); err != nil {
+func open(ctx context.Context, url string) (*rawmcp.Session, error) {
+	s := &rawmcp.Session{Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}, URL: url}
+	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"loadtest","version":"1"}}}`); err != nil {
 		return nil, fmt.Errorf("initialize: %w", err)
 	}
-	if _, err := s.post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
+	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); err != nil {
 		return nil, fmt.Errorf("initialized: %w", err)
 	}
 	return s, nil
@@ -349,7 +315,7 @@ func uniqueCall(w, n int) string {
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
 func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration, unique bool) (cell, error) {
-	sessions := make([]*session, conns)
+	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url)
 		if err != nil {
@@ -359,7 +325,7 @@ func measure(ctx context.Context, url string, pid, conns int, duration, warmup t
 	}
 	defer func() {
 		for _, s := range sessions {
-			s.client.CloseIdleConnections()
+			s.Client.CloseIdleConnections()
 		}
 	}()
 	start := time.Now().Add(warmup)
@@ -397,7 +363,7 @@ func measure(ctx context.Context, url string, pid, conns int, duration, warmup t
 				if unique {
 					body = uniqueCall(w, n)
 				}
-				data, err := s.post(ctx, body)
+				data, err := s.Post(ctx, body)
 				d := time.Since(t0)
 				if err != nil || !bytes.Contains(data, []byte(`"result"`)) {
 					bad++
