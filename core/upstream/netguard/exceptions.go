@@ -64,16 +64,27 @@ func (e *Exceptions) load() *exceptionSet {
 	return &exceptionSet{}
 }
 
+// inBlock reports whether ip lies in an allowed block.
+func (s *exceptionSet) inBlock(ip netip.Addr) bool {
+	for _, p := range s.prefixes {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostAllowed reports whether host is an allowed name.
+func (s *exceptionSet) hostAllowed(host string) bool {
+	return slices.Contains(s.hosts, strings.ToLower(strings.TrimSuffix(host, ".")))
+}
+
 // control refuses what Control refuses, but for addresses in an allowed
 // block.
 func (s *exceptionSet) control(network, address string, c syscall.RawConn) error {
 	if host, _, err := net.SplitHostPort(address); err == nil {
-		if a, err := netip.ParseAddr(host); err == nil {
-			for _, p := range s.prefixes {
-				if p.Contains(a.Unmap()) {
-					return nil
-				}
-			}
+		if a, err := netip.ParseAddr(host); err == nil && s.inBlock(a) {
+			return nil
 		}
 	}
 	return Control(network, address, c)
@@ -85,7 +96,7 @@ func (s *exceptionSet) control(network, address string, c syscall.RawConn) error
 func (e *Exceptions) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	s := e.load()
 	d := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: s.control}
-	if host, _, err := net.SplitHostPort(address); err == nil && slices.Contains(s.hosts, strings.ToLower(strings.TrimSuffix(host, "."))) {
+	if host, _, err := net.SplitHostPort(address); err == nil && s.hostAllowed(host) {
 		d.Control = nil
 	}
 	return d.DialContext(ctx, network, address)
@@ -95,13 +106,5 @@ func (e *Exceptions) DialContext(ctx context.Context, network, address string) (
 // guard with these exceptions.
 func (e *Exceptions) Permits(host string, ip netip.Addr) bool {
 	s := e.load()
-	if slices.Contains(s.hosts, strings.ToLower(strings.TrimSuffix(host, "."))) || Allowed(ip) {
-		return true
-	}
-	for _, p := range s.prefixes {
-		if p.Contains(ip.Unmap()) {
-			return true
-		}
-	}
-	return false
+	return s.hostAllowed(host) || Allowed(ip) || s.inBlock(ip)
 }
