@@ -43,15 +43,8 @@ type PrivateUpstreams struct {
 // LoadSettings reads the stored settings (the zero Settings when none
 // were stored) and applies them to exceptions; serve calls it at start.
 func LoadSettings(ctx context.Context, st SettingsStore, notFound error, exceptions *netguard.Exceptions) (Settings, error) {
-	var s Settings
-	raw, err := st.Get(ctx, settingsKey)
-	switch {
-	case errors.Is(err, notFound):
-		return s, nil
-	case err != nil:
-		return s, err
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := readSettings(ctx, st, notFound)
+	if err != nil {
 		return s, err
 	}
 	prefixes, hosts, err := netguard.ParseExceptions(s.PrivateUpstreams.CIDRs, s.PrivateUpstreams.Hosts)
@@ -62,6 +55,21 @@ func LoadSettings(ctx context.Context, st SettingsStore, notFound error, excepti
 	return s, nil
 }
 
+// readSettings reads the stored settings: the zero Settings when none
+// were stored.
+func readSettings(ctx context.Context, st SettingsStore, notFound error) (Settings, error) {
+	var s Settings
+	raw, err := st.Get(ctx, settingsKey)
+	switch {
+	case errors.Is(err, notFound):
+		return s, nil
+	case err != nil:
+		return s, err
+	}
+	err = json.Unmarshal(raw, &s)
+	return s, err
+}
+
 func (a *API) routeSettings(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
 	if len(rest) != 0 || a.SettingsStore == nil {
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
@@ -70,7 +78,7 @@ func (a *API) routeSettings(ctx *fasthttp.RequestCtx, p auth.Principal, method s
 	switch method {
 	case fasthttp.MethodGet:
 		if a.allow(ctx, p, policy.ResSettings, policy.ActRead) {
-			s, err := LoadSettings(detach(ctx), a.SettingsStore, a.Errs.NotFound, &netguard.Exceptions{})
+			s, err := readSettings(detach(ctx), a.SettingsStore, a.Errs.NotFound)
 			if err != nil {
 				a.internal(ctx, err)
 				return
@@ -121,7 +129,7 @@ func (a *API) putSettings(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_field", err.Error(), "private_upstreams")
 		return
 	}
-	before, err := LoadSettings(detach(ctx), a.SettingsStore, a.Errs.NotFound, &netguard.Exceptions{})
+	before, err := readSettings(detach(ctx), a.SettingsStore, a.Errs.NotFound)
 	if err != nil {
 		a.internal(ctx, err)
 		return
