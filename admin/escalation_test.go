@@ -133,8 +133,8 @@ func TestNoGrantBeyondOwnRoles(t *testing.T) {
 			if code != http.StatusForbidden || errField(out) != tt.wantField {
 				t.Fatalf("%d %v, want 403 on %s", code, out, tt.wantField)
 			}
-			if slices := f.authz.Roles("ada"); strings.Contains(strings.Join(slices, ","), "owner") {
-				t.Errorf("the admin holds %v", slices)
+			if held := f.authz.Roles("ada"); strings.Contains(strings.Join(held, ","), "owner") {
+				t.Errorf("the admin holds %v", held)
 			}
 			if after := f.authz.Roles("mia"); strings.Join(after, ",") != strings.Join(before, ",") {
 				t.Errorf("mia's roles changed from %v to %v", before, after)
