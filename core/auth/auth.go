@@ -27,6 +27,9 @@ type Principal struct {
 	// TokenID is the API token the caller presented ("" for the bootstrap
 	// owner token and anonymous callers).
 	TokenID string
+	// Provider names the Provider that authenticated the caller ("" for
+	// the owner token, API tokens and anonymous callers).
+	Provider string
 	// System marks the gateway acting on its own behalf (registration
 	// scans of a connector's tools): it sees every tool, policies aside.
 	// Authentication never yields a System principal.
@@ -81,6 +84,7 @@ type Authenticator struct {
 	// bound to it.
 	anonymousRoles []string
 	dir            Directory
+	providers      []Provider
 	now            func() time.Time
 }
 
@@ -106,6 +110,16 @@ func (a *Authenticator) Refresh(p Principal) Principal {
 	if p.System {
 		return p
 	}
+	if p.Provider != "" {
+		// A provider's caller: the directory's roles when it binds any,
+		// else those the provider gave.
+		if a.dir != nil {
+			if roles := a.dir.Roles(p.User); len(roles) != 0 {
+				p.Roles = roles
+			}
+		}
+		return p
+	}
 	return a.principal(p.User, p.TokenID, p.bootstrap)
 }
 
@@ -117,6 +131,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 		if len(header) == 0 && allowAnonymous && a.anonymous != "" {
 			return a.principal(a.anonymous, "", false), nil
 		}
+		if len(header) != 0 && len(a.providers) != 0 {
+			// Another scheme (Basic, a plugin's own): the providers' call.
+			return a.fromProviders(ctx, header)
+		}
 		return Principal{}, ErrNoCredentials
 	}
 	// Compare digests in constant time: the token's length leaks nothing.
@@ -124,7 +142,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 	if subtle.ConstantTimeCompare(got[:], a.ownerHash[:]) == 1 {
 		return a.principal(OwnerUser, "", true), nil
 	}
-	if a.dir == nil || !bytes.HasPrefix(token, []byte(TokenPrefix)) {
+	if !bytes.HasPrefix(token, []byte(TokenPrefix)) {
+		return a.fromProviders(ctx, header)
+	}
+	if a.dir == nil {
 		return Principal{}, ErrInvalidToken
 	}
 	hexDigest := DigestHex(got)
