@@ -44,6 +44,10 @@ const (
 	// their acquisition wait (the gateway's own backlog, not a verdict):
 	// the answer is withheld, whatever the connector's fail mode.
 	CodeGuardBusy = -32061
+	// CodeUpstreamNotConnected: the connector signs each user in to its
+	// upstream with OAuth and the caller has not connected (or the
+	// upstream revoked the grant); data names the connect URL.
+	CodeUpstreamNotConnected = -32062
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel
