@@ -149,6 +149,9 @@ type Deps struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpstreamAuth holds users' upstream OAuth connections; nil disables
+	// the connect endpoints.
+	UpstreamAuth UpstreamConnections
 }
 
 // API is the admin API.

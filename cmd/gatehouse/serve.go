@@ -183,6 +183,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	upstreamAuth := newUpstreamAuth(cfg, st, registry, privateExceptions, log)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -195,6 +196,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		UpstreamAuth:         upstreamAuth,
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -214,6 +216,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		UpstreamAuth:          upstreamAuth,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
@@ -226,6 +229,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		Connect:             upstreamAuth.Handler(ctx),
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {

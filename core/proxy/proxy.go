@@ -74,6 +74,17 @@ type Options struct {
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
+	// UpstreamAuth, when set, supplies each user's upstream credential
+	// for connectors whose upstream signs users in with OAuth.
+	UpstreamAuth UpstreamAuth
+}
+
+// UpstreamAuth supplies the Authorization header of a user's requests to
+// a connector (core/upstreamauth.Service implements it): "" when the
+// connector's upstream needs none; an *mcp.Error naming a connect link
+// when the user has not connected.
+type UpstreamAuth interface {
+	Authorization(ctx context.Context, c *connector.Connector, user string) (string, error)
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
@@ -419,7 +430,27 @@ func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string
 	if c.Auth.Kind == connector.AuthBearer {
 		h["Authorization"] = "Bearer " + c.Auth.Token
 	}
+	if p.opts.UpstreamAuth != nil && (c.Auth.Kind == connector.AuthOAuth2 || c.Auth.Kind == connector.AuthAuto && !hasAuthorization(h)) {
+		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			h["Authorization"] = v
+		}
+	}
 	return h, nil
+}
+
+// hasAuthorization reports whether the connector's own headers already
+// authenticate (an auto connector with an API key header is not probed).
+func hasAuthorization(h map[string]string) bool {
+	for k := range h {
+		if http.CanonicalHeaderKey(k) == "Authorization" {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *Proxy) client(slug string) *http.Client {

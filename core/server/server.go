@@ -58,6 +58,10 @@ type Options struct {
 	// OpenAPI is the admin API's OpenAPI document, served without
 	// authentication at /admin/v1/openapi.json.
 	OpenAPI []byte
+	// Connect serves the upstream OAuth connect flow under /connect/
+	// (browser pages: the link's ticket and the flow's state are the
+	// credentials, not a bearer token); nil disables it.
+	Connect fasthttp.RequestHandler
 }
 
 // maxAdminBody bounds an admin API request body: connectors, templates and
@@ -218,6 +222,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.opts.Metrics(ctx)
+	case strings.HasPrefix(path, "/connect/") && s.opts.Connect != nil:
+		s.opts.Connect(ctx)
 	case path == "/admin/v1/openapi.json" && len(s.opts.OpenAPI) > 0:
 		ctx.SetContentType("application/json")
 		ctx.SetBody(s.opts.OpenAPI)

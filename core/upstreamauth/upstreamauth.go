@@ -147,7 +147,8 @@ func (s *Service) RedirectURI() string { return s.opts.PublicURL + CallbackPath 
 func (s *Service) ClientMetadataURL() string { return s.opts.PublicURL + ClientMetadataPath }
 
 // wantsOAuth reports whether c's upstream signs users in with OAuth:
-// always for kind oauth2; for auto, when the probe got a challenge.
+// always for kind oauth2; for auto, when the probe got a 401 naming RFC
+// 9728 resource metadata.
 func (s *Service) wantsOAuth(ctx context.Context, c *connector.Connector) (challenge, bool, error) {
 	switch {
 	case c.Transport == connector.TransportSTDIO:
@@ -160,7 +161,9 @@ func (s *Service) wantsOAuth(ctx context.Context, c *connector.Connector) (chall
 		if err != nil {
 			return challenge{}, false, err
 		}
-		return ch, ch.OAuth, nil
+		// RFC 9728 metadata in the challenge is what marks OAuth: a bare
+		// 401 is as likely an API key the connector lacks.
+		return ch, ch.OAuth && ch.ResourceMetadata != "", nil
 	}
 	return challenge{}, false, nil
 }
