@@ -59,6 +59,7 @@ type Peer struct {
 	access   map[string]grant // access token → grant
 	refresh  map[string]grant // live refresh tokens
 	revoked  map[string]bool
+	renewed  map[string]bool // access tokens issued by a refresh grant
 	subjects int
 	// Counters for tests.
 	Registrations, CodeGrants, RefreshGrants, Revocations int
@@ -84,7 +85,7 @@ func Start(opts Options) (*Peer, error) {
 		opts.Scope = "mcp:tools"
 	}
 	p := &Peer{opts: opts, clients: map[string]registered{}, codes: map[string]grant{},
-		access: map[string]grant{}, refresh: map[string]grant{}, revoked: map[string]bool{}}
+		access: map[string]grant{}, refresh: map[string]grant{}, revoked: map[string]bool{}, renewed: map[string]bool{}}
 	if opts.PreregisteredID != "" {
 		p.clients[opts.PreregisteredID] = registered{secret: opts.PreregisteredSecret}
 	}
@@ -152,6 +153,13 @@ func (p *Peer) Revoked(token string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.revoked[token]
+}
+
+// Refreshed reports whether access token was issued by a refresh grant.
+func (p *Peer) Refreshed(token string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.renewed[token]
 }
 
 // Issued reports whether token is an access token this server issued.
@@ -337,6 +345,7 @@ func (p *Peer) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	at, rt := "at-"+random(), "rt-"+random()
 	p.access[at] = g
+	p.renewed[at] = r.PostForm.Get("grant_type") == "refresh_token"
 	p.refresh[rt] = g
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": p.opts.ExpiresIn,
 		"refresh_token": rt, "scope": g.scope})
