@@ -55,7 +55,7 @@ func (p *Proxy) newChain() *pipeline.Chain {
 		pipeline.Validate{},
 		// Approval: asked the era's way, or waited for; resumes from the top.
 		stage(e.approval),
-		// Pre-call guards (no-op until the guard host has a request hook).
+		// Pre-call guards: the guards' request hooks (gh_tool_request).
 		pipeline.NewPreCall(p.opts.Guard),
 		// Answer guards: Tool Call and Tool Intent chains on answers.
 		pipeline.NewAnswerGuards(p.opts.Guard),

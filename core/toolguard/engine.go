@@ -138,6 +138,9 @@ type Engine struct {
 	chain    []Entry
 	settings Settings
 	cache    *verdictCache
+	// describe finds a tool's declared description for the request
+	// envelope (nil: the request names the tool only).
+	describe ToolDescriptions
 }
 
 // New returns an engine with settings and no guards.
@@ -306,7 +309,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if errors.Is(err, host.ErrBusy) {
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
 			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
-			out.Reason = "the guards are busy and could not judge the answer in time; retry"
+			out.Reason = "the guards are busy and could not judge it in time; retry"
 			return out, false
 		}
 		if err != nil {
