@@ -45,7 +45,20 @@ func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
 		args = json.RawMessage(`{}`)
 	}
 	in := &guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &r.Tool, Arguments: args}
-	return e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{})
+	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{})
+	if out.Action == guard.ActionRedact {
+		// An argument cannot be masked without changing what the call
+		// does: a redaction before the call is a block.
+		out.Action, out.Redactions = guard.ActionBlock, nil
+		out.Blocker, out.Reason = "gatehouse", "a guard asked to redact an argument, which cannot be masked before the call"
+		for _, f := range out.Findings {
+			if f.Action == guard.ActionRedact {
+				out.Blocker, out.Reason = f.Guard, f.Message+" (a redaction before the call blocks it)"
+				break
+			}
+		}
+	}
+	return out
 }
 
 // GuardRequest implements pipeline.RequestGuard: it runs the pre-call
