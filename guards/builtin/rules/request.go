@@ -12,6 +12,9 @@ import (
 const (
 	wArgExfilURL   = 0.75 // a URL in an argument carries data (query, path, template)
 	wArgCaptureURL = 0.75 // a URL in an argument points at a request-capture or paste host
+	wArgUnscanned  = 0.6  // the arguments exceed what the rules scan (MaxScan, maxStrings, maxDepth)
+	// … on a shell-like tool.
+	wArgUnscannedShell = 0.75
 )
 
 // captureHosts are services that exist to receive arbitrary requests or
@@ -71,8 +74,17 @@ func toolCallRequest(memo *Purposes, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	args := walkJSON(in.Arguments, "/arguments")
+	args, all := walkJSONAll(in.Arguments, "/arguments")
 	fs := callArguments(memo, in, args)
+	if !all {
+		// Padding past the rules' bounds must not hide a payload: what
+		// is not scanned is reported (flag at medium, block from high).
+		w := wArgUnscanned
+		if in.Tool != nil && memo.of(in.Tool).shell {
+			w = wArgUnscannedShell // a command line that large is itself suspect
+		}
+		fs = append(fs, finding{code: "arguments-unscanned", weight: w, msg: "the arguments are too large to be scanned in full", path: "/arguments"})
+	}
 	for _, f := range args {
 		fs = append(fs, scanArgumentURLs(f.value, f.path)...)
 	}
