@@ -47,6 +47,9 @@ type Options struct {
 	Explain io.Writer
 	// Markdown prints the main table as Markdown instead of text.
 	Markdown bool
+	// Request judges call rows before the call (tool_request, ABI 1.2):
+	// their tool and arguments only, no output.
+	Request bool
 }
 
 func reasonCodes(v guard.Verdict) string {
@@ -350,6 +353,9 @@ func Evaluate(rows []Row, judge Judge, opt Options) (*Result, error) {
 		phase, in, err := ToInput(r, opt.Threshold)
 		if err != nil {
 			return nil, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		if opt.Request && phase != guard.HookToolList {
+			phase, in.Hook, in.Output = guard.HookToolRequest, guard.HookToolRequest, nil
 		}
 		v, err := judge(phase, in)
 		if err != nil {
