@@ -93,9 +93,10 @@ var precallCases = []precallCase{
 // hooks (gh_tool_request) refuse a tools/call whose argument carries a
 // command injection or a credential with the guard's −32056, and the
 // upstream — which records every tools/call it receives — received
-// nothing; benign calls reach it. Through the official Go SDK client and
-// the official TypeScript SDK client; the refusals are audited as denials
-// with the guard's verdict.
+// nothing; benign calls reach it. Through the official Go SDK client (on
+// the connector's endpoint and the aggregate /mcp) and the official
+// TypeScript SDK client; the refusals are audited as denials with the
+// guard's verdict.
 func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 	up := startRecordingUpstream(t)
 	g := startGateway(t, "")
@@ -122,35 +123,40 @@ func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 		}
 	}
 
-	t.Run("official Go SDK client", func(t *testing.T) {
-		client := mcp.NewClient(&mcp.Implementation{Name: "precall-e2e", Version: "1.0.0"}, nil)
-		sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: g.mcpURL("recorder")}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sess.Close()
-		if _, err := sess.ListTools(ctxFor(t), nil); err != nil {
-			t.Fatal(err)
-		}
-		for _, tc := range precallCases {
-			t.Run(tc.name, func(t *testing.T) {
-				before := len(up.received())
-				res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: tc.tool, Arguments: tc.args})
-				var code int
-				var message, text string
-				var werr *jsonrpc.Error
-				switch {
-				case errors.As(err, &werr):
-					code, message = int(werr.Code), werr.Message
-				case err != nil:
-					t.Fatal(err)
-				default:
-					text = textOf(res)
-				}
-				check(t, tc, before, code, message, text)
-			})
-		}
-	})
+	for _, endpoint := range []struct{ name, url, prefix string }{
+		{"official Go SDK client", g.mcpURL("recorder"), ""},
+		{"official Go SDK client on the aggregate endpoint", g.base + "/mcp", "recorder__"},
+	} {
+		t.Run(endpoint.name, func(t *testing.T) {
+			client := mcp.NewClient(&mcp.Implementation{Name: "precall-e2e", Version: "1.0.0"}, nil)
+			sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: endpoint.url}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			if _, err := sess.ListTools(ctxFor(t), nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, tc := range precallCases {
+				t.Run(tc.name, func(t *testing.T) {
+					before := len(up.received())
+					res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: endpoint.prefix + tc.tool, Arguments: tc.args})
+					var code int
+					var message, text string
+					var werr *jsonrpc.Error
+					switch {
+					case errors.As(err, &werr):
+						code, message = int(werr.Code), werr.Message
+					case err != nil:
+						t.Fatal(err)
+					default:
+						text = textOf(res)
+					}
+					check(t, tc, before, code, message, text)
+				})
+			}
+		})
+	}
 
 	t.Run("official TypeScript SDK client", func(t *testing.T) {
 		s := openTSSession(t, "ts", g.mcpURL("recorder"), "", "none")
@@ -171,7 +177,7 @@ func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 	t.Run("the refusals are audited as denials with the guard's verdict", func(t *testing.T) {
 		var denied []map[string]any
 		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) && len(denied) < 6 {
+		for time.Now().Before(deadline) && len(denied) < 9 {
 			var out struct {
 				Entries []map[string]any `json:"entries"`
 			}
@@ -182,12 +188,12 @@ func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 					denied = append(denied, e)
 				}
 			}
-			if len(denied) < 6 {
+			if len(denied) < 9 {
 				time.Sleep(50 * time.Millisecond)
 			}
 		}
-		if len(denied) != 6 {
-			t.Fatalf("%d denied entries, want 6 (3 cases × 2 clients): %v", len(denied), denied)
+		if len(denied) != 9 {
+			t.Fatalf("%d denied entries, want 9 (3 cases × 3 client sessions): %v", len(denied), denied)
 		}
 		for _, e := range denied {
 			guards, _ := e["guards"].([]any)
