@@ -8,7 +8,6 @@
 package toolsearch
 
 import (
-	"cmp"
 	"encoding/json"
 	"math"
 	"slices"
@@ -106,16 +105,17 @@ func Build(tools []Tool) *Index {
 	sorted = slices.CompactFunc(sorted, func(a, b Tool) bool { return a.Name == b.Name })
 	ix := &Index{tools: sorted, length: make([]float64, len(sorted)), postings: map[string][]posting{}}
 	total := 0.0
+	st := stemmer{}
 	for doc, t := range sorted {
 		tf := map[string]float64{}
-		for _, term := range Terms(t.Name) {
+		for _, term := range st.terms(t.Name) {
 			tf[term] += nameWeight
 		}
-		for _, term := range Terms(t.Description) {
+		for _, term := range st.terms(t.Description) {
 			tf[term] += descWeight
 		}
 		for _, p := range t.Params {
-			for _, term := range Terms(p) {
+			for _, term := range st.terms(p) {
 				tf[term] += paramWeight
 			}
 		}
@@ -157,7 +157,8 @@ func (ix *Index) Search(query string, limit int) []Hit {
 	terms := Terms(query)
 	slices.Sort(terms)
 	terms = slices.Compact(terms) // a repeated query word counts once
-	scores := map[int]float64{}
+	scores := make([]float64, len(ix.tools))
+	var touched []int
 	for _, term := range terms {
 		list := ix.postings[term]
 		if len(list) == 0 {
@@ -165,22 +166,40 @@ func (ix *Index) Search(query string, limit int) []Hit {
 		}
 		idf := ix.idf(len(list))
 		for _, p := range list {
+			if scores[p.doc] == 0 {
+				touched = append(touched, p.doc)
+			}
 			norm := k1 * (1 - b + b*ix.length[p.doc]/ix.avgLen)
 			scores[p.doc] += idf * p.tf * (k1 + 1) / (p.tf + norm)
 		}
 	}
-	hits := make([]Hit, 0, len(scores))
-	for doc, s := range scores {
-		hits = append(hits, Hit{Tool: ix.tools[doc], Score: s})
+	// The best limit of the tools touched, kept sorted (a ranking of a
+	// few out of thousands: no sort of them all).
+	type scored struct {
+		doc   int
+		score float64
 	}
-	slices.SortFunc(hits, func(x, y Hit) int {
-		if c := cmp.Compare(y.Score, x.Score); c != 0 {
-			return c
+	better := func(x, y scored) bool {
+		return x.score > y.score || (x.score == y.score && x.doc < y.doc) // docs are in name order
+	}
+	top := make([]scored, 0, limit+1)
+	for _, doc := range touched {
+		c := scored{doc, scores[doc]}
+		if len(top) == limit && !better(c, top[len(top)-1]) {
+			continue
 		}
-		return strings.Compare(x.Tool.Name, y.Tool.Name)
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
+		i := len(top)
+		for i > 0 && better(c, top[i-1]) {
+			i--
+		}
+		top = slices.Insert(top, i, c)
+		if len(top) > limit {
+			top = top[:limit]
+		}
+	}
+	hits := make([]Hit, len(top))
+	for i, c := range top {
+		hits[i] = Hit{Tool: ix.tools[c.doc], Score: c.score}
 	}
 	return hits
 }
@@ -189,14 +208,29 @@ func (ix *Index) Search(query string, limit int) []Hit {
 // snake_case, kebab-case and dotted names are split into their words),
 // lower-cased, English stop words dropped, each word stemmed with the
 // Snowball English stemmer (so "issues" finds "issue").
-func Terms(text string) []string {
+func Terms(text string) []string { return stemmer(nil).terms(text) }
+
+// stemmer remembers the terms of the words it has seen (a build meets
+// the same few thousand words again and again); a nil stemmer remembers
+// nothing.
+type stemmer map[string]string
+
+func (s stemmer) terms(text string) []string {
 	var out []string
 	for _, w := range words(text) {
-		w = strings.ToLower(w)
-		if english.IsStopWord(w) {
-			continue
+		term, ok := s[w]
+		if !ok {
+			lower := strings.ToLower(w)
+			if !english.IsStopWord(lower) {
+				term = english.Stem(lower, false)
+			}
+			if s != nil {
+				s[w] = term
+			}
 		}
-		out = append(out, english.Stem(w, false))
+		if term != "" {
+			out = append(out, term)
+		}
 	}
 	return out
 }
