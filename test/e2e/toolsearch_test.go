@@ -1,0 +1,143 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// TestToolSearch drives tool search on the aggregate endpoint with the
+// official Go SDK client of each era: the client lists the two
+// meta-tools, searches, and calls through call_tool a tool a policy
+// denies (denied exactly as a direct call) and one it allows (the
+// result), and the audit log names the real tools.
+func TestToolSearch(t *testing.T) {
+	for _, version := range []string{"2025-11-25", "2026-07-28"} {
+		t.Run("as a "+version+" client", func(t *testing.T) { testToolSearch(t, version) })
+	}
+}
+
+func testToolSearch(t *testing.T, version string) {
+	cfg := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	if err := os.WriteFile(cfg, []byte("tool_search:\n  aggregate: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGatewayArgs(t, []string{"serve", "--config", cfg})
+	g.addConnector(everythingSTDIO("everything"))
+	g.addConnector(everythingSTDIO("spare"))
+	g.putRule(t, "no-sums", map[string]any{"subject": "user:local", "connector": "everything", "kind": "tool", "name": "get-sum",
+		"actions": []string{"call"}, "effect": "deny", "description": "sums go through finance"})
+
+	var samples atomic.Int32
+	sess := goClientVersion(t, g.base+"/mcp", version, &samples)
+	ctx := ctxFor(t)
+
+	t.Run("tools/list shows the two meta-tools", func(t *testing.T) {
+		res, err := sess.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+		}
+		if !slices.Equal(names, []string{"search_tools", "call_tool"}) {
+			t.Errorf("listed %v", names)
+		}
+	})
+	t.Run("search_tools finds the tool with its schema, across connectors", func(t *testing.T) {
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "search_tools", Arguments: map[string]any{"query": "sum of two numbers", "limit": 3}})
+		if err != nil || res.IsError {
+			t.Fatalf("search_tools: %v %q", err, textOf(res))
+		}
+		raw, _ := json.Marshal(res.StructuredContent)
+		var found struct {
+			Tools []struct {
+				Name        string `json:"name"`
+				InputSchema struct {
+					Properties map[string]any `json:"properties"`
+				} `json:"inputSchema"`
+			} `json:"tools"`
+		}
+		if err := json.Unmarshal(raw, &found); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tl := range found.Tools {
+			names = append(names, tl.Name)
+		}
+		// Both connectors run server-everything: equal scores, ordered by name.
+		if len(found.Tools) < 2 || names[0] != "everything__get-sum" || names[1] != "spare__get-sum" {
+			t.Fatalf("found %v", names)
+		}
+		if _, ok := found.Tools[0].InputSchema.Properties["a"]; !ok {
+			t.Errorf("everything__get-sum came without its input schema: %s", raw)
+		}
+	})
+	t.Run("call_tool of a denied tool is denied exactly as a direct call", func(t *testing.T) {
+		_, viaErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "everything__get-sum", "arguments": map[string]any{"a": 1, "b": 2}}})
+		_, directErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "everything__get-sum", Arguments: map[string]any{"a": 1, "b": 2}})
+		if viaErr == nil || directErr == nil {
+			t.Fatalf("via call_tool %v, direct %v: want both denied", viaErr, directErr)
+		}
+		if viaErr.Error() != directErr.Error() || !strings.Contains(viaErr.Error(), "denied by policy") || !strings.Contains(viaErr.Error(), "sums go through finance") {
+			t.Errorf("via call_tool %q, direct %q", viaErr, directErr)
+		}
+	})
+	t.Run("call_tool of an allowed tool answers its result", func(t *testing.T) {
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "everything__echo", "arguments": map[string]any{"message": "via search"}}})
+		if err != nil || res.IsError || textOf(res) != "Echo: via search" {
+			t.Fatalf("call_tool echo: %v %q", err, textOf(res))
+		}
+	})
+	t.Run("bad arguments are a tool error naming what is wrong", func(t *testing.T) {
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "search_tools", Arguments: map[string]any{"query": ""}})
+		if err != nil || !res.IsError || !strings.Contains(textOf(res), "query is empty") {
+			t.Fatalf("empty query: %v %+v", err, res)
+		}
+	})
+	t.Run("the audit log names the real tools", func(t *testing.T) {
+		type entry struct {
+			Connector string `json:"connector"`
+			Tool      string `json:"tool"`
+			Decision  string `json:"decision"`
+			Outcome   string `json:"outcome"`
+		}
+		var entries []entry
+		has := func(conn, tool, decision string) bool {
+			return slices.ContainsFunc(entries, func(e entry) bool { return e.Connector == conn && e.Tool == tool && e.Decision == decision })
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			var out struct {
+				Entries []entry `json:"entries"`
+			}
+			if code := g.admin(http.MethodGet, "/audit?action=tool.call&limit=100", nil, &out); code != http.StatusOK {
+				t.Fatalf("audit query: HTTP %d", code)
+			}
+			entries = out.Entries
+			if has("everything", "echo", "allow") && has("everything", "get-sum", "deny") {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !has("everything", "echo", "allow") || !has("everything", "get-sum", "deny") {
+			t.Errorf("no allowed echo and denied get-sum of connector everything among %+v", entries)
+		}
+		for _, e := range entries {
+			if e.Tool == "call_tool" || e.Tool == "search_tools" || strings.Contains(e.Tool, "__") {
+				t.Errorf("an audit entry names %q, not a real tool: %+v", e.Tool, e)
+			}
+		}
+	})
+}
