@@ -141,3 +141,61 @@ func testToolSearch(t *testing.T, version string) {
 		}
 	})
 }
+
+// TestToolSearchPerConnector turns tool search on for one connector
+// through the admin API (advanced.tool_search) while the gateway's
+// default is off: its endpoint lists the meta-tools and calls through
+// call_tool, another connector lists in full, and a PATCH back to null
+// restores the full list.
+func TestToolSearchPerConnector(t *testing.T) {
+	g := startGateway(t, "")
+	searched := everythingSTDIO("searched")
+	searched["advanced"] = map[string]any{"tool_search": true}
+	g.addConnector(searched)
+	g.addConnector(everythingSTDIO("plain"))
+	ctx := ctxFor(t)
+	list := func(t *testing.T, slug string) []string {
+		t.Helper()
+		var samples atomic.Int32
+		sess := goClientVersion(t, g.mcpURL(slug), "2025-11-25", &samples)
+		res, err := sess.ListTools(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, tool := range res.Tools {
+			names = append(names, tool.Name)
+		}
+		return names
+	}
+
+	t.Run("the connector with tool search lists the meta-tools and calls through call_tool", func(t *testing.T) {
+		if got := list(t, "searched"); !slices.Equal(got, []string{"search_tools", "call_tool"}) {
+			t.Fatalf("listed %v", got)
+		}
+		var samples atomic.Int32
+		sess := goClientVersion(t, g.mcpURL("searched"), "2025-11-25", &samples)
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "search_tools", Arguments: map[string]any{"query": "echo back the message", "limit": 1}})
+		if err != nil || res.IsError || !strings.Contains(textOf(res), `"name":"echo"`) {
+			t.Fatalf("search_tools: %v %q", err, textOf(res))
+		}
+		res, err = sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "echo", "arguments": map[string]any{"message": "hi"}}})
+		if err != nil || res.IsError || textOf(res) != "Echo: hi" {
+			t.Fatalf("call_tool: %v %q", err, textOf(res))
+		}
+	})
+	t.Run("a connector without it lists its tools", func(t *testing.T) {
+		if got := list(t, "plain"); len(got) < 5 || !slices.Contains(got, "echo") {
+			t.Errorf("listed %v", got)
+		}
+	})
+	t.Run("advanced.tool_search null goes back to the gateway's default (off)", func(t *testing.T) {
+		var out map[string]any
+		if code := g.admin(http.MethodPatch, "/connectors/searched", map[string]any{"advanced": map[string]any{"tool_search": nil}}, &out); code != http.StatusOK {
+			t.Fatalf("patch: HTTP %d %v", code, out)
+		}
+		if got := list(t, "searched"); !slices.Contains(got, "echo") || slices.Contains(got, "search_tools") {
+			t.Errorf("listed %v", got)
+		}
+	})
+}
