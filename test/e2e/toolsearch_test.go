@@ -199,3 +199,40 @@ func TestToolSearchPerConnector(t *testing.T) {
 		}
 	})
 }
+
+// TestToolSearchSessionless: tool search on a connector whose upstream
+// speaks 2026-07-28 (the Go SDK's stateless everything-server), reached
+// by a 2026-07-28 client without a session: the passthrough lists the
+// meta-tools, searches, and calls through call_tool (denied exactly as a
+// direct call; allowed with the result).
+func TestToolSearchSessionless(t *testing.T) {
+	g := startGateway(t, "")
+	g.addConnector(map[string]any{"name": "modern", "slug": "modern", "transport": "streamable-http", "url": startStatelessEverything(t),
+		"auth": map[string]any{"kind": "none"}, "advanced": map[string]any{"tool_search": true}})
+	g.putRule(t, "no-structured", map[string]any{"subject": "user:local", "connector": "modern", "kind": "tool", "name": "test_image_content",
+		"actions": []string{"call"}, "effect": "deny", "description": "not today"})
+	var samples atomic.Int32
+	sess := goClientVersion(t, g.mcpURL("modern"), "2026-07-28", &samples)
+	ctx := ctxFor(t)
+
+	res, err := sess.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tools) != 2 || res.Tools[0].Name != "search_tools" || res.Tools[1].Name != "call_tool" {
+		t.Fatalf("listed %+v", res.Tools)
+	}
+	found, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "search_tools", Arguments: map[string]any{"query": "simple text", "limit": 3}})
+	if err != nil || found.IsError || !strings.Contains(textOf(found), `"name":"test_simple_text"`) {
+		t.Fatalf("search_tools: %v %q", err, textOf(found))
+	}
+	called, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "test_simple_text"}})
+	if err != nil || called.IsError || !strings.Contains(textOf(called), "simple text") {
+		t.Fatalf("call_tool: %v %q", err, textOf(called))
+	}
+	_, viaErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "test_image_content"}})
+	_, directErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "test_image_content"})
+	if viaErr == nil || directErr == nil || viaErr.Error() != directErr.Error() || !strings.Contains(viaErr.Error(), "not today") {
+		t.Errorf("via call_tool %v, direct %v: want the same denial", viaErr, directErr)
+	}
+}
