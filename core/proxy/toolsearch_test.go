@@ -365,6 +365,19 @@ func TestToolSearchOnTheAggregate(t *testing.T) {
 		}
 		<-f.records
 	})
+	t.Run("a tool a connector adds is found by the next search", func(t *testing.T) {
+		query := "translate a sentence into klingon"
+		if got := searched(t, agg, query, 5); slices.Contains(got, "notion__translate_text") {
+			t.Fatalf("found before it was added: %v", got)
+		}
+		u := f.upstreams["notion"]
+		u.mu.Lock()
+		u.tools = append(u.tools, json.RawMessage(`{"name":"translate_text","description":"Translate a sentence into Klingon.","inputSchema":{"type":"object","properties":{"text":{"type":"string"}}}}`))
+		u.mu.Unlock()
+		if got := searched(t, agg, query, 5); len(got) == 0 || got[0] != "notion__translate_text" {
+			t.Errorf("after it was added: %v", got)
+		}
+	})
 	t.Run("bad arguments are a tool error that names what is wrong", func(t *testing.T) {
 		for _, tc := range []struct{ tool, args, want string }{
 			{"search_tools", `{}`, "needs a query"},

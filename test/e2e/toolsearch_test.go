@@ -37,6 +37,8 @@ func testToolSearch(t *testing.T, version string) {
 	g.addConnector(everythingSTDIO("spare"))
 	g.putRule(t, "no-sums", map[string]any{"subject": "user:local", "connector": "everything", "kind": "tool", "name": "get-sum",
 		"actions": []string{"call"}, "effect": "deny", "description": "sums go through finance"})
+	g.putRule(t, "hide-spare-echo", map[string]any{"subject": "user:local", "connector": "spare", "kind": "tool", "name": "echo",
+		"actions": []string{"list"}, "effect": "deny"})
 
 	var samples atomic.Int32
 	sess := goClientVersion(t, g.base+"/mcp", version, &samples)
@@ -82,6 +84,16 @@ func testToolSearch(t *testing.T, version string) {
 		}
 		if _, ok := found.Tools[0].InputSchema.Properties["a"]; !ok {
 			t.Errorf("everything__get-sum came without its input schema: %s", raw)
+		}
+	})
+	t.Run("search_tools never finds a tool a policy hides from the caller's listing", func(t *testing.T) {
+		res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "search_tools", Arguments: map[string]any{"query": "echo", "limit": 20}})
+		if err != nil || res.IsError {
+			t.Fatalf("search_tools: %v %q", err, textOf(res))
+		}
+		text := textOf(res)
+		if !strings.Contains(text, `"name":"everything__echo"`) || strings.Contains(text, `"name":"spare__echo"`) {
+			t.Errorf("search for echo: %s", text)
 		}
 	})
 	t.Run("call_tool of a denied tool is denied exactly as a direct call", func(t *testing.T) {
