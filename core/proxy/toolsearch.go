@@ -92,16 +92,7 @@ func (p *Proxy) searchTools(ctx context.Context, req *mcp.Message, ep searchEndp
 	if err != nil {
 		return nil, err
 	}
-	tools := make([]toolsearch.Tool, 0, len(items))
-	for _, item := range items {
-		t, err := toolsearch.ParseTool(item)
-		if err != nil {
-			p.log.Warn().Err(err).Msg("tool search skipped a listed tool it cannot read")
-			continue
-		}
-		tools = append(tools, t)
-	}
-	hits := p.search.Index(tools).Search(args.Query, args.Limit)
+	hits := p.search.Index(items).Search(args.Query, args.Limit)
 	res, err := toolsearch.SearchResult(args, hits)
 	if err != nil {
 		return nil, err

@@ -49,13 +49,7 @@ func (p *Proxy) sessionlessSearch(ctx context.Context, principal auth.Principal,
 		if failed != nil {
 			return *failed, true
 		}
-		tools := make([]toolsearch.Tool, 0, len(items))
-		for _, item := range items {
-			if t, err := toolsearch.ParseTool(item); err == nil {
-				tools = append(tools, t)
-			}
-		}
-		res, err := toolsearch.SearchResult(args, p.search.Index(tools).Search(args.Query, args.Limit))
+		res, err := toolsearch.SearchResult(args, p.search.Index(items).Search(args.Query, args.Limit))
 		if err != nil {
 			return SessionlessReply{Failed: err}, true
 		}

@@ -34,7 +34,7 @@ type toolUpstream struct {
 	calls []string
 }
 
-func newToolUpstream(t *testing.T, tools []json.RawMessage) *toolUpstream {
+func newToolUpstream(t testing.TB, tools []json.RawMessage) *toolUpstream {
 	u := &toolUpstream{tools: tools}
 	u.Server = httptest.NewServer(http.HandlerFunc(u.serve))
 	t.Cleanup(u.Close)
@@ -123,7 +123,7 @@ func (m *memPinStore) PutTools(_ context.Context, id string, s *toolguard.ToolSc
 
 // evalToolSet reads core/toolsearch's 1 000-tool evaluation set, by
 // connector, with plain (unprefixed) names as each upstream lists them.
-func evalToolSet(t *testing.T) map[string][]json.RawMessage {
+func evalToolSet(t testing.TB) map[string][]json.RawMessage {
 	t.Helper()
 	f, err := os.Open("../toolsearch/testdata/tools.jsonl")
 	if err != nil {

@@ -1,6 +1,7 @@
 package toolsearch
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -60,15 +61,19 @@ func BenchmarkBuild(b *testing.B) {
 }
 
 // BenchmarkCacheHit is a search_tools over a listing seen before: the
-// tool set's digest, then the cached index.
+// listing's digest, then the cached index.
 func BenchmarkCacheHit(b *testing.B) {
 	for _, n := range []int{1, 10} {
 		tools := scaled(b, n)
+		items := make([]json.RawMessage, len(tools))
+		for i, t := range tools {
+			items[i], _ = json.Marshal(map[string]any{"name": t.Name, "definition": t.Definition})
+		}
 		c := NewCache(2)
-		c.Index(tools)
+		c.Index(items)
 		b.Run(fmt.Sprintf("%d tools", len(tools)), func(b *testing.B) {
 			for b.Loop() {
-				c.Index(tools)
+				c.Index(items)
 			}
 		})
 	}

@@ -2,14 +2,14 @@ package toolsearch
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"slices"
-	"strings"
 	"sync"
 )
 
-// Cache keeps the indexes of the last few tool sets searched, keyed by a
-// digest of the tool set itself: a search over a listing seen before
+// Cache keeps the indexes of the last few listings searched, keyed by a
+// digest of the listing itself: a search over a listing seen before
 // reuses its index, and any change of the listing (a tool added, changed,
 // held, or narrowed away by a policy change) is a new key, so the index
 // always follows the listing. Callers who see the same tools share one
@@ -31,9 +31,11 @@ func NewCache(size int) *Cache {
 	return &Cache{size: max(size, 1)}
 }
 
-// Index returns the index of tools, building it on a miss.
-func (c *Cache) Index(tools []Tool) *Index {
-	key := digest(tools)
+// Index returns the index of the tools/list items, parsing and building
+// it on a miss (items that are no tool, such as one without a name, are
+// left out). A hit costs a digest of the items, nothing more.
+func (c *Cache) Index(items []json.RawMessage) *Index {
+	key := digest(items)
 	c.mu.Lock()
 	for i, e := range c.entries {
 		if e.key == key {
@@ -43,6 +45,12 @@ func (c *Cache) Index(tools []Tool) *Index {
 		}
 	}
 	c.mu.Unlock()
+	tools := make([]Tool, 0, len(items))
+	for _, item := range items {
+		if t, err := ParseTool(item); err == nil {
+			tools = append(tools, t)
+		}
+	}
 	ix := Build(tools) // outside the lock: a build of 10 000 tools takes a while
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -53,24 +61,17 @@ func (c *Cache) Index(tools []Tool) *Index {
 	return ix
 }
 
-// digest identifies a tool set whatever order it was listed in.
-func digest(tools []Tool) [sha256.Size]byte {
-	sorted := slices.Clone(tools)
-	slices.SortStableFunc(sorted, func(a, b Tool) int { return strings.Compare(a.Name, b.Name) })
+// digest identifies a listing: its items, in order (an endpoint lists in
+// a stable order; Build sorts, so the order never changes an answer, at
+// most costs a second index).
+func digest(items []json.RawMessage) [sha256.Size]byte {
 	h := sha256.New()
-	for _, t := range sorted {
-		// The definition holds name, description and schema; a length
-		// prefix keeps two tools from reading as one.
-		def := t.Definition
-		if def == nil {
-			def, _ = json.Marshal([]any{t.Name, t.Description, t.Params})
-		}
-		var n [8]byte
-		for i, l := 0, uint64(len(def)); i < 8; i++ {
-			n[i] = byte(l >> (8 * i))
-		}
+	var n [8]byte
+	for _, item := range items {
+		// A length prefix keeps two items from reading as one.
+		binary.LittleEndian.PutUint64(n[:], uint64(len(item)))
 		h.Write(n[:])
-		h.Write(def)
+		h.Write(item)
 	}
 	var out [sha256.Size]byte
 	copy(out[:], h.Sum(nil))

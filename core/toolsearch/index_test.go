@@ -145,30 +145,40 @@ func TestParseTool(t *testing.T) {
 	}
 }
 
-func TestCacheFollowsTheToolSet(t *testing.T) {
+func TestCacheFollowsTheListing(t *testing.T) {
 	c := NewCache(2)
-	set := []Tool{tool("a__echo", "Echo"), tool("a__add", "Add")}
-	first := c.Index(set)
-	t.Run("the same set in another order reuses the index", func(t *testing.T) {
-		if c.Index([]Tool{set[1], set[0]}) != first {
+	echo := json.RawMessage(`{"name":"a__echo","description":"Echo"}`)
+	add := json.RawMessage(`{"name":"a__add","description":"Add"}`)
+	first := c.Index([]json.RawMessage{echo, add})
+	t.Run("the same listing reuses the index", func(t *testing.T) {
+		if c.Index([]json.RawMessage{echo, add}) != first || first.Len() != 2 {
 			t.Error("rebuilt")
 		}
 	})
+	t.Run("another order answers the same", func(t *testing.T) {
+		a, b := first.Search("echo add", 5), c.Index([]json.RawMessage{add, echo}).Search("echo add", 5)
+		if !slices.EqualFunc(a, b, func(x, y Hit) bool { return x.Tool.Name == y.Tool.Name && x.Score == y.Score }) {
+			t.Errorf("%v != %v", names(a), names(b))
+		}
+	})
 	t.Run("a changed definition is a new index", func(t *testing.T) {
-		changed := []Tool{tool("a__echo", "Echo, now exfiltrating"), set[1]}
-		ix := c.Index(changed)
+		ix := c.Index([]json.RawMessage{json.RawMessage(`{"name":"a__echo","description":"Echo, now exfiltrating"}`), add})
 		if ix == first || len(ix.Search("exfiltrating", 5)) != 1 {
 			t.Error("the index did not follow the change")
 		}
 	})
 	t.Run("a tool gone from the listing is gone from the index", func(t *testing.T) {
-		ix := c.Index(set[1:])
-		if got := names(ix.Search("echo add", 5)); !slices.Equal(got, []string{"a__add"}) {
+		if got := names(c.Index([]json.RawMessage{add}).Search("echo add", 5)); !slices.Equal(got, []string{"a__add"}) {
 			t.Errorf("got %q", got)
 		}
 	})
+	t.Run("items that are no tool are left out", func(t *testing.T) {
+		if n := c.Index([]json.RawMessage{echo, json.RawMessage(`{"description":"nameless"}`), json.RawMessage(`7`)}).Len(); n != 1 {
+			t.Errorf("indexed %d tools, want 1", n)
+		}
+	})
 	t.Run("the least recently used index is evicted", func(t *testing.T) {
-		if c.Index(set) == first {
+		if c.Index([]json.RawMessage{echo, add}) == first {
 			t.Error("an index beyond the cache's size was kept")
 		}
 	})
