@@ -32,9 +32,11 @@ type ToolSearch struct {
 	Connectors bool
 }
 
-// searchCacheSize is how many tool sets' indexes the proxy keeps: callers
+// searchCacheSize is how many listings' indexes the proxy keeps: callers
 // who see the same tools share one; a listing that changed is a new one.
-const searchCacheSize = 16
+// An index of 10 000 tools holds ~9 MB (its listing included), so the
+// cache stays under ~80 MB even then.
+const searchCacheSize = 8
 
 // searchesOn reports whether slug's endpoint ("" the aggregate) offers
 // tool search.
