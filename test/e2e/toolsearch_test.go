@@ -248,3 +248,35 @@ func TestToolSearchSessionless(t *testing.T) {
 		t.Errorf("via call_tool %v, direct %v: want the same denial", viaErr, directErr)
 	}
 }
+
+// TestToolSearchTypeScriptClient: the official TypeScript SDK client on
+// /mcp with tool search on lists the meta-tools, searches, and calls
+// through call_tool: a denied tool with the very denial of a direct call,
+// an allowed one with its result.
+func TestToolSearchTypeScriptClient(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "gatehouse.yaml")
+	if err := os.WriteFile(cfg, []byte("tool_search:\n  aggregate: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startGatewayArgs(t, []string{"serve", "--config", cfg})
+	g.addConnector(everythingSTDIO("everything"))
+	g.putRule(t, "no-sums", map[string]any{"subject": "user:local", "connector": "everything", "kind": "tool", "name": "get-sum",
+		"actions": []string{"call"}, "effect": "deny", "description": "sums go through finance"})
+	s := openTSSession(t, "ts-search", g.base+"/mcp", "", "none")
+
+	if got := s.list(t, "tools"); !slices.Equal(got, []string{"search_tools", "call_tool"}) {
+		t.Fatalf("listed %v", got)
+	}
+	if r := s.call(t, "search_tools", map[string]any{"query": "sum of two numbers", "limit": 1}); r.Error != nil || r.IsError || !strings.Contains(r.Text, `"name":"everything__get-sum"`) {
+		t.Fatalf("search_tools: %s", r)
+	}
+	via := s.call(t, "call_tool", map[string]any{"name": "everything__get-sum", "arguments": map[string]any{"a": 1, "b": 2}})
+	direct := s.call(t, "everything__get-sum", map[string]any{"a": 1, "b": 2})
+	deniedByPolicy(t, "call_tool of get-sum", via, "sums go through finance")
+	if direct.Error == nil || via.Error.Code != direct.Error.Code || via.Error.Message != direct.Error.Message || !sameJSON(string(via.Error.Data), string(direct.Error.Data)) {
+		t.Errorf("via call_tool %s, direct %s", via, direct)
+	}
+	if r := s.call(t, "call_tool", map[string]any{"name": "everything__echo", "arguments": map[string]any{"message": "ts"}}); r.Error != nil || r.IsError || r.Text != "Echo: ts" {
+		t.Errorf("call_tool echo: %s", r)
+	}
+}
