@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -64,7 +65,17 @@ func (p *Proxy) sessionlessSearch(ctx context.Context, principal auth.Principal,
 		if err != nil {
 			return sessionlessToolError(msg, err), true
 		}
-		return p.sessionless(ctx, principal, slug, conn, real, routing(headers, mcp.MethodToolsCall, real.TargetName())), true
+		h := routing(headers, mcp.MethodToolsCall, real.TargetName())
+		// The real tool's x-mcp-header arguments travel as Mcp-Param-*
+		// headers too (the client sent none: call_tool's schema has none).
+		items, _, failed := p.sessionlessList(ctx, principal, slug, conn, msg, headers)
+		if failed != nil {
+			return *failed, true
+		}
+		for name, value := range paramHeaders(items, real) {
+			h[name] = value
+		}
+		return p.sessionless(ctx, principal, slug, conn, real, h), true
 	}
 	return SessionlessReply{}, false
 }
@@ -187,4 +198,53 @@ func sessionlessToolError(msg *mcp.Message, err error) SessionlessReply {
 	var result map[string]json.RawMessage
 	_ = json.Unmarshal(toolsearch.ToolError(bad.Msg), &result)
 	return wholeResult(msg, result)
+}
+
+// paramHeaders are the Mcp-Param-* headers of a tools/call: for each
+// argument sent that the listed tool's input schema marks x-mcp-header,
+// its header form (strings as they are, other values as JSON), Base64
+// wrapped ("=?base64?…?=") unless it is plain printable ASCII.
+func paramHeaders(items []json.RawMessage, call *mcp.Message) map[string]string {
+	var p struct {
+		Name      string                     `json:"name"`
+		Arguments map[string]json.RawMessage `json:"arguments"`
+	}
+	if json.Unmarshal(call.Params, &p) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, item := range items {
+		var tool struct {
+			Name        string `json:"name"`
+			InputSchema struct {
+				Properties map[string]struct {
+					Header string `json:"x-mcp-header"`
+				} `json:"properties"`
+			} `json:"inputSchema"`
+		}
+		if json.Unmarshal(item, &tool) != nil || tool.Name != p.Name {
+			continue
+		}
+		for arg, prop := range tool.InputSchema.Properties {
+			raw, sent := p.Arguments[arg]
+			if prop.Header == "" || !sent {
+				continue
+			}
+			out["Mcp-Param-"+prop.Header] = encodeParamHeader(argumentText(raw))
+		}
+		break
+	}
+	return out
+}
+
+// encodeParamHeader is decodeParamHeader's inverse.
+func encodeParamHeader(v string) string {
+	plain := v == strings.TrimSpace(v) && !strings.HasPrefix(v, "=?base64?")
+	for i := 0; plain && i < len(v); i++ {
+		plain = v[i] >= 0x20 && v[i] < 0x7f
+	}
+	if plain {
+		return v
+	}
+	return "=?base64?" + base64.StdEncoding.EncodeToString([]byte(v)) + "?="
 }

@@ -451,3 +451,36 @@ func TestToolSearchOnAConnector(t *testing.T) {
 		}
 	})
 }
+
+func TestParamHeaders(t *testing.T) {
+	items := []json.RawMessage{
+		json.RawMessage(`{"name":"other","inputSchema":{"properties":{"region":{"x-mcp-header":"Nope"}}}}`),
+		json.RawMessage(`{"name":"mirror","inputSchema":{"properties":{"region":{"type":"string","x-mcp-header":"Region"},"count":{"x-mcp-header":"Count"},"note":{"x-mcp-header":"Note"},"level":{"type":"integer"}}}}`),
+	}
+	tests := []struct {
+		name string
+		args string
+		want map[string]string
+	}{
+		{"a plain string travels as it is; an unmarked argument does not", `{"region":"eu-west","level":3}`, map[string]string{"Mcp-Param-Region": "eu-west"}},
+		{"a number travels as its JSON text", `{"count":7}`, map[string]string{"Mcp-Param-Count": "7"}},
+		{"non-ASCII and edge spaces are Base64-wrapped", `{"region":"zürich","note":" x"}`, map[string]string{"Mcp-Param-Region": "=?base64?" + "esO8cmljaA==" + "?=", "Mcp-Param-Note": "=?base64?IHg=?="}},
+		{"an argument not sent has no header", `{}`, map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := paramHeaders(items, upstreamtest.ToolCall(t, 1, "mirror", tt.args))
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("%s = %q, want %q", k, got[k], v)
+				}
+				if dec, ok := decodeParamHeader(got[k]); !ok || (k == "Mcp-Param-Region" && !strings.Contains(tt.args, dec)) {
+					t.Errorf("%s = %q does not decode back (%q)", k, got[k], dec)
+				}
+			}
+		})
+	}
+}

@@ -242,6 +242,14 @@ func TestToolSearchSessionless(t *testing.T) {
 	if err != nil || called.IsError || !strings.Contains(textOf(called), "simple text") {
 		t.Fatalf("call_tool: %v %q", err, textOf(called))
 	}
+	// The upstream checks Mcp-Param-Region against the argument the
+	// real tool's schema marks x-mcp-header: the gateway sets it.
+	mirrored, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "test_x_mcp_header", "arguments": map[string]any{"region": "zürich", "level": 2}}})
+	if err != nil {
+		t.Errorf("call_tool of an x-mcp-header tool: %v", err)
+	} else if mirrored.IsError || textOf(mirrored) != "region=zürich" {
+		t.Errorf("call_tool of an x-mcp-header tool: %q (isError %v)", textOf(mirrored), mirrored.IsError)
+	}
 	_, viaErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "test_image_content"}})
 	_, directErr := sess.CallTool(ctx, &mcp.CallToolParams{Name: "test_image_content"})
 	if viaErr == nil || directErr == nil || viaErr.Error() != directErr.Error() || !strings.Contains(viaErr.Error(), "not today") {
