@@ -84,7 +84,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 			"completions": map[string]any{},
 		},
 		"serverInfo":   map[string]any{"name": "gatehouse", "title": "Gatehouse (all connectors)", "version": "0.1.0"},
-		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}.",
+		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}." + p.searchInstructions(),
 	})
 	if err != nil {
 		s.closeUpstream()

@@ -48,6 +48,16 @@ func (p *Proxy) searchesOn(slug string) bool {
 	return ok && c.Advanced.ToolSearchEnabled(p.opts.ToolSearch.Connectors)
 }
 
+// searchInstructions is what the aggregate's initialize instructions add
+// when tool search is on there.
+func (p *Proxy) searchInstructions() string {
+	if !p.searchesOn("") {
+		return ""
+	}
+	return " tools/list shows " + toolsearch.SearchName + " and " + toolsearch.CallName + ": find the tools for a task with " +
+		toolsearch.SearchName + ", then call one with " + toolsearch.CallName + "."
+}
+
 // searchEndpoint is what tool search needs of an endpoint.
 type searchEndpoint struct {
 	// list returns the caller's tools/list items, narrowed by the chain.

@@ -282,11 +282,19 @@ func deniedForAda(name string) bool {
 
 func TestToolSearchOnTheAggregate(t *testing.T) {
 	f := newSearchFixture(t, ToolSearch{Aggregate: true}, adaRules, nil)
-	agg, _, err := f.p.InitializeAggregate(context.Background(), ada, initMsg)
+	agg, init, err := f.p.InitializeAggregate(context.Background(), ada, initMsg)
 	if err != nil {
 		t.Fatal(err)
 	}
 
+	t.Run("initialize's instructions say how to find tools", func(t *testing.T) {
+		var r struct {
+			Instructions string `json:"instructions"`
+		}
+		if json.Unmarshal(init.Result, &r) != nil || !strings.Contains(r.Instructions, "find the tools for a task with search_tools, then call one with call_tool") {
+			t.Errorf("instructions %q", r.Instructions)
+		}
+	})
 	t.Run("tools/list shows the two meta-tools only", func(t *testing.T) {
 		if got := listedNames(t, agg); !slices.Equal(got, []string{"search_tools", "call_tool"}) {
 			t.Errorf("listed %v", got)
