@@ -42,11 +42,13 @@ type Session struct {
 	principal auth.Principal // as authenticated at initialize
 	// elicit: the client declared elicitation, so approvals are offered
 	// to it as elicitation requests.
-	elicit bool
+	elicit    bool
+	initParam json.RawMessage
+
 	// aggregated: the session is a child of an aggregate session, which
 	// offers tool search itself; its own listings stay real.
 	aggregated bool
-	initParam  json.RawMessage
+
 	// backend, when set, serves the session instead of a passthrough
 	// upstream session (conn is then unused): a translation to a
 	// sessionless 2026-07-28 upstream, or the aggregate of all connectors.

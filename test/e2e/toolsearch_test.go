@@ -196,6 +196,18 @@ func TestToolSearchPerConnector(t *testing.T) {
 			t.Fatalf("call_tool: %v %q", err, textOf(res))
 		}
 	})
+	t.Run("a 2026-07-28 client (translated for the legacy upstream) gets tool search too", func(t *testing.T) {
+		var samples atomic.Int32
+		sess := goClientVersion(t, g.mcpURL("searched"), "2026-07-28", &samples)
+		res, err := sess.ListTools(ctx, nil)
+		if err != nil || len(res.Tools) != 2 || res.Tools[0].Name != "search_tools" {
+			t.Fatalf("listed %v %+v", err, res)
+		}
+		called, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "call_tool", Arguments: map[string]any{"name": "echo", "arguments": map[string]any{"message": "modern"}}})
+		if err != nil || called.IsError || textOf(called) != "Echo: modern" {
+			t.Fatalf("call_tool: %v %+v", err, called)
+		}
+	})
 	t.Run("a connector without it lists its tools", func(t *testing.T) {
 		if got := list(t, "plain"); len(got) < 5 || !slices.Contains(got, "echo") {
 			t.Errorf("listed %v", got)
