@@ -19,6 +19,14 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries []cacheEntry // most recently used last
+	// building holds the builds in progress: a listing many callers
+	// search at once after a change is indexed once, the others wait.
+	building map[[sha256.Size]byte]*build
+
+	// parse reads one item (ParseTool); waiting is told when a caller
+	// waits for another's build. Both are seams for the tests.
+	parse   func(json.RawMessage) (Tool, error)
+	waiting func()
 }
 
 type cacheEntry struct {
@@ -26,9 +34,15 @@ type cacheEntry struct {
 	ix  *Index
 }
 
+// build is an index being built; done closes when ix is set.
+type build struct {
+	done chan struct{}
+	ix   *Index
+}
+
 // NewCache returns a cache of up to size indexes (at least one).
 func NewCache(size int) *Cache {
-	return &Cache{size: max(size, 1)}
+	return &Cache{size: max(size, 1), building: map[[sha256.Size]byte]*build{}, parse: ParseTool, waiting: func() {}}
 }
 
 // Index returns the index of the tools/list items, parsing and building
@@ -44,21 +58,33 @@ func (c *Cache) Index(items []json.RawMessage) *Index {
 			return e.ix
 		}
 	}
+	if b, ok := c.building[key]; ok {
+		c.mu.Unlock()
+		c.waiting()
+		<-b.done
+		return b.ix
+	}
+	b := &build{done: make(chan struct{})}
+	c.building[key] = b
 	c.mu.Unlock()
+
 	tools := make([]Tool, 0, len(items))
 	for _, item := range items {
-		if t, err := ParseTool(item); err == nil {
+		if t, err := c.parse(item); err == nil {
 			tools = append(tools, t)
 		}
 	}
-	ix := Build(tools) // outside the lock: a build of 10 000 tools takes a while
+	b.ix = Build(tools) // outside the lock: a build of 10 000 tools takes a while
+
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	delete(c.building, key)
 	if len(c.entries) >= c.size {
 		c.entries = slices.Delete(c.entries, 0, 1)
 	}
-	c.entries = append(c.entries, cacheEntry{key: key, ix: ix})
-	return ix
+	c.entries = append(c.entries, cacheEntry{key: key, ix: b.ix})
+	c.mu.Unlock()
+	close(b.done)
+	return b.ix
 }
 
 // digest identifies a listing: its items, in order (an endpoint lists in

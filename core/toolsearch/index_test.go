@@ -2,8 +2,10 @@ package toolsearch
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -182,4 +184,52 @@ func TestCacheFollowsTheListing(t *testing.T) {
 			t.Error("an index beyond the cache's size was kept")
 		}
 	})
+}
+
+// TestCacheBuildsAListingOnceForConcurrentSearches: while one search
+// builds a listing's index, seven more searches of it wait for that
+// build instead of building their own (the first build is held until all
+// seven wait: a second build would block on the held parse and the test
+// would never end).
+func TestCacheBuildsAListingOnceForConcurrentSearches(t *testing.T) {
+	c := NewCache(2)
+	items := make([]json.RawMessage, 50)
+	for i := range items {
+		items[i], _ = json.Marshal(map[string]any{"name": fmt.Sprintf("c__tool_%03d", i), "description": "does thing number " + fmt.Sprint(i)})
+	}
+	const others = 7
+	var waiters sync.WaitGroup
+	waiters.Add(others)
+	c.waiting = waiters.Done
+	var parses sync.Mutex
+	parsed, started := 0, make(chan struct{})
+	c.parse = func(item json.RawMessage) (Tool, error) {
+		parses.Lock()
+		parsed++
+		first := parsed == 1
+		parses.Unlock()
+		if first {
+			close(started)
+			waiters.Wait() // hold the build until every other search waits
+		}
+		return ParseTool(item)
+	}
+	got := make([]*Index, others+1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); got[0] = c.Index(items) }()
+	<-started
+	for i := 1; i <= others; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i] = c.Index(items) }()
+	}
+	wg.Wait()
+	for _, ix := range got {
+		if ix != got[0] || ix.Len() != len(items) {
+			t.Fatalf("searches got different indexes or lost tools (%d)", ix.Len())
+		}
+	}
+	if parsed != len(items) {
+		t.Errorf("parsed %d items, want %d: the listing was built more than once", parsed, len(items))
+	}
 }
