@@ -197,6 +197,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 	}, log)
 
 	builtin, err := catalog.Builtin()

@@ -43,6 +43,7 @@ type Config struct {
 	Policies   PoliciesConfig   `yaml:"policies"`
 	STDIO      STDIOConfig      `yaml:"stdio"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	ToolSearch ToolSearchConfig `yaml:"tool_search"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).

@@ -84,7 +84,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 			"completions": map[string]any{},
 		},
 		"serverInfo":   map[string]any{"name": "gatehouse", "title": "Gatehouse (all connectors)", "version": "0.1.0"},
-		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}.",
+		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}." + p.searchInstructions(),
 	})
 	if err != nil {
 		s.closeUpstream()
@@ -124,6 +124,7 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	// The aggregate relays a child's requests to its client and the
 	// answers back (fromChild, Send), approvals' elicitations included.
 	s.elicit = elicits(a.init)
+	s.aggregated = true
 	a.mu.Lock()
 	if existing := a.children[slug]; existing != nil || a.closed {
 		a.mu.Unlock()
@@ -217,6 +218,11 @@ func (a *aggregate) forget(slug string) {
 
 // Call implements the session backend.
 func (a *aggregate) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	if a.proxy.searchesOn("") {
+		if st, handled, err := a.proxy.searchAnswer(ctx, req, a.searchEndpoint()); handled {
+			return st, err
+		}
+	}
 	switch req.Method {
 	case mcp.MethodPing:
 		return answer(upstream.NewQueue(0), req, json.RawMessage(`{}`)), nil

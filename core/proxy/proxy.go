@@ -25,6 +25,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/toolsearch"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
 )
@@ -74,6 +75,9 @@ type Options struct {
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
+	// ToolSearch says which endpoints offer tool search's meta-tools
+	// instead of their full tools/list (toolsearch.go).
+	ToolSearch ToolSearch
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
@@ -113,6 +117,8 @@ type Proxy struct {
 	// stages its stateful stages (see newChain).
 	chain  *pipeline.Chain
 	stages eraStages
+	// search keeps the tool-search indexes of the tool sets searched last.
+	search *toolsearch.Cache
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -134,6 +140,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		eras:       make(map[string]eraInfo),
 		shared:     make(map[string]*sharedSession),
 		parked:     make(map[string]*downgraded),
+		search:     toolsearch.NewCache(searchCacheSize),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}

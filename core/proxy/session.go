@@ -44,6 +44,11 @@ type Session struct {
 	// to it as elicitation requests.
 	elicit    bool
 	initParam json.RawMessage
+
+	// aggregated: the session is a child of an aggregate session, which
+	// offers tool search itself; its own listings stay real.
+	aggregated bool
+
 	// backend, when set, serves the session instead of a passthrough
 	// upstream session (conn is then unused): a translation to a
 	// sessionless 2026-07-28 upstream, or the aggregate of all connectors.
@@ -233,6 +238,11 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	if s.Slug == "" {
 		return s.call(ctx, req) // the aggregate: its connectors' sessions run the chain
+	}
+	if !s.aggregated && !s.principal.System && s.proxy.searchesOn(s.Slug) {
+		if st, handled, err := s.proxy.searchAnswer(ctx, req, s.searchEndpoint()); handled {
+			return st, err
+		}
 	}
 	c, _ := s.proxy.connectors.Lookup(s.Slug)
 	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s}

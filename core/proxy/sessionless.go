@@ -56,6 +56,14 @@ func (e *errUnreadable) Error() string {
 // counts against the limits on requests in flight until its answer is
 // relayed.
 func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug string, conn *streamhttp.Conn, msg *mcp.Message, headers map[string]string) SessionlessReply {
+	if r, handled := p.sessionlessSearch(ctx, principal, slug, conn, msg, headers); handled {
+		return r // tool search (toolsearch_modern.go)
+	}
+	return p.sessionless(ctx, principal, slug, conn, msg, headers)
+}
+
+// sessionless is Sessionless without tool search.
+func (p *Proxy) sessionless(ctx context.Context, principal auth.Principal, slug string, conn *streamhttp.Conn, msg *mcp.Message, headers map[string]string) SessionlessReply {
 	if rpcErr := p.opts.Limits.nameError(msg, slug == ""); rpcErr != nil {
 		return SessionlessReply{Err: rpcErr, Status: http.StatusOK}
 	}
