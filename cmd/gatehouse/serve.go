@@ -183,6 +183,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
+	if err != nil {
+		return err
+	}
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -195,6 +199,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		Offload:              offloader,
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -439,6 +444,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[k] = v
 	}
+	noteOffload(e, r)
 	for _, v := range r.Guards {
 		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
 		if v.Error != "" {

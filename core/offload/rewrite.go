@@ -70,7 +70,7 @@ func (o *Offloader) Rewrite(ctx context.Context, c Call, result json.RawMessage)
 	}
 	var out Outcome
 	links := map[int]Stored{} // by part index
-	o.Sweep(ctx) // expired outputs give their quota back first
+	o.Sweep(ctx)              // expired outputs give their quota back first
 	need := int64(0)
 	for _, p := range parts {
 		if o.offloads(p, c) {
