@@ -19,3 +19,15 @@ func (p *Proxy) advertiseOffload(c *connector.Connector, resp *mcp.Message) *mcp
 	}
 	return &mcp.Message{JSONRPC: "2.0", ID: resp.ID, Result: offload.Advertise(resp.Result)}
 }
+
+// modernError renumbers a legacy error for a 2026-07-28 client: the
+// legacy resource-not-found code (−32002, the gateway's offload links'
+// and any legacy upstream's) is −32602 in that revision.
+func modernError(e *mcp.Error) *mcp.Error {
+	if e.Code != offload.CodeResourceNotFoundLegacy {
+		return e
+	}
+	out := *e
+	out.Code = mcp.CodeInvalidParams
+	return &out
+}

@@ -265,3 +265,21 @@ func TestOffloadOnALegacySession(t *testing.T) {
 		}
 	})
 }
+
+func TestModernErrorRenumbersResourceNotFound(t *testing.T) {
+	tests := []struct {
+		name     string
+		in, want int
+	}{
+		{"the legacy resource-not-found code becomes -32602", offload.CodeResourceNotFoundLegacy, mcp.CodeInvalidParams},
+		{"other codes stay", mcp.CodePolicyDenied, mcp.CodePolicyDenied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := mcp.NewError(tt.in, "m")
+			if got := modernError(in); got.Code != tt.want || got.Message != "m" || in.Code != tt.in {
+				t.Fatalf("got %+v (input now %+v), want code %d", got, in, tt.want)
+			}
+		})
+	}
+}

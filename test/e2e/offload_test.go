@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -45,7 +47,12 @@ func startBigUpstream(t *testing.T, text string) string {
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "ok"}}}, nil
 		})
 	srv := httptest.NewServer(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, nil))
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		// The gateway (stopped after this cleanup) may still hold a GET
+		// stream open: end it, or Close waits for it.
+		srv.CloseClientConnections()
+		srv.Close()
+	})
 	return srv.URL
 }
 
@@ -241,4 +248,94 @@ func TestOffloadExpiryAndQuota(t *testing.T) {
 			t.Fatalf("call after expiry: %+v", again)
 		}
 	})
+}
+
+// bearer adds a bearer token to every request.
+type bearer struct{ token string }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// goSession connects the official Go SDK client as token's user,
+// negotiating version.
+func goSession(t *testing.T, url, token, version string) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "gatehouse-e2e-offload", Version: "1.0.0"}, nil)
+	sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: bearer{token}}},
+		&mcp.ClientSessionOptions{ProtocolVersion: version})
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	return sess
+}
+
+func TestOffloadWithTheGoSDKInBothEras(t *testing.T) {
+	text := fiveMB()
+	g := startGateway(t, "")
+	g.addConnector(map[string]any{"name": "big", "slug": "big", "transport": "streamable-http", "url": startBigUpstream(t, text), "auth": map[string]any{"kind": "none"}})
+	alice, bob := g.addMember(t, "alice", "admin"), g.addMember(t, "bob", "admin")
+	for _, era := range []struct {
+		version  string
+		notFound int64
+	}{{"2025-11-25", -32002}, {"2026-07-28", -32602}} {
+		for _, ep := range []struct{ name, url, tool string }{
+			{"the connector's endpoint", g.mcpURL("big"), "dump"},
+			{"the aggregate endpoint", g.base + "/mcp", "big__dump"},
+		} {
+			t.Run(era.version+" on "+ep.name, func(t *testing.T) {
+				ctx := ctxFor(t)
+				sess := goSession(t, ep.url, alice, era.version)
+				if got := sess.InitializeResult().ProtocolVersion; got != era.version {
+					t.Fatalf("negotiated %q, want %q", got, era.version)
+				}
+				if sess.InitializeResult().Capabilities.Resources == nil {
+					t.Errorf("resources capability not advertised: %+v", sess.InitializeResult().Capabilities)
+				}
+				res, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: ep.tool, Arguments: map[string]any{}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var link *mcp.ResourceLink
+				for _, c := range res.Content {
+					if l, ok := c.(*mcp.ResourceLink); ok {
+						link = l
+					}
+				}
+				if res.IsError || len(res.Content) != 2 || link == nil || !strings.HasPrefix(link.URI, "gatehouse://offload/big/") || link.Size == nil || *link.Size != int64(len(text)) {
+					t.Fatalf("result %+v", res.Content)
+				}
+				t.Run("reads back byte-identical in ranges", func(t *testing.T) {
+					var got strings.Builder
+					next := link.URI + "?length=2000000"
+					for i := 0; next != ""; i++ {
+						if i > 10 {
+							t.Fatal("ranges never end")
+						}
+						r, err := sess.ReadResource(ctx, &mcp.ReadResourceParams{URI: next})
+						if err != nil || len(r.Contents) != 1 {
+							t.Fatalf("read %s: %v", next, err)
+						}
+						got.WriteString(r.Contents[0].Text)
+						where, _ := r.Meta["io.gatehouse/offload"].(map[string]any)
+						next, _ = where["next"].(string)
+					}
+					if got.String() != text {
+						t.Fatalf("read back %d bytes, not identical to the %d stored", got.Len(), len(text))
+					}
+				})
+				t.Run("another user is told not found in the era's code", func(t *testing.T) {
+					other := goSession(t, ep.url, bob, era.version)
+					_, err := other.ReadResource(ctx, &mcp.ReadResourceParams{URI: link.URI})
+					var rpcErr *jsonrpc.Error
+					if !errors.As(err, &rpcErr) || rpcErr.Code != era.notFound || !strings.Contains(rpcErr.Message, "not found") {
+						t.Fatalf("bob's read: %v (%+v), want %d not found", err, rpcErr, era.notFound)
+					}
+				})
+			})
+		}
+	}
 }
