@@ -41,6 +41,8 @@ type part struct {
 	text     bool
 	size     int
 	payload  func() ([]byte, error)
+	// value is a text block's text, decoded once (for its preview).
+	value string
 }
 
 // Rewrite offloads the large parts of a tools/call result when the
@@ -119,7 +121,7 @@ func (o *Offloader) Rewrite(ctx context.Context, c Call, result json.RawMessage)
 		}
 		p := partAt(parts, i)
 		if p.kind == "text" {
-			newContent = append(newContent, o.previewBlock(b, st))
+			newContent = append(newContent, o.previewBlock(b, p.value, st))
 		}
 		newContent = append(newContent, o.link(c, p, st, b))
 	}
@@ -166,7 +168,7 @@ func partsOf(content []map[string]json.RawMessage, structured json.RawMessage, k
 			if json.Unmarshal(b["text"], &text) != nil {
 				continue
 			}
-			p.mimeType, p.text, p.size = "text/plain", true, len(text)
+			p.mimeType, p.text, p.size, p.value = "text/plain", true, len(text), text
 			p.payload = func() ([]byte, error) { return []byte(text), nil }
 		case "image", "audio":
 			var data string
@@ -213,11 +215,9 @@ func partsOf(content []map[string]json.RawMessage, structured json.RawMessage, k
 	return parts, total
 }
 
-// previewBlock is text block b cut to the preview, with a note saying
+// previewBlock is text block b (its text decoded) cut to the preview, with a note saying
 // where the rest is.
-func (o *Offloader) previewBlock(b map[string]json.RawMessage, st Stored) map[string]json.RawMessage {
-	var text string
-	_ = json.Unmarshal(b["text"], &text)
+func (o *Offloader) previewBlock(b map[string]json.RawMessage, text string, st Stored) map[string]json.RawMessage {
 	preview := cut(text, o.cfg.Preview)
 	note := fmt.Sprintf("\n\n[Gatehouse stored this output (%d bytes; the first %d above) until %s. Read it with resources/read %s, or in ranges with %s?offset=N&length=M.]",
 		st.Size, len(preview), st.Expires.UTC().Format(time.RFC3339), st.URI, st.URI)

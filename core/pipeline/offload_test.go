@@ -18,7 +18,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/upstreamtest"
 )
 
-func newOffloadStage(t *testing.T) *Offload {
+func newOffloadStage(t testing.TB) *Offload {
 	t.Helper()
 	box, err := secret.New(bytes.Repeat([]byte{5}, secret.KeySize))
 	if err != nil {
