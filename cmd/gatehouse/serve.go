@@ -185,6 +185,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
+	if err != nil {
+		return err
+	}
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -198,6 +202,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
+		Offload:              offloader,
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -442,6 +447,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[k] = v
 	}
+	noteOffload(e, r)
 	for _, v := range r.Guards {
 		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
 		if v.Error != "" {

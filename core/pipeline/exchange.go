@@ -54,6 +54,8 @@ type Exchange struct {
 	Approval string
 	// Guarded is the answer guards' outcome on the exchange's answer.
 	Guarded toolguard.Outcome
+	// Offloaded is what the offload stage stored of the answer.
+	Offloaded Offloaded
 	// Relayed says the request went upstream (the upstream stage ran).
 	Relayed bool
 	// Reply is what the era's upstream stage keeps of the upstream's

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/offload"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -185,6 +186,10 @@ func (a *aggregate) routeByName(ctx context.Context, req *mcp.Message) (upstream
 // URI; an unlisted URI is refused rather than guessed.
 func (a *aggregate) routeByURI(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
 	uri := req.TargetName()
+	if slug, ok := offload.ConnectorOf(uri); ok {
+		// The gateway's own link names its connector (before any listing).
+		return a.forward(ctx, slug, req)
+	}
 	a.mu.Lock()
 	slug := a.resourceOf[uri]
 	a.mu.Unlock()

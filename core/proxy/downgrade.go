@@ -104,7 +104,7 @@ func (d *downgraded) start(ctx context.Context, up *mcp.Message, q *upstream.Que
 		if errors.Is(err, context.DeadlineExceeded) {
 			e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not take %s within %s", d.session.Slug, up.Method, d.proxy.opts.CallTimeout)
 		}
-		q.Push(mcp.NewErrorResponse(d.clientID, e))
+		q.Push(mcp.NewErrorResponse(d.clientID, modernError(e)))
 		q.Finish(nil)
 		return
 	}
@@ -393,7 +393,7 @@ func (d *downgraded) relay(ctx context.Context, q *upstream.Queue) {
 // complete gives the upstream's answer the client's id and resultType.
 func (d *downgraded) complete(m *mcp.Message) *mcp.Message {
 	if m.Error != nil {
-		return mcp.NewErrorResponse(d.clientID, m.Error)
+		return mcp.NewErrorResponse(d.clientID, modernError(m.Error))
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(m.Result, &obj) != nil || obj == nil {

@@ -72,6 +72,10 @@ type Options struct {
 	// Refresh, when set, re-reads a principal's roles for each request
 	// of a session opened earlier (auth.Authenticator.Refresh).
 	Refresh func(auth.Principal) auth.Principal
+	// Offload, when set, stores tool outputs above a size and answers
+	// with previews and links (core/offload); the resources capability
+	// is then advertised on every connector that offloads.
+	Offload pipeline.Offloader
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
@@ -266,7 +270,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		return nil, resp, nil
 	}
 	opened = true
-	return s, resp, nil
+	return s, p.advertiseOffload(c, resp), nil
 }
 
 // openReady opens a gateway-owned session on slug (the gateway is the
