@@ -211,7 +211,7 @@ func (a *aggregate) forget(slug string) {
 	if s != nil {
 		s.closeUpstream()
 	}
-	n, _ := mcp.NewNotification("notifications/tools/list_changed", nil)
+	n, _ := mcp.NewNotification(mcp.MethodToolsListChanged, nil)
 	a.events.Push(n)
 }
 
@@ -222,19 +222,19 @@ func (a *aggregate) Call(ctx context.Context, req *mcp.Message) (upstream.Stream
 		return answer(upstream.NewQueue(0), req, json.RawMessage(`{}`)), nil
 	case mcp.MethodToolsList:
 		return a.list(ctx, req, "tools", true)
-	case "prompts/list":
+	case mcp.MethodPromptsList:
 		return a.list(ctx, req, "prompts", true)
-	case "resources/list":
+	case mcp.MethodResourcesList:
 		return a.list(ctx, req, "resources", false)
-	case "resources/templates/list":
+	case mcp.MethodResourceTemplates:
 		return a.list(ctx, req, "resourceTemplates", false)
-	case mcp.MethodToolsCall, "prompts/get":
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet:
 		return a.routeByName(ctx, req)
-	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+	case mcp.MethodResourcesRead, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
 		return a.routeByURI(ctx, req)
-	case "completion/complete":
+	case mcp.MethodCompletionComplete:
 		return a.routeCompletion(ctx, req)
-	case "logging/setLevel":
+	case mcp.MethodLoggingSetLevel:
 		a.mu.Lock()
 		children := make([]*Session, 0, len(a.children))
 		for _, s := range a.children {

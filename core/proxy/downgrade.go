@@ -42,7 +42,7 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 		return errorAnswer(q, req, rpcErr), nil
 	}
 	switch req.Method {
-	case mcp.MethodInitialize, mcp.MethodPing, "logging/setLevel", "resources/subscribe", "resources/unsubscribe":
+	case mcp.MethodInitialize, mcp.MethodPing, mcp.MethodLoggingSetLevel, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
 		return errorAnswer(q, req, mcp.Errorf(mcp.CodeMethodNotFound, "method %q does not exist in protocol %s", req.Method, mcp.Version20260728)), nil
 	}
 	sh, err := p.sharedLegacy(ctx, principal, slug, meta)
@@ -249,14 +249,14 @@ type subscription struct {
 func (sh *sharedSession) notify(m *mcp.Message) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if m.Method == "notifications/tools/list_changed" {
+	if m.Method == mcp.MethodToolsListChanged {
 		sh.bindings = nil // re-read the tools' header bindings on next use
 	}
 	for sub := range sh.subs {
 		if !sub.want[m.Method] {
 			continue
 		}
-		if tagged, err := mcp.NewNotification(m.Method, map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": sub.id}}); err == nil {
+		if tagged, err := mcp.NewNotification(m.Method, map[string]any{"_meta": map[string]any{mcp.MetaSubscriptionID: sub.id}}); err == nil {
 			sub.q.Push(tagged)
 		}
 	}
@@ -266,7 +266,7 @@ func (sh *sharedSession) notify(m *mcp.Message) {
 // streams rather than on the stream of the call during which they came.
 func isListChanged(m *mcp.Message) bool {
 	switch m.Method {
-	case "notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed":
+	case mcp.MethodToolsListChanged, mcp.MethodPromptsListChanged, mcp.MethodResourcesListChanged:
 		return true
 	}
 	return false
@@ -334,7 +334,7 @@ func (d *downgraded) upstreamRequest(req *mcp.Message) (*mcp.Message, error) {
 	}
 	var meta map[string]json.RawMessage
 	_ = json.Unmarshal(params["_meta"], &meta)
-	for _, k := range []string{mcp.MetaProtocolVersion, mcp.MetaClientCapabilities, mcp.MetaClientInfo, "io.modelcontextprotocol/logLevel"} {
+	for _, k := range []string{mcp.MetaProtocolVersion, mcp.MetaClientCapabilities, mcp.MetaClientInfo, mcp.MetaLogLevel} {
 		delete(meta, k)
 	}
 	if len(meta) == 0 {
@@ -478,13 +478,13 @@ func (sh *sharedSession) listen(req *mcp.Message) upstream.Stream {
 	sub := &subscription{
 		id: randomHex(8),
 		want: map[string]bool{
-			"notifications/tools/list_changed":     params.Notifications.ToolsListChanged,
-			"notifications/prompts/list_changed":   params.Notifications.PromptsListChanged,
-			"notifications/resources/list_changed": params.Notifications.ResourcesListChanged,
+			mcp.MethodToolsListChanged:     params.Notifications.ToolsListChanged,
+			mcp.MethodPromptsListChanged:   params.Notifications.PromptsListChanged,
+			mcp.MethodResourcesListChanged: params.Notifications.ResourcesListChanged,
 		},
 		q: upstream.NewQueue(1024),
 	}
-	ack, _ := mcp.NewNotification("notifications/subscriptions/acknowledged", map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": sub.id}})
+	ack, _ := mcp.NewNotification(mcp.MethodSubscriptionsAcknowledged, map[string]any{"_meta": map[string]any{mcp.MetaSubscriptionID: sub.id}})
 	sub.q.Push(ack)
 	sh.mu.Lock()
 	sh.subs[sub] = true
