@@ -69,7 +69,7 @@ func wantLimit(t *testing.T, err error, key string, value int, fragment string) 
 	t.Helper()
 	var rpcErr *mcp.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeLimitReached {
-		t.Fatalf("err = %v, want -32059", err)
+		t.Fatalf("err = %v, want -31059", err)
 	}
 	if want := fmt.Sprintf("limits.%s is %d,", key, value); !strings.Contains(rpcErr.Message, want) || !strings.Contains(rpcErr.Message, fragment) {
 		t.Errorf("message %q lacks %q or %q", rpcErr.Message, want, fragment)
