@@ -11,17 +11,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // parkedTTL bounds how long a call waiting for the client's input stays.
 const parkedTTL = 5 * time.Minute
-
-// Error codes of the 2026-07-28 era the translation produces.
-const (
-	codeUnsupportedProtocolVersion = -32022
-)
 
 // Modern serves a 2026-07-28 request on a connector whose upstream speaks
 // only the legacy era (or on the aggregate endpoint, slug ""): the gateway holds a legacy session per user and
@@ -37,12 +34,11 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 	if rpcErr := p.opts.Limits.nameError(req, slug == ""); rpcErr != nil {
 		return errorAnswer(q, req, rpcErr), nil
 	}
-	meta, rpcErr := modernMeta(req)
+	meta, rpcErr := era.Modern{}.Meta(req)
 	if rpcErr != nil {
 		return errorAnswer(q, req, rpcErr), nil
 	}
-	switch req.Method {
-	case mcp.MethodInitialize, mcp.MethodPing, mcp.MethodLoggingSetLevel, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
+	if !(era.Modern{}).Has(req.Method) {
 		return errorAnswer(q, req, mcp.Errorf(mcp.CodeMethodNotFound, "method %q does not exist in protocol %s", req.Method, mcp.Version20260728)), nil
 	}
 	sh, err := p.sharedLegacy(ctx, principal, slug, meta)
@@ -100,7 +96,7 @@ func (d *downgraded) start(ctx context.Context, up *mcp.Message, q *upstream.Que
 	}
 	if err != nil {
 		cancel()
-		e := toClientError(d.session.Slug, err)
+		e := rpcerr.ForConnector(d.session.Slug, err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not take %s within %s", d.session.Slug, up.Method, d.proxy.opts.CallTimeout)
 		}
@@ -122,31 +118,6 @@ func (c *cancelOnClose) Close() error {
 	err := c.Stream.Close()
 	c.cancel()
 	return err
-}
-
-// modernMeta checks a modern request's _meta and returns it.
-func modernMeta(req *mcp.Message) (map[string]json.RawMessage, *mcp.Error) {
-	var p struct {
-		Meta map[string]json.RawMessage `json:"_meta"`
-	}
-	if len(req.Params) > 0 {
-		_ = json.Unmarshal(req.Params, &p)
-	}
-	if p.Meta == nil {
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: a request without Mcp-Session-Id is a 2026-07-28 request and needs _meta with protocolVersion and clientCapabilities (legacy clients: initialize first, then send the Mcp-Session-Id header)")
-	}
-	var version string
-	_ = json.Unmarshal(p.Meta[mcp.MetaProtocolVersion], &version)
-	switch {
-	case version == "":
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: _meta lacks "+mcp.MetaProtocolVersion)
-	case version != mcp.Version20260728:
-		data, _ := json.Marshal(map[string]any{"supported": []string{mcp.Version20260728}, "requested": version})
-		return nil, &mcp.Error{Code: codeUnsupportedProtocolVersion, Message: "unsupported protocol version " + strconv.Quote(version), Data: data}
-	case p.Meta[mcp.MetaClientCapabilities] == nil:
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: _meta lacks "+mcp.MetaClientCapabilities)
-	}
-	return p.Meta, nil
 }
 
 // sharedLegacy returns the legacy session serving principal's modern
@@ -360,7 +331,7 @@ func (d *downgraded) relay(ctx context.Context, q *upstream.Queue) {
 		m, err := d.stream.Next(nctx)
 		cancel()
 		if err != nil {
-			e := toClientError(d.session.Slug, err)
+			e := rpcerr.ForConnector(d.session.Slug, err)
 			if errors.Is(err, context.DeadlineExceeded) {
 				d.session.Cancel(d.upID, "gateway timeout")
 				e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer within %s", d.session.Slug, d.proxy.opts.CallTimeout)
@@ -456,7 +427,7 @@ func (d *downgraded) resume(ctx context.Context, retry *mcp.Message, q *upstream
 		}
 		if err := d.session.Send(ctx, &mcp.Message{JSONRPC: "2.0", ID: upID, Result: result}); err != nil {
 			d.stream.Close()
-			q.Push(mcp.NewErrorResponse(retry.ID, toClientError(d.session.Slug, err)))
+			q.Push(mcp.NewErrorResponse(retry.ID, rpcerr.ForConnector(d.session.Slug, err)))
 			q.Finish(nil)
 			return
 		}
@@ -495,13 +466,4 @@ func (sh *sharedSession) listen(req *mcp.Message) upstream.Stream {
 		sh.mu.Unlock()
 	})
 	return sub.q
-}
-
-// toClientError turns an upstream failure into the client's error.
-func toClientError(slug string, err error) *mcp.Error {
-	var rpcErr *mcp.Error
-	if errors.As(unavailable(slug, err), &rpcErr) {
-		return rpcErr
-	}
-	return mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q is unavailable: %v", slug, err)
 }

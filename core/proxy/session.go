@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -89,7 +90,7 @@ func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.R
 	conn, err := s.proxy.dial(ctx, c, s.User)
 	if err != nil {
 		release()
-		return nil, unavailable(c.Slug, err)
+		return nil, rpcerr.Unavailable(c.Slug, err)
 	}
 	if c.Transport == connector.TransportSTDIO {
 		conn = &process{Conn: conn, release: release}
@@ -98,7 +99,7 @@ func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.R
 	resp, err := first(ctx, conn, req, s.proxy.opts.CallTimeout)
 	if err != nil {
 		_ = conn.Close()
-		return nil, unavailable(c.Slug, err)
+		return nil, rpcerr.Unavailable(c.Slug, err)
 	}
 	s.mu.Lock()
 	s.conn = conn
@@ -158,7 +159,7 @@ func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
 	}
 	resp, err := s.connect(ctx, c, json.RawMessage(`"gatehouse-reinit"`))
 	if err == nil && resp.Error != nil {
-		err = unavailable(s.Slug, fmt.Errorf("re-initialize refused: %s", resp.Error.Message))
+		err = rpcerr.Unavailable(s.Slug, fmt.Errorf("re-initialize refused: %s", resp.Error.Message))
 		s.closeUpstream()
 	}
 	s.mu.Lock()
@@ -174,7 +175,7 @@ func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
 	if notify {
 		n := &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}
 		if err := conn.Send(ctx, n); err != nil {
-			return nil, unavailable(s.Slug, err)
+			return nil, rpcerr.Unavailable(s.Slug, err)
 		}
 	}
 	s.proxy.log.Info().Str("session", s.ID[:8]).Str("connector", s.Slug).Msg("upstream session re-established")
@@ -271,7 +272,7 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 				continue
 			}
 		}
-		return nil, unavailable(s.Slug, err)
+		return nil, rpcerr.Unavailable(s.Slug, err)
 	}
 }
 
@@ -296,7 +297,7 @@ func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
 		if retryable(err) {
 			s.dropped(conn)
 		}
-		return unavailable(s.Slug, err)
+		return rpcerr.Unavailable(s.Slug, err)
 	}
 	return nil
 }
@@ -306,7 +307,7 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 	if s.backend != nil {
 		st, err := s.backend.Listen(ctx)
 		if err != nil {
-			return nil, unavailable(s.Slug, err)
+			return nil, rpcerr.Unavailable(s.Slug, err)
 		}
 		return st, nil
 	}
@@ -319,7 +320,7 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 		if retryable(err) {
 			s.dropped(conn)
 		}
-		return nil, unavailable(s.Slug, err)
+		return nil, rpcerr.Unavailable(s.Slug, err)
 	}
 	return st, nil
 }
@@ -384,20 +385,7 @@ func (w *watched) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := w.Stream.Next(ctx)
 	if err != nil && retryable(err) {
 		w.s.dropped(w.conn)
-		return nil, unavailable(w.s.Slug, err)
+		return nil, rpcerr.Unavailable(w.s.Slug, err)
 	}
 	return m, err
-}
-
-// unavailable turns a transport error into the client-facing JSON-RPC
-// error, keeping *mcp.Error values (already client-facing) as they are.
-func unavailable(slug string, err error) error {
-	var rpcErr *mcp.Error
-	if errors.As(err, &rpcErr) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return &mcp.Error{Code: mcp.CodeUpstreamUnavailable, Message: fmt.Sprintf("connector %q is unavailable: %v", slug, err)}
 }

@@ -23,8 +23,9 @@ type SessionlessReply struct {
 	Err *mcp.Error
 	// Failed is the upstream's failure (a timeout, a broken stream).
 	Failed error
-	// Status, ContentType and Body are a whole answer, as the upstream
-	// sent it unless the chain rewrote it.
+	// Status is the HTTP status of Err, of Failed, or of a whole answer.
+	// ContentType and Body are a whole answer, as the upstream sent it
+	// unless the chain rewrote it.
 	Status      int
 	ContentType string
 	Body        []byte
@@ -116,7 +117,7 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 		case !x.Relayed && errors.As(err, &refusal):
 			return SessionlessReply{Err: refusal, Status: http.StatusOK}
 		}
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	}
 	body, whole := x.Reply.(*bodyReply)
 	if x.Relayed && !whole {
@@ -130,11 +131,11 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 	case !x.Relayed && err == nil:
 		return SessionlessReply{Status: http.StatusOK, ContentType: "application/json", Body: m.Bytes()}
 	case !x.Relayed:
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	case errors.Is(err, io.EOF) || err == nil && m == body.answer:
 		return SessionlessReply{Status: body.reply.Status, ContentType: body.reply.ContentType, Body: body.reply.Body}
 	case err != nil:
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	}
 	status := body.reply.Status
 	if m.Error != nil && m.Error.Code == mcp.CodeAuditUnavailable {

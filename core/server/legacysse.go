@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/sse"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
@@ -314,7 +315,7 @@ func (s *Server) initializeSSE(c *sseClient, msg *mcp.Message) {
 		sess, resp, err = s.proxy.Initialize(c.ctx, c.principal, c.slug, msg)
 	}
 	if err != nil {
-		c.send(mcp.NewErrorResponse(msg.ID, toRPCError(err)))
+		c.send(mcp.NewErrorResponse(msg.ID, rpcerr.For(err)))
 		return
 	}
 	if sess != nil {
