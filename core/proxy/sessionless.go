@@ -73,7 +73,7 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 	up := func(_ context.Context, x *pipeline.Exchange) (upstream.Stream, error) {
 		// The upstream must at least answer with headers within the call
 		// timeout; a stream then lives as long as the client reads it.
-		callCtx, cancel := context.WithCancel(context.Background())
+		callCtx, cancel := context.WithCancel(ctx)
 		timer := time.AfterFunc(p.opts.CallTimeout, cancel)
 		reply, err := conn.Forward(callCtx, x.Request, headers)
 		if !timer.Stop() {

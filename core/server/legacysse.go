@@ -183,7 +183,7 @@ func (s *Server) openSSEStream(ctx *fasthttp.RequestCtx, principal auth.Principa
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	streamCtx, cancel := context.WithCancel(context.Background())
+	streamCtx, cancel := context.WithCancel(s.base)
 	c := &sseClient{id: hex.EncodeToString(b[:]), slug: slug, principal: principal, log: s.log,
 		out: make(chan *mcp.Message, sseOutbox), inbox: make(chan *mcp.Message, sseOutbox),
 		ctx: streamCtx, cancel: cancel}
@@ -334,7 +334,7 @@ func (s *Server) initializeSSE(c *sseClient, msg *mcp.Message) {
 // no message comes for the call timeout.
 func (s *Server) callSSE(c *sseClient, sess *proxy.Session, msg *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	st, first, cancel, err := firstMessage(timeout, func(ctx context.Context) (upstream.Stream, error) { return sess.Call(ctx, msg) })
+	st, first, cancel, err := firstMessage(s.base, timeout, func(ctx context.Context) (upstream.Stream, error) { return sess.Call(ctx, msg) })
 	if err != nil {
 		c.send(mcp.NewErrorResponse(msg.ID, s.streamError(sess, msg, err, timeout)))
 		return

@@ -139,7 +139,7 @@ func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Princ
 // stream carrying progress, logs and server-to-client requests first.
 func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	st, first, cancel, err := firstMessage(timeout, func(c context.Context) (upstream.Stream, error) { return sess.Call(c, req) })
+	st, first, cancel, err := firstMessage(s.base, timeout, func(c context.Context) (upstream.Stream, error) { return sess.Call(c, req) })
 	if err != nil {
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
 		return
@@ -175,15 +175,15 @@ func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *m
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, 0) })
 }
 
-// firstMessage starts an upstream exchange with call and waits for its
-// first message, both bounded by timeout: an upstream that never answers,
+// firstMessage starts an upstream exchange with call, in a context of
+// base, and waits for its first message, both bounded by timeout: an upstream that never answers,
 // not even with headers, ends in context.DeadlineExceeded. On success the
 // returned cancel ends the exchange's context and must be called once the
 // stream is done.
-func firstMessage(timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
+func firstMessage(base context.Context, timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
 	// A deadline rather than a timer: transports that cannot watch a
 	// context (the fasthttp call path) bound their wait by it instead.
-	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	callCtx, cancel := context.WithTimeout(base, timeout)
 	st, err := call(callCtx)
 	if err != nil {
 		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(callCtx.Err(), context.DeadlineExceeded)
@@ -228,7 +228,7 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 	}
 	r := s.replays.listener(sess.ID)
 	if r == nil {
-		st, err := sess.Listen(context.Background())
+		st, err := sess.Listen(s.base)
 		if err != nil {
 			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, rpcerr.For(err))
 			return
@@ -314,7 +314,7 @@ func writeRPCError(ctx *fasthttp.RequestCtx, status int, id json.RawMessage, e *
 }
 
 func parseErrorFor(err error, limit int) *mcp.Error {
-	if bytes.Contains([]byte(err.Error()), []byte("body size exceeds")) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		return mcp.Errorf(mcp.CodeInvalidRequest, "request body larger than the %d-byte limit", limit)
 	}
 	return mcp.Errorf(mcp.CodeInvalidRequest, "bad HTTP request: %v", err)
