@@ -62,7 +62,7 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 		}
 	}
 	if token := requestStateOf(req); token != "" {
-		parked := p.unpark(token)
+		parked := p.parking.unpark(token)
 		if parked == nil {
 			// Gateway-issued states are random keys into a table: a state
 			// not in it was tampered with, replayed or has expired.
@@ -293,10 +293,7 @@ type downgraded struct {
 // upstreamRequest rewrites req for the legacy upstream: a gateway id, and
 // _meta without the modern keys (progressToken and others stay).
 func (d *downgraded) upstreamRequest(req *mcp.Message) (*mcp.Message, error) {
-	d.proxy.mu.Lock()
-	d.proxy.nextDowngradeID++
-	d.upID = json.RawMessage(strconv.Quote("gm-" + strconv.FormatInt(d.proxy.nextDowngradeID, 10)))
-	d.proxy.mu.Unlock()
+	d.upID = d.proxy.parking.nextID()
 	params := map[string]json.RawMessage{}
 	if len(req.Params) > 0 {
 		if err := json.Unmarshal(req.Params, &params); err != nil {
@@ -383,11 +380,9 @@ func (d *downgraded) park(req *mcp.Message) *mcp.Message {
 	key := "r-" + randomHex(6)
 	d.asked = map[string]json.RawMessage{key: req.ID}
 	token := randomHex(16)
-	d.proxy.mu.Lock()
-	d.proxy.parked[token] = d
-	d.proxy.mu.Unlock()
+	d.proxy.parking.park(token, d)
 	time.AfterFunc(parkedTTL, func() {
-		if p := d.proxy.unpark(token); p != nil {
+		if p := d.proxy.parking.unpark(token); p != nil {
 			p.stream.Close()
 		}
 	})
@@ -398,15 +393,6 @@ func (d *downgraded) park(req *mcp.Message) *mcp.Message {
 		"requestState":  json.RawMessage(strconv.Quote(token)),
 	})
 	return &mcp.Message{JSONRPC: "2.0", ID: d.clientID, Result: res}
-}
-
-// unpark takes a parked call out of the table.
-func (p *Proxy) unpark(token string) *downgraded {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	d := p.parked[token]
-	delete(p.parked, token)
-	return d
 }
 
 // resume answers the upstream's questions with the client's inputResponses

@@ -24,7 +24,7 @@ func FuzzDowngradeRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, params []byte) {
-		d := &downgraded{proxy: &Proxy{}}
+		d := &downgraded{proxy: &Proxy{parking: newParking()}}
 		req := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`1`), Method: mcp.MethodToolsCall, Params: params}
 		up, err := d.upstreamRequest(req)
 		if err != nil {

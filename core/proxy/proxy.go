@@ -101,15 +101,14 @@ type Proxy struct {
 	dialers map[connector.Transport]Dialer
 	// eras caches each upstream's probed protocol era.
 	eras *era.Probes
+	// parking holds the modern calls relayed over legacy sessions.
+	parking *parking
 
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
 	fast     map[string]*fasthttp.Client
 	shared   map[string]*sharedSession
-	parked   map[string]*downgraded
-	// nextDowngradeID numbers modern requests sent over shared sessions.
-	nextDowngradeID int64
 
 	// chain is the request chain every request to a connector runs;
 	// stages its stateful stages (see newChain).
@@ -135,7 +134,7 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		clients:    make(map[string]*http.Client),
 		fast:       make(map[string]*fasthttp.Client),
 		shared:     make(map[string]*sharedSession),
-		parked:     make(map[string]*downgraded),
+		parking:    newParking(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
