@@ -217,6 +217,12 @@ func (a *aggregate) forget(slug string) {
 
 // Call implements the session backend.
 func (a *aggregate) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	return a.relay(ctx, req, nil)
+}
+
+// relay is Call for the client's own request: f learns how a routed
+// request's upstream framed its answer (merged answers are streams).
+func (a *aggregate) relay(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	switch req.Method {
 	case mcp.MethodPing:
 		return answer(upstream.NewQueue(0), req, json.RawMessage(`{}`)), nil
@@ -229,11 +235,11 @@ func (a *aggregate) Call(ctx context.Context, req *mcp.Message) (upstream.Stream
 	case mcp.MethodResourceTemplates:
 		return a.list(ctx, req, "resourceTemplates", false)
 	case mcp.MethodToolsCall, mcp.MethodPromptsGet:
-		return a.routeByName(ctx, req)
+		return a.routeByName(ctx, req, f)
 	case mcp.MethodResourcesRead, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
-		return a.routeByURI(ctx, req)
+		return a.routeByURI(ctx, req, f)
 	case mcp.MethodCompletionComplete:
-		return a.routeCompletion(ctx, req)
+		return a.routeCompletion(ctx, req, f)
 	case mcp.MethodLoggingSetLevel:
 		a.mu.Lock()
 		children := make([]*Session, 0, len(a.children))

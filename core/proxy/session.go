@@ -214,6 +214,13 @@ func retryable(err error) bool {
 // they end. Each request counts against the limits on requests in flight
 // until its stream is closed.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	return s.Relay(ctx, req, nil)
+}
+
+// Relay is Call for a client's own request, whose answer the caller
+// writes: f learns how the upstream framed the answer (plain JSON or a
+// stream), for the caller to mirror.
+func (s *Session) Relay(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if rpcErr := s.proxy.opts.Limits.nameError(req, s.Slug == ""); rpcErr != nil {
 		return nil, rpcErr
 	}
@@ -221,7 +228,7 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.serve(ctx, req)
+	st, err := s.serve(ctx, req, f)
 	if err != nil {
 		end()
 		return nil, err
@@ -231,21 +238,28 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // serve is Call once the request is counted: the request runs through
 // the chain, with the session's upstream as its last step.
-func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+func (s *Session) serve(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if s.Slug == "" {
-		return s.call(ctx, req) // the aggregate: its connectors' sessions run the chain
+		// The aggregate: its connectors' sessions run the chain.
+		if a, ok := s.backend.(*aggregate); ok {
+			return a.relay(ctx, req, f)
+		}
+		return s.call(ctx, req, nil)
 	}
 	c, _ := s.proxy.connectors.Lookup(s.Slug)
-	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s}
+	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s, Framing: f}
 	return s.proxy.chain.Run(ctx, x, s.toUpstream)
 }
 
 // toUpstream is the chain's last step on a session.
 func (s *Session) toUpstream(ctx context.Context, x *pipeline.Exchange) (upstream.Stream, error) {
-	return s.call(ctx, x.Request)
+	return s.call(ctx, x.Request, x.Framing)
 }
 
-func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+// call sends req to the session's upstream; f learns whether the
+// transport answered with plain JSON (read off the transport's own
+// stream, before any wrapper).
+func (s *Session) call(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if s.backend != nil {
 		if s.Slug != "" {
 			if _, rpcErr := s.proxy.Resolve(s.who(), s.Slug); rpcErr != nil {
@@ -261,6 +275,7 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 		}
 		st, err := conn.Call(ctx, req)
 		if err == nil {
+			f.SetJSON(upstream.PlainJSON(st))
 			s.mu.Lock()
 			s.failures = 0
 			s.mu.Unlock()
@@ -377,9 +392,6 @@ type watched struct {
 	s    *Session
 	conn upstream.Conn
 }
-
-// Unwrap exposes the wrapped stream.
-func (w *watched) Unwrap() upstream.Stream { return w.Stream }
 
 func (w *watched) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := w.Stream.Next(ctx)

@@ -139,13 +139,14 @@ func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Princ
 // stream carrying progress, logs and server-to-client requests first.
 func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	st, first, cancel, err := firstMessage(s.base, timeout, func(c context.Context) (upstream.Stream, error) { return sess.Call(c, req) })
+	framing := new(upstream.Framing)
+	st, first, cancel, err := firstMessage(s.base, timeout, func(c context.Context) (upstream.Stream, error) { return sess.Relay(c, req, framing) })
 	if err != nil {
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
 		return
 	}
 	if isAnswer(first, req) {
-		asJSON := upstream.AnsweredAsJSON(st) || !acceptsSSE(ctx)
+		asJSON := framing.JSON() || !acceptsSSE(ctx)
 		st.Close()
 		cancel()
 		if asJSON {
