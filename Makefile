@@ -95,6 +95,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFoldedDuplicate$$' -fuzztime $(FUZZTIME) ./core/mcp
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
 	$(GO) test -run '^$$' -fuzz '^FuzzMetaCalls$$' -fuzztime $(FUZZTIME) ./core/toolsearch
+	$(GO) test -run '^$$' -fuzz '^FuzzHeaderChecks$$' -fuzztime $(FUZZTIME) ./core/era
+	$(GO) test -run '^$$' -fuzz '^FuzzParamHeaders$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDowngradeRequest$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDowngradeResult$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslateRequest$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslateResult$$' -fuzztime $(FUZZTIME) ./core/proxy
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).

@@ -49,7 +49,7 @@ line and a summary, and exits non-zero when a malicious row is allowed or a
 benign one is not. builtin:NAME runs a built-in guard (` + strings.Join(builtin.Names, ", ") + `).`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, ok := toolguard.Levels[sensitivity]
+			threshold, ok := toolguard.Level(sensitivity)
 			if !ok {
 				return fmt.Errorf("--sensitivity %q is not one of low, medium, high, paranoid", sensitivity)
 			}

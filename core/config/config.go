@@ -170,7 +170,7 @@ type HTTPConfig struct {
 
 // LimitsConfig bounds what one user and one connector may hold at once,
 // and the names clients may send, so that no caller can exhaust the
-// gateway. When a count is reached the client gets JSON-RPC error −32059
+// gateway. When a count is reached the client gets JSON-RPC error −31059
 // naming the limit and its value; on a STDIO connector the user's least
 // recently used idle session there is closed first to make room. A count
 // of 0 switches that bound off (unlimited); none is off by default.

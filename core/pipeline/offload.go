@@ -9,13 +9,6 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/offload"
 )
 
-// Resource methods the stage answers (core/mcp names only the methods the
-// gateway routes on).
-const (
-	methodResourcesRead = "resources/read"
-	methodResourcesList = "resources/list"
-)
-
 // Offloader stores large tool outputs and reads them back
 // (core/offload.Offloader implements it).
 type Offloader interface {
@@ -70,7 +63,7 @@ func NewOffload(o Offloader) Stage {
 
 // Request answers a read of an offload URI.
 func (s *Offload) Request(ctx context.Context, x *Exchange) Step {
-	if x.Connector == nil || x.Request.Method != methodResourcesRead {
+	if x.Connector == nil || x.Request.Method != mcp.MethodResourcesRead {
 		return Continue()
 	}
 	uri := x.Request.TargetName()
@@ -105,7 +98,7 @@ func (s *Offload) Answer(ctx context.Context, x *Exchange, a *Answer) {
 		if a.Msg.Result != nil && c.Advanced.OffloadEnabled() {
 			a.Msg = withResult(a.Msg, offload.Advertise(a.Msg.Result))
 		}
-	case methodResourcesList:
+	case mcp.MethodResourcesList:
 		// The gateway says it serves resources (its links) even when the
 		// upstream does not: its "no such method" becomes an empty list.
 		if e := a.Msg.Error; e != nil && e.Code == mcp.CodeMethodNotFound && c.Advanced.OffloadEnabled() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/upstreamtest"
 )
 
@@ -167,4 +168,35 @@ func TestAggregateResourcesBelongToTheirFirstLister(t *testing.T) {
 			t.Errorf("file:///shared was read from %s, want beta", who)
 		}
 	})
+}
+
+func TestAggregateRelayTellsTheRoutedAnswersFraming(t *testing.T) {
+	alpha := newResourceUpstream(t, "alpha", []string{"file:///alpha"}, nil)
+	p := newLimitedProxy(t, Options{}, httpConnector("alpha", alpha.URL))
+	agg, _, err := p.InitializeAggregate(context.Background(), ada, initMsg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, method, params string
+		json                 bool
+	}{
+		{"a merged listing is the gateway's own stream", "resources/list", `{}`, false},
+		{"a read routed to one connector mirrors its plain JSON answer", "resources/read", `{"uri":"file:///alpha"}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var framing upstream.Framing
+			st, err := agg.Relay(upstreamtest.Guard(t), upstreamtest.Request(t, 9, tc.method, tc.params), &framing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if m, err := lastMessage(upstreamtest.Guard(t), st); err != nil || m.Error != nil {
+				t.Fatalf("%s: %v %v", tc.method, m, err)
+			}
+			if framing.JSON() != tc.json {
+				t.Fatalf("framing says JSON = %v, want %v", framing.JSON(), tc.json)
+			}
+		})
+	}
 }

@@ -193,6 +193,8 @@ func (a *aggregate) searchEndpoint() searchEndpoint {
 				return a.list(ctx, lr, "tools", true)
 			})
 		},
-		call: a.routeByName,
+		call: func(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+			return a.routeByName(ctx, req, nil)
+		},
 	}
 }

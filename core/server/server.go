@@ -6,6 +6,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -136,7 +137,7 @@ func New(p *proxy.Proxy, a Authenticator, admin AdminHandler, opts Options, log 
 		Logger:                        fasthttpLogger{log},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			status := fasthttp.StatusBadRequest
-			if strings.Contains(err.Error(), "body size exceeds") {
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				status = fasthttp.StatusRequestEntityTooLarge
 			}
 			if bytes.HasPrefix(ctx.Path(), []byte("/admin/")) {
@@ -247,7 +248,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 // authenticate resolves the caller or answers 401; anonymous callers pass
 // only where allowAnonymous.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (auth.Principal, bool) {
-	p, err := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), allowAnonymous)
+	p, err := s.auth.Authenticate(s.base, ctx.Request.Header.Peek("Authorization"), allowAnonymous)
 	if err != nil {
 		challenge := `Bearer realm="gatehouse"`
 		if c, ok := s.auth.(Challenger); ok {

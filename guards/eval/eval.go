@@ -104,13 +104,9 @@ type RowCall struct {
 	Result      json.RawMessage `json:"result"`
 }
 
-// Run evaluates judge on every labelled row under corporaDir (one folder
-// per corpus) and on the embedded testdata, and writes the tables to w.
-func Run(corporaDir string, judge Judge, w io.Writer) error {
-	return RunOptions(corporaDir, judge, w, Options{})
-}
-
-// RunOptions is Run with a split filter and threshold.
+// RunOptions evaluates judge on every labelled row under corporaDir (one
+// folder per corpus) and on the embedded testdata, with a split filter
+// and threshold, and writes the tables to w.
 func RunOptions(corporaDir string, judge Judge, w io.Writer, opt Options) error {
 	rows, err := LoadAll(corporaDir)
 	if err != nil {

@@ -35,7 +35,7 @@ func wasmJudge(ctx context.Context, threshold float64) (eval.Judge, func(), erro
 		}
 	}
 	if threshold == 0 {
-		threshold = toolguard.Levels["medium"]
+		threshold, _ = toolguard.Level("medium")
 	}
 	byPhase := map[string]*host.Module{
 		guard.HookToolList: mods["tool-list-guard"], guard.HookToolCall: mods["tool-call-guard"], guard.HookToolIntent: mods["tool-intent-guard"],
