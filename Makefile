@@ -94,6 +94,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/mcp
 	$(GO) test -run '^$$' -fuzz '^FuzzFoldedDuplicate$$' -fuzztime $(FUZZTIME) ./core/mcp
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
+	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./core/auth/redirect
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).
