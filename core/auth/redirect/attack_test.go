@@ -83,6 +83,7 @@ var attacks = []attack{
 	{"half-encoded dot-dot", "https://good.com/cb/.%2e/evil", Blocked, ClassPath},
 	{"encoded NUL", "https://good.com/cb%00", Blocked, ClassPath},
 	{"double-encoded dots", "https://good.com/cb/%252e%252e/evil", Blocked, ClassPath},
+	{"double encoding assembled by normalisation", "https://good.com/cb%250%30", Blocked, ClassPath},
 	{"invalid escape", "https://good.com/c%zzb", Blocked, ClassPath},
 	{"raw non-ASCII in the path", "https://good.com/cé", Blocked, ClassPath},
 	{"angle brackets in the path", "https://good.com/cb<script>", Blocked, ClassPath},

@@ -411,8 +411,6 @@ func normalizeEscapes(s string, class Class, query bool) (string, error) {
 				return "", refuse(class, "it has an encoded control character (%%%02X)", d)
 			case !query && (d == '/' || d == '\\'):
 				return "", refuse(ClassPath, "its path has an encoded slash or backslash (%%%02X), which servers read differently", d)
-			case !query && d == '%' && i+4 < len(s) && isHex(s[i+3]) && isHex(s[i+4]):
-				return "", refuse(class, "it is percent-encoded twice (%%25%c%c)", s[i+3], s[i+4])
 			case unreserved(d):
 				b.WriteByte(d)
 			default:
@@ -427,7 +425,24 @@ func normalizeEscapes(s string, class Class, query bool) (string, error) {
 			return "", refuse(class, "it has the character %q, which must be percent-encoded", string(c))
 		}
 	}
-	return b.String(), nil
+	out := b.String()
+	// Checked on the result: "%250%30" becomes "%2500".
+	if !query {
+		for i := strings.Index(out, "%25"); i >= 0 && i+4 < len(out); i = nextIndex(out, "%25", i+3) {
+			if isHex(out[i+3]) && isHex(out[i+4]) {
+				return "", refuse(class, "it is percent-encoded twice (%s)", out[i:i+5])
+			}
+		}
+	}
+	return out, nil
+}
+
+// nextIndex is strings.Index of sub in s from from on, or -1.
+func nextIndex(s, sub string, from int) int {
+	if j := strings.Index(s[from:], sub); j >= 0 {
+		return from + j
+	}
+	return -1
 }
 
 func isHex(c byte) bool { _, ok := unhex(c); return ok }
