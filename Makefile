@@ -101,6 +101,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDowngradeResult$$' -fuzztime $(FUZZTIME) ./core/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslateRequest$$' -fuzztime $(FUZZTIME) ./core/proxy
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslateResult$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./core/auth/redirect
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).

@@ -121,6 +121,8 @@ type Deps struct {
 	Policies PolicyEngine
 	// Approvals holds calls waiting for an approval; nil disables them.
 	Approvals ApprovalRegistry
+	// Redirects holds the OAuth redirect-URI rules; nil disables them.
+	Redirects RedirectRules
 	Audit     AuditLog
 	Registry  *connector.Registry
 	Sessions  Sessions
@@ -198,6 +200,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeMe(ctx, p, method, parts[1:])
 	case "settings":
 		a.routeSettings(ctx, p, method, parts[1:])
+	case "redirects":
+		a.routeRedirects(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -466,7 +466,7 @@ func TestConnectionSettings(t *testing.T) {
 	t.Run("main registers every admin command group", func(t *testing.T) {
 		root := newRootCommand()
 		for _, name := range []string{"connectors", "catalog", "requests", "users", "whoami", "tokens", "audit", "analytics",
-			"policies", "approvals", "groups", "roles", "serve"} {
+			"policies", "approvals", "redirects", "groups", "roles", "serve"} {
 			if cmd, _, err := root.Find([]string{name}); err != nil || cmd.Name() != name {
 				t.Errorf("%s: %v", name, err)
 			}

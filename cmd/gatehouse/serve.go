@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/auth/redirect"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
@@ -189,6 +190,12 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The OAuth redirect-URI lists and pending approvals (the authorization
+	// server decides every redirect URI through them).
+	redirects, err := redirect.New(ctx, st.Meta(), store.ErrNotFound, auditLog)
+	if err != nil {
+		return fmt.Errorf("redirect rules: %w", err)
+	}
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -218,6 +225,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		PublicURL:             cfg.BaseURL(),
 		AllowPrivateUpstreams: cfg.Upstream.AllowPrivateNetworks,
 		SettingsStore:         st.Meta(),
+		Redirects:             redirects,
 		PrivateExceptions:     privateExceptions,
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,

@@ -46,6 +46,9 @@ const (
 	// what connectors may reach on the internal network. Owners write
 	// them; admins and auditors read them.
 	ResSettings = "settings"
+	// ResRedirects is the OAuth redirect-URI rules and their pending
+	// approvals: owners and admins change them, auditors read them.
+	ResRedirects = "redirects"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -105,6 +108,7 @@ func DefaultAdminRules() [][]string {
 		{"p", "role:auditor", ResGuards, ActRead, "allow"},
 		{"p", "role:auditor", ResApprovals, ActRead, "allow"},
 		{"p", "role:auditor", ResSettings, ActRead, "allow"},
+		{"p", "role:auditor", ResRedirects, ActRead, "allow"},
 	}
 }
 
@@ -114,6 +118,7 @@ var upgradeAdminRules = [][]string{
 	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
 	{"p", "role:admin", ResSettings, ActWrite, "deny"},
 	{"p", "role:auditor", ResSettings, ActRead, "allow"},
+	{"p", "role:auditor", ResRedirects, ActRead, "allow"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule

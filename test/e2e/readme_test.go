@@ -71,6 +71,7 @@ func TestREADMEQuickStart(t *testing.T) {
 		"tool.call", "denied", // the audit log
 		`"slug":"docs-search"`, `"status":"disabled"`, // the admin API's connectors
 		"requester:  mia", "sse url:", "exported", // the CLI cheat sheet
+		"uri:        https://*.example.com/oauth/callback", "outcome: blocked", "class:   userinfo", // redirect rules
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the quick start's output lacks %q:\n%s", want, got)
