@@ -34,6 +34,9 @@ package store
 //	req/<id>                  a catalog.Request as JSON; ids time-ordered
 //	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
 //	                          fields as a JSON array; the value is empty
+//	oauth/<kind>/<id>         OAuthRepo records (oauth.go): signing keys
+//	                          (sealed), codes, refresh families, clients,
+//	                          consents, password hashes; 'p'/'s' prefix byte
 //
 // Connector ids are 1-64 characters from [A-Za-z0-9_-] (generated ones are 32
 // hex digits), so "cred/<id>/" prefixes exactly one connector's credentials.
