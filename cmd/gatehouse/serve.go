@@ -183,6 +183,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	oauthServer, err := setupOAuth(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, auditLog, privateExceptions, log)
+	if err != nil {
+		return err
+	}
+	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -214,6 +219,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
@@ -226,6 +232,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		OAuth:               oauthHandler,
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {

@@ -43,6 +43,7 @@ type Config struct {
 	Policies   PoliciesConfig   `yaml:"policies"`
 	STDIO      STDIOConfig      `yaml:"stdio"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	OAuth      OAuthConfig      `yaml:"oauth"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -307,6 +308,7 @@ func Default() Config {
 		},
 		HTTP:   HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
 		Limits: DefaultLimits(),
+		OAuth:  DefaultOAuth(),
 	}
 }
 
@@ -496,6 +498,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")
+	}
+	if err := c.OAuth.validate(); err != nil {
+		return err
 	}
 	switch c.Log.Format {
 	case "json", "console":

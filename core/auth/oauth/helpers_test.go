@@ -146,7 +146,7 @@ func newFixture(t *testing.T, mod ...func(*Config, *Deps)) *fixture {
 	}
 	mux.Handle("/", f.srv)
 	for _, u := range []string{"ann", "bob"} {
-		if err := f.srv.SetPassword(context.Background(), "owner", u, annPassword); err != nil {
+		if err := f.srv.SetPassword(context.Background(), u, annPassword); err != nil {
 			t.Fatal(err)
 		}
 	}

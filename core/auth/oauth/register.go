@@ -226,7 +226,6 @@ func (s *Server) CreateClient(ctx context.Context, actor string, spec ClientSpec
 	if err != nil {
 		return nil, "", err
 	}
-	s.audit("oauth.client.create", actor, out.ID, nil, map[string]any{"client_name": out.Name, "redirect_uris": out.RedirectURIs})
 	return out, secret, nil
 }
 
@@ -250,14 +249,13 @@ func (s *Server) Clients(ctx context.Context) ([]*Client, error) {
 
 // DeleteClient removes a registered client; its refresh tokens stop
 // working at their next use (the client is no longer found).
-func (s *Server) DeleteClient(ctx context.Context, actor, id string) error {
+func (s *Server) DeleteClient(ctx context.Context, id string) error {
 	if _, e := s.client(ctx, id); e != nil || isCIMD(id) {
 		return fmt.Errorf("client %q: %w", id, errNoClient)
 	}
 	if err := s.d.Store.Delete(ctx, kindClient, id); err != nil {
 		return err
 	}
-	s.audit("oauth.client.delete", actor, id, nil, nil)
 	return nil
 }
 
