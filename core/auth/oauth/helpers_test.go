@@ -102,7 +102,7 @@ func (a *auditLog) has(action, outcome, errPart string) bool {
 // fixture is one authorization server over httptest with a signed-in
 // user "ann" (password "correct horse battery").
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	http   *httptest.Server
 	clock  *testClock
@@ -114,7 +114,7 @@ type fixture struct {
 
 const annPassword = "correct horse battery"
 
-func newFixture(t *testing.T, mod ...func(*Config, *Deps)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Config, *Deps)) *fixture {
 	t.Helper()
 	box, err := secret.New(bytes.Repeat([]byte{3}, secret.KeySize))
 	if err != nil {
@@ -195,7 +195,7 @@ func (f *fixture) authzParams(client, redirectURI, challenge string) url.Values 
 var hiddenField = regexp.MustCompile(`name="(request|csrf)" value="([^"]+)"`)
 
 // formFields reads the hidden request and csrf fields of a page.
-func formFields(t *testing.T, page string) url.Values {
+func formFields(t testing.TB, page string) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
@@ -207,7 +207,7 @@ func formFields(t *testing.T, page string) url.Values {
 	return v
 }
 
-func readAll(t *testing.T, resp *http.Response) string {
+func readAll(t testing.TB, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -259,7 +259,7 @@ func (f *fixture) signIn(b *http.Client, params url.Values, user, password strin
 	return redirectQuery(f.t, resp)
 }
 
-func redirectQuery(t *testing.T, resp *http.Response) url.Values {
+func redirectQuery(t testing.TB, resp *http.Response) url.Values {
 	t.Helper()
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
