@@ -33,6 +33,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newAnalyticsCommand(getenv),
 		newPoliciesCommand(getenv),
 		newApprovalsCommand(getenv),
+		newOAuthCommand(getenv),
 	}
 }
 
