@@ -149,6 +149,9 @@ type Deps struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
+	// OAuth is the authorization server (passwords, clients); nil when
+	// it is disabled.
+	OAuth OAuthAdmin
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -171,6 +174,9 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	path := strings.TrimPrefix(string(ctx.Path()), "/admin/v1")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
+	if a.routeOAuthPaths(ctx, p, method, parts) {
+		return
+	}
 	switch parts[0] {
 	case "connectors":
 		a.routeConnectors(ctx, p, method, parts[1:])

@@ -34,6 +34,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newPoliciesCommand(getenv),
 		newApprovalsCommand(getenv),
 		newRedirectsCommand(getenv),
+		newOAuthCommand(getenv),
 	}
 }
 

@@ -196,6 +196,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("redirect rules: %w", err)
 	}
+	oauthServer, err := setupOAuth(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, auditLog, privateExceptions, redirects, log)
+	if err != nil {
+		return err
+	}
+	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -230,6 +235,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
@@ -242,6 +248,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		OAuth:               oauthHandler,
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {

@@ -45,6 +45,7 @@ type Config struct {
 	Limits     LimitsConfig     `yaml:"limits"`
 	ToolSearch ToolSearchConfig `yaml:"tool_search"`
 	Offload    OffloadConfig    `yaml:"offload"`
+	OAuth      OAuthConfig      `yaml:"oauth"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -339,6 +340,7 @@ func Default() Config {
 		Limits: DefaultLimits(),
 		Offload: OffloadConfig{Enabled: true, ThresholdBytes: 10 << 10, PreviewBytes: 1 << 10, TTL: time.Hour,
 			UserQuotaBytes: 256 << 20, TotalQuotaBytes: 4 << 30},
+		OAuth: DefaultOAuth(),
 	}
 }
 
@@ -528,6 +530,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")
+	}
+	if err := c.OAuth.validate(); err != nil {
+		return err
 	}
 	switch c.Log.Format {
 	case "json", "console":

@@ -38,6 +38,9 @@ package store
 //	                          as JSON: owner, connector, size, expiry; no secret)
 //	off/chunk/<id>/<n>        chunk n (8 decimal digits) of its bytes:
 //	                          Box.Seal(chunk, aad "offload/<id>/<n>")
+//	oauth/<kind>/<id>         OAuthRepo records (oauth.go): signing keys
+//	                          (sealed), codes, refresh families, clients,
+//	                          consents, password hashes; 'p'/'s' prefix byte
 //
 // Connector ids are 1-64 characters from [A-Za-z0-9_-] (generated ones are 32
 // hex digits), so "cred/<id>/" prefixes exactly one connector's credentials.
