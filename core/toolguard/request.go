@@ -63,8 +63,8 @@ func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
 
 // GuardRequest implements pipeline.RequestGuard: it runs the pre-call
 // guards on a tools/call to connector c and returns nil to let it go on,
-// or the gateway's error refusing it (−3156 naming the guard and its
-// reason; −3161 when the guards were too busy to judge), with the
+// or the gateway's error refusing it (−31056 naming the guard and its
+// reason; −31061 when the guards were too busy to judge), with the
 // outcome either way. Nothing has run upstream when it refuses.
 func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message) (*mcp.Error, Outcome) {
 	none := Outcome{Action: guard.ActionAllow}

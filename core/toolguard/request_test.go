@@ -35,7 +35,7 @@ func callRequest(t testing.TB, id int, tool, args string) *mcp.Message {
 var gh = &connector.Connector{ID: "c1", Slug: "gh", Name: "GitHub"}
 
 // TestGuardRequest: the tool_request chain runs before the upstream; its
-// block is the gateway's −3156 (or −3161 when busy), its fail mode the
+// block is the gateway's −31056 (or −31061 when busy), its fail mode the
 // connector's, and a guard without the hook does not run.
 func TestGuardRequest(t *testing.T) {
 	block := func() *fake {
@@ -63,7 +63,7 @@ func TestGuardRequest(t *testing.T) {
 		{"a failing guard flags when the connector fails open", broken(), func(s *Settings) {
 			s.Connectors = map[string]ConnectorSettings{"gh": {FailMode: FailOpen}}
 		}, `{}`, 0, guard.ActionFlag, "", 1},
-		{"a busy guard refuses with −3161, the call not run", &fake{hooks: requestHooks(), err: fmt.Errorf("%w: every instance stayed busy", host.ErrBusy)}, nil, `{}`, mcp.CodeGuardBusy, guard.ActionBlock,
+		{"a busy guard refuses with −31061, the call not run", &fake{hooks: requestHooks(), err: fmt.Errorf("%w: every instance stayed busy", host.ErrBusy)}, nil, `{}`, mcp.CodeGuardBusy, guard.ActionBlock,
 			"(the call did not run)", 1},
 	}
 	for _, tc := range tests {

@@ -91,7 +91,7 @@ var precallCases = []precallCase{
 
 // TestPreCallGuardsBlockBeforeTheUpstream: the built-in guards' pre-call
 // hooks (gh_tool_request) refuse a tools/call whose argument carries a
-// command injection or a credential with the guard's −3156, and the
+// command injection or a credential with the guard's −31056, and the
 // upstream — which records every tools/call it receives — received
 // nothing; benign calls reach it. Through the official Go SDK client (on
 // the connector's endpoint and the aggregate /mcp) and the official
@@ -106,8 +106,8 @@ func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 		t.Helper()
 		got := up.received()[before:]
 		if tc.blocker != "" {
-			if code != -3156 || !strings.Contains(message, `blocked by ToolGuard "`+tc.blocker+`" before the call ran`) {
-				t.Errorf("error %d %q, want −3156 from %s", code, message, tc.blocker)
+			if code != -31056 || !strings.Contains(message, `blocked by ToolGuard "`+tc.blocker+`" before the call ran`) {
+				t.Errorf("error %d %q, want −31056 from %s", code, message, tc.blocker)
 			}
 			if len(got) != 0 {
 				t.Errorf("the upstream received %v", got)
