@@ -58,6 +58,7 @@ var attacks = []attack{
 	{"full-width letters", "https://ｇｏｏｄ.com/cb", Blocked, ClassIDN},
 	{"ideographic full stop", "https://good。com/cb", Blocked, ClassIDN},
 	{"invalid punycode", "https://xn--zz.com/cb", Blocked, ClassIDN},
+	{"Unicode upper case (a mapping)", "https://BÜCHER.de/cb", Blocked, ClassIDN},
 	{"soft hyphen inside the name", "https://goo\u00add.com/cb", Blocked, ClassIDN},
 	{"zero-width space", "https://good.com\u200b/cb", Blocked, ClassSyntax},
 	{"right-to-left override", "https://good.com\u202e/bc", Blocked, ClassSyntax},

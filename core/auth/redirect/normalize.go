@@ -255,7 +255,7 @@ func (u *URI) setHost(h string) error {
 		// Registration refuses every character IDNA would map to another
 		// (full-width letters, ideographic dots, upper case): a host that
 		// has to be rewritten to be read is a disguise.
-		a, err := idna.Registration.ToASCII(h)
+		a, err := idna.Registration.ToASCII(asciiLower(h))
 		if err != nil {
 			return refuse(ClassIDN, "its host %q is not a valid internationalised name (characters that stand for others, or disallowed ones)", truncate(h, 64))
 		}
@@ -293,6 +293,18 @@ func (u *URI) setHost(h string) error {
 	}
 	u.Host, u.Loopback = h, h == "localhost"
 	return nil
+}
+
+// asciiLower lower-cases ASCII letters only: ASCII case is not a
+// disguise, while any other mapping is refused by IDNA registration.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // numericLabel reports whether a last label makes browsers read the host

@@ -24,6 +24,7 @@ func TestNormalizeWritesOneFormForEachCallback(t *testing.T) {
 		{"https://[2001:DB8::1]:443/cb", "https://[2001:db8::1]/cb"},
 		{"https://bücher.de/cb", "https://xn--bcher-kva.de/cb"},
 		{"https://XN--BCHER-KVA.de/cb", "https://xn--bcher-kva.de/cb"},
+		{"https://Bücher.DE/cb", "https://xn--bcher-kva.de/cb"},
 		{"com.Example.App:/cb", "com.example.app:/cb"},
 		{"cursor://Anysphere.cursor-retrieval/oauth/cb", "cursor://anysphere.cursor-retrieval/oauth/cb"},
 		{"com.example.app://host:1234/cb", "com.example.app://host:1234/cb"},
