@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,22 +41,12 @@ func newToolUpstream(t testing.TB, tools []json.RawMessage) *toolUpstream {
 }
 
 func (u *toolUpstream) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	msg, rpcErr := mcp.Parse(body)
-	if rpcErr != nil || msg.Kind() != mcp.KindRequest {
-		w.WriteHeader(http.StatusAccepted)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
+	serveLegacy(w, r, "tools", "tools", u.answer)
+}
+
+func (u *toolUpstream) answer(msg *mcp.Message) any {
 	var result any
 	switch msg.Method {
-	case mcp.MethodServerDiscover:
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":`+string(msg.ID)+`,"error":{"code":-32600,"message":"no session"}}`)
-		return
-	case mcp.MethodInitialize:
-		w.Header().Set(mcp.HeaderSessionID, "s1")
-		result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"tools": map[string]any{}}, "serverInfo": map[string]any{"name": "tools", "version": "1"}}
 	case mcp.MethodToolsList:
 		u.mu.Lock()
 		result = map[string]any{"tools": slices.Clone(u.tools)}
@@ -75,8 +64,7 @@ func (u *toolUpstream) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		result = map[string]any{}
 	}
-	m, _ := mcp.NewResult(msg.ID, result)
-	_, _ = w.Write(m.Bytes())
+	return result
 }
 
 // setTool replaces the definition of tool name (a rug pull).
