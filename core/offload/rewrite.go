@@ -52,6 +52,16 @@ type part struct {
 // it must be kept. A result at or below the threshold, or one that is not
 // a result with content, comes back as it is (the same bytes).
 func (o *Offloader) Rewrite(ctx context.Context, c Call, result json.RawMessage) (json.RawMessage, Outcome) {
+	threshold := o.cfg.Threshold
+	if c.Threshold > 0 {
+		threshold = c.Threshold
+	}
+	// Every part's size (decoded text, decoded binary, structuredContent)
+	// is at most the bytes it spans in result: a result no longer than
+	// the threshold cannot exceed it, and is not decoded (most calls).
+	if len(result) <= threshold {
+		return result, Outcome{}
+	}
 	var res map[string]json.RawMessage
 	if json.Unmarshal(result, &res) != nil || res == nil {
 		return result, Outcome{}
@@ -61,10 +71,6 @@ func (o *Offloader) Rewrite(ctx context.Context, c Call, result json.RawMessage)
 		if json.Unmarshal(raw, &content) != nil {
 			return result, Outcome{}
 		}
-	}
-	threshold := o.cfg.Threshold
-	if c.Threshold > 0 {
-		threshold = c.Threshold
 	}
 	parts, total := partsOf(content, res["structuredContent"], c.KeepStructured)
 	if total <= threshold {
