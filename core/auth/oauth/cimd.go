@@ -55,6 +55,7 @@ var (
 	ErrDocRedirect = errors.New("the client metadata document URL redirects (redirects are not followed)")
 	ErrDocTooLarge = errors.New("the client metadata document is too large")
 	ErrDocStatus   = errors.New("the client metadata document could not be fetched")
+	ErrDocTimeout  = errors.New("the client metadata document host did not answer in time")
 )
 
 // Fetcher fetches CIMD documents over HTTPS through a guarded dialer
@@ -63,6 +64,7 @@ var (
 type Fetcher struct {
 	client   *http.Client
 	maxBytes int64
+	timeout  time.Duration
 }
 
 // NewFetcher builds a Fetcher dialling with dial (the SSRF guard's
@@ -84,6 +86,7 @@ func NewFetcher(dial func(ctx context.Context, network, addr string) (net.Conn, 
 		client: &http.Client{Transport: tr, Timeout: cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		maxBytes: cfg.MaxBytes,
+		timeout:  cfg.Timeout,
 	}
 }
 
@@ -96,6 +99,10 @@ func (f *Fetcher) Fetch(ctx context.Context, u string) ([]byte, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+			return nil, fmt.Errorf("%w: no answer within %s (%v)", ErrDocTimeout, f.timeout, err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()

@@ -17,7 +17,7 @@ import (
 func TestMetadata(t *testing.T) {
 	f := newFixture(t)
 	get := func(path string) (int, map[string]any) {
-		resp, err := http.Get(f.issuer + path)
+		resp, err := plain().Get(f.issuer + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("an oversized registration is invalid_client_metadata, 413", func(t *testing.T) {
 		big := `{"client_name":"` + strings.Repeat("x", DefaultRegistrationMaxBytes) + `","redirect_uris":["` + cb + `"]}`
-		resp, err := http.Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(big))
+		resp, err := plain().Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(big))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +328,7 @@ func TestBadInput(t *testing.T) {
 	} {
 		t.Run("a registration with "+tc.name+" is "+tc.code, func(t *testing.T) {
 			f.rules.outcome["https://blocked.example/cb"] = redirect.Blocked
-			resp, err := http.Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(tc.body))
+			resp, err := plain().Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -86,6 +86,13 @@ func (a *auditLog) Record(e *audit.Entry) {
 	a.mu.Unlock()
 }
 
+// snapshot copies the entries recorded so far.
+func (a *auditLog) snapshot() []audit.Entry {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]audit.Entry(nil), a.entries...)
+}
+
 // has reports whether an entry of action with outcome and an error
 // containing errPart was recorded.
 func (a *auditLog) has(action, outcome, errPart string) bool {
@@ -153,17 +160,24 @@ func newFixture(t testing.TB, mod ...func(*Config, *Deps)) *fixture {
 	return f
 }
 
+// testHTTPBound turns a hung request into a failure naming it instead of
+// the package's 10-minute timeout; it is not a speed assertion.
+const testHTTPBound = 2 * time.Minute
+
+// plain is an HTTP client without cookies, bounded like browser.
+func plain() *http.Client { return &http.Client{Timeout: testHTTPBound} }
+
 // browser is an HTTP client with cookies that does not follow redirects.
 func (f *fixture) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, Timeout: testHTTPBound, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // register registers a public DCR client with one loopback redirect URI.
 func (f *fixture) register(redirectURI string) string {
 	f.t.Helper()
 	body := fmt.Sprintf(`{"client_name":"Test Client","redirect_uris":[%q],"token_endpoint_auth_method":"none","application_type":"native"}`, redirectURI)
-	resp, err := http.Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(body))
+	resp, err := plain().Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(body))
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -276,7 +290,7 @@ func (f *fixture) tokenRequest(form url.Values) (int, map[string]any) {
 
 func (f *fixture) post(path string, form url.Values) (int, map[string]any) {
 	f.t.Helper()
-	resp, err := http.PostForm(f.issuer+path, form)
+	resp, err := plain().PostForm(f.issuer+path, form)
 	if err != nil {
 		f.t.Fatal(err)
 	}
