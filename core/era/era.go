@@ -28,10 +28,10 @@ type Adapter interface {
 // everything else (a session's traffic, initialize, responses and
 // notifications) is legacy.
 func Detect(h Header, m *mcp.Message) Adapter {
-	if m.Kind() != mcp.KindRequest || h.Get(mcp.HeaderSessionID) != "" {
+	if m.Kind() != mcp.KindRequest || h.SessionID() != "" {
 		return Legacy{}
 	}
-	version := h.Get(mcp.HeaderProtocolVersion)
+	version := h.Version()
 	if mcp.IsLegacyVersion(version) {
 		return Legacy{} // a legacy client without its session: tell it so
 	}
@@ -45,10 +45,10 @@ func Detect(h Header, m *mcp.Message) Adapter {
 // when sent, agree with the body (2026-07-28): routing may trust them
 // only after this.
 func CheckHeaders(h Header, m *mcp.Message) *mcp.Error {
-	if v := h.Get(mcp.HeaderMethod); v != "" && v != m.Method {
+	if v := h.Method(); v != "" && v != m.Method {
 		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Method %q does not match the body's method %q", v, m.Method)
 	}
-	if v := h.Get(mcp.HeaderName); v != "" {
+	if v := h.Name(); v != "" {
 		if name := m.TargetName(); v != name {
 			return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Name %q does not match the body's %q", v, name)
 		}

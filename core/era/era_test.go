@@ -44,13 +44,13 @@ func TestDetect(t *testing.T) {
 		body   string
 		want   string
 	}{
-		{"a plain initialize is legacy", nil, initialize, "legacy"},
-		{"initialize naming 2026-07-28 in the header is modern", Header{"Mcp-Protocol-Version": "2026-07-28"}, initialize, "modern"},
-		{"a request with a session is legacy", Header{"Mcp-Session-Id": "abc"}, modernCall, "legacy"},
-		{"a request without a session is modern", nil, plainList, "modern"},
-		{"a sessionless request naming a legacy version is legacy (it lost its session)", Header{"mcp-protocol-version": "2025-06-18"}, plainList, "legacy"},
-		{"a response is legacy traffic", nil, response, "legacy"},
-		{"a modern call is modern", Header{"Mcp-Protocol-Version": "2026-07-28"}, modernCall, "modern"},
+		{"a plain initialize is legacy", Header{}, initialize, "legacy"},
+		{"initialize naming 2026-07-28 in the header is modern", hdr("Mcp-Protocol-Version", "2026-07-28"), initialize, "modern"},
+		{"a request with a session is legacy", hdr("Mcp-Session-Id", "abc"), modernCall, "legacy"},
+		{"a request without a session is modern", Header{}, plainList, "modern"},
+		{"a sessionless request naming a legacy version is legacy (it lost its session)", hdr("mcp-protocol-version", "2025-06-18"), plainList, "legacy"},
+		{"a response is legacy traffic", Header{}, response, "legacy"},
+		{"a modern call is modern", hdr("Mcp-Protocol-Version", "2026-07-28"), modernCall, "modern"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Detect(tc.header, parse(t, tc.body)).Name(); got != tc.want {
@@ -69,18 +69,18 @@ func TestChecks(t *testing.T) {
 		wantCode int // 0: no error
 		wantText string
 	}{
-		{"matching headers pass", CheckHeaders, Header{"Mcp-Method": "tools/call", "Mcp-Name": "echo"}, modernCall, 0, ""},
-		{"headers are compared without surrounding space", CheckHeaders, Header{"mcp-method": " tools/call\t"}, modernCall, 0, ""},
-		{"no headers pass the agreement check", CheckHeaders, nil, modernCall, 0, ""},
-		{"a method header that disagrees is refused", CheckHeaders, Header{"Mcp-Method": "tools/list"}, modernCall, mcp.CodeHeaderMismatch, "Mcp-Method"},
-		{"a name header that disagrees is refused", CheckHeaders, Header{"Mcp-Name": "other"}, modernCall, mcp.CodeHeaderMismatch, "Mcp-Name"},
-		{"a session may name a legacy version", Legacy{}.Check, Header{"Mcp-Protocol-Version": "2025-11-25"}, plainList, 0, ""},
-		{"a session may not name 2026-07-28", Legacy{}.Check, Header{"Mcp-Protocol-Version": "2026-07-28"}, plainList, mcp.CodeInvalidRequest, "for a session"},
-		{"a modern request with its headers passes", Modern{}.Check, Header{"Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "echo"}, modernCall, 0, ""},
-		{"a version header that disagrees with _meta is refused", Modern{}.Check, Header{"Mcp-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/call", "Mcp-Name": "echo"}, modernCall, mcp.CodeHeaderMismatch, "_meta protocolVersion"},
-		{"no Mcp-Method with a version is a header mismatch", Modern{}.Check, Header{"Mcp-Protocol-Version": "2026-07-28"}, plainList, mcp.CodeHeaderMismatch, "Mcp-Method header is required"},
-		{"no Mcp-Method and no version says a session is missing", Modern{}.Check, nil, plainList, mcp.CodeInvalidRequest, "no Mcp-Session-Id"},
-		{"a named tool needs Mcp-Name", Modern{}.Check, Header{"Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"}, modernCall, mcp.CodeHeaderMismatch, "Mcp-Name header is required"},
+		{"matching headers pass", CheckHeaders, hdr("Mcp-Method", "tools/call", "Mcp-Name", "echo"), modernCall, 0, ""},
+		{"headers are compared without surrounding space", CheckHeaders, hdr("mcp-method", " tools/call\t"), modernCall, 0, ""},
+		{"no headers pass the agreement check", CheckHeaders, Header{}, modernCall, 0, ""},
+		{"a method header that disagrees is refused", CheckHeaders, hdr("Mcp-Method", "tools/list"), modernCall, mcp.CodeHeaderMismatch, "Mcp-Method"},
+		{"a name header that disagrees is refused", CheckHeaders, hdr("Mcp-Name", "other"), modernCall, mcp.CodeHeaderMismatch, "Mcp-Name"},
+		{"a session may name a legacy version", Legacy{}.Check, hdr("Mcp-Protocol-Version", "2025-11-25"), plainList, 0, ""},
+		{"a session may not name 2026-07-28", Legacy{}.Check, hdr("Mcp-Protocol-Version", "2026-07-28"), plainList, mcp.CodeInvalidRequest, "for a session"},
+		{"a modern request with its headers passes", Modern{}.Check, hdr("Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call", "Mcp-Name", "echo"), modernCall, 0, ""},
+		{"a version header that disagrees with _meta is refused", Modern{}.Check, hdr("Mcp-Protocol-Version", "2025-11-25", "Mcp-Method", "tools/call", "Mcp-Name", "echo"), modernCall, mcp.CodeHeaderMismatch, "_meta protocolVersion"},
+		{"no Mcp-Method with a version is a header mismatch", Modern{}.Check, hdr("Mcp-Protocol-Version", "2026-07-28"), plainList, mcp.CodeHeaderMismatch, "Mcp-Method header is required"},
+		{"no Mcp-Method and no version says a session is missing", Modern{}.Check, Header{}, plainList, mcp.CodeInvalidRequest, "no Mcp-Session-Id"},
+		{"a named tool needs Mcp-Name", Modern{}.Check, hdr("Mcp-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/call"), modernCall, mcp.CodeHeaderMismatch, "Mcp-Name header is required"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.check(tc.header, parse(t, tc.body))
@@ -174,24 +174,26 @@ func TestMeta(t *testing.T) {
 	}
 }
 
+func hdr(kv ...string) Header { return ReadHeader(pairs(kv...)) }
+
 func TestHeader(t *testing.T) {
-	h := ReadHeader(pairs("Content-Type", "application/json", "Mcp-Session-Id", "s1", "MCP-Protocol-Version", "2026-07-28",
-		"Mcp-Method", "tools/call", "Mcp-Name", "echo", "Mcp-Param-Region", "eu", "Authorization", "Bearer x"))
-	if len(h) != 5 {
-		t.Fatalf("read %v, want the five era headers only", h)
-	}
-	if got := h.Get("mcp-protocol-version"); got != "2026-07-28" {
-		t.Fatalf("Get is not case-insensitive: %q", got)
+	h := ReadHeader(pairs("Content-Type", "application/json", "Mcp-Session-Id", "s1", "MCP-Protocol-Version", " 2026-07-28 ",
+		"mcp-method", "tools/call", "Mcp-Name", "echo", "Mcp-Param-Region", "eu", "Authorization", "Bearer x"))
+	if h.SessionID() != "s1" || h.Version() != "2026-07-28" || h.Method() != "tools/call" || h.Name() != "echo" {
+		t.Fatalf("read %+v: names are case-insensitive, values trimmed", h)
 	}
 	fwd := h.Forward()
-	if _, ok := fwd["Mcp-Session-Id"]; ok || len(fwd) != 4 || fwd["Mcp-Param-Region"] != "eu" {
-		t.Fatalf("Forward = %v, want all but the session id, names as sent", fwd)
+	if _, ok := fwd[mcp.HeaderSessionID]; ok || len(fwd) != 4 || fwd["Mcp-Param-Region"] != "eu" || fwd[mcp.HeaderMethod] != "tools/call" {
+		t.Fatalf("Forward = %v, want all but the session id (and nothing else)", fwd)
 	}
 	if p := h.Params(); len(p) != 1 || p["region"] != "eu" {
 		t.Fatalf("Params = %v, want region=eu", p)
 	}
-	if ReadHeader(pairs("Accept", "*/*")) != nil {
-		t.Fatal("no era headers should read as nil (no allocation)")
+	if last := hdr("Mcp-Method", "tools/list", "Mcp-Method", "tools/call"); last.Method() != "tools/call" || last.Forward()[mcp.HeaderMethod] != "tools/call" {
+		t.Fatal("a repeated header must count with the same (last) value for the check and the forwarding")
+	}
+	if none := ReadHeader(pairs("Accept", "*/*")); none.Forward() == nil || len(none.Forward()) != 0 || none.Params() != nil {
+		t.Fatal("no era headers forward nothing")
 	}
 }
 

@@ -28,7 +28,7 @@ func (Legacy) Has(method string) bool {
 // Check implements Adapter: a session's requests may name a version,
 // and it must be a legacy one.
 func (Legacy) Check(h Header, _ *mcp.Message) *mcp.Error {
-	if v := h.Get(mcp.HeaderProtocolVersion); v != "" && !mcp.IsLegacyVersion(v) {
+	if v := h.Version(); v != "" && !mcp.IsLegacyVersion(v) {
 		return mcp.Errorf(mcp.CodeInvalidRequest, "bad request: unsupported MCP-Protocol-Version %q for a session", v)
 	}
 	return nil

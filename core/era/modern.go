@@ -46,11 +46,11 @@ func (Modern) Has(method string) bool {
 // that disagrees with _meta, no Mcp-Method, no Mcp-Name when the body
 // names a tool, prompt or resource.
 func (Modern) Check(h Header, m *mcp.Message) *mcp.Error {
-	version := h.Get(mcp.HeaderProtocolVersion)
+	version := h.Version()
 	if v := m.MetaProtocolVersionOf(); version != "" && v != "" && v != version {
 		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: MCP-Protocol-Version %q does not match _meta protocolVersion %q", version, v)
 	}
-	if h.Get(mcp.HeaderMethod) == "" {
+	if h.Method() == "" {
 		if version == "" {
 			// Nothing says which era the client speaks: most often a
 			// 2025 client that lost its session id.
@@ -58,7 +58,7 @@ func (Modern) Check(h Header, m *mcp.Message) *mcp.Error {
 		}
 		return mcp.NewError(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Method header is required")
 	}
-	if name := m.TargetName(); name != "" && h.Get(mcp.HeaderName) == "" {
+	if name := m.TargetName(); name != "" && h.Name() == "" {
 		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Name header is required (the body names %q)", name)
 	}
 	return nil

@@ -46,8 +46,14 @@ func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
 	}
 }
 
-func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id json.RawMessage) (*proxy.Session, bool) {
-	sid := string(ctx.Request.Header.Peek(mcp.HeaderSessionID))
+// session finds the request's session; h is its era headers (nil: read
+// them here).
+func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id json.RawMessage, h *era.Header) (*proxy.Session, bool) {
+	if h == nil {
+		read := era.ReadHeader(ctx.Request.Header.All())
+		h = &read
+	}
+	sid := h.SessionID()
 	if sid == "" {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, id, mcp.NewError(mcp.CodeInvalidRequest, "bad request: the Mcp-Session-Id header is required; send initialize first"))
 		return nil, false
@@ -59,7 +65,7 @@ func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id 
 	}
 	// Sessions are legacy-era (sessionless modern requests leave version
 	// checks to the upstream).
-	if e := (era.Legacy{}).Check(era.ReadHeader(ctx.Request.Header.All()), nil); e != nil {
+	if e := (era.Legacy{}).Check(*h, nil); e != nil {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, id, e)
 		return nil, false
 	}
@@ -89,7 +95,7 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 		s.handleInitialize(ctx, principal, slug, msg)
 		return
 	}
-	sess, ok := s.session(ctx, principal, msg.ID)
+	sess, ok := s.session(ctx, principal, msg.ID, &h)
 	if !ok {
 		return
 	}
@@ -213,7 +219,7 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 		writeRPCError(ctx, fasthttp.StatusNotAcceptable, nil, mcp.NewError(mcp.CodeInvalidRequest, "not acceptable: the GET stream needs Accept: text/event-stream"))
 		return
 	}
-	sess, ok := s.session(ctx, principal, nil)
+	sess, ok := s.session(ctx, principal, nil, nil)
 	if !ok {
 		return
 	}
@@ -249,7 +255,7 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 }
 
 func (s *Server) handleDelete(ctx *fasthttp.RequestCtx, principal auth.Principal) {
-	sess, ok := s.session(ctx, principal, nil)
+	sess, ok := s.session(ctx, principal, nil, nil)
 	if !ok {
 		return
 	}
