@@ -121,6 +121,8 @@ type Deps struct {
 	Policies PolicyEngine
 	// Approvals holds calls waiting for an approval; nil disables them.
 	Approvals ApprovalRegistry
+	// Redirects holds the OAuth redirect-URI rules; nil disables them.
+	Redirects RedirectRules
 	Audit     AuditLog
 	Registry  *connector.Registry
 	Sessions  Sessions
@@ -147,6 +149,9 @@ type Deps struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
+	// OAuth is the authorization server (passwords, clients); nil when
+	// it is disabled.
+	OAuth OAuthAdmin
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// UpstreamAuth holds users' upstream OAuth connections; nil disables
@@ -172,6 +177,9 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	path := strings.TrimPrefix(string(ctx.Path()), "/admin/v1")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
+	if a.routeOAuthPaths(ctx, p, method, parts) {
+		return
+	}
 	switch parts[0] {
 	case "connectors":
 		a.routeConnectors(ctx, p, method, parts[1:])
@@ -201,6 +209,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeMe(ctx, p, method, parts[1:])
 	case "settings":
 		a.routeSettings(ctx, p, method, parts[1:])
+	case "redirects":
+		a.routeRedirects(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -35,6 +35,8 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newApprovalsCommand(getenv),
 		newConnectCommand(getenv),
 		newDisconnectCommand(getenv),
+		newRedirectsCommand(getenv),
+		newOAuthCommand(getenv),
 	}
 }
 

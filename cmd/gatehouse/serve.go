@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/auth/redirect"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
@@ -167,6 +168,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 
 	toolPins := toolguard.NewPins(guardEngine, st.Guards())
+	// The pre-call guards judge arguments against the tool's declared purpose.
+	guardEngine.SetToolDescriptions(toolPins)
 	toolPins.OnHold = func(c *connector.Connector, t toolguard.ToolState) {
 		auditLog.Record(&audit.Entry{Actor: "gatehouse", Action: "tool.held", Target: c.Slug, Connector: c.Slug, Tool: t.Name,
 			Outcome: audit.OutcomeDenied, Sensitive: c.Advanced.Sensitive,
@@ -184,6 +187,21 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("settings: %w", err)
 	}
 	upstreamAuth := newUpstreamAuth(cfg, st, registry, privateExceptions, log)
+	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
+	if err != nil {
+		return err
+	}
+	// The OAuth redirect-URI lists and pending approvals (the authorization
+	// server decides every redirect URI through them).
+	redirects, err := redirect.New(ctx, st.Meta(), store.ErrNotFound, auditLog)
+	if err != nil {
+		return fmt.Errorf("redirect rules: %w", err)
+	}
+	oauthServer, err := setupOAuth(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, auditLog, privateExceptions, redirects, log)
+	if err != nil {
+		return err
+	}
+	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -197,6 +215,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
 		UpstreamAuth:         upstreamAuth,
+		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
+		Offload:              offloader,
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -212,11 +232,13 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		PublicURL:             cfg.BaseURL(),
 		AllowPrivateUpstreams: cfg.Upstream.AllowPrivateNetworks,
 		SettingsStore:         st.Meta(),
+		Redirects:             redirects,
 		PrivateExceptions:     privateExceptions,
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
 		UpstreamAuth:          upstreamAuth,
+		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
@@ -230,6 +252,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
 		Connect:             upstreamAuth.Handler(ctx),
+		OAuth:               oauthHandler,
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {
@@ -443,6 +466,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[k] = v
 	}
+	noteOffload(e, r)
 	for _, v := range r.Guards {
 		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
 		if v.Error != "" {

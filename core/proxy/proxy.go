@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,9 +21,12 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/toolsearch"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
 )
@@ -71,20 +73,20 @@ type Options struct {
 	// Refresh, when set, re-reads a principal's roles for each request
 	// of a session opened earlier (auth.Authenticator.Refresh).
 	Refresh func(auth.Principal) auth.Principal
+	// Offload, when set, stores tool outputs above a size and answers
+	// with previews and links (core/offload); the resources capability
+	// is then advertised on every connector that offloads.
+	Offload pipeline.Offloader
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
 	// UpstreamAuth, when set, supplies each user's upstream credential
-	// for connectors whose upstream signs users in with OAuth.
+	// for connectors whose upstream signs users in with OAuth
+	// (upstreamauth.go).
 	UpstreamAuth UpstreamAuth
-}
-
-// UpstreamAuth supplies the Authorization header of a user's requests to
-// a connector (core/upstreamauth.Service implements it): "" when the
-// connector's upstream needs none; an *mcp.Error naming a connect link
-// when the user has not connected.
-type UpstreamAuth interface {
-	Authorization(ctx context.Context, c *connector.Connector, user string) (string, error)
+	// ToolSearch says which endpoints offer tool search's meta-tools
+	// instead of their full tools/list (toolsearch.go).
+	ToolSearch ToolSearch
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
@@ -109,21 +111,23 @@ type Proxy struct {
 	limits     *limiter
 	// dialers open upstream sessions, by transport name.
 	dialers map[connector.Transport]Dialer
+	// eras caches each upstream's probed protocol era.
+	eras *era.Probes
+	// parking holds the modern calls relayed over legacy sessions.
+	parking *parking
 
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
 	fast     map[string]*fasthttp.Client
-	eras     map[string]eraInfo // probed upstream protocol era per slug
 	shared   map[string]*sharedSession
-	parked   map[string]*downgraded
-	// nextDowngradeID numbers modern requests sent over shared sessions.
-	nextDowngradeID int64
 
 	// chain is the request chain every request to a connector runs;
 	// stages its stateful stages (see newChain).
 	chain  *pipeline.Chain
 	stages eraStages
+	// search keeps the tool-search indexes of the tool sets searched last.
+	search *toolsearch.Cache
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -139,12 +143,13 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		log:        log,
 		limits:     newLimiter(opts.Limits),
 		dialers:    builtinDialers(),
+		eras:       era.NewProbes(),
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
 		fast:       make(map[string]*fasthttp.Client),
-		eras:       make(map[string]eraInfo),
 		shared:     make(map[string]*sharedSession),
-		parked:     make(map[string]*downgraded),
+		search:     toolsearch.NewCache(searchCacheSize),
+		parking:    newParking(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -160,10 +165,8 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 // CallTimeout is how long a call may go without any upstream message.
 func (p *Proxy) CallTimeout() time.Duration { return p.opts.CallTimeout }
 
-// Errors the server maps to HTTP statuses.
-var (
-	ErrSessionNotFound = errors.New("session not found")
-)
+// ErrSessionNotFound is rpcerr's, named here where sessions live.
+var ErrSessionNotFound = rpcerr.ErrSessionNotFound
 
 // Resolve returns the connector slug names if principal may see it. It
 // returns a JSON-RPC error ready for the client otherwise.
@@ -254,7 +257,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		if p.translateLegacy(ctx, c, conn) {
 			backend, result, err := newTranslated(ctx, conn, init.Params)
 			if err != nil {
-				return nil, nil, unavailable(slug, err)
+				return nil, nil, rpcerr.Unavailable(slug, err)
 			}
 			s.backend = backend
 			resp = &mcp.Message{JSONRPC: "2.0", ID: init.ID, Result: result}
@@ -270,7 +273,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		return nil, resp, nil
 	}
 	opened = true
-	return s, resp, nil
+	return s, p.advertiseOffload(c, resp), nil
 }
 
 // openReady opens a gateway-owned session on slug (the gateway is the
@@ -337,7 +340,7 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 	delete(p.clients, slug)
 	delete(p.fast, slug)
-	delete(p.eras, slug)
+	p.eras.Forget(slug)
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.CloseSession(id)
@@ -440,17 +443,6 @@ func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string
 		}
 	}
 	return h, nil
-}
-
-// hasAuthorization reports whether the connector's own headers already
-// authenticate (an auto connector with an API key header is not probed).
-func hasAuthorization(h map[string]string) bool {
-	for k := range h {
-		if http.CanonicalHeaderKey(k) == "Authorization" {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *Proxy) client(slug string) *http.Client {

@@ -19,10 +19,10 @@ import (
 
 // codeUpstreamNotConnected is the gateway's error for a call by a user who
 // has not connected their account at an OAuth upstream.
-const codeUpstreamNotConnected = -32062
+const codeUpstreamNotConnected = -31062
 
 // notConnectedLink sends an initialize as token's user to slug and
-// returns the connect link the gateway's -32062 error names.
+// returns the connect link the gateway's -31062 error names.
 func notConnectedLink(t *testing.T, g *gateway, slug, token string) string {
 	t.Helper()
 	body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}`
@@ -116,7 +116,7 @@ func whoami(t *testing.T, g *gateway, slug, token string) string {
 
 // TestUpstreamOAuthConnectFlow: an OAuth-protected upstream (the Go SDK's
 // auth middleware and a test authorization server) behind a connector of
-// kind oauth2. A user who has not connected gets -32062 naming a link;
+// kind oauth2. A user who has not connected gets -31062 naming a link;
 // the link's flow (driven here as the browser) stores a per-user token;
 // calls then reach the upstream with that user's token — refreshed
 // first, since the token's lifetime is inside the refresh margin — and
