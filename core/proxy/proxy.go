@@ -433,7 +433,7 @@ func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string
 	if c.Auth.Kind == connector.AuthBearer {
 		h["Authorization"] = "Bearer " + c.Auth.Token
 	}
-	if p.opts.UpstreamAuth != nil && (c.Auth.Kind == connector.AuthOAuth2 || c.Auth.Kind == connector.AuthAuto && !hasAuthorization(h)) {
+	if p.upstreamOAuth(c, h) {
 		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
 		if err != nil {
 			return nil, err

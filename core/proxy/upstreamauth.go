@@ -25,3 +25,27 @@ func hasAuthorization(h map[string]string) bool {
 	}
 	return false
 }
+
+// upstreamOAuth reports whether c's requests may carry a user's upstream
+// OAuth token: kind oauth2, or auto when the connector's own headers h
+// do not already authenticate.
+func (p *Proxy) upstreamOAuth(c *connector.Connector, h map[string]string) bool {
+	return p.opts.UpstreamAuth != nil && (c.Auth.Kind == connector.AuthOAuth2 || c.Auth.Kind == connector.AuthAuto && !hasAuthorization(h))
+}
+
+// perRequest returns the headers user's requests to c take anew each
+// time, or nil when there are none (the hot path then does no work): the
+// user's upstream OAuth token, which a session opened before it expired
+// keeps using after the refresh (docs/upstream-auth.md).
+func (p *Proxy) perRequest(c *connector.Connector, user string) func(context.Context) (map[string]string, error) {
+	if c.Transport == connector.TransportSTDIO || !p.upstreamOAuth(c, c.Headers) {
+		return nil
+	}
+	return func(ctx context.Context) (map[string]string, error) {
+		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
+		if err != nil || v == "" {
+			return nil, err
+		}
+		return map[string]string{"Authorization": v}, nil
+	}
+}

@@ -43,6 +43,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts oauthpeer.Options, auth connector.Auth) *fixture {
 	t.Helper()
+	return newFixtureOn(t, &clock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}, opts, auth)
+}
+
+// newFixtureOn is newFixture with the service on clk (the peer too when
+// opts.Now is clk.now, so its resource server expires tokens by it).
+func newFixtureOn(t *testing.T, clk *clock, opts oauthpeer.Options, auth connector.Auth) *fixture {
+	t.Helper()
 	peer, err := oauthpeer.Start(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +67,6 @@ func newFixture(t *testing.T, opts oauthpeer.Options, auth connector.Auth) *fixt
 	c := &connector.Connector{ID: "c1", Slug: "linear", Name: "Linear", Transport: connector.TransportStreamableHTTP,
 		URL: peer.MCPURL, Auth: auth, Status: connector.StatusActive}
 	reg := connector.NewRegistry([]*connector.Connector{c})
-	clk := &clock{t: time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)}
 	svc := New(st.UpstreamTokens(), reg, Options{PublicURL: "http://gw.test", Now: clk.now})
 	return &fixture{peer: peer, svc: svc, reg: reg, conn: c, clock: clk, st: st}
 }

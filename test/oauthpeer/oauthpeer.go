@@ -42,6 +42,10 @@ type Options struct {
 	NoRegistration      bool
 	PreregisteredID     string
 	PreregisteredSecret string
+	// Now, when set, is the clock by which the resource server expires
+	// access tokens (ExpiresIn after their issue): a test advances it to
+	// make a token stale without sleeping. Nil: tokens never expire.
+	Now func() time.Time
 }
 
 // Peer is a running authorization server and protected MCP server.
@@ -60,11 +64,13 @@ type Peer struct {
 	refresh  map[string]grant // live refresh tokens
 	revoked  map[string]bool
 	renewed  map[string]bool // access tokens issued by a refresh grant
+	expires  map[string]time.Time
 	subjects int
 	// Counters for tests.
 	Registrations, CodeGrants, RefreshGrants, Revocations int
-	// Seen are the bearer tokens the MCP server's tools saw, in order.
-	Seen []string
+	// Seen are the bearer tokens the MCP server's tools saw, in order;
+	// Sessions the MCP session ids of those calls.
+	Seen, Sessions []string
 }
 
 type registered struct {
@@ -85,7 +91,7 @@ func Start(opts Options) (*Peer, error) {
 		opts.Scope = "mcp:tools"
 	}
 	p := &Peer{opts: opts, clients: map[string]registered{}, codes: map[string]grant{},
-		access: map[string]grant{}, refresh: map[string]grant{}, revoked: map[string]bool{}, renewed: map[string]bool{}}
+		access: map[string]grant{}, refresh: map[string]grant{}, revoked: map[string]bool{}, renewed: map[string]bool{}, expires: map[string]time.Time{}}
 	if opts.PreregisteredID != "" {
 		p.clients[opts.PreregisteredID] = registered{secret: opts.PreregisteredSecret}
 	}
@@ -117,6 +123,7 @@ func Start(opts Options) (*Peer, error) {
 			tok, _ := info.Extra["token"].(string)
 			p.mu.Lock()
 			p.Seen = append(p.Seen, tok)
+			p.Sessions = append(p.Sessions, req.Session.ID())
 			p.mu.Unlock()
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: info.UserID}}}, struct{}{}, nil
 		})
@@ -148,6 +155,13 @@ func (p *Peer) Snapshot() (registrations, codeGrants, refreshGrants, revocations
 	return p.Registrations, p.CodeGrants, p.RefreshGrants, p.Revocations, append([]string(nil), p.Seen...)
 }
 
+// SessionsSeen returns the MCP session ids of the tool calls so far.
+func (p *Peer) SessionsSeen() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.Sessions...)
+}
+
 // Revoked reports whether the server revoked token.
 func (p *Peer) Revoked(token string) bool {
 	p.mu.Lock()
@@ -176,6 +190,9 @@ func (p *Peer) verify(_ context.Context, token string, _ *http.Request) (*auth.T
 	g, ok := p.access[token]
 	if !ok || p.revoked[token] {
 		return nil, auth.ErrInvalidToken
+	}
+	if exp, ok := p.expires[token]; ok && !p.opts.Now().Before(exp) {
+		return nil, fmt.Errorf("%w: expired at %s", auth.ErrInvalidToken, exp.Format(time.RFC3339))
 	}
 	if g.resource != p.MCPURL {
 		return nil, fmt.Errorf("%w: token for resource %q", auth.ErrInvalidToken, g.resource)
@@ -346,6 +363,9 @@ func (p *Peer) serveToken(w http.ResponseWriter, r *http.Request) {
 	at, rt := "at-"+random(), "rt-"+random()
 	p.access[at] = g
 	p.renewed[at] = r.PostForm.Get("grant_type") == "refresh_token"
+	if p.opts.Now != nil {
+		p.expires[at] = p.opts.Now().Add(time.Duration(p.opts.ExpiresIn) * time.Second)
+	}
 	p.refresh[rt] = g
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": p.opts.ExpiresIn,
 		"refresh_token": rt, "scope": g.scope})
