@@ -157,6 +157,9 @@ type Deps struct {
 	// UpstreamAuth holds users' upstream OAuth connections; nil disables
 	// the connect endpoints.
 	UpstreamAuth UpstreamConnections
+	// IdentityKeys signs forwarded identity JWTs; nil disables
+	// /identity-forward/keys/rotate.
+	IdentityKeys IdentityKeys
 }
 
 // API is the admin API.
@@ -211,6 +214,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeSettings(ctx, p, method, parts[1:])
 	case "redirects":
 		a.routeRedirects(ctx, p, method, parts[1:])
+	case "identity-forward":
+		a.routeIdentityForward(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -37,6 +37,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newDisconnectCommand(getenv),
 		newRedirectsCommand(getenv),
 		newOAuthCommand(getenv),
+		newIdentityForwardCommand(getenv),
 	}
 }
 

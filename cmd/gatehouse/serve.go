@@ -187,6 +187,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return fmt.Errorf("settings: %w", err)
 	}
 	upstreamAuth := newUpstreamAuth(cfg, st, registry, privateExceptions, log)
+	identityFwd, identityKeys, identityJWKS, err := setupIdentity(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, log)
+	if err != nil {
+		return err
+	}
 	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
 	if err != nil {
 		return err
@@ -215,6 +219,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
 		UpstreamAuth:         upstreamAuth,
+		Identity:             identityFwd,
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 		Offload:              offloader,
 	}, log)
@@ -238,6 +243,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
 		UpstreamAuth:          upstreamAuth,
+		IdentityKeys:          identityKeys,
 		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
@@ -252,6 +258,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
 		Connect:             upstreamAuth.Handler(ctx),
+		IdentityJWKS:        identityJWKS,
 		OAuth:               oauthHandler,
 	}, log)
 

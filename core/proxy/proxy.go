@@ -84,6 +84,10 @@ type Options struct {
 	// for connectors whose upstream signs users in with OAuth
 	// (upstreamauth.go).
 	UpstreamAuth UpstreamAuth
+	// Identity, when set, supplies the identity headers of connectors
+	// that forward the caller's identity (advanced.identity_forward;
+	// core/identity.Forwarder implements it).
+	Identity IdentityForward
 	// ToolSearch says which endpoints offer tool search's meta-tools
 	// instead of their full tools/list (toolsearch.go).
 	ToolSearch ToolSearch

@@ -33,19 +33,46 @@ func (p *Proxy) upstreamOAuth(c *connector.Connector, h map[string]string) bool 
 	return p.opts.UpstreamAuth != nil && (c.Auth.Kind == connector.AuthOAuth2 || c.Auth.Kind == connector.AuthAuto && !hasAuthorization(h))
 }
 
+// IdentityForward supplies the headers that tell c's upstream who user
+// is (core/identity.Forwarder implements it): nil when c forwards none.
+type IdentityForward interface {
+	Headers(ctx context.Context, c *connector.Connector, user string) (map[string]string, error)
+}
+
 // perRequest returns the headers user's requests to c take anew each
 // time, or nil when there are none (the hot path then does no work): the
 // user's upstream OAuth token, which a session opened before it expired
-// keeps using after the refresh (docs/upstream-auth.md).
+// keeps using after the refresh (docs/upstream-auth.md), and the
+// forwarded identity, whose JWT is short-lived (docs/identity-forward.md).
 func (p *Proxy) perRequest(c *connector.Connector, user string) func(context.Context) (map[string]string, error) {
-	if c.Transport == connector.TransportSTDIO || !p.upstreamOAuth(c, c.Headers) {
+	if c.Transport == connector.TransportSTDIO {
+		return nil
+	}
+	oauth := p.upstreamOAuth(c, c.Headers)
+	ident := p.opts.Identity != nil && c.Advanced.Identity.Mode != ""
+	if !oauth && !ident {
 		return nil
 	}
 	return func(ctx context.Context) (map[string]string, error) {
-		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
-		if err != nil || v == "" {
-			return nil, err
+		h := map[string]string{}
+		if ident {
+			id, err := p.opts.Identity.Headers(ctx, c, user)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range id {
+				h[k] = v
+			}
 		}
-		return map[string]string{"Authorization": v}, nil
+		if oauth {
+			v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
+			if err != nil {
+				return nil, err
+			}
+			if v != "" {
+				h["Authorization"] = v
+			}
+		}
+		return h, nil
 	}
 }

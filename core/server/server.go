@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/identity"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 )
 
@@ -66,6 +67,9 @@ type Options struct {
 	// OAuth serves the OAuth authorization server and the resource
 	// metadata (/.well-known/…, /oauth/…; core/auth/oauth); nil: 404.
 	OAuth fasthttp.RequestHandler
+	// IdentityJWKS serves the public keys of forwarded identity JWTs at
+	// identity.JWKSPath, unauthenticated (core/identity); nil: 404.
+	IdentityJWKS fasthttp.RequestHandler
 }
 
 // maxAdminBody bounds an admin API request body: connectors, templates and
@@ -228,6 +232,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.opts.Metrics(ctx)
 	case strings.HasPrefix(path, "/connect/") && s.opts.Connect != nil:
 		s.opts.Connect(ctx)
+	case path == identity.JWKSPath && s.opts.IdentityJWKS != nil:
+		s.opts.IdentityJWKS(ctx)
 	case s.opts.OAuth != nil && (strings.HasPrefix(path, "/.well-known/") || strings.HasPrefix(path, "/oauth/")):
 		s.opts.OAuth(ctx)
 	case path == "/admin/v1/openapi.json" && len(s.opts.OpenAPI) > 0:
