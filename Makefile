@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -79,6 +79,12 @@ e2e-race: guards tools
 
 conformance: build
 	CONFORMANCE_ALPHA_STRICT=1 GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
+	bash test/conformance/upstream-auth.sh
+
+# The client --suite auth scenarios against Gatehouse's upstream OAuth
+# client alone (a few seconds; also part of conformance).
+conformance-upstream-auth:
+	bash test/conformance/upstream-auth.sh
 
 # Go benchmarks of the hot path, then a load test of tools/call through the
 # running gateway vs directly to the same upstream (loopback only).
