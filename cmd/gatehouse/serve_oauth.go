@@ -55,16 +55,23 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 		if !roots.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("oauth.test_trust_ca_file %s: no PEM certificate in it", o.TestTrustCAFile)
 		}
-		log.Warn().Str("file", o.TestTrustCAFile).Msg("oauth: trusting a test CA for client metadata documents")
+		log.Warn().Str("file", o.TestTrustCAFile).Msg("oauth: trusting a test CA for client metadata documents and enterprise IdP keys")
 	}
 	ocfg := oauth.Config{Issuer: cfg.BaseURL(), AccessTTL: o.AccessTokenTTL, RefreshTTL: o.RefreshTokenTTL, CodeTTL: o.CodeTTL,
 		RegistrationsPerMinute: o.RegistrationsPerMinute}
+	for _, idp := range o.EnterpriseIdPs {
+		ocfg.EnterpriseIdPs = append(ocfg.EnterpriseIdPs, oauth.EnterpriseIdP{Issuer: idp.Issuer, JWKSURI: idp.JWKSURI,
+			UserClaim: idp.UserClaim, Clients: idp.Clients})
+	}
 	return oauth.New(ctx, ocfg, oauth.Deps{
 		Store: st.OAuth(), Keys: ring, Users: dir, Audit: auditLog,
 		// Every redirect URI is decided by the organisation's rules
 		// (core/auth/redirect): blocked wins, unknown ones pause.
 		Redirects: redirects,
 		Fetch:     oauth.NewFetcher(dial, roots, ocfg.CIMD),
+		// The enterprise IdPs' key sets: the same guard and trust, a
+		// key set's size bound.
+		FetchKeys: oauth.NewFetcher(dial, roots, oauth.CIMDConfig{MaxBytes: 64 << 10}),
 		Log:       log.With().Str("component", "oauth").Logger(),
 	})
 }

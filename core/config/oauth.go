@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,8 +27,26 @@ type OAuthConfig struct {
 	KeyRotation time.Duration `yaml:"key_rotation"`
 	// TestTrustCAFile is for tests only: a PEM file of CA certificates
 	// trusted, beside the system roots, when fetching client ID metadata
-	// documents.
+	// documents and enterprise identity providers' keys.
 	TestTrustCAFile string `yaml:"test_trust_ca_file"`
+	// EnterpriseIdPs are the company identity providers whose identity
+	// assertion grants (ID-JAG, enterprise-managed authorization) the
+	// token endpoint redeems for access tokens, with no sign-in page.
+	EnterpriseIdPs []EnterpriseIdPConfig `yaml:"enterprise_idps"`
+}
+
+// EnterpriseIdPConfig is one trusted enterprise identity provider.
+type EnterpriseIdPConfig struct {
+	// Issuer is the IdP's issuer identifier, exactly as in its assertions.
+	Issuer string `yaml:"issuer"`
+	// JWKSURI is the https URL of the IdP's signing keys.
+	JWKSURI string `yaml:"jwks_uri"`
+	// UserClaim is the assertion claim that names the Gatehouse user:
+	// sub (default) or email. The user must exist and be enabled.
+	UserClaim string `yaml:"user_claim"`
+	// Clients, when set, are the only OAuth client_ids that may present
+	// this IdP's assertions.
+	Clients []string `yaml:"clients"`
 }
 
 // DefaultOAuth is the authorization server's default configuration.
@@ -46,6 +65,16 @@ func (o OAuthConfig) validate() error {
 	}
 	if o.CodeTTL > 10*time.Minute {
 		return fmt.Errorf("%w: oauth.code_ttl must be at most 10m (codes are short-lived)", ErrInvalid)
+	}
+	for i, idp := range o.EnterpriseIdPs {
+		switch {
+		case idp.Issuer == "":
+			return fmt.Errorf("%w: oauth.enterprise_idps[%d].issuer is required", ErrInvalid, i)
+		case !strings.HasPrefix(idp.JWKSURI, "https://"):
+			return fmt.Errorf("%w: oauth.enterprise_idps[%d].jwks_uri must be an https URL", ErrInvalid, i)
+		case idp.UserClaim != "" && idp.UserClaim != "sub" && idp.UserClaim != "email":
+			return fmt.Errorf("%w: oauth.enterprise_idps[%d].user_claim must be sub or email", ErrInvalid, i)
+		}
 	}
 	if o.AccessTokenTTL > o.RefreshTokenTTL {
 		return fmt.Errorf("%w: oauth.access_token_ttl must not exceed oauth.refresh_token_ttl", ErrInvalid)

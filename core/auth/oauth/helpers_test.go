@@ -288,6 +288,19 @@ func (f *fixture) tokenRequest(form url.Values) (int, map[string]any) {
 	return f.post("/oauth/token", form)
 }
 
+// get fetches a JSON document from the server.
+func (f *fixture) get(path string) (int, map[string]any) {
+	f.t.Helper()
+	resp, err := plain().Get(f.issuer + path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
 func (f *fixture) post(path string, form url.Values) (int, map[string]any) {
 	f.t.Helper()
 	resp, err := plain().PostForm(f.issuer+path, form)

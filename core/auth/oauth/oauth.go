@@ -67,6 +67,8 @@ const (
 	kindConsent  = "consent"
 	kindPassword = "password"
 	kindRequest  = "authz-request"
+	// kindAssertion records a spent ID-JAG (its issuer and jti).
+	kindAssertion = "assertion"
 )
 
 // Scopes.
@@ -113,6 +115,10 @@ type Config struct {
 	RegistrationsPerMinute int
 	// CIMD configures the fetching of client metadata documents.
 	CIMD CIMDConfig
+	// EnterpriseIdPs are the identity providers whose identity assertion
+	// grants (ID-JAG, SEP-990) the token endpoint accepts; none: the
+	// jwt-bearer grant is off.
+	EnterpriseIdPs []EnterpriseIdP
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -126,7 +132,10 @@ type Deps struct {
 	Audit     Auditor
 	// Fetch fetches CIMD documents; NewFetcher builds the real one.
 	Fetch DocumentFetcher
-	Log   zerolog.Logger
+	// FetchKeys fetches the enterprise IdPs' key sets (a Fetcher with a
+	// larger size bound than a metadata document's).
+	FetchKeys DocumentFetcher
+	Log       zerolog.Logger
 }
 
 // Server is the authorization server and token validator.
@@ -136,6 +145,7 @@ type Server struct {
 	tokens  *validator
 	regRate *rateLimit
 	clients *clientCache
+	idpKeys *idpKeyCache
 	pages   *pages
 	mux     *http.ServeMux
 
@@ -171,7 +181,13 @@ func New(ctx context.Context, cfg Config, d Deps) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.CIMD = cfg.CIMD.withDefaults()
+	for _, idp := range cfg.EnterpriseIdPs {
+		if err := idp.check(); err != nil {
+			return nil, err
+		}
+	}
 	s := &Server{cfg: cfg, d: d}
+	s.idpKeys = newIDPKeyCache(d.FetchKeys, cfg.Now)
 	s.tokens = newValidator(cfg, d.Keys)
 	if err := s.tokens.loadRevoked(ctx, d.Store); err != nil {
 		return nil, err
