@@ -12,9 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -140,16 +138,8 @@ type tsIDJAG struct {
 
 func runTSIDJAG(t *testing.T, ca string, args ...string) tsIDJAG {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	cmd := exec.Command(peers.node, append([]string{filepath.Join(filepath.Dir(here), "node", "idjag.mjs")}, args...)...)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_TOOLS="+peers.tools, "GATEHOUSE_NODE_MODULES="+peers.nodeModules, "NODE_EXTRA_CA_CERTS="+ca)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, _ := cmd.Output()
 	var o tsIDJAG
-	if err := json.Unmarshal(out, &o); err != nil {
-		t.Fatalf("no JSON result (%v)\nstdout: %s\nstderr: %s", err, out, tail(stderr.String(), 2000))
-	}
+	_, _ = runNodeJSON(t, "idjag.mjs", []string{"NODE_EXTRA_CA_CERTS=" + ca}, &o, args...)
 	return o
 }
 

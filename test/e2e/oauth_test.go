@@ -76,21 +76,29 @@ type tsOAuth struct {
 
 func runTSOAuth(t *testing.T, url string, extra ...string) tsOAuth {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	script := filepath.Join(filepath.Dir(here), "node", "oauth.mjs")
-	cmd := exec.Command(peers.node, append([]string{script, "--url", url, "--user", "ann", "--password", oauthPassword}, extra...)...)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_TOOLS="+peers.tools, "GATEHOUSE_NODE_MODULES="+peers.nodeModules)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
 	var o tsOAuth
-	if jerr := json.Unmarshal(out, &o); jerr != nil {
-		t.Fatalf("no JSON result (%v, %v)\nstdout: %s\nstderr: %s", err, jerr, out, tail(stderr.String(), 2000))
-	}
+	stderr, err := runNodeJSON(t, "oauth.mjs", nil, &o, append([]string{"--url", url, "--user", "ann", "--password", oauthPassword}, extra...)...)
 	if !o.OK || err != nil {
-		t.Fatalf("OAuth flow failed: %s\nstderr: %s", o.Error, tail(stderr.String(), 2000))
+		t.Fatalf("OAuth flow failed: %s\nstderr: %s", o.Error, stderr)
 	}
 	return o
+}
+
+// runNodeJSON runs test/e2e/node/SCRIPT with args under the test peers'
+// Node and decodes the one JSON object it prints into out; it returns
+// the end of its stderr and its exit error.
+func runNodeJSON(t *testing.T, script string, env []string, out any, args ...string) (string, error) {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	cmd := exec.Command(peers.node, append([]string{filepath.Join(filepath.Dir(here), "node", script)}, args...)...)
+	cmd.Env = append(append(os.Environ(), "GATEHOUSE_TOOLS="+peers.tools, "GATEHOUSE_NODE_MODULES="+peers.nodeModules), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if jerr := json.Unmarshal(stdout, out); jerr != nil {
+		t.Fatalf("%s printed no JSON result (%v, %v)\nstdout: %s\nstderr: %s", script, err, jerr, stdout, tail(stderr.String(), 2000))
+	}
+	return tail(stderr.String(), 2000), err
 }
 
 // checkTSFlow checks what every TypeScript SDK flow must show.

@@ -292,18 +292,18 @@ func (f *fixture) tokenRequest(form url.Values) (int, map[string]any) {
 func (f *fixture) get(path string) (int, map[string]any) {
 	f.t.Helper()
 	resp, err := plain().Get(f.issuer + path)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return f.decoded(resp, err)
 }
 
 func (f *fixture) post(path string, form url.Values) (int, map[string]any) {
 	f.t.Helper()
 	resp, err := plain().PostForm(f.issuer+path, form)
+	return f.decoded(resp, err)
+}
+
+// decoded is a response's status and JSON object.
+func (f *fixture) decoded(resp *http.Response, err error) (int, map[string]any) {
+	f.t.Helper()
 	if err != nil {
 		f.t.Fatal(err)
 	}
