@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -59,6 +61,14 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 	}
 	ocfg := oauth.Config{Issuer: cfg.BaseURL(), AccessTTL: o.AccessTokenTTL, RefreshTTL: o.RefreshTokenTTL, CodeTTL: o.CodeTTL,
 		RegistrationsPerMinute: o.RegistrationsPerMinute}
+	if o.OIDC.Issuer != "" {
+		// The identity provider is the organisation's own choice, often on
+		// its private network: dialled directly, with the same trust roots.
+		ocfg.OIDC = &oauth.OIDCConfig{Name: o.OIDC.Name, Issuer: o.OIDC.Issuer, ClientID: o.OIDC.ClientID,
+			ClientSecret: o.OIDC.ClientSecret, UserClaim: o.OIDC.UserClaim, Scopes: o.OIDC.Scopes,
+			HTTPClient: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+				TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment}}}
+	}
 	for _, idp := range o.EnterpriseIdPs {
 		ocfg.EnterpriseIdPs = append(ocfg.EnterpriseIdPs, oauth.EnterpriseIdP{Issuer: idp.Issuer, JWKSURI: idp.JWKSURI,
 			UserClaim: idp.UserClaim, Clients: idp.Clients})

@@ -172,6 +172,8 @@ func TestLoadRejects(t *testing.T) {
 		{"a non-boolean public override is named", "", map[string]string{"GATEHOUSE_PPROF_PUBLIC": "sure"}, "GATEHOUSE_PPROF_PUBLIC"},
 		{"a non-boolean private-upstreams override is named", "", map[string]string{"GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS": "maybe"}, "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS"},
 		{"a negative limit is named", "limits:\n  sessions_per_user: -1\n", nil, "limits.sessions_per_user"},
+		{"an OIDC provider over http is named", "oauth:\n  oidc:\n    issuer: http://idp.example\n    client_id: gw\n", nil, "oauth.oidc.issuer"},
+		{"an OIDC provider without a client is named", "oauth:\n  oidc:\n    issuer: https://idp.example\n", nil, "oauth.oidc.client_id"},
 		{"an enterprise IdP without an issuer is named", "oauth:\n  enterprise_idps:\n    - jwks_uri: https://idp.example/keys\n", nil, "oauth.enterprise_idps[0].issuer"},
 		{"an enterprise IdP's keys over http are named", "oauth:\n  enterprise_idps:\n    - issuer: https://idp.example\n      jwks_uri: http://idp.example/keys\n", nil, "oauth.enterprise_idps[0].jwks_uri"},
 		{"an unknown enterprise IdP user claim is named", "oauth:\n  enterprise_idps:\n    - issuer: https://idp.example\n      jwks_uri: https://idp.example/keys\n      user_claim: name\n", nil, "user_claim"},

@@ -33,6 +33,31 @@ type OAuthConfig struct {
 	// assertion grants (ID-JAG, enterprise-managed authorization) the
 	// token endpoint redeems for access tokens, with no sign-in page.
 	EnterpriseIdPs []EnterpriseIdPConfig `yaml:"enterprise_idps"`
+	// OIDC offers sign-in at the company's OpenID Connect identity
+	// provider on the sign-in page, beside passwords. Register the
+	// gateway there with the redirect URI <public_url>/oauth/oidc/callback.
+	OIDC OIDCConfig `yaml:"oidc"`
+}
+
+// OIDCConfig is the upstream OpenID Connect identity provider for sign-in
+// (off while issuer is empty).
+type OIDCConfig struct {
+	// Name is shown on the button: "Sign in with <name>".
+	Name string `yaml:"name"`
+	// Issuer is the provider's https issuer URL (discovery at
+	// <issuer>/.well-known/openid-configuration).
+	Issuer string `yaml:"issuer"`
+	// ClientID is the gateway's client at the provider.
+	ClientID string `yaml:"client_id"`
+	// ClientSecret is its secret; prefer GATEHOUSE_OAUTH_OIDC_CLIENT_SECRET
+	// over writing it here.
+	ClientSecret string `yaml:"client_secret"`
+	// UserClaim is the ID token claim naming the Gatehouse user: email
+	// (default; an address the provider marks unverified is refused), sub
+	// or preferred_username. The user must exist and be enabled.
+	UserClaim string `yaml:"user_claim"`
+	// Scopes asked for (default openid email profile).
+	Scopes []string `yaml:"scopes"`
 }
 
 // EnterpriseIdPConfig is one trusted enterprise identity provider.
@@ -65,6 +90,16 @@ func (o OAuthConfig) validate() error {
 	}
 	if o.CodeTTL > 10*time.Minute {
 		return fmt.Errorf("%w: oauth.code_ttl must be at most 10m (codes are short-lived)", ErrInvalid)
+	}
+	if c := o.OIDC; c.Issuer != "" || c.ClientID != "" {
+		switch {
+		case !strings.HasPrefix(c.Issuer, "https://"):
+			return fmt.Errorf("%w: oauth.oidc.issuer must be an https URL", ErrInvalid)
+		case c.ClientID == "":
+			return fmt.Errorf("%w: oauth.oidc.client_id is required", ErrInvalid)
+		case c.UserClaim != "" && c.UserClaim != "email" && c.UserClaim != "sub" && c.UserClaim != "preferred_username":
+			return fmt.Errorf("%w: oauth.oidc.user_claim must be email, sub or preferred_username", ErrInvalid)
+		}
 	}
 	for i, idp := range o.EnterpriseIdPs {
 		switch {

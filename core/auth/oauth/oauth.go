@@ -69,6 +69,8 @@ const (
 	kindRequest  = "authz-request"
 	// kindAssertion records a spent ID-JAG (its issuer and jti).
 	kindAssertion = "assertion"
+	// kindOIDCState is a sign-in in flight at the OIDC provider.
+	kindOIDCState = "oidc-state"
 )
 
 // Scopes.
@@ -119,6 +121,9 @@ type Config struct {
 	// grants (ID-JAG, SEP-990) the token endpoint accepts; none: the
 	// jwt-bearer grant is off.
 	EnterpriseIdPs []EnterpriseIdP
+	// OIDC, when set, offers sign-in at an upstream OpenID Connect
+	// identity provider beside passwords.
+	OIDC *OIDCConfig
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -146,6 +151,7 @@ type Server struct {
 	regRate *rateLimit
 	clients *clientCache
 	idpKeys *idpKeyCache
+	oidc    *oidcLogin // nil: passwords only
 	pages   *pages
 	mux     *http.ServeMux
 
@@ -188,6 +194,19 @@ func New(ctx context.Context, cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d}
 	s.idpKeys = newIDPKeyCache(d.FetchKeys, cfg.Now)
+	if cfg.OIDC != nil {
+		if err := cfg.OIDC.check(); err != nil {
+			return nil, err
+		}
+		oc := *cfg.OIDC
+		if oc.UserClaim == "" {
+			oc.UserClaim = "email"
+		}
+		if oc.Name == "" {
+			oc.Name = "single sign-on"
+		}
+		s.oidc = &oidcLogin{cfg: oc, redirect: cfg.Issuer + oidcCallbackPath}
+	}
 	s.tokens = newValidator(cfg, d.Keys)
 	if err := s.tokens.loadRevoked(ctx, d.Store); err != nil {
 		return nil, err
@@ -216,6 +235,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /oauth/token", s.token)
 	m.HandleFunc("POST /oauth/revoke", s.revoke)
 	m.HandleFunc("POST /oauth/register", s.register)
+	if s.oidc != nil {
+		m.HandleFunc("POST /oauth/oidc/start", s.oidcStart)
+		m.HandleFunc("GET "+oidcCallbackPath, s.oidcCallback)
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such OAuth endpoint"})
 	})
