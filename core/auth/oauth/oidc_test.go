@@ -1,12 +1,8 @@
 package oauth
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,38 +12,12 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/test/oidcpeer"
 )
 
-// startMockOIDC runs oauth2-proxy's mockoidc (a real OIDC provider for
-// tests: discovery, JWKS, authorization code with PKCE and nonce) over
-// TLS and returns it with a client that trusts it.
-func startMockOIDC(t *testing.T) (*mockoidc.MockOIDC, *http.Client, *x509.CertPool) {
-	t.Helper()
-	certs := httptest.NewUnstartedServer(http.NotFoundHandler())
-	certs.StartTLS()
-	tlsCfg := certs.TLS.Clone()
-	pool := x509.NewCertPool()
-	pool.AddCert(certs.Certificate())
-	certs.Close()
-	m, err := mockoidc.NewServer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// mockoidc's RunTLS serves plain HTTP on an https issuer (it only
-	// names the scheme after the config): the listener does the TLS.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Start(tls.NewListener(ln, tlsCfg), tlsCfg); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = m.Shutdown() })
-	return m, &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: testHTTPBound}, pool
-}
-
 func TestSignInWithAnOIDCProvider(t *testing.T) {
-	m, idpClient, pool := startMockOIDC(t)
+	m := oidcpeer.Start(t)
+	idpClient := &http.Client{Transport: m.Transport(), Timeout: testHTTPBound}
 	cfg := m.Config()
 	f := newFixture(t, func(c *Config, _ *Deps) {
 		c.OIDC = &OIDCConfig{Name: "Acme SSO", Issuer: cfg.Issuer, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, HTTPClient: idpClient}
@@ -58,7 +28,7 @@ func TestSignInWithAnOIDCProvider(t *testing.T) {
 	// browser follows nothing itself, trusts the provider, keeps cookies.
 	browser := func() *http.Client {
 		jar, _ := cookiejar.New(nil)
-		return &http.Client{Jar: jar, Timeout: testHTTPBound, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		return &http.Client{Jar: jar, Timeout: testHTTPBound, Transport: m.Transport(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	// toProvider signs in up to the redirect back from the provider and
