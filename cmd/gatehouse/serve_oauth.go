@@ -60,7 +60,8 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 		log.Warn().Str("file", o.TestTrustCAFile).Msg("oauth: trusting a test CA for client metadata documents and enterprise IdP keys")
 	}
 	ocfg := oauth.Config{Issuer: cfg.BaseURL(), AccessTTL: o.AccessTokenTTL, RefreshTTL: o.RefreshTokenTTL, CodeTTL: o.CodeTTL,
-		RegistrationsPerMinute: o.RegistrationsPerMinute}
+		RegistrationsPerMinute: o.RegistrationsPerMinute, SignInWindow: o.SignInWindow,
+		SignInFailuresPerUser: noLimitIsNegative(o.SignInFailuresPerUser), SignInFailuresPerIP: noLimitIsNegative(o.SignInFailuresPerIP)}
 	if o.OIDC.Issuer != "" {
 		// The identity provider is the organisation's own choice, often on
 		// its private network: dialled directly, with the same trust roots.
@@ -84,6 +85,15 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 		FetchKeys: oauth.NewFetcher(dial, roots, oauth.CIMDConfig{MaxBytes: 64 << 10}),
 		Log:       log.With().Str("component", "oauth").Logger(),
 	})
+}
+
+// noLimitIsNegative maps the config's "0: no limit" to oauth.Config's
+// "negative: no limit" (its zero means the default).
+func noLimitIsNegative(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // oauthWiring adds the server's token validation to the authenticator

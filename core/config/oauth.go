@@ -22,6 +22,13 @@ type OAuthConfig struct {
 	// RegistrationsPerMinute bounds dynamic client registrations (all
 	// callers together); a negative value turns registration off.
 	RegistrationsPerMinute int `yaml:"registrations_per_minute"`
+	// SignInFailuresPerUser and SignInFailuresPerIP are the wrong
+	// passwords allowed within SignInWindow for one user name and from one
+	// client address before the sign-in form refuses further tries until
+	// the window ends (0: no limit).
+	SignInFailuresPerUser int           `yaml:"sign_in_failures_per_user"`
+	SignInFailuresPerIP   int           `yaml:"sign_in_failures_per_ip"`
+	SignInWindow          time.Duration `yaml:"sign_in_window"`
 	// KeyRotation is the age at which the access-token signing key is
 	// replaced (the old one verifies for the refresh-token lifetime).
 	KeyRotation time.Duration `yaml:"key_rotation"`
@@ -77,16 +84,21 @@ type EnterpriseIdPConfig struct {
 // DefaultOAuth is the authorization server's default configuration.
 func DefaultOAuth() OAuthConfig {
 	return OAuthConfig{Enabled: true, AccessTokenTTL: time.Hour, RefreshTokenTTL: 30 * 24 * time.Hour,
-		CodeTTL: time.Minute, RegistrationsPerMinute: 20, KeyRotation: 30 * 24 * time.Hour}
+		CodeTTL: time.Minute, RegistrationsPerMinute: 20, KeyRotation: 30 * 24 * time.Hour,
+		SignInFailuresPerUser: 10, SignInFailuresPerIP: 50, SignInWindow: 15 * time.Minute}
 }
 
 // validate checks the OAuth settings.
 func (o OAuthConfig) validate() error {
 	for name, d := range map[string]time.Duration{"oauth.access_token_ttl": o.AccessTokenTTL,
-		"oauth.refresh_token_ttl": o.RefreshTokenTTL, "oauth.code_ttl": o.CodeTTL, "oauth.key_rotation": o.KeyRotation} {
+		"oauth.refresh_token_ttl": o.RefreshTokenTTL, "oauth.code_ttl": o.CodeTTL, "oauth.key_rotation": o.KeyRotation,
+		"oauth.sign_in_window": o.SignInWindow} {
 		if d <= 0 {
 			return fmt.Errorf("%w: %s must be positive", ErrInvalid, name)
 		}
+	}
+	if o.SignInFailuresPerUser < 0 || o.SignInFailuresPerIP < 0 {
+		return fmt.Errorf("%w: oauth.sign_in_failures_per_user and _per_ip must not be negative (0: no limit)", ErrInvalid)
 	}
 	if o.CodeTTL > 10*time.Minute {
 		return fmt.Errorf("%w: oauth.code_ttl must be at most 10m (codes are short-lived)", ErrInvalid)

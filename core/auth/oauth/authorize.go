@@ -259,11 +259,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := strings.TrimSpace(r.PostFormValue("username"))
+	ip := clientIP(r)
+	userBlocked, until := s.userFails.blocked(user)
+	ipBlocked, ipUntil := s.ipFails.blocked(ip)
+	if userBlocked || ipBlocked {
+		until = later(until, ipUntil)
+		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "too many failed sign-ins"),
+			map[string]any{"method": "password", "client_ip": ip, "until": until})
+		s.pages.login(w, s.loginView(req.ID, req.CSRF, req.ClientName, user),
+			"Too many failed sign-ins. Try again after "+until.UTC().Format("15:04 UTC")+", or ask your administrator.")
+		return
+	}
 	if err := s.CheckPassword(ctx, user, r.PostFormValue("password")); err != nil {
-		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "sign-in failed"), map[string]any{"method": "password"})
+		s.userFails.fail(user)
+		s.ipFails.fail(ip)
+		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "sign-in failed"), map[string]any{"method": "password", "client_ip": ip})
 		s.pages.login(w, s.loginView(req.ID, req.CSRF, req.ClientName, user), "Wrong user name or password, or the account is disabled.")
 		return
 	}
+	s.userFails.clear(user)
 	s.signedIn(w, r, req, user, "password")
 }
 

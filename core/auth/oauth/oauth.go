@@ -117,6 +117,11 @@ type Config struct {
 	RegistrationsPerMinute int
 	// CIMD configures the fetching of client metadata documents.
 	CIMD CIMDConfig
+	// SignInFailuresPerUser and SignInFailuresPerIP bound wrong passwords
+	// within SignInWindow for one user name and from one client address
+	// (0: the defaults; negative: no limit).
+	SignInFailuresPerUser, SignInFailuresPerIP int
+	SignInWindow                               time.Duration
 	// EnterpriseIdPs are the identity providers whose identity assertion
 	// grants (ID-JAG, SEP-990) the token endpoint accepts; none: the
 	// jwt-bearer grant is off.
@@ -152,8 +157,10 @@ type Server struct {
 	clients *clientCache
 	idpKeys *idpKeyCache
 	oidc    *oidcLogin // nil: passwords only
-	pages   *pages
-	mux     *http.ServeMux
+	// userFails and ipFails count wrong passwords (attempts.go).
+	userFails, ipFails *attempts
+	pages              *pages
+	mux                *http.ServeMux
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -194,6 +201,11 @@ func New(ctx context.Context, cfg Config, d Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, d: d}
 	s.idpKeys = newIDPKeyCache(d.FetchKeys, cfg.Now)
+	if cfg.SignInWindow <= 0 {
+		cfg.SignInWindow = DefaultSignInWindow
+	}
+	s.userFails = newAttempts(orDefault(cfg.SignInFailuresPerUser, DefaultSignInFailuresPerUser), cfg.SignInWindow, cfg.Now)
+	s.ipFails = newAttempts(orDefault(cfg.SignInFailuresPerIP, DefaultSignInFailuresPerIP), cfg.SignInWindow, cfg.Now)
 	if cfg.OIDC != nil {
 		if err := cfg.OIDC.check(); err != nil {
 			return nil, err
@@ -243,6 +255,14 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such OAuth endpoint"})
 	})
 	s.mux = m
+}
+
+// orDefault is n, or def when n is zero (negative stays: "off").
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }
 
 // ServeHTTP serves the OAuth endpoints and metadata documents.
