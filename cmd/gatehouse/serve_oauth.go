@@ -61,7 +61,8 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 	}
 	ocfg := oauth.Config{Issuer: cfg.BaseURL(), AccessTTL: o.AccessTokenTTL, RefreshTTL: o.RefreshTokenTTL, CodeTTL: o.CodeTTL,
 		RegistrationsPerMinute: o.RegistrationsPerMinute, SignInWindow: o.SignInWindow,
-		SignInFailuresPerUser: noLimitIsNegative(o.SignInFailuresPerUser), SignInFailuresPerIP: noLimitIsNegative(o.SignInFailuresPerIP)}
+		SignInFailuresPerUser: noLimitIsNegative(o.SignInFailuresPerUser), SignInFailuresPerIP: noLimitIsNegative(o.SignInFailuresPerIP),
+		RegistrationsPerIPPerHour: noLimitIsNegative(o.RegistrationsPerIPPerHour)}
 	if o.OIDC.Issuer != "" {
 		// The identity provider is the organisation's own choice, often on
 		// its private network: dialled directly, with the same trust roots.

@@ -22,6 +22,9 @@ type OAuthConfig struct {
 	// RegistrationsPerMinute bounds dynamic client registrations (all
 	// callers together); a negative value turns registration off.
 	RegistrationsPerMinute int `yaml:"registrations_per_minute"`
+	// RegistrationsPerIPPerHour bounds dynamic client registrations from
+	// one client address in an hour (0: no limit).
+	RegistrationsPerIPPerHour int `yaml:"registrations_per_ip_per_hour"`
 	// SignInFailuresPerUser and SignInFailuresPerIP are the wrong
 	// passwords allowed within SignInWindow for one user name and from one
 	// client address before the sign-in form refuses further tries until
@@ -85,7 +88,7 @@ type EnterpriseIdPConfig struct {
 func DefaultOAuth() OAuthConfig {
 	return OAuthConfig{Enabled: true, AccessTokenTTL: time.Hour, RefreshTokenTTL: 30 * 24 * time.Hour,
 		CodeTTL: time.Minute, RegistrationsPerMinute: 20, KeyRotation: 30 * 24 * time.Hour,
-		SignInFailuresPerUser: 10, SignInFailuresPerIP: 50, SignInWindow: 15 * time.Minute}
+		SignInFailuresPerUser: 10, SignInFailuresPerIP: 50, SignInWindow: 15 * time.Minute, RegistrationsPerIPPerHour: 30}
 }
 
 // validate checks the OAuth settings.
@@ -97,8 +100,8 @@ func (o OAuthConfig) validate() error {
 			return fmt.Errorf("%w: %s must be positive", ErrInvalid, name)
 		}
 	}
-	if o.SignInFailuresPerUser < 0 || o.SignInFailuresPerIP < 0 {
-		return fmt.Errorf("%w: oauth.sign_in_failures_per_user and _per_ip must not be negative (0: no limit)", ErrInvalid)
+	if o.SignInFailuresPerUser < 0 || o.SignInFailuresPerIP < 0 || o.RegistrationsPerIPPerHour < 0 {
+		return fmt.Errorf("%w: oauth.sign_in_failures_per_user, _per_ip and oauth.registrations_per_ip_per_hour must not be negative (0: no limit)", ErrInvalid)
 	}
 	if o.CodeTTL > 10*time.Minute {
 		return fmt.Errorf("%w: oauth.code_ttl must be at most 10m (codes are short-lived)", ErrInvalid)

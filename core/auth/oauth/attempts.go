@@ -17,6 +17,9 @@ const (
 	DefaultSignInFailuresPerUser = 10
 	DefaultSignInFailuresPerIP   = 50
 	DefaultSignInWindow          = 15 * time.Minute
+	// DefaultRegistrationsPerIPPerHour bounds dynamic registrations from
+	// one client address (beside the global per-minute bucket).
+	DefaultRegistrationsPerIPPerHour = 30
 	// maxAttemptKeys bounds the table; the oldest windows go first.
 	maxAttemptKeys = 10000
 )
@@ -59,8 +62,8 @@ func (a *attempts) blocked(key string) (bool, time.Time) {
 	return w.failures >= a.max, until
 }
 
-// fail counts one failure of key.
-func (a *attempts) fail(key string) {
+// add counts one event (a failure, a registration) of key.
+func (a *attempts) add(key string) {
 	if a.max <= 0 {
 		return
 	}

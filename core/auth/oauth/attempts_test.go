@@ -18,7 +18,7 @@ func TestAttempts(t *testing.T) {
 		if b, _ := a.blocked("k"); b {
 			t.Fatalf("blocked after %d failures", i)
 		}
-		a.fail("k")
+		a.add("k")
 	}
 	if b, until := a.blocked("k"); !b || !until.Equal(clock.Now().Add(time.Minute)) {
 		t.Fatalf("not blocked after 3 failures (%v, %v)", b, until)
@@ -30,24 +30,24 @@ func TestAttempts(t *testing.T) {
 	if b, _ := a.blocked("k"); b {
 		t.Fatal("still blocked after the window")
 	}
-	a.fail("k")
-	a.fail("k")
+	a.add("k")
+	a.add("k")
 	a.clear("k")
-	a.fail("k")
-	a.fail("k")
+	a.add("k")
+	a.add("k")
 	if b, _ := a.blocked("k"); b {
 		t.Fatal("a cleared key kept its failures")
 	}
 	off := newAttempts(-1, time.Minute, clock.Now)
 	for range 100 {
-		off.fail("k")
+		off.add("k")
 	}
 	if b, _ := off.blocked("k"); b {
 		t.Fatal("a disabled limit blocked")
 	}
 	big := newAttempts(1, time.Hour, clock.Now)
 	for i := range maxAttemptKeys + 50 {
-		big.fail(fmt.Sprint(i))
+		big.add(fmt.Sprint(i))
 	}
 	if len(big.seen) > maxAttemptKeys {
 		t.Fatalf("%d keys kept, at most %d", len(big.seen), maxAttemptKeys)
@@ -113,5 +113,34 @@ func TestSignInFailureLimits(t *testing.T) {
 	f.clock.Add(DefaultSignInWindow)
 	if got := try("ann", annPassword); got != "signed in" {
 		t.Fatalf("after the window: %s", got)
+	}
+}
+
+func TestRegistrationsPerAddress(t *testing.T) {
+	f := newFixture(t, func(c *Config, _ *Deps) { c.RegistrationsPerIPPerHour = 2 })
+	body := `{"client_name":"x","redirect_uris":["http://127.0.0.1:7777/cb"],"token_endpoint_auth_method":"none","application_type":"native"}`
+	for i := range 3 {
+		resp, err := plain().Post(f.issuer+"/oauth/register", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := readAll(t, resp)
+		want := http.StatusCreated
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("registration %d: %d, want %d\n%s", i+1, resp.StatusCode, want, page)
+		}
+		if i == 2 && (!strings.Contains(page, "from your address") || resp.Header.Get("Retry-After") == "") {
+			t.Fatalf("the refusal does not say why or when: %v %s", resp.Header, page)
+		}
+	}
+	if !f.audit.has("oauth.register", audit.OutcomeDenied, "from your address") {
+		t.Fatal("the refusal is not audited")
+	}
+	f.clock.Add(time.Hour)
+	if s, _ := f.post("/oauth/register", nil); s == http.StatusTooManyRequests {
+		t.Fatal("still refused after the hour")
 	}
 }

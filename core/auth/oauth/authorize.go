@@ -271,8 +271,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.CheckPassword(ctx, user, r.PostFormValue("password")); err != nil {
-		s.userFails.fail(user)
-		s.ipFails.fail(ip)
+		s.userFails.add(user)
+		s.ipFails.add(ip)
 		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "sign-in failed"), map[string]any{"method": "password", "client_ip": ip})
 		s.pages.login(w, s.loginView(req.ID, req.CSRF, req.ClientName, user), "Wrong user name or password, or the account is disabled.")
 		return

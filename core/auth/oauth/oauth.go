@@ -117,6 +117,9 @@ type Config struct {
 	RegistrationsPerMinute int
 	// CIMD configures the fetching of client metadata documents.
 	CIMD CIMDConfig
+	// RegistrationsPerIPPerHour bounds dynamic registrations from one
+	// client address in an hour (0: the default; negative: no limit).
+	RegistrationsPerIPPerHour int
 	// SignInFailuresPerUser and SignInFailuresPerIP bound wrong passwords
 	// within SignInWindow for one user name and from one client address
 	// (0: the defaults; negative: no limit).
@@ -157,10 +160,11 @@ type Server struct {
 	clients *clientCache
 	idpKeys *idpKeyCache
 	oidc    *oidcLogin // nil: passwords only
-	// userFails and ipFails count wrong passwords (attempts.go).
-	userFails, ipFails *attempts
-	pages              *pages
-	mux                *http.ServeMux
+	// userFails and ipFails count wrong passwords, ipRegs registrations
+	// per client address (attempts.go).
+	userFails, ipFails, ipRegs *attempts
+	pages                      *pages
+	mux                        *http.ServeMux
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -206,6 +210,7 @@ func New(ctx context.Context, cfg Config, d Deps) (*Server, error) {
 	}
 	s.userFails = newAttempts(orDefault(cfg.SignInFailuresPerUser, DefaultSignInFailuresPerUser), cfg.SignInWindow, cfg.Now)
 	s.ipFails = newAttempts(orDefault(cfg.SignInFailuresPerIP, DefaultSignInFailuresPerIP), cfg.SignInWindow, cfg.Now)
+	s.ipRegs = newAttempts(orDefault(cfg.RegistrationsPerIPPerHour, DefaultRegistrationsPerIPPerHour), time.Hour, cfg.Now)
 	if cfg.OIDC != nil {
 		if err := cfg.OIDC.check(); err != nil {
 			return nil, err

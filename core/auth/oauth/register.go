@@ -116,6 +116,14 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(&Error{Code: ErrInvalidRequest, Description: "dynamic client registration is disabled; use a client ID metadata document or ask an admin", Status: http.StatusForbidden}, nil)
 		return
 	}
+	ip := clientIP(r)
+	if over, until := s.ipRegs.blocked(ip); over {
+		w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(s.now()).Seconds())+1))
+		fail(&Error{Code: ErrTemporarilyUnavailable, Description: "too many client registrations from your address; retry after " + until.UTC().Format(time.RFC3339),
+			Status: http.StatusTooManyRequests}, map[string]any{"client_ip": ip})
+		return
+	}
+	s.ipRegs.add(ip)
 	if !s.regRate.allow() {
 		w.Header().Set("Retry-After", "60")
 		fail(&Error{Code: ErrTemporarilyUnavailable, Description: "too many client registrations; retry in a minute", Status: http.StatusTooManyRequests}, nil)
