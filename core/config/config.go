@@ -43,6 +43,7 @@ type Config struct {
 	Policies   PoliciesConfig   `yaml:"policies"`
 	STDIO      STDIOConfig      `yaml:"stdio"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	Plugins    PluginsConfig    `yaml:"plugins"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -305,8 +306,9 @@ func Default() Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			MaxMessageBytes:    16 << 20,
 		},
-		HTTP:   HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
-		Limits: DefaultLimits(),
+		HTTP:    HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
+		Limits:  DefaultLimits(),
+		Plugins: DefaultPlugins(),
 	}
 }
 
@@ -551,6 +553,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxGuardUploadBytes < 1024 {
 		return bad("http.max_guard_upload_bytes", "must be at least 1024")
+	}
+	if err := c.Plugins.validate(); err != nil {
+		return err
 	}
 	if err := c.Limits.validate(); err != nil {
 		return err
