@@ -147,6 +147,11 @@ type Deps struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
+	// Plugins lists the plugins for GET /plugins (nil: none).
+	Plugins PluginLister
+	// PluginTransports are the transport names loaded plugins serve; a
+	// connector may use one of them besides the built-in transports.
+	PluginTransports []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -198,6 +203,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeMe(ctx, p, method, parts[1:])
 	case "settings":
 		a.routeSettings(ctx, p, method, parts[1:])
+	case "plugins":
+		a.routePlugins(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -137,6 +137,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	approvals := access.NewApprovals(cfg.EffectiveApprovalTimeout())
 	approvals.OnChange = func(ap access.Approval) { auditLog.Record(approvalEntry(ap)) }
 	gate := access.New(toolPolicies, approvals, log.With().Str("component", "access").Logger())
+	plugins, err := startPlugins(ctx, cfg.Plugins, cfg.Connectors, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
 	}
@@ -177,7 +182,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if cfg.ClientAuth.Mode == "none" {
 		anonymous = cfg.ClientAuth.AnonymousUser
 	}
-	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles)
+	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles).
+		WithProviders(plugins.Providers()...)
 	// The SSRF guard's run-time exceptions, as an owner last set them.
 	privateExceptions := &netguard.Exceptions{}
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
@@ -195,6 +201,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		Dialers:              plugins.Dialers(),
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -214,6 +221,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		Plugins:               plugins,
+		PluginTransports:      plugins.Transports(),
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
