@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	authv1 "github.com/gatehouse-mcp/gatehouse/plugins/proto/auth/v1"
+	transportv1 "github.com/gatehouse-mcp/gatehouse/plugins/proto/transport/v1"
 	"github.com/gatehouse-mcp/gatehouse/plugins/wire"
 )
 
@@ -222,12 +224,36 @@ func (p *Plugin) start(ctx context.Context) error {
 	if err := health(hctx, gc.Conn); err != nil {
 		return fail(fmt.Errorf("first health check: %w", err))
 	}
+	if err := probe(hctx, raw); err != nil {
+		return fail(fmt.Errorf("the plugin does not serve kind %q: %w", p.spec.Kind, err))
+	}
 	p.mu.Lock()
 	p.client, p.conn, p.raw = client, gc.Conn, raw
 	if rc := client.ReattachConfig(); rc != nil {
 		p.pid = rc.Pid
 	}
 	p.mu.Unlock()
+	return nil
+}
+
+// probe makes one harmless call of the kind's service: go-plugin's
+// dispense does not ask the process, so a plugin of another kind shows
+// only as an unimplemented service.
+func probe(ctx context.Context, raw any) error {
+	var err error
+	switch c := raw.(type) {
+	case authv1.AuthClient:
+		_, err = c.Authenticate(ctx, &authv1.AuthenticateRequest{})
+	case transportv1.TransportClient:
+		var s transportv1.Transport_SessionClient
+		if s, err = c.Session(ctx); err == nil {
+			_ = s.CloseSend()
+			_, err = s.Recv()
+		}
+	}
+	if status.Code(err) == codes.Unimplemented {
+		return err
+	}
 	return nil
 }
 
@@ -254,8 +280,11 @@ func (p *Plugin) watch(ctx context.Context) error {
 		case <-p.kick:
 		}
 		p.mu.Lock()
-		client, conn := p.client, p.conn
+		client, conn, state, lastErr := p.client, p.conn, p.state, p.lastErr
 		p.mu.Unlock()
+		if state != StateRunning {
+			return errors.New(lastErr)
+		}
 		if client.Exited() {
 			return errors.New("the plugin process exited")
 		}
@@ -277,6 +306,18 @@ func (p *Plugin) stop() {
 	if client != nil {
 		client.Kill()
 	}
+}
+
+// fault marks a running plugin as failed (a call saw its connection go
+// away) so that calls fail fast from now on, and has the supervisor
+// restart it.
+func (p *Plugin) fault(err error) {
+	p.mu.Lock()
+	if p.state == StateRunning {
+		p.state, p.since, p.lastErr = StateRestarting, time.Now(), "crashed or went away mid-call: "+err.Error()
+	}
+	p.mu.Unlock()
+	p.suspect()
 }
 
 // suspect asks the supervisor to check the plugin now (a call saw it fail).
@@ -322,7 +363,7 @@ func (p *Plugin) callError(what string, err error) *Error {
 		return &Error{Plugin: p.spec.Name, Err: fmt.Errorf("%w: %w", ErrTimeout, err),
 			Msg: fmt.Sprintf("%s: no answer within %s (plugins.call_timeout); the plugin may be hung", what, p.sup.CallTimeout)}
 	case st.Code() == codes.Unavailable:
-		p.suspect()
+		p.fault(err)
 		return &Error{Plugin: p.spec.Name, Err: fmt.Errorf("%w: %w", ErrNotRunning, err),
 			Msg: what + ": the plugin crashed or went away mid-call; the gateway restarts it, retry shortly"}
 	default:

@@ -68,7 +68,8 @@ func (s *transportServer) Session(stream transportv1.Transport_SessionServer) er
 	sess, err := s.t.Open(ctx, OpenRequest{Connector: open.GetConnector(), User: open.GetUser(), URL: open.GetUrl(),
 		Headers: open.GetHeaders(), MaxMessageBytes: open.GetMaxMessageBytes()})
 	if err != nil {
-		return status.Errorf(codes.Unavailable, "open %s: %v", open.GetUrl(), err)
+		// Not Unavailable: the gateway reads that as the plugin gone.
+		return status.Errorf(codes.FailedPrecondition, "open %s: %v", open.GetUrl(), err)
 	}
 	defer sess.Close()
 	if err := stream.Send(&transportv1.PluginFrame{Frame: &transportv1.PluginFrame_Opened{Opened: &transportv1.Opened{}}}); err != nil {
