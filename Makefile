@@ -11,8 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
-
+.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
 build: guards plugins
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
 
@@ -108,12 +107,32 @@ bench: build
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
 
+# The load test on the gateway built at BEFORE (a git revision; default:
+# main just before the request chain of issue 10) and on this tree's,
+# interleaved round by round with the guards off and on.
+BEFORE ?= 7c5996e
+bench-ab: build
+	rm -rf .bench/before && mkdir -p .bench/before
+	git archive $(BEFORE) | tar -x -C .bench/before
+	ln -s $(abspath .tools) .bench/before/.tools
+	$(MAKE) -C .bench/before build VERSION=$(BEFORE)
+	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
+	test/bench/ab.sh .bench/before/bin/gatehouse $(BIN) 3
+
 # The fuzz targets, FUZZTIME each (their seed corpora run in `make unit`).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/mcp
 	$(GO) test -run '^$$' -fuzz '^FuzzFoldedDuplicate$$' -fuzztime $(FUZZTIME) ./core/mcp
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./core/config
+	$(GO) test -run '^$$' -fuzz '^FuzzMetaCalls$$' -fuzztime $(FUZZTIME) ./core/toolsearch
+	$(GO) test -run '^$$' -fuzz '^FuzzHeaderChecks$$' -fuzztime $(FUZZTIME) ./core/era
+	$(GO) test -run '^$$' -fuzz '^FuzzParamHeaders$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDowngradeRequest$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDowngradeResult$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslateRequest$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzTranslateResult$$' -fuzztime $(FUZZTIME) ./core/proxy
+	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./core/auth/redirect
 
 # docs/config.md, generated from core/config (the unit tests fail when it
 # is stale).

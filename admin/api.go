@@ -121,6 +121,8 @@ type Deps struct {
 	Policies PolicyEngine
 	// Approvals holds calls waiting for an approval; nil disables them.
 	Approvals ApprovalRegistry
+	// Redirects holds the OAuth redirect-URI rules; nil disables them.
+	Redirects RedirectRules
 	Audit     AuditLog
 	Registry  *connector.Registry
 	Sessions  Sessions
@@ -152,6 +154,9 @@ type Deps struct {
 	// PluginTransports are the transport names loaded plugins serve; a
 	// connector may use one of them besides the built-in transports.
 	PluginTransports []string
+	// OAuth is the authorization server (passwords, clients); nil when
+	// it is disabled.
+	OAuth OAuthAdmin
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -174,6 +179,9 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 	path := strings.TrimPrefix(string(ctx.Path()), "/admin/v1")
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	method := string(ctx.Method())
+	if a.routeOAuthPaths(ctx, p, method, parts) {
+		return
+	}
 	switch parts[0] {
 	case "connectors":
 		a.routeConnectors(ctx, p, method, parts[1:])
@@ -205,6 +213,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeSettings(ctx, p, method, parts[1:])
 	case "plugins":
 		a.routePlugins(ctx, p, method, parts[1:])
+	case "redirects":
+		a.routeRedirects(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

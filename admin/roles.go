@@ -175,7 +175,7 @@ func (a *API) setNewRoleInherits(role string, parents []string) error {
 // Built-in roles stay (409 builtin, for owners too); only an owner may
 // delete a role inheriting owner (its holders are owners).
 func (a *API) deleteRole(ctx *fasthttp.RequestCtx, p auth.Principal, role string) {
-	if !slices.Contains(auth.BuiltinRoles, role) && !a.mayGrant(ctx, p, []string{role}, "") {
+	if !slices.Contains(auth.BuiltinRoles(), role) && !a.mayGrant(ctx, p, []string{role}, "") {
 		return
 	}
 	inherits := a.Authz.Inherits(role)

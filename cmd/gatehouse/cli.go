@@ -33,6 +33,8 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newAnalyticsCommand(getenv),
 		newPoliciesCommand(getenv),
 		newApprovalsCommand(getenv),
+		newRedirectsCommand(getenv),
+		newOAuthCommand(getenv),
 	}
 }
 

@@ -60,6 +60,8 @@ type cliCase struct {
 	wantErr string
 	// wantFiles are files in the temporary directory and their content.
 	wantFiles map[string]string
+	// stdin is the command's standard input.
+	stdin string
 }
 
 // fakeGateway serves the exchanges in order.
@@ -174,7 +176,7 @@ func runCLI(t *testing.T, tc cliCase) (stdout, stderr string, err error, dir str
 	var out, errOut bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&errOut)
-	root.SetIn(strings.NewReader(""))
+	root.SetIn(strings.NewReader(tc.stdin))
 	root.SetArgs(args)
 	err = root.Execute()
 	if g.served != len(tc.exchanges) {
@@ -466,7 +468,7 @@ func TestConnectionSettings(t *testing.T) {
 	t.Run("main registers every admin command group", func(t *testing.T) {
 		root := newRootCommand()
 		for _, name := range []string{"connectors", "catalog", "requests", "users", "whoami", "tokens", "audit", "analytics",
-			"policies", "approvals", "groups", "roles", "serve"} {
+			"policies", "approvals", "redirects", "groups", "roles", "serve"} {
 			if cmd, _, err := root.Find([]string{name}); err != nil || cmd.Name() != name {
 				t.Errorf("%s: %v", name, err)
 			}

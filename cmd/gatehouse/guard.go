@@ -31,6 +31,9 @@ func newGuardCommand() *cobra.Command {
 // errMismatch makes `guard test` exit non-zero after printing its report.
 var errMismatch = errors.New("some fixtures did not get the verdict their label expects")
 
+// errNothingJudged: every row was skipped, so the run proves nothing.
+var errNothingJudged = errors.New("the guard implements none of the fixtures' hooks: nothing was judged")
+
 func newGuardTestCommand() *cobra.Command {
 	var asJSON bool
 	var sensitivity string
@@ -39,13 +42,14 @@ func newGuardTestCommand() *cobra.Command {
 		Use:   "test MODULE.wasm|builtin:NAME FIXTURE.jsonl...",
 		Short: "Run a guard on fixture files and check its verdicts against their labels",
 		Long: `Runs the guard on every fixture line (tool rows through tool_list; call rows
-through tool_call and tool_intent, whichever the guard implements) with the
+through tool_call and tool_intent, whichever the guard implements; call rows
+without a result through tool_request, the pre-call hook) with the
 host's rules for actions at the given sensitivity, prints one verdict per
 line and a summary, and exits non-zero when a malicious row is allowed or a
 benign one is not. builtin:NAME runs a built-in guard (` + strings.Join(builtin.Names, ", ") + `).`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, ok := toolguard.Levels[sensitivity]
+			threshold, ok := toolguard.Level(sensitivity)
 			if !ok {
 				return fmt.Errorf("--sensitivity %q is not one of low, medium, high, paranoid", sensitivity)
 			}
@@ -80,6 +84,9 @@ type testResult struct {
 	Reasons []string `json:"reasons"`
 	Error   string   `json:"error,omitempty"`
 	Pass    bool     `json:"pass"`
+	// Skipped: the guard implements none of the row's hooks (a 1.0 guard
+	// on a request row); neither a pass nor a failure, and said so.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 func runGuardTest(ctx context.Context, out io.Writer, spec string, files []string, level string, threshold float64, timeout time.Duration, asJSON bool) error {
@@ -103,7 +110,7 @@ func runGuardTest(ctx context.Context, out io.Writer, spec string, files []strin
 		fmt.Fprintln(tw, "RESULT\tID\tLABEL\tVERDICT\tSCORE\tREASONS")
 	}
 	enc := json.NewEncoder(out)
-	passed, failed := 0, 0
+	passed, failed, skipped := 0, 0, 0
 	for _, file := range files {
 		f, err := os.Open(file)
 		if err != nil {
@@ -116,9 +123,12 @@ func runGuardTest(ctx context.Context, out io.Writer, spec string, files []strin
 		}
 		for _, row := range rows {
 			res := judgeRow(ctx, mod, &row, level, threshold, timeout)
-			if res.Pass {
+			switch {
+			case res.Skipped:
+				skipped++
+			case res.Pass:
 				passed++
-			} else {
+			default:
 				failed++
 			}
 			if asJSON {
@@ -126,11 +136,17 @@ func runGuardTest(ctx context.Context, out io.Writer, spec string, files []strin
 				continue
 			}
 			mark := "PASS"
-			if !res.Pass {
+			switch {
+			case res.Skipped:
+				mark = "SKIP"
+			case !res.Pass:
 				mark = "FAIL"
 			}
 			reasons := strings.Join(res.Reasons, "; ")
-			if res.Error != "" {
+			switch {
+			case res.Skipped:
+				reasons = res.Error
+			case res.Error != "":
 				reasons = "error: " + res.Error
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%s\n", mark, res.ID, res.Label, res.Verdict, res.Score, truncate(reasons, 100))
@@ -139,9 +155,16 @@ func runGuardTest(ctx context.Context, out io.Writer, spec string, files []strin
 	if !asJSON {
 		tw.Flush()
 	}
-	fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+	if skipped > 0 {
+		fmt.Fprintf(out, "%d passed, %d failed, %d skipped (the guard implements none of their hooks)\n", passed, failed, skipped)
+	} else {
+		fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+	}
 	if failed > 0 {
 		return errMismatch
+	}
+	if passed == 0 && skipped > 0 {
+		return errNothingJudged
 	}
 	return nil
 }
@@ -158,9 +181,13 @@ func judgeRow(ctx context.Context, mod *host.Module, row *fixture.Row, level str
 	res := testResult{ID: row.ID, Label: row.Label, Verdict: guard.ActionAllow, Reasons: []string{}}
 	in := row.Input()
 	in.Sensitivity = guard.Sensitivity{Level: level, Threshold: threshold}
-	hooks := []string{guard.HookToolList}
-	if row.Phase() != guard.HookToolList {
-		hooks = []string{guard.HookToolCall, guard.HookToolIntent}
+	hooks := row.Hooks()
+	if !implementsAny(mod, hooks) {
+		// A row the guard cannot judge is no pass (a 1.0 guard has no
+		// request hook): say so rather than count its silence as allow.
+		res.Skipped, res.Verdict = true, "skipped"
+		res.Error = fmt.Sprintf("the guard implements none of this row's hooks (%s; it has %s)", strings.Join(hooks, ", "), strings.Join(mod.Hooks(), ", "))
+		return res
 	}
 	for _, hook := range hooks {
 		if !mod.Implements(hook) {
@@ -193,4 +220,13 @@ func judgeRow(ctx context.Context, mod *host.Module, row *fixture.Row, level str
 		res.Pass = res.Error == ""
 	}
 	return res
+}
+
+func implementsAny(mod *host.Module, hooks []string) bool {
+	for _, h := range hooks {
+		if mod.Implements(h) {
+			return true
+		}
+	}
+	return false
 }

@@ -33,7 +33,7 @@ GATEHOUSE_TOKEN), lists its tools and runs the Tool List Guard on them (the
 built-in one, or --module). Exits non-zero when the guard would block.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			threshold, ok := toolguard.Levels[sensitivity]
+			threshold, ok := toolguard.Level(sensitivity)
 			if !ok {
 				return fmt.Errorf("--sensitivity %q is not one of low, medium, high, paranoid", sensitivity)
 			}

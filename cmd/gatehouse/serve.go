@@ -24,6 +24,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/auth/redirect"
 	"github.com/gatehouse-mcp/gatehouse/core/catalog"
 	"github.com/gatehouse-mcp/gatehouse/core/config"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
@@ -172,6 +173,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	}
 
 	toolPins := toolguard.NewPins(guardEngine, st.Guards())
+	// The pre-call guards judge arguments against the tool's declared purpose.
+	guardEngine.SetToolDescriptions(toolPins)
 	toolPins.OnHold = func(c *connector.Connector, t toolguard.ToolState) {
 		auditLog.Record(&audit.Entry{Actor: "gatehouse", Action: "tool.held", Target: c.Slug, Connector: c.Slug, Tool: t.Name,
 			Outcome: audit.OutcomeDenied, Sensitive: c.Advanced.Sensitive,
@@ -182,13 +185,30 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if cfg.ClientAuth.Mode == "none" {
 		anonymous = cfg.ClientAuth.AnonymousUser
 	}
-	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles).
-		WithProviders(plugins.Providers()...)
+	authn := auth.New(ownerHash, anonymous, store.Directory{Store: st, RolesOf: authz.Roles}).WithAnonymousRoles(cfg.ClientAuth.AnonymousRoles)
 	// The SSRF guard's run-time exceptions, as an owner last set them.
 	privateExceptions := &netguard.Exceptions{}
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
+	if err != nil {
+		return err
+	}
+	// The OAuth redirect-URI lists and pending approvals (the authorization
+	// server decides every redirect URI through them).
+	redirects, err := redirect.New(ctx, st.Meta(), store.ErrNotFound, auditLog)
+	if err != nil {
+		return fmt.Errorf("redirect rules: %w", err)
+	}
+	oauthServer, err := setupOAuth(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, auditLog, privateExceptions, redirects, log)
+	if err != nil {
+		return err
+	}
+	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
+	// Auth plugins after OAuth: a plugin that is down fails closed on the
+	// credentials that reach it, and must not lock out OAuth's tokens.
+	authn.WithProviders(plugins.Providers()...)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -202,6 +222,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
 		Dialers:              plugins.Dialers(),
+		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
+		Offload:              offloader,
 	}, log)
 
 	builtin, err := catalog.Builtin()
@@ -217,12 +239,14 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		PublicURL:             cfg.BaseURL(),
 		AllowPrivateUpstreams: cfg.Upstream.AllowPrivateNetworks,
 		SettingsStore:         st.Meta(),
+		Redirects:             redirects,
 		PrivateExceptions:     privateExceptions,
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
 		Plugins:               plugins,
 		PluginTransports:      plugins.Transports(),
+		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
 		Metrics: mx.Serve,
@@ -235,6 +259,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		OAuth:               oauthHandler,
 	}, log)
 
 	for _, exposure := range cfg.PublicExposures() {
@@ -448,6 +473,7 @@ func callEntry(r proxy.CallRecord) *audit.Entry {
 		}
 		e.Details[k] = v
 	}
+	noteOffload(e, r)
 	for _, v := range r.Guards {
 		av := audit.Verdict{Guard: v.Guard, Verdict: v.Action, Score: v.Score, Reasons: v.Reasons}
 		if v.Error != "" {

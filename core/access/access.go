@@ -79,7 +79,7 @@ func targetOf(req *mcp.Message) (target, bool) {
 		} `json:"ref"`
 	}
 	switch req.Method {
-	case mcp.MethodToolsCall, "prompts/get", "resources/read", "resources/subscribe", "completion/complete":
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet, mcp.MethodResourcesRead, mcp.MethodResourcesSubscribe, mcp.MethodCompletionComplete:
 	default:
 		return target{}, false
 	}
@@ -89,9 +89,9 @@ func targetOf(req *mcp.Message) (target, bool) {
 	switch req.Method {
 	case mcp.MethodToolsCall:
 		return target{kind: policy.KindTool, name: p.Name, action: policy.ActCall, args: p.Arguments}, true
-	case "prompts/get":
+	case mcp.MethodPromptsGet:
 		return target{kind: policy.KindPrompt, name: p.Name, action: policy.ActRead}, true
-	case "completion/complete":
+	case mcp.MethodCompletionComplete:
 		if p.Ref.Type == "ref/prompt" {
 			return target{kind: policy.KindPrompt, name: p.Ref.Name, action: policy.ActRead}, true
 		}
@@ -298,10 +298,10 @@ type listing struct {
 }
 
 var listings = map[string]listing{
-	mcp.MethodToolsList:        {"tools", policy.KindTool, "name"},
-	"prompts/list":             {"prompts", policy.KindPrompt, "name"},
-	"resources/list":           {"resources", policy.KindResource, "uri"},
-	"resources/templates/list": {"resourceTemplates", policy.KindResource, "uriTemplate"},
+	mcp.MethodToolsList:         {"tools", policy.KindTool, "name"},
+	mcp.MethodPromptsList:       {"prompts", policy.KindPrompt, "name"},
+	mcp.MethodResourcesList:     {"resources", policy.KindResource, "uri"},
+	mcp.MethodResourceTemplates: {"resourceTemplates", policy.KindResource, "uriTemplate"},
 }
 
 // Governs reports whether the gate filters answers to method.

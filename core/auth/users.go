@@ -14,8 +14,8 @@ import (
 // RoleAuditor reads everything in the admin API and writes nothing.
 const RoleAuditor = "auditor"
 
-// BuiltinRoles are the roles every install has.
-var BuiltinRoles = []string{RoleOwner, RoleAdmin, RoleMember, RoleAuditor}
+// BuiltinRoles returns the roles every install has (a fresh slice).
+func BuiltinRoles() []string { return []string{RoleOwner, RoleAdmin, RoleMember, RoleAuditor} }
 
 // User is a workspace member. Users authenticate with API tokens (and,
 // later, OAuth); what they may do follows from their roles, which the

@@ -44,6 +44,9 @@ type Config struct {
 	STDIO      STDIOConfig      `yaml:"stdio"`
 	Limits     LimitsConfig     `yaml:"limits"`
 	Plugins    PluginsConfig    `yaml:"plugins"`
+	ToolSearch ToolSearchConfig `yaml:"tool_search"`
+	Offload    OffloadConfig    `yaml:"offload"`
+	OAuth      OAuthConfig      `yaml:"oauth"`
 	// PprofListen, when set, serves Go's profiling endpoints on that
 	// address; off by default. It must be a loopback address unless
 	// PprofPublic is set (the profiles show memory and call arguments).
@@ -169,7 +172,7 @@ type HTTPConfig struct {
 
 // LimitsConfig bounds what one user and one connector may hold at once,
 // and the names clients may send, so that no caller can exhaust the
-// gateway. When a count is reached the client gets JSON-RPC error −32059
+// gateway. When a count is reached the client gets JSON-RPC error −31059
 // naming the limit and its value; on a STDIO connector the user's least
 // recently used idle session there is closed first to make room. A count
 // of 0 switches that bound off (unlimited); none is off by default.
@@ -216,6 +219,34 @@ func DefaultLimits() LimitsConfig {
 		NameMaxBytes: 256, URIMaxBytes: 2048,
 		ToolLabelsPerConnector: 512,
 	}
+}
+
+// OffloadConfig sets tool output offloading: a tools/call result whose
+// output (text, decoded binary and structured content together) is above
+// a size is stored, sealed at rest, and answered with short previews and
+// resource_links the same user reads back through resources/read on the
+// same connector (docs/offload.md). A connector switches it off, or sets
+// its own size, in advanced.offload_output and
+// advanced.offload_threshold_bytes.
+type OffloadConfig struct {
+	// Enabled turns offloading on for every connector that does not
+	// switch it off (default true).
+	Enabled bool `yaml:"enabled"`
+	// ThresholdBytes is the output size above which a result is
+	// offloaded (default 10240).
+	ThresholdBytes int `yaml:"threshold_bytes"`
+	// PreviewBytes is how much of an offloaded text stays inline; blocks
+	// no larger stay as they are (default 1024).
+	PreviewBytes int `yaml:"preview_bytes"`
+	// TTL is how long a stored output can be read back (default 1h);
+	// expired outputs are removed and their links answer "expired".
+	TTL time.Duration `yaml:"ttl"`
+	// UserQuotaBytes bounds what is stored for one user at once (default
+	// 256 MiB); TotalQuotaBytes for the whole gateway (default 4 GiB). An
+	// output that would pass either is not relayed: the call answers a
+	// tool error saying which quota is full, with the text previews.
+	UserQuotaBytes  int64 `yaml:"user_quota_bytes"`
+	TotalQuotaBytes int64 `yaml:"total_quota_bytes"`
 }
 
 // GuardsConfig tunes the ToolGuard host.
@@ -309,7 +340,9 @@ func Default() Config {
 		HTTP:    HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
 		Limits:  DefaultLimits(),
 		Plugins: DefaultPlugins(),
-	}
+		Offload: OffloadConfig{Enabled: true, ThresholdBytes: 10 << 10, PreviewBytes: 1 << 10, TTL: time.Hour,
+			UserQuotaBytes: 256 << 20, TotalQuotaBytes: 4 << 30},
+		OAuth: DefaultOAuth()}
 }
 
 // Load reads path (empty: defaults only), then applies env overrides
@@ -499,6 +532,9 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		return bad("data_dir", "must not be empty")
 	}
+	if err := c.OAuth.validate(); err != nil {
+		return err
+	}
 	switch c.Log.Format {
 	case "json", "console":
 	default:
@@ -559,6 +595,15 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Limits.validate(); err != nil {
 		return err
+	}
+	for key, v := range map[string]int64{"offload.threshold_bytes": int64(c.Offload.ThresholdBytes), "offload.preview_bytes": int64(c.Offload.PreviewBytes),
+		"offload.ttl": int64(c.Offload.TTL), "offload.user_quota_bytes": c.Offload.UserQuotaBytes, "offload.total_quota_bytes": c.Offload.TotalQuotaBytes} {
+		if v <= 0 {
+			return bad(key, "must be positive")
+		}
+	}
+	if c.Offload.PreviewBytes >= c.Offload.ThresholdBytes {
+		return bad("offload.preview_bytes", "%d must be smaller than offload.threshold_bytes (%d)", c.Offload.PreviewBytes, c.Offload.ThresholdBytes)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return bad("admin_token", "must be at least 16 characters")

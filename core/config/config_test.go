@@ -176,6 +176,12 @@ func TestLoadRejects(t *testing.T) {
 		{"a zero URI cap is named", "limits:\n  uri_max_bytes: 0\n", nil, "limits.uri_max_bytes"},
 		{"a zero tool label bound is named", "limits:\n  tool_labels_per_connector: 0\n", nil, "limits.tool_labels_per_connector"},
 		{"an unknown limit is named", "limits:\n  sessions_per_usr: 3\n", nil, "sessions_per_usr"},
+		{"a zero offload threshold is named", "offload:\n  threshold_bytes: 0\n", nil, "offload.threshold_bytes"},
+		{"a negative offload TTL is named", "offload:\n  ttl: -1s\n", nil, "offload.ttl"},
+		{"a zero user offload quota is named", "offload:\n  user_quota_bytes: 0\n", nil, "offload.user_quota_bytes"},
+		{"a zero total offload quota is named", "offload:\n  total_quota_bytes: 0\n", nil, "offload.total_quota_bytes"},
+		{"a preview as large as the threshold is named", "offload:\n  threshold_bytes: 100\n  preview_bytes: 100\n", nil, "offload.preview_bytes"},
+		{"an unknown offload key is named", "offload:\n  ttll: 1s\n", nil, "ttll"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -80,6 +80,11 @@ type Advanced struct {
 	Sensitive      bool            `json:"sensitive,omitempty"`
 	SensitiveRoles []string        `json:"sensitive_roles,omitempty"`
 	Identity       IdentityForward `json:"identity_forward,omitempty"`
+	// ToolSearch, when set, says whether /mcp/{slug} offers the two
+	// tool-search meta-tools (search_tools, call_tool) instead of its
+	// full tools/list; unset follows the gateway's
+	// tool_search.connectors setting.
+	ToolSearch *bool `json:"tool_search,omitempty"`
 }
 
 // Connector is one managed upstream MCP server.
@@ -402,3 +407,12 @@ func (c *Connector) VisibleTo(user string, roles []string) bool {
 
 // OffloadEnabled reports the effective offload setting (default on).
 func (a Advanced) OffloadEnabled() bool { return a.OffloadOutput == nil || *a.OffloadOutput }
+
+// ToolSearchEnabled reports whether the connector's endpoint offers tool
+// search, given the gateway's default for connectors.
+func (a Advanced) ToolSearchEnabled(gatewayDefault bool) bool {
+	if a.ToolSearch == nil {
+		return gatewayDefault
+	}
+	return *a.ToolSearch
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 )
 
-// JSON-RPC and MCP error codes. The gateway's own codes sit in the
-// implementation-defined range; docs/errors.md lists them for clients.
+// JSON-RPC and MCP error codes. The gateway's own codes (−31050…−31061)
+// sit outside the range JSON-RPC reserves (−32768…−32000), where the
+// 2026-07-28 revision numbers MCP's own errors; docs/errors.md lists them
+// for clients, with the old −320xx numbers they replace.
 const (
 	CodeParseError     = -32700
 	CodeInvalidRequest = -32600
@@ -18,32 +20,36 @@ const (
 	// headers that disagree with the body.
 	CodeHeaderMismatch = -32020
 
-	CodeUpstreamUnavailable = -32050
-	CodeConnectorDisabled   = -32051
-	CodeConnectorNotFound   = -32052
-	CodeMissingCredential   = -32053
-	CodeUpstreamTimeout     = -32054
-	CodeUpstreamProtocol    = -32055
+	CodeUpstreamUnavailable = -31050
+	CodeConnectorDisabled   = -31051
+	CodeConnectorNotFound   = -31052
+	CodeMissingCredential   = -31053
+	CodeUpstreamTimeout     = -31054
+	CodeUpstreamProtocol    = -31055
 	// CodeGuardBlocked: a ToolGuard blocked the call's result.
-	CodeGuardBlocked = -32056
+	CodeGuardBlocked = -31056
 	// CodeToolHeld: the tool's definition is held for an admin's review
 	// (flagged by the Tool List Guard, or changed after it was pinned).
-	CodeToolHeld = -32057
+	CodeToolHeld = -31057
 	// CodePolicyDenied: a tool policy refused the request (data: the
 	// deciding rule, when one decided), or a require-approval rule's
 	// approval was denied or expired.
-	CodePolicyDenied = -32058
+	CodePolicyDenied = -31058
 	// CodeLimitReached: a per-user or per-connector limit (sessions, STDIO
 	// processes, requests in flight) refuses the request (data: the
 	// limit's name and value).
-	CodeLimitReached = -32059
+	CodeLimitReached = -31059
 	// CodeAuditUnavailable: the call's audit entry could not be made
 	// durable, so its answer is withheld (the call may have run upstream).
-	CodeAuditUnavailable = -32060
+	CodeAuditUnavailable = -31060
 	// CodeGuardBusy: the answer's guards found no free instance within
 	// their acquisition wait (the gateway's own backlog, not a verdict):
 	// the answer is withheld, whatever the connector's fail mode.
-	CodeGuardBusy = -32061
+	CodeGuardBusy = -31061
+	// CodePluginFailed: a plugin could not serve the call (not running,
+	// no answer within plugins.call_timeout, or garbage); the message and
+	// data name the plugin.
+	CodePluginFailed = -31063
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

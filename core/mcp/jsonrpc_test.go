@@ -192,7 +192,7 @@ func TestErrorf(t *testing.T) {
 	if e.Code != CodeConnectorNotFound || e.Message != `no connector "x"` {
 		t.Errorf("Errorf = %+v", e)
 	}
-	if got, want := e.Error(), `json-rpc error -32052: no connector "x"`; got != want {
+	if got, want := e.Error(), `json-rpc error -31052: no connector "x"`; got != want {
 		t.Errorf("Error = %q, want %q", got, want)
 	}
 }

@@ -29,17 +29,40 @@ func IsLegacyVersion(v string) bool { return slices.Contains(legacyVersions, v) 
 // IsKnownVersion reports whether the gateway speaks revision v.
 func IsKnownVersion(v string) bool { return v == Version20260728 || IsLegacyVersion(v) }
 
-// Method names the gateway routes on.
+// Method names of requests and notifications, both eras. Code outside
+// core/mcp names a method only through these.
 const (
-	MethodInitialize          = "initialize"
-	MethodInitialized         = "notifications/initialized"
-	MethodPing                = "ping"
-	MethodToolsList           = "tools/list"
-	MethodToolsCall           = "tools/call"
-	MethodProgress            = "notifications/progress"
-	MethodCancelled           = "notifications/cancelled"
-	MethodServerDiscover      = "server/discover"
-	MethodSubscriptionsListen = "subscriptions/listen"
+	MethodInitialize           = "initialize"
+	MethodInitialized          = "notifications/initialized"
+	MethodPing                 = "ping"
+	MethodToolsList            = "tools/list"
+	MethodToolsCall            = "tools/call"
+	MethodPromptsList          = "prompts/list"
+	MethodPromptsGet           = "prompts/get"
+	MethodResourcesList        = "resources/list"
+	MethodResourceTemplates    = "resources/templates/list"
+	MethodResourcesRead        = "resources/read"
+	MethodResourcesSubscribe   = "resources/subscribe"
+	MethodResourcesUnsubscribe = "resources/unsubscribe"
+	MethodCompletionComplete   = "completion/complete"
+	MethodLoggingSetLevel      = "logging/setLevel"
+	MethodElicitationCreate    = "elicitation/create"
+	MethodSamplingCreate       = "sampling/createMessage"
+	MethodRootsList            = "roots/list"
+	MethodServerDiscover       = "server/discover"
+	MethodSubscriptionsListen  = "subscriptions/listen"
+
+	MethodProgress             = "notifications/progress"
+	MethodCancelled            = "notifications/cancelled"
+	MethodMessage              = "notifications/message"
+	MethodToolsListChanged     = "notifications/tools/list_changed"
+	MethodPromptsListChanged   = "notifications/prompts/list_changed"
+	MethodResourcesListChanged = "notifications/resources/list_changed"
+	MethodResourceUpdated      = "notifications/resources/updated"
+	MethodRootsListChanged     = "notifications/roots/list_changed"
+	// MethodSubscriptionsAcknowledged is the 2026-07-28 notification that
+	// opens a subscriptions/listen stream.
+	MethodSubscriptionsAcknowledged = "notifications/subscriptions/acknowledged"
 )
 
 // Header names of the Streamable HTTP transport.
@@ -121,6 +144,8 @@ const (
 	MetaClientCapabilities = "io.modelcontextprotocol/clientCapabilities"
 	MetaClientInfo         = "io.modelcontextprotocol/clientInfo"
 	MetaServerInfo         = "io.modelcontextprotocol/serverInfo"
+	MetaLogLevel           = "io.modelcontextprotocol/logLevel"
+	MetaSubscriptionID     = "io.modelcontextprotocol/subscriptionId"
 )
 
 // MetaProtocolVersionOf returns params._meta's protocol version, or "".

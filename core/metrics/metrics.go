@@ -121,6 +121,3 @@ func (m *Metrics) toolLabel(e *audit.Entry) string {
 
 // Serve answers GET /metrics in the Prometheus text format.
 func (m *Metrics) Serve(ctx *fasthttp.RequestCtx) { m.handler(ctx) }
-
-// Registry is the underlying registry (for tests and extra collectors).
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }

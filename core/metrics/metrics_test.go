@@ -12,7 +12,7 @@ import (
 // for connector, sorted.
 func toolLabels(t *testing.T, m *Metrics, connector string) []string {
 	t.Helper()
-	families, err := m.Registry().Gather()
+	families, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

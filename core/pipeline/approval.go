@@ -84,9 +84,9 @@ func Elicitation(id json.RawMessage, ap *access.Approval) (*mcp.Message, error) 
 	}
 	if id == nil {
 		raw, err := json.Marshal(params)
-		return &mcp.Message{JSONRPC: "2.0", Method: "elicitation/create", Params: raw}, err
+		return &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodElicitationCreate, Params: raw}, err
 	}
-	return mcp.NewRequest(id, "elicitation/create", params)
+	return mcp.NewRequest(id, mcp.MethodElicitationCreate, params)
 }
 
 // ElicitationAnswer reads the caller's answer to an approval's

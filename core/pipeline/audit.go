@@ -77,6 +77,7 @@ func (s *Audit) Answer(ctx context.Context, x *Exchange, a *Answer) {
 		// is the call, and its record.
 	default:
 		rec.Guards, rec.Blocked = x.Guarded.Verdicts, x.Guarded.Action == "block"
+		rec.Offloaded, rec.OffloadRefused = x.Offloaded.Outputs, x.Offloaded.Refused
 		if x.Approval != "" {
 			rec.Decision = "approved"
 			s.noteApproval(&rec, x.Approval)

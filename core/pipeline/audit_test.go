@@ -98,8 +98,8 @@ func TestAnAnswerWhoseRecordIsNotDurableIsWithheld(t *testing.T) {
 		answer  *Answer
 		wantErr bool
 	}{
-		{"a relayed answer becomes -32060", true, &Answer{Msg: &mcp.Message{JSONRPC: "2.0", ID: []byte("3"), Result: []byte(`{}`)}, Final: true}, false},
-		{"a refusal becomes -32060", false, &Answer{Err: mcp.NewError(mcp.CodePolicyDenied, "no"), Final: true}, true},
+		{"a relayed answer becomes -31060", true, &Answer{Msg: &mcp.Message{JSONRPC: "2.0", ID: []byte("3"), Result: []byte(`{}`)}, Final: true}, false},
+		{"a refusal becomes -31060", false, &Answer{Err: mcp.NewError(mcp.CodePolicyDenied, "no"), Final: true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := &Exchange{Slug: "api", Request: upstreamtest.ToolCall(t, 3, "echo", `{}`), Relayed: tc.relayed}

@@ -114,9 +114,6 @@ type answered struct {
 	ended atomic.Bool
 }
 
-// Unwrap exposes the upstream's stream (upstream.AnsweredAsJSON).
-func (a *answered) Unwrap() upstream.Stream { return a.Stream }
-
 func (a *answered) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := a.Stream.Next(ctx)
 	if err != nil {
@@ -165,15 +162,15 @@ type suspended struct {
 	closeOnce sync.Once
 }
 
-// Unwrap exposes the resumed exchange's stream once it runs.
-func (h *suspended) Unwrap() upstream.Stream {
+// resumed is the resumed exchange's stream once it runs (nil before).
+func (h *suspended) resumed() upstream.Stream {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.inner
 }
 
 func (h *suspended) Next(ctx context.Context) (*mcp.Message, error) {
-	if inner := h.Unwrap(); inner != nil {
+	if inner := h.resumed(); inner != nil {
 		return inner.Next(ctx)
 	}
 	if h.done {

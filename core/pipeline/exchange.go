@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // Exchange is one client request on its way through the chain and back.
@@ -54,8 +55,14 @@ type Exchange struct {
 	Approval string
 	// Guarded is the answer guards' outcome on the exchange's answer.
 	Guarded toolguard.Outcome
+	// Offloaded is what the offload stage stored of the answer.
+	Offloaded Offloaded
 	// Relayed says the request went upstream (the upstream stage ran).
 	Relayed bool
+	// Framing, when set, is told by the upstream step how the upstream
+	// framed its answer (plain JSON or a stream), for the era's writer
+	// to mirror; the gateway's own answers leave it a stream.
+	Framing *upstream.Framing
 	// Reply is what the era's upstream stage keeps of the upstream's
 	// reply beyond its messages (the sessionless passthrough's HTTP
 	// status and body).

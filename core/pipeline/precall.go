@@ -9,25 +9,23 @@ import (
 )
 
 // RequestGuard judges a tools/call before the upstream runs it: the
-// guards' pre-call phase (a gh_tool_request hook, ABI v1.1). It returns
-// nil to let the call go on, or the gateway's error refusing it, with
-// the guards' outcome either way.
+// guards' pre-call phase (the gh_tool_request hook, ABI 1.2;
+// toolguard.Engine implements it). It returns nil to let the call go on,
+// or the gateway's error refusing it, with the guards' outcome either way.
 type RequestGuard interface {
 	GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message) (*mcp.Error, toolguard.Outcome)
 }
 
 // PreCall is the stage that runs the pre-call guards on a tools/call, so
-// an injected command or a secret in an argument is blocked before
-// anything executes. The guard host has no request hook yet
-// (core/toolguard implements only the answer phase): until it does, the
-// wiring finds no RequestGuard and the stage passes every call. Its
-// verdicts join the answer guards' in the audit record.
+// an injected command, a secret or an exfiltration URL in an argument is
+// blocked before anything executes. Its verdicts join the answer guards'
+// in the audit record.
 type PreCall struct {
 	guard RequestGuard
 }
 
 // NewPreCall returns the pre-call guard stage over g when g implements
-// RequestGuard (the guard engine, once it has the hook), else nil.
+// RequestGuard (the guard engine does), else nil.
 func NewPreCall(g any) Stage {
 	rg, ok := g.(RequestGuard)
 	if !ok || rg == nil {

@@ -46,6 +46,11 @@ type Record struct {
 	// Invalid: the gateway answered the call itself because its
 	// arguments failed the tool's input schema (Error says how).
 	Invalid bool
+	// Offloaded are the outputs of the answer the gateway stored and
+	// linked (core/offload); OffloadRefused the quota's refusal, when the
+	// answer became a tool error instead.
+	Offloaded      []OffloadedOutput
+	OffloadRefused string
 	// Unlisted: the tool was never seen in the connector's listings
 	// (known only with tool pins).
 	Unlisted bool

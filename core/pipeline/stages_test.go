@@ -137,6 +137,61 @@ func TestPreCallGuardsBlockBeforeTheUpstream(t *testing.T) {
 	}
 }
 
+// The guard engine is a RequestGuard: the binary's wiring
+// (NewPreCall(engine)) gets the stage.
+var _ RequestGuard = (*toolguard.Engine)(nil)
+
+// verdictGuard answers every request with a fixed outcome.
+type verdictGuard struct {
+	out   toolguard.Outcome
+	seen  int
+	block bool
+}
+
+func (g *verdictGuard) GuardRequest(context.Context, *connector.Connector, *mcp.Message) (*mcp.Error, toolguard.Outcome) {
+	g.seen++
+	if g.block {
+		return mcp.NewError(mcp.CodeGuardBlocked, "blocked"), g.out
+	}
+	return nil, g.out
+}
+
+func TestPreCallStage(t *testing.T) {
+	flagged := toolguard.Outcome{Action: "flag", Verdicts: []toolguard.Verdict{{Guard: "g", Action: "flag", Reasons: []string{"odd: odd"}}}}
+	blocked := toolguard.Outcome{Action: "block", Blocker: "g", Reason: "injection", Verdicts: []toolguard.Verdict{{Guard: "g", Action: "block"}}}
+	tests := []struct {
+		name         string
+		guard        *verdictGuard
+		method       string
+		upstreamRuns bool
+		judged       int
+		verdicts     int
+		action       string
+	}{
+		{"an allowed call goes upstream", &verdictGuard{out: toolguard.Outcome{Action: "allow"}}, "tools/call", true, 1, 0, ""},
+		{"a flagged call goes upstream with its verdicts on the record", &verdictGuard{out: flagged}, "tools/call", true, 1, 1, ""},
+		{"a blocked call never reaches the upstream", &verdictGuard{out: blocked, block: true}, "tools/call", false, 1, 1, "block"},
+		{"a request that is not a call is not judged", &verdictGuard{out: blocked, block: true}, "prompts/get", true, 0, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ran []string
+			x := callExchange(t, "run")
+			x.Request.Method = tc.method
+			_, err := New(NewPreCall(tc.guard)).Run(context.Background(), x, echo(&ran))
+			if (len(ran) == 1) != tc.upstreamRuns || (err == nil) != tc.upstreamRuns {
+				t.Fatalf("upstream ran %v, error %v", ran, err)
+			}
+			if tc.guard.seen != tc.judged || len(x.Guarded.Verdicts) != tc.verdicts || x.Guarded.Action != tc.action {
+				t.Errorf("judged %d times, guarded %+v", tc.guard.seen, x.Guarded)
+			}
+			if !tc.upstreamRuns && x.Guarded.Blocker != "g" {
+				t.Errorf("blocker %q", x.Guarded.Blocker)
+			}
+		})
+	}
+}
+
 // fakeAnswerGuard blocks every answer.
 type fakeAnswerGuard struct{}
 

@@ -46,6 +46,9 @@ const (
 	// what connectors may reach on the internal network. Owners write
 	// them; admins and auditors read them.
 	ResSettings = "settings"
+	// ResRedirects is the OAuth redirect-URI rules and their pending
+	// approvals: owners and admins change them, auditors read them.
+	ResRedirects = "redirects"
 
 	ActRead    = "read"
 	ActWrite   = "write"
@@ -73,36 +76,40 @@ e = some(where (p.eft == allow)) && !some(where (p.eft == deny))
 m = g(r.sub, p.sub) && keyMatch(r.obj, p.obj) && (r.act == p.act || p.act == "*")
 `
 
-// DefaultAdminRules are written on a fresh install: owners and admins may
+// DefaultAdminRules returns the rules written on a fresh install (a fresh
+// copy each call): owners and admins may
 // do everything (granting the owner role is reserved to owners, in code);
 // members browse, request and manage their own tokens and credentials;
 // auditors read everything and write nothing but their own tokens.
-var DefaultAdminRules = [][]string{
-	{"p", "role:owner", "*", "*", "allow"},
-	{"p", "role:admin", "*", "*", "allow"},
-	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
-	{"p", "role:admin", ResSettings, ActWrite, "deny"},
-	{"p", "role:member", ResConnectors, ActRead, "allow"},
-	{"p", "role:member", ResCatalog, ActRead, "allow"},
-	{"p", "role:member", ResRequestsOwn, ActRead, "allow"},
-	{"p", "role:member", ResRequestsOwn, ActCreate, "allow"},
-	{"p", "role:member", ResTokensSelf, "*", "allow"},
-	{"p", "role:member", ResUsersSelf, ActRead, "allow"},
-	{"p", "role:member", ResCredentials, ActWrite, "allow"},
-	{"p", "role:auditor", ResConnectors, ActRead, "allow"},
-	{"p", "role:auditor", ResCatalog, ActRead, "allow"},
-	{"p", "role:auditor", ResRequests, ActRead, "allow"},
-	{"p", "role:auditor", ResRequestsOwn, ActRead, "allow"},
-	{"p", "role:auditor", ResUsers, ActRead, "allow"},
-	{"p", "role:auditor", ResUsersSelf, ActRead, "allow"},
-	{"p", "role:auditor", ResTokens, ActRead, "allow"},
-	{"p", "role:auditor", ResTokensSelf, "*", "allow"},
-	{"p", "role:auditor", ResAudit, ActRead, "allow"},
-	{"p", "role:auditor", ResAnalytics, ActRead, "allow"},
-	{"p", "role:auditor", ResPolicies, ActRead, "allow"},
-	{"p", "role:auditor", ResGuards, ActRead, "allow"},
-	{"p", "role:auditor", ResApprovals, ActRead, "allow"},
-	{"p", "role:auditor", ResSettings, ActRead, "allow"},
+func DefaultAdminRules() [][]string {
+	return [][]string{
+		{"p", "role:owner", "*", "*", "allow"},
+		{"p", "role:admin", "*", "*", "allow"},
+		{"p", "role:admin", ResConnectorCommands, "*", "deny"},
+		{"p", "role:admin", ResSettings, ActWrite, "deny"},
+		{"p", "role:member", ResConnectors, ActRead, "allow"},
+		{"p", "role:member", ResCatalog, ActRead, "allow"},
+		{"p", "role:member", ResRequestsOwn, ActRead, "allow"},
+		{"p", "role:member", ResRequestsOwn, ActCreate, "allow"},
+		{"p", "role:member", ResTokensSelf, "*", "allow"},
+		{"p", "role:member", ResUsersSelf, ActRead, "allow"},
+		{"p", "role:member", ResCredentials, ActWrite, "allow"},
+		{"p", "role:auditor", ResConnectors, ActRead, "allow"},
+		{"p", "role:auditor", ResCatalog, ActRead, "allow"},
+		{"p", "role:auditor", ResRequests, ActRead, "allow"},
+		{"p", "role:auditor", ResRequestsOwn, ActRead, "allow"},
+		{"p", "role:auditor", ResUsers, ActRead, "allow"},
+		{"p", "role:auditor", ResUsersSelf, ActRead, "allow"},
+		{"p", "role:auditor", ResTokens, ActRead, "allow"},
+		{"p", "role:auditor", ResTokensSelf, "*", "allow"},
+		{"p", "role:auditor", ResAudit, ActRead, "allow"},
+		{"p", "role:auditor", ResAnalytics, ActRead, "allow"},
+		{"p", "role:auditor", ResPolicies, ActRead, "allow"},
+		{"p", "role:auditor", ResGuards, ActRead, "allow"},
+		{"p", "role:auditor", ResApprovals, ActRead, "allow"},
+		{"p", "role:auditor", ResSettings, ActRead, "allow"},
+		{"p", "role:auditor", ResRedirects, ActRead, "allow"},
+	}
 }
 
 // upgradeAdminRules are default rules added after the first release: an
@@ -111,6 +118,7 @@ var upgradeAdminRules = [][]string{
 	{"p", "role:admin", ResConnectorCommands, "*", "deny"},
 	{"p", "role:admin", ResSettings, ActWrite, "deny"},
 	{"p", "role:auditor", ResSettings, ActRead, "allow"},
+	{"p", "role:auditor", ResRedirects, ActRead, "allow"},
 }
 
 // ErrUnknownRole is returned when a role binding names a role no rule
@@ -167,7 +175,7 @@ func NewAdmin(ctx context.Context, store RuleStore) (*Admin, error) {
 		return nil, err
 	}
 	if len(existing) == 0 {
-		if err := store.Add(ctx, AdminModel, DefaultAdminRules...); err != nil {
+		if err := store.Add(ctx, AdminModel, DefaultAdminRules()...); err != nil {
 			return nil, fmt.Errorf("seed admin rules: %w", err)
 		}
 	} else {
@@ -221,7 +229,7 @@ func (a *Admin) DirectRoles(user string) []string {
 // KnownRoles returns every role some rule mentions, built-ins included.
 func (a *Admin) KnownRoles() []string {
 	seen := map[string]bool{}
-	for _, r := range auth.BuiltinRoles {
+	for _, r := range auth.BuiltinRoles() {
 		seen[r] = true
 	}
 	subjects, _ := a.e.GetAllSubjects()
@@ -500,7 +508,7 @@ func (a *Admin) DefineRole(name string) error {
 // ErrBuiltinRole, unknown ones ErrUnknownRole.
 func (a *Admin) DeleteRole(name string) error {
 	defer a.changed()
-	if slices.Contains(auth.BuiltinRoles, name) {
+	if slices.Contains(auth.BuiltinRoles(), name) {
 		return fmt.Errorf("%w: %q ships with Gatehouse", ErrBuiltinRole, name)
 	}
 	if !slices.Contains(a.KnownRoles(), name) {

@@ -87,7 +87,7 @@ func TestUpgradeAddsNewDefaultRules(t *testing.T) {
 	defer st.Close()
 	ctx := context.Background()
 	var old [][]string
-	for _, r := range policy.DefaultAdminRules {
+	for _, r := range policy.DefaultAdminRules() {
 		if r[2] != policy.ResConnectorCommands && r[2] != policy.ResSettings {
 			old = append(old, r)
 		}
@@ -119,8 +119,8 @@ func TestUpgradeAddsNewDefaultRules(t *testing.T) {
 			grants++
 		}
 	}
-	if grants != len(policy.DefaultAdminRules) {
-		t.Errorf("%d grants after two starts, want %d", grants, len(policy.DefaultAdminRules))
+	if grants != len(policy.DefaultAdminRules()) {
+		t.Errorf("%d grants after two starts, want %d", grants, len(policy.DefaultAdminRules()))
 	}
 }
 
@@ -156,7 +156,7 @@ func TestRulesPersistAndApplyWithoutRestart(t *testing.T) {
 		t.Errorf("after reopen mia has %v", roles)
 	}
 	rules, _ := st.Policies().List(ctx, policy.AdminModel)
-	if len(rules) != len(policy.DefaultAdminRules)+1 {
+	if len(rules) != len(policy.DefaultAdminRules())+1 {
 		t.Errorf("%d rules stored; defaults were seeded twice or lost", len(rules))
 	}
 }
@@ -701,8 +701,8 @@ func TestCustomRolesPersist(t *testing.T) {
 		}
 	}
 	// The defaults, mia's member binding, max in eng, releaser's definition.
-	if len(rules) != len(policy.DefaultAdminRules)+3 {
-		t.Errorf("%d rules stored, want %d: %v", len(rules), len(policy.DefaultAdminRules)+3, rules)
+	if len(rules) != len(policy.DefaultAdminRules())+3 {
+		t.Errorf("%d rules stored, want %d: %v", len(rules), len(policy.DefaultAdminRules())+3, rules)
 	}
 }
 

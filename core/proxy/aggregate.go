@@ -84,7 +84,7 @@ func (p *Proxy) InitializeAggregate(ctx context.Context, principal auth.Principa
 			"completions": map[string]any{},
 		},
 		"serverInfo":   map[string]any{"name": "gatehouse", "title": "Gatehouse (all connectors)", "version": "0.1.0"},
-		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}.",
+		"instructions": "Tools and prompts of every connector you may use, named {connector}" + Separator + "{name}." + p.searchInstructions(),
 	})
 	if err != nil {
 		s.closeUpstream()
@@ -124,6 +124,7 @@ func (a *aggregate) child(ctx context.Context, slug string) (*Session, error) {
 	// The aggregate relays a child's requests to its client and the
 	// answers back (fromChild, Send), approvals' elicitations included.
 	s.elicit = elicits(a.init)
+	s.aggregated = true
 	a.mu.Lock()
 	if existing := a.children[slug]; existing != nil || a.closed {
 		a.mu.Unlock()
@@ -211,30 +212,41 @@ func (a *aggregate) forget(slug string) {
 	if s != nil {
 		s.closeUpstream()
 	}
-	n, _ := mcp.NewNotification("notifications/tools/list_changed", nil)
+	n, _ := mcp.NewNotification(mcp.MethodToolsListChanged, nil)
 	a.events.Push(n)
 }
 
 // Call implements the session backend.
 func (a *aggregate) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	return a.relay(ctx, req, nil)
+}
+
+// relay is Call for the client's own request: f learns how a routed
+// request's upstream framed its answer (merged answers are streams).
+func (a *aggregate) relay(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
+	if a.proxy.searchesOn("") {
+		if st, handled, err := a.proxy.searchAnswer(ctx, req, a.searchEndpoint()); handled {
+			return st, err
+		}
+	}
 	switch req.Method {
 	case mcp.MethodPing:
 		return answer(upstream.NewQueue(0), req, json.RawMessage(`{}`)), nil
 	case mcp.MethodToolsList:
 		return a.list(ctx, req, "tools", true)
-	case "prompts/list":
+	case mcp.MethodPromptsList:
 		return a.list(ctx, req, "prompts", true)
-	case "resources/list":
+	case mcp.MethodResourcesList:
 		return a.list(ctx, req, "resources", false)
-	case "resources/templates/list":
+	case mcp.MethodResourceTemplates:
 		return a.list(ctx, req, "resourceTemplates", false)
-	case mcp.MethodToolsCall, "prompts/get":
-		return a.routeByName(ctx, req)
-	case "resources/read", "resources/subscribe", "resources/unsubscribe":
-		return a.routeByURI(ctx, req)
-	case "completion/complete":
-		return a.routeCompletion(ctx, req)
-	case "logging/setLevel":
+	case mcp.MethodToolsCall, mcp.MethodPromptsGet:
+		return a.routeByName(ctx, req, f)
+	case mcp.MethodResourcesRead, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
+		return a.routeByURI(ctx, req, f)
+	case mcp.MethodCompletionComplete:
+		return a.routeCompletion(ctx, req, f)
+	case mcp.MethodLoggingSetLevel:
 		a.mu.Lock()
 		children := make([]*Session, 0, len(a.children))
 		for _, s := range a.children {

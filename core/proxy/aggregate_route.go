@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/offload"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -162,7 +163,7 @@ func (a *aggregate) claim(owners map[string]string, what, slug string, raw json.
 
 // routeByName sends a tools/call or prompts/get to the connector its
 // namespaced name names, with the plain name.
-func (a *aggregate) routeByName(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+func (a *aggregate) routeByName(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil {
 		return errorAnswer(upstream.NewQueue(0), req, mcp.NewError(mcp.CodeInvalidParams, "params must be an object")), nil
@@ -178,24 +179,28 @@ func (a *aggregate) routeByName(ctx context.Context, req *mcp.Message) (upstream
 	if err != nil {
 		return nil, err
 	}
-	return a.forward(ctx, slug, &mcp.Message{JSONRPC: "2.0", ID: req.ID, Method: req.Method, Params: raw})
+	return a.forward(ctx, slug, &mcp.Message{JSONRPC: "2.0", ID: req.ID, Method: req.Method, Params: raw}, f)
 }
 
 // routeByURI sends a resource request to the connector that listed the
 // URI; an unlisted URI is refused rather than guessed.
-func (a *aggregate) routeByURI(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+func (a *aggregate) routeByURI(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	uri := req.TargetName()
+	if slug, ok := offload.ConnectorOf(uri); ok {
+		// The gateway's own link names its connector (before any listing).
+		return a.forward(ctx, slug, req, f)
+	}
 	a.mu.Lock()
 	slug := a.resourceOf[uri]
 	a.mu.Unlock()
 	if slug == "" {
 		return errorAnswer(upstream.NewQueue(0), req, mcp.Errorf(mcp.CodeInvalidParams, "resource %q is unknown here: list resources first (resources/list) so the gateway knows which connector serves it", uri)), nil
 	}
-	return a.forward(ctx, slug, req)
+	return a.forward(ctx, slug, req, f)
 }
 
 // routeCompletion routes completion/complete by its prompt or resource ref.
-func (a *aggregate) routeCompletion(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+func (a *aggregate) routeCompletion(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	var params map[string]json.RawMessage
 	if err := json.Unmarshal(req.Params, &params); err != nil {
 		return errorAnswer(upstream.NewQueue(0), req, mcp.NewError(mcp.CodeInvalidParams, "params must be an object")), nil
@@ -214,21 +219,22 @@ func (a *aggregate) routeCompletion(ctx context.Context, req *mcp.Message) (upst
 		ref["name"], _ = json.Marshal(plain)
 		params["ref"], _ = json.Marshal(ref)
 		raw, _ := json.Marshal(params)
-		return a.forward(ctx, slug, &mcp.Message{JSONRPC: "2.0", ID: req.ID, Method: req.Method, Params: raw})
+		return a.forward(ctx, slug, &mcp.Message{JSONRPC: "2.0", ID: req.ID, Method: req.Method, Params: raw}, f)
 	case uri != "":
 		a.mu.Lock()
 		slug := a.resourceOf[uri]
 		a.mu.Unlock()
 		if slug != "" {
-			return a.forward(ctx, slug, req)
+			return a.forward(ctx, slug, req, f)
 		}
 	}
 	return errorAnswer(upstream.NewQueue(0), req, mcp.NewError(mcp.CodeInvalidParams, "completion/complete needs a namespaced prompt name or a listed resource URI")), nil
 }
 
 // forward sends req to the child on slug and relays its stream, renaming
-// server-to-client requests.
-func (a *aggregate) forward(ctx context.Context, slug string, req *mcp.Message) (upstream.Stream, error) {
+// server-to-client requests; f learns how the child's upstream framed
+// its answer.
+func (a *aggregate) forward(ctx context.Context, slug string, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if _, rpcErr := a.proxy.Resolve(a.proxy.refresh(a.principal), slug); rpcErr != nil {
 		return nil, rpcErr
 	}
@@ -236,7 +242,7 @@ func (a *aggregate) forward(ctx context.Context, slug string, req *mcp.Message) 
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.Call(ctx, req)
+	st, err := s.Relay(ctx, req, f)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +259,6 @@ type renamed struct {
 	slug string
 	id   string
 }
-
-func (r *renamed) Unwrap() upstream.Stream { return r.Stream }
 
 func (r *renamed) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := r.Stream.Next(ctx)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/upstreamtest"
 )
 
@@ -32,7 +33,11 @@ func newResourceUpstream(t *testing.T, name string, resources, templates []strin
 	return u
 }
 
-func (u *resourceUpstream) serve(w http.ResponseWriter, r *http.Request) {
+// serveLegacy is the framing of a fake legacy (2025-11-25) Streamable
+// HTTP upstream named name with the capability capability: it refuses
+// server/discover, answers initialize with session id name, accepts
+// notifications, and answers any other request with answer's result.
+func serveLegacy(w http.ResponseWriter, r *http.Request, name, capability string, answer func(*mcp.Message) any) {
 	body, _ := io.ReadAll(r.Body)
 	msg, rpcErr := mcp.Parse(body)
 	if rpcErr != nil || msg.Kind() != mcp.KindRequest {
@@ -47,8 +52,22 @@ func (u *resourceUpstream) serve(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"jsonrpc":"2.0","id":`+string(msg.ID)+`,"error":{"code":-32600,"message":"no session"}}`)
 		return
 	case mcp.MethodInitialize:
-		w.Header().Set(mcp.HeaderSessionID, u.name)
-		result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{"resources": map[string]any{}}, "serverInfo": map[string]any{"name": u.name, "version": "1"}}
+		w.Header().Set(mcp.HeaderSessionID, name)
+		result = map[string]any{"protocolVersion": "2025-11-25", "capabilities": map[string]any{capability: map[string]any{}}, "serverInfo": map[string]any{"name": name, "version": "1"}}
+	default:
+		result = answer(msg)
+	}
+	m, _ := mcp.NewResult(msg.ID, result)
+	_, _ = w.Write(m.Bytes())
+}
+
+func (u *resourceUpstream) serve(w http.ResponseWriter, r *http.Request) {
+	serveLegacy(w, r, u.name, "resources", u.answer)
+}
+
+func (u *resourceUpstream) answer(msg *mcp.Message) any {
+	var result any
+	switch msg.Method {
 	case "resources/list":
 		uris := u.resources
 		if u.extra.Load() {
@@ -74,8 +93,7 @@ func (u *resourceUpstream) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		result = map[string]any{}
 	}
-	m, _ := mcp.NewResult(msg.ID, result)
-	_, _ = w.Write(m.Bytes())
+	return result
 }
 
 // listed returns, per URI (or template), the names of the items listing it.
@@ -167,4 +185,35 @@ func TestAggregateResourcesBelongToTheirFirstLister(t *testing.T) {
 			t.Errorf("file:///shared was read from %s, want beta", who)
 		}
 	})
+}
+
+func TestAggregateRelayTellsTheRoutedAnswersFraming(t *testing.T) {
+	alpha := newResourceUpstream(t, "alpha", []string{"file:///alpha"}, nil)
+	p := newLimitedProxy(t, Options{}, httpConnector("alpha", alpha.URL))
+	agg, _, err := p.InitializeAggregate(context.Background(), ada, initMsg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, method, params string
+		json                 bool
+	}{
+		{"a merged listing is the gateway's own stream", "resources/list", `{}`, false},
+		{"a read routed to one connector mirrors its plain JSON answer", "resources/read", `{"uri":"file:///alpha"}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var framing upstream.Framing
+			st, err := agg.Relay(upstreamtest.Guard(t), upstreamtest.Request(t, 9, tc.method, tc.params), &framing)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if m, err := lastMessage(upstreamtest.Guard(t), st); err != nil || m.Error != nil {
+				t.Fatalf("%s: %v %v", tc.method, m, err)
+			}
+			if framing.JSON() != tc.json {
+				t.Fatalf("framing says JSON = %v, want %v", framing.JSON(), tc.json)
+			}
+		})
+	}
 }

@@ -45,7 +45,7 @@ func lastStream(st upstream.Stream, err error) (*mcp.Message, error) {
 
 // TestAnAnswerWhoseAuditEntryIsNotDurableIsWithheld checks every call
 // path fails closed: when the call observer (the audit log's commit)
-// fails, the client gets -32060 instead of the upstream's answer.
+// fails, the client gets -31060 instead of the upstream's answer.
 func TestAnAnswerWhoseAuditEntryIsNotDurableIsWithheld(t *testing.T) {
 	for _, path := range callPaths {
 		t.Run(path.name, func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestAnAnswerWhoseAuditEntryIsNotDurableIsWithheld(t *testing.T) {
 				t.Fatal(err)
 			}
 			if m.Error == nil || m.Error.Code != mcp.CodeAuditUnavailable {
-				t.Fatalf("answer %s, want the audit failure -32060", m.Bytes())
+				t.Fatalf("answer %s, want the audit failure -31060", m.Bytes())
 			}
 			if observed.Load() != 1 {
 				t.Errorf("observed %d times", observed.Load())

@@ -42,6 +42,10 @@ func (p *Proxy) newChain() *pipeline.Chain {
 		// call's audit record durable before the answer leaves
 		// (metrics are counted from the audit log's entries).
 		pipeline.NewAudit(p.opts.ObserveCall, listed, approvals, p.log),
+		// Large tool outputs stored and linked: above the answer guards,
+		// so its answer half runs after theirs (guards see the whole
+		// output); its own links read back before the policy stage.
+		pipeline.NewOffload(p.opts.Offload),
 		// 2026-07-28 retries: a parked call's answer decides its approval;
 		// an approved call's own input_required round trip continues it.
 		stage(e.inputRequired),
@@ -55,7 +59,7 @@ func (p *Proxy) newChain() *pipeline.Chain {
 		pipeline.Validate{},
 		// Approval: asked the era's way, or waited for; resumes from the top.
 		stage(e.approval),
-		// Pre-call guards (no-op until the guard host has a request hook).
+		// Pre-call guards: the guards' request hooks (gh_tool_request).
 		pipeline.NewPreCall(p.opts.Guard),
 		// Answer guards: Tool Call and Tool Intent chains on answers.
 		pipeline.NewAnswerGuards(p.opts.Guard),

@@ -88,7 +88,7 @@ func TestTheSessionlessPassthroughRunsTheChain(t *testing.T) {
 		r := sessionlessCall(t, p, "echo", `{}`)
 		m, err := mcp.Parse(r.Body)
 		if err != nil || m.Error == nil || m.Error.Code != mcp.CodeAuditUnavailable || r.Status != http.StatusOK {
-			t.Fatalf("reply %d %s, want -32060", r.Status, r.Body)
+			t.Fatalf("reply %d %s, want -31060", r.Status, r.Body)
 		}
 	})
 }

@@ -11,17 +11,14 @@ import (
 	"time"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
 // parkedTTL bounds how long a call waiting for the client's input stays.
 const parkedTTL = 5 * time.Minute
-
-// Error codes of the 2026-07-28 era the translation produces.
-const (
-	codeUnsupportedProtocolVersion = -32022
-)
 
 // Modern serves a 2026-07-28 request on a connector whose upstream speaks
 // only the legacy era (or on the aggregate endpoint, slug ""): the gateway holds a legacy session per user and
@@ -37,12 +34,11 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 	if rpcErr := p.opts.Limits.nameError(req, slug == ""); rpcErr != nil {
 		return errorAnswer(q, req, rpcErr), nil
 	}
-	meta, rpcErr := modernMeta(req)
+	meta, rpcErr := era.Modern{}.Meta(req)
 	if rpcErr != nil {
 		return errorAnswer(q, req, rpcErr), nil
 	}
-	switch req.Method {
-	case mcp.MethodInitialize, mcp.MethodPing, "logging/setLevel", "resources/subscribe", "resources/unsubscribe":
+	if !(era.Modern{}).Has(req.Method) {
 		return errorAnswer(q, req, mcp.Errorf(mcp.CodeMethodNotFound, "method %q does not exist in protocol %s", req.Method, mcp.Version20260728)), nil
 	}
 	sh, err := p.sharedLegacy(ctx, principal, slug, meta)
@@ -66,7 +62,7 @@ func (p *Proxy) Modern(ctx context.Context, principal auth.Principal, slug strin
 		}
 	}
 	if token := requestStateOf(req); token != "" {
-		parked := p.unpark(token)
+		parked := p.parking.unpark(token)
 		if parked == nil {
 			// Gateway-issued states are random keys into a table: a state
 			// not in it was tampered with, replayed or has expired.
@@ -100,11 +96,11 @@ func (d *downgraded) start(ctx context.Context, up *mcp.Message, q *upstream.Que
 	}
 	if err != nil {
 		cancel()
-		e := toClientError(d.session.Slug, err)
+		e := rpcerr.ForConnector(d.session.Slug, err)
 		if errors.Is(err, context.DeadlineExceeded) {
 			e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not take %s within %s", d.session.Slug, up.Method, d.proxy.opts.CallTimeout)
 		}
-		q.Push(mcp.NewErrorResponse(d.clientID, e))
+		q.Push(mcp.NewErrorResponse(d.clientID, modernError(e)))
 		q.Finish(nil)
 		return
 	}
@@ -122,31 +118,6 @@ func (c *cancelOnClose) Close() error {
 	err := c.Stream.Close()
 	c.cancel()
 	return err
-}
-
-// modernMeta checks a modern request's _meta and returns it.
-func modernMeta(req *mcp.Message) (map[string]json.RawMessage, *mcp.Error) {
-	var p struct {
-		Meta map[string]json.RawMessage `json:"_meta"`
-	}
-	if len(req.Params) > 0 {
-		_ = json.Unmarshal(req.Params, &p)
-	}
-	if p.Meta == nil {
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: a request without Mcp-Session-Id is a 2026-07-28 request and needs _meta with protocolVersion and clientCapabilities (legacy clients: initialize first, then send the Mcp-Session-Id header)")
-	}
-	var version string
-	_ = json.Unmarshal(p.Meta[mcp.MetaProtocolVersion], &version)
-	switch {
-	case version == "":
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: _meta lacks "+mcp.MetaProtocolVersion)
-	case version != mcp.Version20260728:
-		data, _ := json.Marshal(map[string]any{"supported": []string{mcp.Version20260728}, "requested": version})
-		return nil, &mcp.Error{Code: codeUnsupportedProtocolVersion, Message: "unsupported protocol version " + strconv.Quote(version), Data: data}
-	case p.Meta[mcp.MetaClientCapabilities] == nil:
-		return nil, mcp.NewError(mcp.CodeInvalidParams, "invalid params: _meta lacks "+mcp.MetaClientCapabilities)
-	}
-	return p.Meta, nil
 }
 
 // sharedLegacy returns the legacy session serving principal's modern
@@ -249,14 +220,14 @@ type subscription struct {
 func (sh *sharedSession) notify(m *mcp.Message) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if m.Method == "notifications/tools/list_changed" {
+	if m.Method == mcp.MethodToolsListChanged {
 		sh.bindings = nil // re-read the tools' header bindings on next use
 	}
 	for sub := range sh.subs {
 		if !sub.want[m.Method] {
 			continue
 		}
-		if tagged, err := mcp.NewNotification(m.Method, map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": sub.id}}); err == nil {
+		if tagged, err := mcp.NewNotification(m.Method, map[string]any{"_meta": map[string]any{mcp.MetaSubscriptionID: sub.id}}); err == nil {
 			sub.q.Push(tagged)
 		}
 	}
@@ -266,7 +237,7 @@ func (sh *sharedSession) notify(m *mcp.Message) {
 // streams rather than on the stream of the call during which they came.
 func isListChanged(m *mcp.Message) bool {
 	switch m.Method {
-	case "notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed":
+	case mcp.MethodToolsListChanged, mcp.MethodPromptsListChanged, mcp.MethodResourcesListChanged:
 		return true
 	}
 	return false
@@ -322,10 +293,7 @@ type downgraded struct {
 // upstreamRequest rewrites req for the legacy upstream: a gateway id, and
 // _meta without the modern keys (progressToken and others stay).
 func (d *downgraded) upstreamRequest(req *mcp.Message) (*mcp.Message, error) {
-	d.proxy.mu.Lock()
-	d.proxy.nextDowngradeID++
-	d.upID = json.RawMessage(strconv.Quote("gm-" + strconv.FormatInt(d.proxy.nextDowngradeID, 10)))
-	d.proxy.mu.Unlock()
+	d.upID = d.proxy.parking.nextID()
 	params := map[string]json.RawMessage{}
 	if len(req.Params) > 0 {
 		if err := json.Unmarshal(req.Params, &params); err != nil {
@@ -334,7 +302,7 @@ func (d *downgraded) upstreamRequest(req *mcp.Message) (*mcp.Message, error) {
 	}
 	var meta map[string]json.RawMessage
 	_ = json.Unmarshal(params["_meta"], &meta)
-	for _, k := range []string{mcp.MetaProtocolVersion, mcp.MetaClientCapabilities, mcp.MetaClientInfo, "io.modelcontextprotocol/logLevel"} {
+	for _, k := range []string{mcp.MetaProtocolVersion, mcp.MetaClientCapabilities, mcp.MetaClientInfo, mcp.MetaLogLevel} {
 		delete(meta, k)
 	}
 	if len(meta) == 0 {
@@ -360,7 +328,7 @@ func (d *downgraded) relay(ctx context.Context, q *upstream.Queue) {
 		m, err := d.stream.Next(nctx)
 		cancel()
 		if err != nil {
-			e := toClientError(d.session.Slug, err)
+			e := rpcerr.ForConnector(d.session.Slug, err)
 			if errors.Is(err, context.DeadlineExceeded) {
 				d.session.Cancel(d.upID, "gateway timeout")
 				e = mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer within %s", d.session.Slug, d.proxy.opts.CallTimeout)
@@ -393,7 +361,7 @@ func (d *downgraded) relay(ctx context.Context, q *upstream.Queue) {
 // complete gives the upstream's answer the client's id and resultType.
 func (d *downgraded) complete(m *mcp.Message) *mcp.Message {
 	if m.Error != nil {
-		return mcp.NewErrorResponse(d.clientID, m.Error)
+		return mcp.NewErrorResponse(d.clientID, modernError(m.Error))
 	}
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(m.Result, &obj) != nil || obj == nil {
@@ -412,11 +380,9 @@ func (d *downgraded) park(req *mcp.Message) *mcp.Message {
 	key := "r-" + randomHex(6)
 	d.asked = map[string]json.RawMessage{key: req.ID}
 	token := randomHex(16)
-	d.proxy.mu.Lock()
-	d.proxy.parked[token] = d
-	d.proxy.mu.Unlock()
+	d.proxy.parking.park(token, d)
 	time.AfterFunc(parkedTTL, func() {
-		if p := d.proxy.unpark(token); p != nil {
+		if p := d.proxy.parking.unpark(token); p != nil {
 			p.stream.Close()
 		}
 	})
@@ -427,15 +393,6 @@ func (d *downgraded) park(req *mcp.Message) *mcp.Message {
 		"requestState":  json.RawMessage(strconv.Quote(token)),
 	})
 	return &mcp.Message{JSONRPC: "2.0", ID: d.clientID, Result: res}
-}
-
-// unpark takes a parked call out of the table.
-func (p *Proxy) unpark(token string) *downgraded {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	d := p.parked[token]
-	delete(p.parked, token)
-	return d
 }
 
 // resume answers the upstream's questions with the client's inputResponses
@@ -456,7 +413,7 @@ func (d *downgraded) resume(ctx context.Context, retry *mcp.Message, q *upstream
 		}
 		if err := d.session.Send(ctx, &mcp.Message{JSONRPC: "2.0", ID: upID, Result: result}); err != nil {
 			d.stream.Close()
-			q.Push(mcp.NewErrorResponse(retry.ID, toClientError(d.session.Slug, err)))
+			q.Push(mcp.NewErrorResponse(retry.ID, rpcerr.ForConnector(d.session.Slug, err)))
 			q.Finish(nil)
 			return
 		}
@@ -478,13 +435,13 @@ func (sh *sharedSession) listen(req *mcp.Message) upstream.Stream {
 	sub := &subscription{
 		id: randomHex(8),
 		want: map[string]bool{
-			"notifications/tools/list_changed":     params.Notifications.ToolsListChanged,
-			"notifications/prompts/list_changed":   params.Notifications.PromptsListChanged,
-			"notifications/resources/list_changed": params.Notifications.ResourcesListChanged,
+			mcp.MethodToolsListChanged:     params.Notifications.ToolsListChanged,
+			mcp.MethodPromptsListChanged:   params.Notifications.PromptsListChanged,
+			mcp.MethodResourcesListChanged: params.Notifications.ResourcesListChanged,
 		},
 		q: upstream.NewQueue(1024),
 	}
-	ack, _ := mcp.NewNotification("notifications/subscriptions/acknowledged", map[string]any{"_meta": map[string]any{"io.modelcontextprotocol/subscriptionId": sub.id}})
+	ack, _ := mcp.NewNotification(mcp.MethodSubscriptionsAcknowledged, map[string]any{"_meta": map[string]any{mcp.MetaSubscriptionID: sub.id}})
 	sub.q.Push(ack)
 	sh.mu.Lock()
 	sh.subs[sub] = true
@@ -495,13 +452,4 @@ func (sh *sharedSession) listen(req *mcp.Message) upstream.Stream {
 		sh.mu.Unlock()
 	})
 	return sub.q
-}
-
-// toClientError turns an upstream failure into the client's error.
-func toClientError(slug string, err error) *mcp.Error {
-	var rpcErr *mcp.Error
-	if errors.As(unavailable(slug, err), &rpcErr) {
-		return rpcErr
-	}
-	return mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q is unavailable: %v", slug, err)
 }

@@ -185,9 +185,6 @@ type counted struct {
 	end func()
 }
 
-// Unwrap exposes the wrapped stream.
-func (c *counted) Unwrap() upstream.Stream { return c.Stream }
-
 func (c *counted) Close() error {
 	err := c.Stream.Close()
 	c.end()

@@ -69,7 +69,7 @@ func wantLimit(t *testing.T, err error, key string, value int, fragment string) 
 	t.Helper()
 	var rpcErr *mcp.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeLimitReached {
-		t.Fatalf("err = %v, want -32059", err)
+		t.Fatalf("err = %v, want -31059", err)
 	}
 	if want := fmt.Sprintf("limits.%s is %d,", key, value); !strings.Contains(rpcErr.Message, want) || !strings.Contains(rpcErr.Message, fragment) {
 		t.Errorf("message %q lacks %q or %q", rpcErr.Message, want, fragment)
@@ -349,10 +349,14 @@ func TestInflightLimits(t *testing.T) {
 	})
 }
 
-func TestCountedStreamsStillShowPlainJSONAnswers(t *testing.T) {
+func TestRelayTellsAPlainJSONAnswer(t *testing.T) {
 	up := newRecordingUpstream(t)
 	p := newLimitedProxy(t, Options{Limits: Limits{InflightPerUser: 1}}, httpConnector("api", up.URL))
-	st, err := mustInit(t, p, ada, "api").Call(upstreamtest.Guard(t), ping(2))
+	var framing upstream.Framing
+	if framing.JSON() {
+		t.Fatal("a fresh framing says JSON before any upstream answered")
+	}
+	st, err := mustInit(t, p, ada, "api").Relay(upstreamtest.Guard(t), ping(2), &framing)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +364,7 @@ func TestCountedStreamsStillShowPlainJSONAnswers(t *testing.T) {
 	if _, err := st.Next(upstreamtest.Guard(t)); err != nil {
 		t.Fatal(err)
 	}
-	if !upstream.AnsweredAsJSON(st) {
-		t.Error("a plain JSON answer is no longer seen as one through the request's stream")
+	if !framing.JSON() {
+		t.Error("the upstream's plain JSON answer is not told through the request's framing (counted and chain wrappers between)")
 	}
 }

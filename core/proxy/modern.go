@@ -10,18 +10,9 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
-)
-
-// Era is the protocol generation an upstream speaks.
-type Era uint8
-
-// Eras. Dual-era servers count as modern: they answer server/discover.
-const (
-	EraUnknown Era = iota
-	EraLegacy
-	EraModern
 )
 
 // probeTimeout bounds the server/discover probe of an upstream.
@@ -45,7 +36,7 @@ func (p *Proxy) ModernUpstream(ctx context.Context, principal auth.Principal, sl
 	if c.Advanced.UpstreamEra == "legacy" {
 		return nil, false, nil
 	}
-	if p.era(ctx, c, conn).era == EraModern {
+	if _, modern := p.era(ctx, c, conn).Era.(era.Modern); modern {
 		return conn, true, nil
 	}
 	return nil, false, nil
@@ -73,53 +64,33 @@ func (p *Proxy) translateLegacy(ctx context.Context, c *connector.Connector, con
 	case c.Advanced.UpstreamEra == "modern":
 		return true
 	}
+	// Dual-era upstreams count as modern (they answer server/discover)
+	// but keep their legacy sessions.
 	info := p.era(ctx, c, conn)
-	if info.era != EraModern {
-		return false
-	}
-	for _, v := range info.versions {
-		if mcp.IsLegacyVersion(v) {
-			return false
-		}
-	}
-	return true
-}
-
-// eraInfo is what a server/discover probe learnt of an upstream.
-type eraInfo struct {
-	era      Era
-	versions []string // supportedVersions of a modern upstream
+	_, modern := info.Era.(era.Modern)
+	return modern && !info.DualEra()
 }
 
 // era returns the cached era of c's upstream, probing it once.
-func (p *Proxy) era(ctx context.Context, c *connector.Connector, conn *streamhttp.Conn) eraInfo {
-	p.mu.Lock()
-	info, ok := p.eras[c.Slug]
-	p.mu.Unlock()
-	if ok {
-		return info
-	}
-	info = probe(ctx, conn)
-	if info.era != EraUnknown {
-		p.mu.Lock()
-		p.eras[c.Slug] = info
-		p.mu.Unlock()
-		p.log.Info().Str("connector", c.Slug).Bool("modern", info.era == EraModern).Strs("versions", info.versions).Msg("probed upstream protocol era")
+func (p *Proxy) era(ctx context.Context, c *connector.Connector, conn *streamhttp.Conn) era.Upstream {
+	info, fresh := p.eras.Of(ctx, c.Slug, func(ctx context.Context) era.Upstream { return probe(ctx, conn) })
+	if fresh {
+		p.log.Info().Str("connector", c.Slug).Str("era", info.Era.Name()).Strs("versions", info.Versions).Msg("probed upstream protocol era")
 	}
 	return info
 }
 
 // probe sends server/discover: a modern server answers with its supported
 // versions; a legacy one with an HTTP or JSON-RPC error.
-func probe(ctx context.Context, conn *streamhttp.Conn) eraInfo {
+func probe(ctx context.Context, conn *streamhttp.Conn) era.Upstream {
 	res, err := discover(ctx, conn, discoverMeta(nil, nil))
 	switch {
 	case errors.Is(err, errNotModern):
-		return eraInfo{era: EraLegacy}
+		return era.Upstream{Era: era.Legacy{}}
 	case err != nil:
-		return eraInfo{} // unreachable now: ask again next time
+		return era.Upstream{} // unreachable now: ask again next time
 	}
-	return eraInfo{era: EraModern, versions: res.SupportedVersions}
+	return era.Upstream{Era: era.Modern{}, Versions: res.SupportedVersions}
 }
 
 // discoverResult holds the fields of a server/discover result the gateway reads.

@@ -27,9 +27,9 @@ func (l Limits) nameError(req *mcp.Message, namespaced bool) *mcp.Error {
 	switch req.Method {
 	case mcp.MethodToolsCall:
 		kind = "tool"
-	case "prompts/get", "completion/complete": // a completion's ref names a prompt or a resource
+	case mcp.MethodPromptsGet, mcp.MethodCompletionComplete: // a completion's ref names a prompt or a resource
 		kind = "prompt"
-	case "resources/read", "resources/subscribe", "resources/unsubscribe":
+	case mcp.MethodResourcesRead, mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
 		kind = "resource"
 	default:
 		return nil
@@ -38,7 +38,7 @@ func (l Limits) nameError(req *mcp.Message, namespaced bool) *mcp.Error {
 	if json.Unmarshal(req.Params, &params) != nil {
 		return nil // not an object: the upstream refuses it, nobody records a name
 	}
-	if req.Method == "completion/complete" {
+	if req.Method == mcp.MethodCompletionComplete {
 		params = members(params, "ref")
 	}
 	for key, raw := range params {

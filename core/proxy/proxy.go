@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,9 +21,12 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/access"
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/toolguard"
+	"github.com/gatehouse-mcp/gatehouse/core/toolsearch"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/netguard"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream/streamhttp"
 )
@@ -71,9 +73,16 @@ type Options struct {
 	// Refresh, when set, re-reads a principal's roles for each request
 	// of a session opened earlier (auth.Authenticator.Refresh).
 	Refresh func(auth.Principal) auth.Principal
+	// Offload, when set, stores tool outputs above a size and answers
+	// with previews and links (core/offload); the resources capability
+	// is then advertised on every connector that offloads.
+	Offload pipeline.Offloader
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
+	// ToolSearch says which endpoints offer tool search's meta-tools
+	// instead of their full tools/list (toolsearch.go).
+	ToolSearch ToolSearch
 }
 
 // ToolGate pins tool definitions (core/toolguard.Pins implements it).
@@ -98,21 +107,23 @@ type Proxy struct {
 	limits     *limiter
 	// dialers open upstream sessions, by transport name.
 	dialers map[connector.Transport]Dialer
+	// eras caches each upstream's probed protocol era.
+	eras *era.Probes
+	// parking holds the modern calls relayed over legacy sessions.
+	parking *parking
 
 	mu       sync.Mutex
 	sessions map[string]*Session
 	clients  map[string]*http.Client // one pool per connector slug
 	fast     map[string]*fasthttp.Client
-	eras     map[string]eraInfo // probed upstream protocol era per slug
 	shared   map[string]*sharedSession
-	parked   map[string]*downgraded
-	// nextDowngradeID numbers modern requests sent over shared sessions.
-	nextDowngradeID int64
 
 	// chain is the request chain every request to a connector runs;
 	// stages its stateful stages (see newChain).
 	chain  *pipeline.Chain
 	stages eraStages
+	// search keeps the tool-search indexes of the tool sets searched last.
+	search *toolsearch.Cache
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -128,12 +139,13 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 		log:        log,
 		limits:     newLimiter(opts.Limits),
 		dialers:    builtinDialers(),
+		eras:       era.NewProbes(),
 		sessions:   make(map[string]*Session),
 		clients:    make(map[string]*http.Client),
 		fast:       make(map[string]*fasthttp.Client),
-		eras:       make(map[string]eraInfo),
 		shared:     make(map[string]*sharedSession),
-		parked:     make(map[string]*downgraded),
+		search:     toolsearch.NewCache(searchCacheSize),
+		parking:    newParking(),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -149,10 +161,8 @@ func New(connectors Connectors, creds Credentials, opts Options, log zerolog.Log
 // CallTimeout is how long a call may go without any upstream message.
 func (p *Proxy) CallTimeout() time.Duration { return p.opts.CallTimeout }
 
-// Errors the server maps to HTTP statuses.
-var (
-	ErrSessionNotFound = errors.New("session not found")
-)
+// ErrSessionNotFound is rpcerr's, named here where sessions live.
+var ErrSessionNotFound = rpcerr.ErrSessionNotFound
 
 // Resolve returns the connector slug names if principal may see it. It
 // returns a JSON-RPC error ready for the client otherwise.
@@ -243,7 +253,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		if p.translateLegacy(ctx, c, conn) {
 			backend, result, err := newTranslated(ctx, conn, init.Params)
 			if err != nil {
-				return nil, nil, unavailable(slug, err)
+				return nil, nil, rpcerr.Unavailable(slug, err)
 			}
 			s.backend = backend
 			resp = &mcp.Message{JSONRPC: "2.0", ID: init.ID, Result: result}
@@ -259,7 +269,7 @@ func (p *Proxy) open(ctx context.Context, principal auth.Principal, slug string,
 		return nil, resp, nil
 	}
 	opened = true
-	return s, resp, nil
+	return s, p.advertiseOffload(c, resp), nil
 }
 
 // openReady opens a gateway-owned session on slug (the gateway is the
@@ -326,7 +336,7 @@ func (p *Proxy) ConnectorChanged(slug string) {
 	}
 	delete(p.clients, slug)
 	delete(p.fast, slug)
-	delete(p.eras, slug)
+	p.eras.Forget(slug)
 	p.mu.Unlock()
 	for _, id := range ids {
 		p.CloseSession(id)

@@ -105,7 +105,7 @@ func TestInitializeFillsHeaderPlaceholdersPerUser(t *testing.T) {
 		_, _, err := p.Initialize(context.Background(), auth.Principal{User: "bob"}, "api", initMsg)
 		var rpcErr *mcp.Error
 		if !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeMissingCredential || !strings.Contains(rpcErr.Message, "{TEAM}") || strings.Contains(rpcErr.Message, "{API_KEY}") {
-			t.Fatalf("err = %v, want -32053 naming {TEAM} only", err)
+			t.Fatalf("err = %v, want -31053 naming {TEAM} only", err)
 		}
 	})
 	t.Run("a user with no values gets every placeholder named", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/pipeline"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
 
@@ -44,6 +45,11 @@ type Session struct {
 	// to it as elicitation requests.
 	elicit    bool
 	initParam json.RawMessage
+
+	// aggregated: the session is a child of an aggregate session, which
+	// offers tool search itself; its own listings stay real.
+	aggregated bool
+
 	// backend, when set, serves the session instead of a passthrough
 	// upstream session (conn is then unused): a translation to a
 	// sessionless 2026-07-28 upstream, or the aggregate of all connectors.
@@ -89,7 +95,7 @@ func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.R
 	conn, err := s.proxy.dial(ctx, c, s.User)
 	if err != nil {
 		release()
-		return nil, unavailable(c.Slug, err)
+		return nil, rpcerr.Unavailable(c.Slug, err)
 	}
 	if c.Transport == connector.TransportSTDIO {
 		conn = &process{Conn: conn, release: release}
@@ -98,7 +104,7 @@ func (s *Session) connect(ctx context.Context, c *connector.Connector, id json.R
 	resp, err := first(ctx, conn, req, s.proxy.opts.CallTimeout)
 	if err != nil {
 		_ = conn.Close()
-		return nil, unavailable(c.Slug, err)
+		return nil, rpcerr.Unavailable(c.Slug, err)
 	}
 	s.mu.Lock()
 	s.conn = conn
@@ -158,7 +164,7 @@ func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
 	}
 	resp, err := s.connect(ctx, c, json.RawMessage(`"gatehouse-reinit"`))
 	if err == nil && resp.Error != nil {
-		err = unavailable(s.Slug, fmt.Errorf("re-initialize refused: %s", resp.Error.Message))
+		err = rpcerr.Unavailable(s.Slug, fmt.Errorf("re-initialize refused: %s", resp.Error.Message))
 		s.closeUpstream()
 	}
 	s.mu.Lock()
@@ -174,7 +180,7 @@ func (s *Session) current(ctx context.Context) (upstream.Conn, error) {
 	if notify {
 		n := &mcp.Message{JSONRPC: "2.0", Method: mcp.MethodInitialized}
 		if err := conn.Send(ctx, n); err != nil {
-			return nil, unavailable(s.Slug, err)
+			return nil, rpcerr.Unavailable(s.Slug, err)
 		}
 	}
 	s.proxy.log.Info().Str("session", s.ID[:8]).Str("connector", s.Slug).Msg("upstream session re-established")
@@ -213,6 +219,13 @@ func retryable(err error) bool {
 // they end. Each request counts against the limits on requests in flight
 // until its stream is closed.
 func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+	return s.Relay(ctx, req, nil)
+}
+
+// Relay is Call for a client's own request, whose answer the caller
+// writes: f learns how the upstream framed the answer (plain JSON or a
+// stream), for the caller to mirror.
+func (s *Session) Relay(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if rpcErr := s.proxy.opts.Limits.nameError(req, s.Slug == ""); rpcErr != nil {
 		return nil, rpcErr
 	}
@@ -220,7 +233,7 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.serve(ctx, req)
+	st, err := s.serve(ctx, req, f)
 	if err != nil {
 		end()
 		return nil, err
@@ -230,21 +243,33 @@ func (s *Session) Call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 
 // serve is Call once the request is counted: the request runs through
 // the chain, with the session's upstream as its last step.
-func (s *Session) serve(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+func (s *Session) serve(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if s.Slug == "" {
-		return s.call(ctx, req) // the aggregate: its connectors' sessions run the chain
+		// The aggregate: its connectors' sessions run the chain.
+		if a, ok := s.backend.(*aggregate); ok {
+			return a.relay(ctx, req, f)
+		}
+		return s.call(ctx, req, nil)
+	}
+	if !s.aggregated && !s.principal.System && s.proxy.searchesOn(s.Slug) {
+		if st, handled, err := s.proxy.searchAnswer(ctx, req, s.searchEndpoint()); handled {
+			return st, err
+		}
 	}
 	c, _ := s.proxy.connectors.Lookup(s.Slug)
-	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s}
+	x := &pipeline.Exchange{Principal: s.who(), Slug: s.Slug, Connector: c, Request: req, Start: time.Now(), Asker: s, Framing: f}
 	return s.proxy.chain.Run(ctx, x, s.toUpstream)
 }
 
 // toUpstream is the chain's last step on a session.
 func (s *Session) toUpstream(ctx context.Context, x *pipeline.Exchange) (upstream.Stream, error) {
-	return s.call(ctx, x.Request)
+	return s.call(ctx, x.Request, x.Framing)
 }
 
-func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, error) {
+// call sends req to the session's upstream; f learns whether the
+// transport answered with plain JSON (read off the transport's own
+// stream, before any wrapper).
+func (s *Session) call(ctx context.Context, req *mcp.Message, f *upstream.Framing) (upstream.Stream, error) {
 	if s.backend != nil {
 		if s.Slug != "" {
 			if _, rpcErr := s.proxy.Resolve(s.who(), s.Slug); rpcErr != nil {
@@ -260,6 +285,7 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 		}
 		st, err := conn.Call(ctx, req)
 		if err == nil {
+			f.SetJSON(upstream.PlainJSON(st))
 			s.mu.Lock()
 			s.failures = 0
 			s.mu.Unlock()
@@ -271,7 +297,7 @@ func (s *Session) call(ctx context.Context, req *mcp.Message) (upstream.Stream, 
 				continue
 			}
 		}
-		return nil, unavailable(s.Slug, err)
+		return nil, rpcerr.Unavailable(s.Slug, err)
 	}
 }
 
@@ -296,7 +322,7 @@ func (s *Session) Send(ctx context.Context, msg *mcp.Message) error {
 		if retryable(err) {
 			s.dropped(conn)
 		}
-		return unavailable(s.Slug, err)
+		return rpcerr.Unavailable(s.Slug, err)
 	}
 	return nil
 }
@@ -306,7 +332,7 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 	if s.backend != nil {
 		st, err := s.backend.Listen(ctx)
 		if err != nil {
-			return nil, unavailable(s.Slug, err)
+			return nil, rpcerr.Unavailable(s.Slug, err)
 		}
 		return st, nil
 	}
@@ -319,7 +345,7 @@ func (s *Session) Listen(ctx context.Context) (upstream.Stream, error) {
 		if retryable(err) {
 			s.dropped(conn)
 		}
-		return nil, unavailable(s.Slug, err)
+		return nil, rpcerr.Unavailable(s.Slug, err)
 	}
 	return st, nil
 }
@@ -377,27 +403,11 @@ type watched struct {
 	conn upstream.Conn
 }
 
-// Unwrap exposes the wrapped stream.
-func (w *watched) Unwrap() upstream.Stream { return w.Stream }
-
 func (w *watched) Next(ctx context.Context) (*mcp.Message, error) {
 	m, err := w.Stream.Next(ctx)
 	if err != nil && retryable(err) {
 		w.s.dropped(w.conn)
-		return nil, unavailable(w.s.Slug, err)
+		return nil, rpcerr.Unavailable(w.s.Slug, err)
 	}
 	return m, err
-}
-
-// unavailable turns a transport error into the client-facing JSON-RPC
-// error, keeping *mcp.Error values (already client-facing) as they are.
-func unavailable(slug string, err error) error {
-	var rpcErr *mcp.Error
-	if errors.As(err, &rpcErr) {
-		return err
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return &mcp.Error{Code: mcp.CodeUpstreamUnavailable, Message: fmt.Sprintf("connector %q is unavailable: %v", slug, err)}
 }

@@ -23,8 +23,9 @@ type SessionlessReply struct {
 	Err *mcp.Error
 	// Failed is the upstream's failure (a timeout, a broken stream).
 	Failed error
-	// Status, ContentType and Body are a whole answer, as the upstream
-	// sent it unless the chain rewrote it.
+	// Status is the HTTP status of Err, of Failed, or of a whole answer.
+	// ContentType and Body are a whole answer, as the upstream sent it
+	// unless the chain rewrote it.
 	Status      int
 	ContentType string
 	Body        []byte
@@ -56,6 +57,14 @@ func (e *errUnreadable) Error() string {
 // counts against the limits on requests in flight until its answer is
 // relayed.
 func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug string, conn *streamhttp.Conn, msg *mcp.Message, headers map[string]string) SessionlessReply {
+	if r, handled := p.sessionlessSearch(ctx, principal, slug, conn, msg, headers); handled {
+		return r // tool search (toolsearch_modern.go)
+	}
+	return p.sessionless(ctx, principal, slug, conn, msg, headers)
+}
+
+// sessionless is Sessionless without tool search.
+func (p *Proxy) sessionless(ctx context.Context, principal auth.Principal, slug string, conn *streamhttp.Conn, msg *mcp.Message, headers map[string]string) SessionlessReply {
 	if rpcErr := p.opts.Limits.nameError(msg, slug == ""); rpcErr != nil {
 		return SessionlessReply{Err: rpcErr, Status: http.StatusOK}
 	}
@@ -72,7 +81,7 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 	up := func(_ context.Context, x *pipeline.Exchange) (upstream.Stream, error) {
 		// The upstream must at least answer with headers within the call
 		// timeout; a stream then lives as long as the client reads it.
-		callCtx, cancel := context.WithCancel(context.Background())
+		callCtx, cancel := context.WithCancel(ctx)
 		timer := time.AfterFunc(p.opts.CallTimeout, cancel)
 		reply, err := conn.Forward(callCtx, x.Request, headers)
 		if !timer.Stop() {
@@ -116,7 +125,7 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 		case !x.Relayed && errors.As(err, &refusal):
 			return SessionlessReply{Err: refusal, Status: http.StatusOK}
 		}
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	}
 	body, whole := x.Reply.(*bodyReply)
 	if x.Relayed && !whole {
@@ -130,11 +139,11 @@ func (p *Proxy) Sessionless(ctx context.Context, principal auth.Principal, slug 
 	case !x.Relayed && err == nil:
 		return SessionlessReply{Status: http.StatusOK, ContentType: "application/json", Body: m.Bytes()}
 	case !x.Relayed:
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	case errors.Is(err, io.EOF) || err == nil && m == body.answer:
 		return SessionlessReply{Status: body.reply.Status, ContentType: body.reply.ContentType, Body: body.reply.Body}
 	case err != nil:
-		return SessionlessReply{Failed: err}
+		return failedReply(err)
 	}
 	status := body.reply.Status
 	if m.Error != nil && m.Error.Code == mcp.CodeAuditUnavailable {

@@ -134,7 +134,7 @@ func (t *translated) Call(ctx context.Context, req *mcp.Message) (upstream.Strea
 	switch req.Method {
 	case mcp.MethodPing:
 		return answer(q, req, json.RawMessage(`{}`)), nil
-	case "logging/setLevel":
+	case mcp.MethodLoggingSetLevel:
 		var p struct {
 			Level string `json:"level"`
 		}
@@ -142,16 +142,16 @@ func (t *translated) Call(ctx context.Context, req *mcp.Message) (upstream.Strea
 			return errorAnswer(q, req, mcp.NewError(mcp.CodeInvalidParams, "logging/setLevel needs a level")), nil
 		}
 		t.mu.Lock()
-		t.meta["io.modelcontextprotocol/logLevel"] = json.RawMessage(`"` + p.Level + `"`)
+		t.meta[mcp.MetaLogLevel] = json.RawMessage(`"` + p.Level + `"`)
 		t.mu.Unlock()
 		return answer(q, req, json.RawMessage(`{}`)), nil
-	case "resources/subscribe", "resources/unsubscribe":
+	case mcp.MethodResourcesSubscribe, mcp.MethodResourcesUnsubscribe:
 		uri := req.TargetName()
 		if uri == "" {
 			return errorAnswer(q, req, mcp.NewError(mcp.CodeInvalidParams, req.Method+" needs a uri")), nil
 		}
 		t.mu.Lock()
-		if req.Method == "resources/subscribe" {
+		if req.Method == mcp.MethodResourcesSubscribe {
 			t.resources[uri] = true
 		} else {
 			delete(t.resources, uri)
@@ -433,7 +433,7 @@ type listenStream struct{ upstream.Stream }
 func (l *listenStream) Next(ctx context.Context) (*mcp.Message, error) {
 	for {
 		m, err := l.Stream.Next(ctx)
-		if err != nil || m.Method != "notifications/subscriptions/acknowledged" {
+		if err != nil || m.Method != mcp.MethodSubscriptionsAcknowledged {
 			return m, err
 		}
 	}

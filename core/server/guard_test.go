@@ -209,7 +209,7 @@ func TestGuardsSeeEveryPartInBothEras(t *testing.T) {
 	}
 	t.Run("the passthrough refuses an answer it cannot read", func(t *testing.T) {
 		status, got := post(t, client, "modern", request("tools/call", "dup", true), modernHeaders("tools/call", "dup")...)
-		if status != fasthttp.StatusBadGateway || strings.Contains(got, "SECRETKEY") || !strings.Contains(got, "-32055") {
+		if status != fasthttp.StatusBadGateway || strings.Contains(got, "SECRETKEY") || !strings.Contains(got, "-31055") {
 			t.Errorf("HTTP %d %s", status, got)
 		}
 	})
@@ -230,7 +230,7 @@ func checkGuarded(t *testing.T, got, want string) {
 	}
 	switch want {
 	case "blocked":
-		if !strings.Contains(got, `"code":-32056`) {
+		if !strings.Contains(got, `"code":-31056`) {
 			t.Errorf("want the gateway's blocked error, got %s", got)
 		}
 	case "redacted":

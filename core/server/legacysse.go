@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/sse"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
@@ -182,7 +183,7 @@ func (s *Server) openSSEStream(ctx *fasthttp.RequestCtx, principal auth.Principa
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	streamCtx, cancel := context.WithCancel(context.Background())
+	streamCtx, cancel := context.WithCancel(s.base)
 	c := &sseClient{id: hex.EncodeToString(b[:]), slug: slug, principal: principal, log: s.log,
 		out: make(chan *mcp.Message, sseOutbox), inbox: make(chan *mcp.Message, sseOutbox),
 		ctx: streamCtx, cancel: cancel}
@@ -314,7 +315,7 @@ func (s *Server) initializeSSE(c *sseClient, msg *mcp.Message) {
 		sess, resp, err = s.proxy.Initialize(c.ctx, c.principal, c.slug, msg)
 	}
 	if err != nil {
-		c.send(mcp.NewErrorResponse(msg.ID, toRPCError(err)))
+		c.send(mcp.NewErrorResponse(msg.ID, rpcerr.For(err)))
 		return
 	}
 	if sess != nil {
@@ -333,7 +334,7 @@ func (s *Server) initializeSSE(c *sseClient, msg *mcp.Message) {
 // no message comes for the call timeout.
 func (s *Server) callSSE(c *sseClient, sess *proxy.Session, msg *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	st, first, cancel, err := firstMessage(timeout, func(ctx context.Context) (upstream.Stream, error) { return sess.Call(ctx, msg) })
+	st, first, cancel, err := firstMessage(s.base, timeout, func(ctx context.Context) (upstream.Stream, error) { return sess.Call(ctx, msg) })
 	if err != nil {
 		c.send(mcp.NewErrorResponse(msg.ID, s.streamError(sess, msg, err, timeout)))
 		return

@@ -111,7 +111,7 @@ func startLegacyGateway(t *testing.T, idle time.Duration) *legacyGateway {
 		Slug: "echo", Name: "echo", Transport: connector.TransportStreamableHTTP, URL: hs.URL,
 		Auth: connector.Auth{Kind: connector.AuthNone}, Status: connector.StatusActive,
 	}})
-	px := proxy.New(reg, nil, proxy.Options{CallTimeout: 300 * time.Millisecond, IdleTimeout: idle, AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20}, zerolog.Nop())
+	px := proxy.New(reg, nil, proxy.Options{CallTimeout: 2 * time.Second, IdleTimeout: idle, AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20}, zerolog.Nop())
 	t.Cleanup(px.Close)
 	srv := New(px, auth.New(auth.HashToken("unused-token-0123456789"), "test-user", nil), nil, Options{MaxBodyBytes: 1 << 20}, zerolog.Nop())
 	ln := fasthttputil.NewInmemoryListener()

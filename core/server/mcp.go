@@ -6,15 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/era"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/rpcerr"
 	"github.com/gatehouse-mcp/gatehouse/core/sse"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 )
@@ -46,8 +46,14 @@ func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
 	}
 }
 
-func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id json.RawMessage) (*proxy.Session, bool) {
-	sid := string(ctx.Request.Header.Peek(mcp.HeaderSessionID))
+// session finds the request's session; h is its era headers (nil: read
+// them here).
+func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id json.RawMessage, h *era.Header) (*proxy.Session, bool) {
+	if h == nil {
+		read := era.ReadHeader(ctx.Request.Header.All())
+		h = &read
+	}
+	sid := h.SessionID()
 	if sid == "" {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, id, mcp.NewError(mcp.CodeInvalidRequest, "bad request: the Mcp-Session-Id header is required; send initialize first"))
 		return nil, false
@@ -57,10 +63,10 @@ func (s *Server) session(ctx *fasthttp.RequestCtx, principal auth.Principal, id 
 		writeRPCError(ctx, fasthttp.StatusNotFound, id, mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session"))
 		return nil, false
 	}
-	// Sessions are legacy-era: the version header must name one of those.
-	// (Sessionless modern requests leave version checks to the upstream.)
-	if v := ctx.Request.Header.Peek(mcp.HeaderProtocolVersion); len(v) > 0 && !mcp.IsLegacyVersion(string(v)) {
-		writeRPCError(ctx, fasthttp.StatusBadRequest, id, mcp.Errorf(mcp.CodeInvalidRequest, "bad request: unsupported MCP-Protocol-Version %q for a session", v))
+	// Sessions are legacy-era (sessionless modern requests leave version
+	// checks to the upstream).
+	if e := (era.Legacy{}).Check(*h, nil); e != nil {
+		writeRPCError(ctx, fasthttp.StatusBadRequest, id, e)
 		return nil, false
 	}
 	return sess, true
@@ -76,24 +82,20 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 		writeRPCError(ctx, fasthttp.StatusBadRequest, id, rpcErr)
 		return
 	}
-	if rpcErr := checkHeaders(&ctx.Request.Header, msg); rpcErr != nil {
+	h := era.ReadHeader(ctx.Request.Header.All())
+	if rpcErr := era.CheckHeaders(h, msg); rpcErr != nil {
 		writeRPCError(ctx, fasthttp.StatusBadRequest, msg.ID, rpcErr)
 		return
 	}
-	if msg.Kind() == mcp.KindRequest && isModernRequest(ctx, msg) {
-		if slug == "" {
-			// The aggregate is served by the gateway itself, in either era.
-			s.handleDowngraded(ctx, principal, "", msg)
-			return
-		}
-		s.handleModern(ctx, principal, slug, msg)
+	if _, modern := era.Detect(h, msg).(era.Modern); modern {
+		s.handleModern(ctx, principal, slug, msg, h)
 		return
 	}
 	if msg.Method == mcp.MethodInitialize && msg.Kind() == mcp.KindRequest {
 		s.handleInitialize(ctx, principal, slug, msg)
 		return
 	}
-	sess, ok := s.session(ctx, principal, msg.ID)
+	sess, ok := s.session(ctx, principal, msg.ID, &h)
 	if !ok {
 		return
 	}
@@ -104,7 +106,7 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 	if msg.Kind() != mcp.KindRequest {
 		if err := sess.Send(s.base, msg); err != nil {
 			s.log.Warn().Err(err).Str("connector", slug).Str("method", msg.Method).Msg("forwarding a client message failed")
-			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
+			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, rpcerr.For(err))
 			return
 		}
 		ctx.SetStatusCode(fasthttp.StatusAccepted)
@@ -113,28 +115,23 @@ func (s *Server) handlePost(ctx *fasthttp.RequestCtx, principal auth.Principal, 
 	s.relayCall(ctx, sess, msg)
 }
 
+// handleInitialize opens a legacy session; the proxy resolves the
+// connector (a missing one is 404, the legacy era's one status besides
+// 200 for a JSON-RPC error).
 func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Principal, slug string, msg *mcp.Message) {
+	var (
+		sess *proxy.Session
+		resp *mcp.Message
+		err  error
+	)
 	if slug == "" {
-		sess, resp, err := s.proxy.InitializeAggregate(s.base, principal, msg)
-		if err != nil {
-			writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
-			return
-		}
-		ctx.Response.Header.Set(mcp.HeaderSessionID, sess.ID)
-		writeJSON(ctx, resp.Bytes())
-		return
+		sess, resp, err = s.proxy.InitializeAggregate(s.base, principal, msg)
+	} else {
+		sess, resp, err = s.proxy.Initialize(s.base, principal, slug, msg)
 	}
-	if rpcErr := connectorError(s.proxy, principal, slug); rpcErr != nil {
-		status := fasthttp.StatusOK
-		if rpcErr.Code == mcp.CodeConnectorNotFound {
-			status = fasthttp.StatusNotFound
-		}
-		writeRPCError(ctx, status, msg.ID, rpcErr)
-		return
-	}
-	sess, resp, err := s.proxy.Initialize(s.base, principal, slug, msg)
 	if err != nil {
-		writeRPCError(ctx, fasthttp.StatusOK, msg.ID, toRPCError(err))
+		e := rpcerr.For(err)
+		writeRPCError(ctx, era.Legacy{}.Status(e), msg.ID, e)
 		return
 	}
 	if sess != nil {
@@ -143,23 +140,19 @@ func (s *Server) handleInitialize(ctx *fasthttp.RequestCtx, principal auth.Princ
 	writeJSON(ctx, resp.Bytes())
 }
 
-func connectorError(p *proxy.Proxy, principal auth.Principal, slug string) *mcp.Error {
-	_, rpcErr := p.Resolve(principal, slug)
-	return rpcErr
-}
-
 // relayCall forwards a request and relays what comes back: a plain JSON
 // answer when the first upstream message is the response, else an SSE
 // stream carrying progress, logs and server-to-client requests first.
 func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *mcp.Message) {
 	timeout := s.proxy.CallTimeout()
-	st, first, cancel, err := firstMessage(timeout, func(c context.Context) (upstream.Stream, error) { return sess.Call(c, req) })
+	framing := new(upstream.Framing)
+	st, first, cancel, err := firstMessage(s.base, timeout, func(c context.Context) (upstream.Stream, error) { return sess.Relay(c, req, framing) })
 	if err != nil {
 		writeRPCError(ctx, fasthttp.StatusOK, req.ID, s.streamError(sess, req, err, timeout))
 		return
 	}
 	if isAnswer(first, req) {
-		asJSON := upstream.AnsweredAsJSON(st) || !acceptsSSE(ctx)
+		asJSON := framing.JSON() || !acceptsSSE(ctx)
 		st.Close()
 		cancel()
 		if asJSON {
@@ -189,15 +182,15 @@ func (s *Server) relayCall(ctx *fasthttp.RequestCtx, sess *proxy.Session, req *m
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) { r.serve(w, 0) })
 }
 
-// firstMessage starts an upstream exchange with call and waits for its
-// first message, both bounded by timeout: an upstream that never answers,
+// firstMessage starts an upstream exchange with call, in a context of
+// base, and waits for its first message, both bounded by timeout: an upstream that never answers,
 // not even with headers, ends in context.DeadlineExceeded. On success the
 // returned cancel ends the exchange's context and must be called once the
 // stream is done.
-func firstMessage(timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
+func firstMessage(base context.Context, timeout time.Duration, call func(context.Context) (upstream.Stream, error)) (upstream.Stream, *mcp.Message, context.CancelFunc, error) {
 	// A deadline rather than a timer: transports that cannot watch a
 	// context (the fasthttp call path) bound their wait by it instead.
-	callCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	callCtx, cancel := context.WithTimeout(base, timeout)
 	st, err := call(callCtx)
 	if err != nil {
 		timedOut := errors.Is(err, context.DeadlineExceeded) || errors.Is(callCtx.Err(), context.DeadlineExceeded)
@@ -226,7 +219,7 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 		writeRPCError(ctx, fasthttp.StatusNotAcceptable, nil, mcp.NewError(mcp.CodeInvalidRequest, "not acceptable: the GET stream needs Accept: text/event-stream"))
 		return
 	}
-	sess, ok := s.session(ctx, principal, nil)
+	sess, ok := s.session(ctx, principal, nil, nil)
 	if !ok {
 		return
 	}
@@ -242,9 +235,9 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 	}
 	r := s.replays.listener(sess.ID)
 	if r == nil {
-		st, err := sess.Listen(context.Background())
+		st, err := sess.Listen(s.base)
 		if err != nil {
-			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, toRPCError(err))
+			writeRPCError(ctx, fasthttp.StatusBadGateway, nil, rpcerr.For(err))
 			return
 		}
 		var created bool
@@ -262,7 +255,7 @@ func (s *Server) handleGet(ctx *fasthttp.RequestCtx, principal auth.Principal) {
 }
 
 func (s *Server) handleDelete(ctx *fasthttp.RequestCtx, principal auth.Principal) {
-	sess, ok := s.session(ctx, principal, nil)
+	sess, ok := s.session(ctx, principal, nil, nil)
 	if !ok {
 		return
 	}
@@ -288,21 +281,8 @@ func (s *Server) pump(w *bufio.Writer, st upstream.Stream, last func(*mcp.Messag
 func (s *Server) streamError(sess *proxy.Session, req *mcp.Message, err error, timeout time.Duration) *mcp.Error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		sess.Cancel(req.ID, "gateway timeout")
-		return mcp.Errorf(mcp.CodeUpstreamTimeout, "connector %q did not answer %s within %s", sess.Slug, req.Method, timeout)
 	}
-	if errors.Is(err, io.EOF) {
-		return mcp.Errorf(mcp.CodeUpstreamProtocol, "connector %q ended the stream without answering %s", sess.Slug, req.Method)
-	}
-	return toRPCError(err)
-}
-
-// unavailable wraps a transport failure for the client.
-func unavailable(slug string, err error) error {
-	var rpcErr *mcp.Error
-	if errors.As(err, &rpcErr) {
-		return err
-	}
-	return mcp.Errorf(mcp.CodeUpstreamUnavailable, "connector %q is unavailable: %v", slug, err)
+	return rpcerr.ForCall(sess.Slug, req.Method, err, timeout)
 }
 
 func isAnswer(m *mcp.Message, req *mcp.Message) bool {
@@ -340,56 +320,8 @@ func writeRPCError(ctx *fasthttp.RequestCtx, status int, id json.RawMessage, e *
 	writeJSON(ctx, mcp.NewErrorResponse(id, e).Bytes())
 }
 
-// toRPCError keeps client-facing errors and hides internal ones.
-func toRPCError(err error) *mcp.Error {
-	var rpcErr *mcp.Error
-	if errors.As(err, &rpcErr) {
-		return rpcErr
-	}
-	if errors.Is(err, proxy.ErrSessionNotFound) {
-		return mcp.NewError(mcp.CodeInvalidRequest, "session not found: it expired or was closed; initialize a new session")
-	}
-	if errors.Is(err, upstream.ErrUnavailable) || errors.Is(err, upstream.ErrClosed) || errors.Is(err, upstream.ErrSessionExpired) {
-		return mcp.Errorf(mcp.CodeUpstreamUnavailable, "upstream unavailable: %v", err)
-	}
-	return mcp.NewError(mcp.CodeInternalError, fmt.Sprintf("internal error: %v", err))
-}
-
-// checkHeaders enforces that Mcp-Method and Mcp-Name, when sent, agree
-// with the body (2026-07-28); routing may trust them only after this.
-// Header values are compared without surrounding whitespace (RFC 9110 §5.5).
-func checkHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
-	if v := bytes.TrimSpace(h.Peek(mcp.HeaderMethod)); len(v) > 0 && string(v) != m.Method {
-		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Method %q does not match the body's method %q", v, m.Method)
-	}
-	if v := bytes.TrimSpace(h.Peek(mcp.HeaderName)); len(v) > 0 {
-		if name := m.TargetName(); string(v) != name {
-			return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: Mcp-Name %q does not match the body's %q", v, name)
-		}
-	}
-	return nil
-}
-
-// requireModernHeaders enforces what a 2026-07-28 server must: Mcp-Method
-// on every request, Mcp-Name whenever the body names a tool, prompt or
-// resource. (checkHeaders has already compared the values sent.)
-func requireModernHeaders(h *fasthttp.RequestHeader, m *mcp.Message) *mcp.Error {
-	if len(bytes.TrimSpace(h.Peek(mcp.HeaderMethod))) == 0 {
-		if len(h.Peek(mcp.HeaderProtocolVersion)) == 0 {
-			// Nothing says which era the client speaks: most often a
-			// 2025 client that lost its session id.
-			return mcp.NewError(mcp.CodeInvalidRequest, "invalid request: no Mcp-Session-Id header (a 2025-era client sends the one its initialize answer gave, or initializes again) and no Mcp-Method header (a 2026-07-28 client sends it with MCP-Protocol-Version)")
-		}
-		return mcp.NewError(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Method header is required")
-	}
-	if name := m.TargetName(); name != "" && len(bytes.TrimSpace(h.Peek(mcp.HeaderName))) == 0 {
-		return mcp.Errorf(mcp.CodeHeaderMismatch, "header mismatch: the Mcp-Name header is required (the body names %q)", name)
-	}
-	return nil
-}
-
 func parseErrorFor(err error, limit int) *mcp.Error {
-	if bytes.Contains([]byte(err.Error()), []byte("body size exceeds")) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		return mcp.Errorf(mcp.CodeInvalidRequest, "request body larger than the %d-byte limit", limit)
 	}
 	return mcp.Errorf(mcp.CodeInvalidRequest, "bad HTTP request: %v", err)

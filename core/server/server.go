@@ -6,6 +6,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -58,6 +59,9 @@ type Options struct {
 	// OpenAPI is the admin API's OpenAPI document, served without
 	// authentication at /admin/v1/openapi.json.
 	OpenAPI []byte
+	// OAuth serves the OAuth authorization server and the resource
+	// metadata (/.well-known/…, /oauth/…; core/auth/oauth); nil: 404.
+	OAuth fasthttp.RequestHandler
 }
 
 // maxAdminBody bounds an admin API request body: connectors, templates and
@@ -136,7 +140,7 @@ func New(p *proxy.Proxy, a Authenticator, admin AdminHandler, opts Options, log 
 		Logger:                        fasthttpLogger{log},
 		ErrorHandler: func(ctx *fasthttp.RequestCtx, err error) {
 			status := fasthttp.StatusBadRequest
-			if strings.Contains(err.Error(), "body size exceeds") {
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 				status = fasthttp.StatusRequestEntityTooLarge
 			}
 			if bytes.HasPrefix(ctx.Path(), []byte("/admin/")) {
@@ -218,6 +222,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.opts.Metrics(ctx)
+	case s.opts.OAuth != nil && (strings.HasPrefix(path, "/.well-known/") || strings.HasPrefix(path, "/oauth/")):
+		s.opts.OAuth(ctx)
 	case path == "/admin/v1/openapi.json" && len(s.opts.OpenAPI) > 0:
 		ctx.SetContentType("application/json")
 		ctx.SetBody(s.opts.OpenAPI)
@@ -247,7 +253,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 // authenticate resolves the caller or answers 401; anonymous callers pass
 // only where allowAnonymous.
 func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (auth.Principal, bool) {
-	p, err := s.auth.Authenticate(ctx, ctx.Request.Header.Peek("Authorization"), allowAnonymous)
+	p, err := s.auth.Authenticate(auth.WithRequestPath(s.base, string(ctx.Path())), ctx.Request.Header.Peek("Authorization"), allowAnonymous)
+	if stepUp := (*auth.StepUpError)(nil); errors.As(err, &stepUp) {
+		// RFC 6750 §3.1: a valid token without the scope needed.
+		ctx.Response.Header.Set("WWW-Authenticate", stepUp.Challenge)
+		ctx.SetStatusCode(fasthttp.StatusForbidden)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"insufficient_scope","message":%q}}`, err.Error()+": authorize again with the scope the WWW-Authenticate header names"))
+		return auth.Principal{}, false
+	}
 	if err != nil {
 		challenge := `Bearer realm="gatehouse"`
 		if c, ok := s.auth.(Challenger); ok {

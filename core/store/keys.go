@@ -34,6 +34,13 @@ package store
 //	req/<id>                  a catalog.Request as JSON; ids time-ordered
 //	pol/<model>/<rule>        one Casbin rule of a policy model: the rule's
 //	                          fields as a JSON array; the value is empty
+//	off/obj/<id>              an offloaded tool output's record (OffloadObject
+//	                          as JSON: owner, connector, size, expiry; no secret)
+//	off/chunk/<id>/<n>        chunk n (8 decimal digits) of its bytes:
+//	                          Box.Seal(chunk, aad "offload/<id>/<n>")
+//	oauth/<kind>/<id>         OAuthRepo records (oauth.go): signing keys
+//	                          (sealed), codes, refresh families, clients,
+//	                          consents, password hashes; 'p'/'s' prefix byte
 //
 // Connector ids are 1-64 characters from [A-Za-z0-9_-] (generated ones are 32
 // hex digits), so "cred/<id>/" prefixes exactly one connector's credentials.
@@ -71,6 +78,9 @@ const (
 	prefixGuardCode  = "guardwasm/"
 	prefixToolPin    = "pin/"
 	prefixToolRule   = "trule/"
+	// off/ holds offloaded tool outputs (offload.go).
+	prefixOffloadObj   = "off/obj/"
+	prefixOffloadChunk = "off/chunk/"
 )
 
 func toolRuleKey(id string) []byte { return []byte(prefixToolRule + id) }

@@ -59,6 +59,7 @@ type Store struct {
 	requests    RequestRepo
 	guards      GuardRepo
 	toolRules   ToolRuleRepo
+	offloads    OffloadRepo
 }
 
 // Open opens (creating if needed) the store in dir, runs pending migrations
@@ -113,6 +114,7 @@ func open(ctx context.Context, opts badger.Options, box *secret.Box) (*Store, er
 	s.requests.s = s
 	s.guards.s = s
 	s.toolRules.s = s
+	s.offloads.s = s
 	if err := migrate(ctx, db, migrations); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

@@ -103,3 +103,38 @@ func BenchmarkToolList1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequestChain: the pre-call hooks of the Tool Call and Tool
+// Intent guards on one benign tools/call with 1 KiB of arguments, as
+// PreCall runs them. native: the native rules (a clean allow skips the
+// guests); wasm: the guests alone; cached: native with the verdict cache
+// on, every call after the first a hit. All on content the guards allow.
+func BenchmarkRequestChain(b *testing.B) {
+	para := "Summarise the quarterly report by region and list the open support tickets for the next release. "
+	text := strings.Repeat(para, 1024/len(para)+1)[:1024-len(`{"query":""}`)]
+	args, _ := json.Marshal(map[string]string{"query": text})
+	if len(args) != 1024 {
+		b.Fatalf("arguments are %d bytes", len(args))
+	}
+	req := Request{Slug: "docs", Tool: guard.ToolRef{Name: "search_docs", Description: "Searches the product documentation."}, Arguments: args}
+	cached := builtinEngine(b)
+	chain, _ := cached.snapshot()
+	for i := range chain {
+		chain[i].Hash = "bench"
+	}
+	cached.SetChain(chain)
+	for _, tc := range []struct {
+		name string
+		e    *Engine
+	}{{"native", builtinEngine(b)}, {"wasm", builtinEngineNative(b, false)}, {"cached", cached}} {
+		b.Run(tc.name+"/1KiB", func(b *testing.B) {
+			b.SetBytes(int64(len(args)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if out := tc.e.CheckRequest(context.Background(), req); out.Action != guard.ActionAllow {
+					b.Fatalf("benign request judged %s: %+v", out.Action, out.Verdicts)
+				}
+			}
+		})
+	}
+}

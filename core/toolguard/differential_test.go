@@ -14,7 +14,8 @@ import (
 // (../shared/corpora and guards/eval's own cases) through the built-in
 // chain twice — with the native prefilter, and with the WebAssembly
 // guests alone — and requires the same action, blocker and reason codes
-// on every hook the row reaches (a call row: tool_call and tool_intent).
+// on every hook the row reaches (a call row: tool_call and tool_intent,
+// and tool_request on its tool and arguments alone, as before the call).
 func TestNativePrefilterDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the guests on every corpus row")
@@ -48,10 +49,13 @@ func TestNativePrefilterDifferential(t *testing.T) {
 				}
 				hooks := []string{hook}
 				if hook == guard.HookToolCall {
-					hooks = append(hooks, guard.HookToolIntent)
+					hooks = append(hooks, guard.HookToolIntent, guard.HookToolRequest)
 				}
 				for _, h := range hooks {
 					a, b := *in, *in
+					if h == guard.HookToolRequest {
+						a.Output, b.Output = nil, nil
+					}
 					got := withNative.run(ctx, h, &a, "eval", lazy{})
 					want := guestsOnly.run(ctx, h, &b, "eval", lazy{})
 					if got.Action != want.Action || got.Blocker != want.Blocker || codes(got) != codes(want) {

@@ -17,8 +17,15 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
-// Levels map sensitivity names to the score at which a finding blocks.
-var Levels = map[string]float64{"low": 0.9, "medium": 0.7, "high": 0.5, "paranoid": 0.3}
+// levels map sensitivity names to the score at which a finding blocks.
+var levels = map[string]float64{"low": 0.9, "medium": 0.7, "high": 0.5, "paranoid": 0.3}
+
+// Level returns the score at which a finding blocks at sensitivity; ok is
+// false for a name that is not a sensitivity level.
+func Level(sensitivity string) (threshold float64, ok bool) {
+	threshold, ok = levels[sensitivity]
+	return threshold, ok
+}
 
 // Fail modes: what a guard error does to the call.
 const (
@@ -76,14 +83,14 @@ func DefaultSettings() Settings {
 
 // Validate checks the settings, naming the bad field.
 func (s Settings) Validate() error {
-	if _, ok := Levels[s.Sensitivity]; !ok {
+	if _, ok := levels[s.Sensitivity]; !ok {
 		return fmt.Errorf("sensitivity: %q is not one of low, medium, high, paranoid", s.Sensitivity)
 	}
 	if s.FailMode != FailClosed && s.FailMode != FailOpen {
 		return fmt.Errorf("fail_mode: %q is not one of closed, open", s.FailMode)
 	}
 	for slug, c := range s.Connectors {
-		if _, ok := Levels[c.Sensitivity]; c.Sensitivity != "" && !ok {
+		if _, ok := levels[c.Sensitivity]; c.Sensitivity != "" && !ok {
 			return fmt.Errorf("connectors.%s.sensitivity: %q is not one of low, medium, high, paranoid", slug, c.Sensitivity)
 		}
 		if c.FailMode != "" && c.FailMode != FailClosed && c.FailMode != FailOpen {
@@ -138,6 +145,9 @@ type Engine struct {
 	chain    []Entry
 	settings Settings
 	cache    *verdictCache
+	// describe finds a tool's declared description for the request
+	// envelope (nil: the request names the tool only).
+	describe ToolDescriptions
 }
 
 // New returns an engine with settings and no guards.
@@ -181,7 +191,7 @@ func resolve(s Settings, slug string) (string, float64, string) {
 			fail = c.FailMode
 		}
 	}
-	return level, Levels[level], fail
+	return level, levels[level], fail
 }
 
 // Active reports whether any enabled guard implements hook.
@@ -306,7 +316,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if errors.Is(err, host.ErrBusy) {
 			out.Verdicts = append(out.Verdicts, Verdict{Guard: g.Name, Action: guard.ActionBlock, Error: err.Error()})
 			out.Action, out.Blocker, out.Busy = guard.ActionBlock, "gatehouse", true
-			out.Reason = "the guards are busy and could not judge the answer in time; retry"
+			out.Reason = "the guards are busy and could not judge it in time; retry"
 			return out, false
 		}
 		if err != nil {

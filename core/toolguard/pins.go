@@ -262,3 +262,19 @@ func (p *Pins) Approve(ctx context.Context, c *connector.Connector, tool string)
 	}
 	return *st, nil
 }
+
+// Description is the description tool of c declared when the gateway
+// last listed it ("" for a tool not seen): the pre-call guards judge a
+// call's arguments against it (ToolDescriptions).
+func (p *Pins) Description(ctx context.Context, c *connector.Connector, tool string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	scan, err := p.load(ctx, c.ID)
+	if err != nil {
+		return ""
+	}
+	if st := find(scan, tool); st != nil {
+		return st.Description
+	}
+	return ""
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
@@ -68,19 +69,26 @@ func (e *StatusError) Error() string {
 	return msg + ": " + e.Body
 }
 
-// AnsweredAsJSON reports whether s is an upstream's plain JSON answer (not
-// an SSE stream), looking through wrappers that implement Unwrap. The
-// gateway mirrors the upstream's choice to its client.
-func AnsweredAsJSON(s Stream) bool {
-	for s != nil {
-		if j, ok := s.(interface{ PlainJSON() bool }); ok {
-			return j.PlainJSON()
-		}
-		u, ok := s.(interface{ Unwrap() Stream })
-		if !ok {
-			return false
-		}
-		s = u.Unwrap()
+// Framing is how an upstream framed its answer to one request: the
+// upstream step tells it, whoever writes the client's answer reads it
+// (the gateway mirrors a plain JSON answer as JSON, anything else as a
+// stream). A nil *Framing is nobody asking. Safe for concurrent use.
+type Framing struct{ json atomic.Bool }
+
+// SetJSON records whether the answer came as one JSON body.
+func (f *Framing) SetJSON(v bool) {
+	if f != nil {
+		f.json.Store(v)
 	}
-	return false
+}
+
+// JSON reports whether the answer came as one JSON body.
+func (f *Framing) JSON() bool { return f != nil && f.json.Load() }
+
+// PlainJSON reports whether a transport's own stream (as its Call
+// returned it, unwrapped) is a plain JSON answer: transports that answer
+// so implement PlainJSON() on that stream.
+func PlainJSON(s Stream) bool {
+	j, ok := s.(interface{ PlainJSON() bool })
+	return ok && j.PlainJSON()
 }

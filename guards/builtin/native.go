@@ -9,24 +9,26 @@ import (
 // host (the code its WebAssembly module runs), for the host's prefilter:
 // a native clean allow lets the host skip the guest, which stays
 // authoritative for every other verdict. Nil for an unknown name. Each
-// call has its own memo of tools' declared purposes (rules.Purposes).
+// call has its own memo of tools' declared purposes (rules.Purposes),
+// shared by the guard's hooks.
 func Native(name string) func(hook string, in *guard.Input) guard.Verdict {
-	var fn func(*guard.Input) guard.Verdict
-	var hook string
+	var hooks map[string]func(*guard.Input) guard.Verdict
 	switch name {
 	case "tool-list-guard":
-		fn, hook = rules.ToolList, guard.HookToolList
+		hooks = map[string]func(*guard.Input) guard.Verdict{guard.HookToolList: rules.ToolList}
 	case "tool-call-guard":
-		fn, hook = rules.NewPurposes().ToolCall, guard.HookToolCall
+		p := rules.NewPurposes()
+		hooks = map[string]func(*guard.Input) guard.Verdict{guard.HookToolCall: p.ToolCall, guard.HookToolRequest: p.ToolCallRequest}
 	case "tool-intent-guard":
-		fn, hook = rules.NewPurposes().ToolIntent, guard.HookToolIntent
+		p := rules.NewPurposes()
+		hooks = map[string]func(*guard.Input) guard.Verdict{guard.HookToolIntent: p.ToolIntent, guard.HookToolRequest: p.ToolIntentRequest}
 	default:
 		return nil
 	}
 	return func(h string, in *guard.Input) guard.Verdict {
-		if h != hook {
-			return guard.Allow()
+		if fn := hooks[h]; fn != nil {
+			return fn(in)
 		}
-		return fn(in)
+		return guard.Allow()
 	}
 }

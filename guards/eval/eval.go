@@ -47,6 +47,9 @@ type Options struct {
 	Explain io.Writer
 	// Markdown prints the main table as Markdown instead of text.
 	Markdown bool
+	// Request judges call rows before the call (tool_request, ABI 1.2):
+	// their tool and arguments only, no output.
+	Request bool
 }
 
 func reasonCodes(v guard.Verdict) string {
@@ -101,13 +104,9 @@ type RowCall struct {
 	Result      json.RawMessage `json:"result"`
 }
 
-// Run evaluates judge on every labelled row under corporaDir (one folder
-// per corpus) and on the embedded testdata, and writes the tables to w.
-func Run(corporaDir string, judge Judge, w io.Writer) error {
-	return RunOptions(corporaDir, judge, w, Options{})
-}
-
-// RunOptions is Run with a split filter and threshold.
+// RunOptions evaluates judge on every labelled row under corporaDir (one
+// folder per corpus) and on the embedded testdata, with a split filter
+// and threshold, and writes the tables to w.
 func RunOptions(corporaDir string, judge Judge, w io.Writer, opt Options) error {
 	rows, err := LoadAll(corporaDir)
 	if err != nil {
@@ -350,6 +349,9 @@ func Evaluate(rows []Row, judge Judge, opt Options) (*Result, error) {
 		phase, in, err := ToInput(r, opt.Threshold)
 		if err != nil {
 			return nil, fmt.Errorf("row %s: %w", r.ID, err)
+		}
+		if opt.Request && phase != guard.HookToolList {
+			phase, in.Hook, in.Output = guard.HookToolRequest, guard.HookToolRequest, nil
 		}
 		v, err := judge(phase, in)
 		if err != nil {

@@ -21,10 +21,16 @@ import (
 )
 
 // hookBits are gh_hooks' bits, in the order of guard's hook names.
+// tool_request (8) is ABI 1.2: a module without its export (every 1.0 and
+// 1.1 module) is not run pre-call, and one whose gh_hooks leaves the bit
+// clear (an SDK that exports every hook) is not either.
 var hookBits = []struct {
 	bit  int32
 	name string
-}{{1, guard.HookToolList}, {2, guard.HookToolCall}, {4, guard.HookToolIntent}}
+}{{1, guard.HookToolList}, {2, guard.HookToolCall}, {4, guard.HookToolIntent}, {8, guard.HookToolRequest}}
+
+// allHookBits: without gh_hooks, every exported hook counts.
+const allHookBits = 1 | 2 | 4 | 8
 
 // Module is one loaded guard: compiled once, instantiated on demand up to
 // the host's MaxInstances. It is safe for concurrent use.
@@ -103,7 +109,7 @@ func (h *Host) Load(ctx context.Context, name string, wasm, config []byte) (*Mod
 	if len(m.hooks) == 0 {
 		inst.close(ctx)
 		_ = compiled.Close(ctx)
-		return nil, fmt.Errorf("%w: %s implements no hook (gh_tool_list, gh_tool_call or gh_tool_intent)", ErrABI, name)
+		return nil, fmt.Errorf("%w: %s implements no hook (gh_tool_list, gh_tool_call, gh_tool_intent or gh_tool_request)", ErrABI, name)
 	}
 	m.pool <- inst
 	h.mu.Lock()
@@ -151,6 +157,8 @@ func (m *Module) checkABI() error {
 		"gh_tool_list":   {[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}},
 		"gh_tool_call":   {[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}},
 		"gh_tool_intent": {[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}},
+		// ABI 1.2: the pre-call hook, same calling convention.
+		"gh_tool_request": {[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}},
 	}
 	if _, ok := exports["gh_alloc"]; !ok {
 		return fmt.Errorf("%w: %s does not export gh_alloc(size i32) -> i32", ErrABI, m.name)
@@ -208,7 +216,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	inst.mod = mod
 	inst.alloc = mod.ExportedFunction("gh_alloc")
 	inst.hooks = map[string]api.Function{}
-	bits := int32(7)
+	bits := int32(allHookBits)
 	if f := mod.ExportedFunction("gh_hooks"); f != nil {
 		if err := f.CallWithStack(ctx, inst.stack); err != nil {
 			inst.close(ctx)

@@ -31,7 +31,9 @@ const (
 )
 
 // Methods whose results have a shape the walk knows; any other result is
-// walked as plain JSON (every string is a part).
+// walked as plain JSON (every string is a part). They repeat core/mcp's
+// constants because this package is built into the WASM guards, which do
+// not link the gateway's core (parts_methods_test.go checks they agree).
 const (
 	MethodToolsCall     = "tools/call"
 	MethodPromptsGet    = "prompts/get"

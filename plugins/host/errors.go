@@ -10,9 +10,9 @@ import (
 
 // CodePluginFailed is the JSON-RPC error code of a call a plugin could not
 // serve: it is not running (crashed, restarting, refused at start), it
-// did not answer within plugins.call_timeout, or it answered garbage.
-// The next free code of the gateway's −320xx range (docs/errors.md).
-const CodePluginFailed = -32062
+// did not answer within plugins.call_timeout, or it answered garbage
+// (mcp.CodePluginFailed, −31063; docs/errors.md).
+const CodePluginFailed = mcp.CodePluginFailed
 
 // ErrNotRunning is wrapped by the error of a call to a plugin that is not
 // running.

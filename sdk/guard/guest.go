@@ -18,6 +18,10 @@ type Hooks struct {
 	ToolList   func(*Input) Verdict
 	ToolCall   func(*Input) Verdict
 	ToolIntent func(*Input) Verdict
+	// ToolRequest judges a tools/call before the upstream runs it (ABI
+	// 1.2): Input has Tool and Arguments, no Output. A block refuses the
+	// call and the upstream never sees it.
+	ToolRequest func(*Input) Verdict
 }
 
 // The guest's state. A WebAssembly instance is single-threaded and is the
@@ -51,9 +55,10 @@ func abiMinor() int32 { return ABIMinor }
 
 // Hook bits of gh_hooks.
 const (
-	bitToolList   = 1
-	bitToolCall   = 2
-	bitToolIntent = 4
+	bitToolList    = 1
+	bitToolCall    = 2
+	bitToolIntent  = 4
+	bitToolRequest = 8
 )
 
 //go:wasmexport gh_hooks
@@ -67,6 +72,9 @@ func registered() int32 {
 	}
 	if hooks.ToolIntent != nil {
 		bits |= bitToolIntent
+	}
+	if hooks.ToolRequest != nil {
+		bits |= bitToolRequest
 	}
 	return bits
 }
@@ -139,3 +147,6 @@ func toolCall(ptr, size int32) int64 { return run(hooks.ToolCall, ptr, size) }
 
 //go:wasmexport gh_tool_intent
 func toolIntent(ptr, size int32) int64 { return run(hooks.ToolIntent, ptr, size) }
+
+//go:wasmexport gh_tool_request
+func toolRequest(ptr, size int32) int64 { return run(hooks.ToolRequest, ptr, size) }

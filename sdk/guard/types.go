@@ -19,6 +19,17 @@
 //		})
 //	}
 //	func main() {}
+//
+// A ToolRequest hook runs before the upstream does (ABI 1.2), on the
+// tool's name, description and arguments, so a block stops the call
+// before anything executes:
+//
+//	ToolRequest: func(in *guard.Input) guard.Verdict {
+//		if bytes.Contains(in.Arguments, []byte("| sh")) {
+//			return guard.Block(0.9, guard.Reason{Code: "pipe-to-shell", Message: "an argument pipes into a shell", Path: "/arguments"})
+//		}
+//		return guard.Allow()
+//	},
 package guard
 
 import "encoding/json"
@@ -27,8 +38,9 @@ import "encoding/json"
 const ABIVersion = 1
 
 // ABIMinor is the minor version: optional additions a v1 host may use.
-// 1.1 added Input.Method and Output.Parts.
-const ABIMinor = 1
+// 1.1 added Input.Method and Output.Parts; 1.2 added the pre-call hook
+// (HookToolRequest, export gh_tool_request).
+const ABIMinor = 2
 
 // Hook names, as in the input envelope and the exported function names
 // (gh_<hook>).
@@ -36,6 +48,10 @@ const (
 	HookToolList   = "tool_list"
 	HookToolCall   = "tool_call"
 	HookToolIntent = "tool_intent"
+	// HookToolRequest (ABI 1.2) judges a tools/call before the upstream
+	// runs it: the input has Tool and Arguments, no Output. A module
+	// without the gh_tool_request export is simply not run pre-call.
+	HookToolRequest = "tool_request"
 )
 
 // Actions a verdict may take, weakest first.
@@ -59,7 +75,8 @@ type Input struct {
 	// prompts/get and resources/read, whose answers the tool_call chain
 	// also judges (Tool then names the prompt or the resource URI).
 	Method string `json:"method,omitempty"`
-	// Tool, Arguments and Output are set for tool_call and tool_intent.
+	// Tool, Arguments and Output are set for tool_call and tool_intent;
+	// tool_request has Tool and Arguments only (the call has not run).
 	Tool      *ToolRef        `json:"tool,omitempty"`
 	Arguments json.RawMessage `json:"arguments,omitempty"`
 	Output    *Output         `json:"output,omitempty"`

@@ -25,6 +25,8 @@
 #                            upstream servers directly (develops/checks this script)
 #   CONFORMANCE_ALPHA_STRICT=1  make the advisory alpha leg fatal
 #   CONFORMANCE_SKIP_ALPHA=1 skip the alpha legs
+#   CONFORMANCE_SKIP_AS=1    skip the authorization-server leg (conformance-alpha
+#                            `authorization` against the gateway's OAuth server)
 #   CONFORMANCE_ALPHA_BASELINE  expected-failures YAML for the alpha gateway leg
 #                            (default: test/conformance/alpha-expected-failures.yaml)
 #   CONFORMANCE_TIMEOUT      seconds allowed per suite run (default 300)
@@ -422,6 +424,62 @@ if [[ "$CONFORMANCE_SKIP_ALPHA" != 1 && -n "${GW:-}" ]]; then
     PAIRS_OK=$((PAIRS_OK + 1))
   else
     echo "REGRESSION alpha-translated: see $OUT/alpha-translated/stdout.log"
+    STATUS=1
+    PAIRS_BAD=$((PAIRS_BAD + 1))
+  fi
+fi
+
+# ---- authorization server (conformance-alpha `authorization`) ---------------
+# The gateway's own OAuth authorization server: a user with a password and
+# a pre-registered public client; the suite prints an authorize URL and
+# waits for its callback, oauth-browser.mjs plays the browser (sign-in,
+# consent, the redirect to the suite's callback server).
+if [[ "${CONFORMANCE_SKIP_AS:-0}" != 1 && -n "${GW:-}" ]]; then
+  AS_DIR="$OUT/authorization"; mkdir -p "$AS_DIR"
+  AS_USER=conformance AS_PASSWORD="conformance password 1"
+  CB_PORT=$(free_port)
+  curl -sS -o /dev/null -m 10 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "$GW/admin/v1/users" \
+    -d '{"id":"'"$AS_USER"'","roles":["member"]}' || die "create the authorization-server test user"
+  curl -sS -o /dev/null -m 10 -X PUT -H "Authorization: Bearer $ADMIN_TOKEN" "$GW/admin/v1/users/$AS_USER/password" \
+    -d '{"password":"'"$AS_PASSWORD"'"}' || die "set its password"
+  AS_CLIENT=$(curl -sS -m 10 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "$GW/admin/v1/oauth/clients" \
+    -d '{"client_name":"conformance","redirect_uris":["http://127.0.0.1:'"$CB_PORT"'/callback"],"application_type":"native"}' |
+    sed -nE 's/.*"client_id":"([^"]+)".*/\1/p')
+  [[ -n "$AS_CLIENT" ]] || die "register the conformance OAuth client"
+  curl -sS -o /dev/null -m 10 -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "$GW/admin/v1/redirects" \
+    -d '{"list":"allowed","uri":"http://127.0.0.1:'"$CB_PORT"'/callback"}' || die "allow the conformance client's redirect URI"
+  log "running authorization: conformance authorization --url $GW --client-id $AS_CLIENT --port $CB_PORT"
+  timeout -k 10 "$CONFORMANCE_TIMEOUT" "$NODE22" "$CONF_ALPHA_JS" authorization --url "$GW" --client-id "$AS_CLIENT" \
+    --port "$CB_PORT" --resource "$GW/mcp/everything-http" -o "$AS_DIR/results" \
+    >"$AS_DIR/stdout.log" 2>"$AS_DIR/stderr.log" </dev/null &
+  SUITE_PID=$!
+  AUTH_URL=""
+  for i in $(seq 1 300); do
+    AUTH_URL=$(grep -m1 -E "^$GW/oauth/authorize\?" "$AS_DIR/stdout.log" || true)
+    [[ -n "$AUTH_URL" ]] && break
+    kill -0 "$SUITE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ -n "$AUTH_URL" ]]; then
+    wait_listening "http://127.0.0.1:$CB_PORT/" "$SUITE_PID" 20 || true
+    "$NODE22" "$HERE/oauth-browser.mjs" "$AUTH_URL" "$AS_USER" "$AS_PASSWORD" 2>"$AS_DIR/browser.log" ||
+      log "authorization: the browser step failed: $(tail -n 3 "$AS_DIR/browser.log")"
+  else
+    log "authorization: the suite printed no authorize URL"
+  fi
+  as_rc=0
+  wait "$SUITE_PID" || as_rc=$?
+  SUITE_PID=""
+  echo "$as_rc" >"$AS_DIR/rc"
+  parse_summary "$AS_DIR/stdout.log" >"$AS_DIR/summary.tsv"
+  TARGETS[authorization]="$GW (authorization server)"
+  echo "== conformance authorization (0.2.0-alpha.12): Gatehouse's OAuth authorization server"
+  print_table authorization
+  if [[ "$as_rc" == 0 && -s "$AS_DIR/summary.tsv" ]] && ! grep -q $'\tfail\t' "$AS_DIR/summary.tsv"; then
+    echo "OK authorization: every scenario passes"
+    PAIRS_OK=$((PAIRS_OK + 1))
+  else
+    echo "FAILED authorization: see $AS_DIR/stdout.log"
     STATUS=1
     PAIRS_BAD=$((PAIRS_BAD + 1))
   fi

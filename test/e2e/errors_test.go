@@ -184,8 +184,8 @@ func TestBadInput(t *testing.T) {
 		{"a mismatched Mcp-Name header is refused", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"x"}}}`, map[string]string{"Mcp-Session-Id": sid, "Mcp-Name": "crash"}, 400, -32020, "Mcp-Name"},
 		{"an unsupported protocol version header is refused", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`, map[string]string{"Mcp-Session-Id": sid, "MCP-Protocol-Version": "1999-01-01"}, 400, -32600, "MCP-Protocol-Version"},
 		{"a foreign Origin is forbidden", initBody, map[string]string{"Origin": "http://evil.example"}, 403, -32600, "Origin"},
-		{"an unknown connector is not found", initBody, nil, 404, -32052, "not found"},
-		{"someone else's draft connector is not found", initBody, nil, 404, -32052, "not found"},
+		{"an unknown connector is not found", initBody, nil, 404, -31052, "not found"},
+		{"someone else's draft connector is not found", initBody, nil, 404, -31052, "not found"},
 	}
 	for _, tc := range protocol {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,14 +229,14 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 	t.Run("an upstream that crashes mid-call fails that call, and the next call re-dials", func(t *testing.T) {
-		wantRPCError(t, callTool(t, url, sid, "crash", `{}`), 200, -32050, "unavailable")
+		wantRPCError(t, callTool(t, url, sid, "crash", `{}`), 200, -31050, "unavailable")
 		if r := callTool(t, url, sid, "echo", `{"message":"back"}`); !strings.Contains(r.body, "back") {
 			t.Fatalf("after the crash: %s", r.body)
 		}
 		alive(t)
 	})
 	t.Run("an upstream that never answers times out with its own code", func(t *testing.T) {
-		wantRPCError(t, callTool(t, url, sid, "hang", `{}`), 200, -32054, "did not answer")
+		wantRPCError(t, callTool(t, url, sid, "hang", `{}`), 200, -31054, "did not answer")
 		if r := callTool(t, url, sid, "echo", `{"message":"after hang"}`); !strings.Contains(r.body, "after hang") {
 			t.Fatalf("after the timeout: %s", r.body)
 		}
@@ -249,12 +249,12 @@ func TestBadInput(t *testing.T) {
 		g.addConnector(map[string]any{"name": "echo-http", "slug": "echo-http", "transport": "streamable-http", "url": fmt.Sprintf("http://127.0.0.1:%d/mcp", port), "auth": map[string]any{"kind": "none"}})
 		hurl := g.mcpURL("echo-http")
 		hsid := openSession(t, hurl)
-		wantRPCError(t, callTool(t, hurl, hsid, "hang", `{}`), 200, -32054, "did not answer")
+		wantRPCError(t, callTool(t, hurl, hsid, "hang", `{}`), 200, -31054, "did not answer")
 		if r := callTool(t, hurl, hsid, "echo", `{"message":"http after hang"}`); !strings.Contains(r.body, "http after hang") {
 			t.Fatalf("after the timeout: %s", r.body)
 		}
 		modern := `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hang","arguments":{},"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
-		wantRPCError(t, post(t, hurl, modern, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "hang"}), 200, -32054, "within")
+		wantRPCError(t, post(t, hurl, modern, map[string]string{"Mcp-Method": "tools/call", "Mcp-Name": "hang"}), 200, -31054, "within")
 		alive(t)
 	})
 	t.Run("a garbage line from a STDIO upstream is dropped and the call still answers", func(t *testing.T) {
@@ -278,10 +278,10 @@ func TestBadInput(t *testing.T) {
 		r := callTool(t, g.mcpURL("everything"), s, "echo", `{"message":"x"}`)
 		// Disabling closes the connector's sessions: the old session is
 		// gone, and a new initialize is refused as disabled.
-		if r.status != 404 && (r.msg.Error == nil || r.msg.Error.Code != -32051) {
+		if r.status != 404 && (r.msg.Error == nil || r.msg.Error.Code != -31051) {
 			t.Errorf("call after disable: HTTP %d %s", r.status, r.body)
 		}
-		wantRPCError(t, post(t, g.mcpURL("everything"), initBody, nil), 200, -32051, "disabled")
+		wantRPCError(t, post(t, g.mcpURL("everything"), initBody, nil), 200, -31051, "disabled")
 	})
 }
 

@@ -127,7 +127,7 @@ func TestGuardsSeeEveryPart(t *testing.T) {
 						}
 						switch p.want {
 						case "blocked":
-							if err == nil || !strings.Contains(got, "-32056") || !strings.Contains(got, "tool-call-guard") {
+							if err == nil || !strings.Contains(got, "-31056") || !strings.Contains(got, "tool-call-guard") {
 								t.Errorf("want the gateway's blocked error; err %v, received %s", err, got)
 							}
 						case "redacted":

@@ -46,7 +46,7 @@ func echoBack(ctx context.Context, s *mcp.ClientSession, message string) error {
 // the user's least recently used idle session is closed to make room, so
 // the new session works, the closed one is told its session is gone, and
 // the others keep working. (A limit reached with every session busy is
-// refused with -32059: core/proxy TestSessionLimits.)
+// refused with -31059: core/proxy TestSessionLimits.)
 func TestSessionLimitPerUser(t *testing.T) {
 	g := limitedGateway(t, "  sessions_per_user: 2\n")
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))

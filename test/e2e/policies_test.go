@@ -14,7 +14,7 @@ import (
 )
 
 // codePolicyDenied is the JSON-RPC error code of a policy denial.
-const codePolicyDenied = -32058
+const codePolicyDenied = -31058
 
 // addMember creates user id with role and returns an API token for them
 // (created by the admin on their behalf).

@@ -66,11 +66,12 @@ func TestREADMEQuickStart(t *testing.T) {
 		"everything",           // gatehouse connectors list
 		`"text":"Echo: hello"`, // the tool call
 		"rule no-sums stored",
-		`"code":-32058`, "denied by policy: rule no-sums denies call get-sum", // the policy denial
-		`"code":-32056`, `blocked by ToolGuard \"tool-call-guard\"`, // the guard verdict
+		`"code":-31058`, "denied by policy: rule no-sums denies call get-sum", // the policy denial
+		`"code":-31056`, `blocked by ToolGuard \"tool-call-guard\"`, // the guard verdict
 		"tool.call", "denied", // the audit log
 		`"slug":"docs-search"`, `"status":"disabled"`, // the admin API's connectors
 		"requester:  mia", "sse url:", "exported", // the CLI cheat sheet
+		"uri:        https://*.example.com/oauth/callback", "outcome: blocked", "class:   userinfo", // redirect rules
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the quick start's output lacks %q:\n%s", want, got)

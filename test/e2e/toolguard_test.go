@@ -103,13 +103,13 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 			})
 			t.Run("an injection in the output is blocked with the guard named", func(t *testing.T) {
 				out := call(t, "notes-injecting", transport)
-				if out.Error == nil || out.Error.Code != -32056 || !strings.Contains(out.Error.Message, `ToolGuard "tool-call-guard"`) {
+				if out.Error == nil || out.Error.Code != -31056 || !strings.Contains(out.Error.Message, `ToolGuard "tool-call-guard"`) {
 					t.Errorf("%+v", out)
 				}
 			})
 			t.Run("a call to a held tool is refused before the upstream", func(t *testing.T) {
 				out := call(t, "notes-poisoned", transport)
-				if out.Error == nil || out.Error.Code != -32057 || !strings.Contains(out.Error.Message, "Tool List Guard flagged") {
+				if out.Error == nil || out.Error.Code != -31057 || !strings.Contains(out.Error.Message, "Tool List Guard flagged") {
 					t.Errorf("%+v", out)
 				}
 			})
@@ -212,7 +212,7 @@ func TestRugPull(t *testing.T) {
 	if got := list(t); contains(got, "get_notes") || !contains(got, "echo") {
 		t.Fatalf("after the rug pull the list is %v; get_notes must be held back", got)
 	}
-	if out := call(t); out.Error == nil || out.Error.Code != -32057 || !strings.Contains(out.Error.Message, "held for review") {
+	if out := call(t); out.Error == nil || out.Error.Code != -31057 || !strings.Contains(out.Error.Message, "held for review") {
 		t.Fatalf("a call to the held tool: %+v", out)
 	}
 	var scan struct {

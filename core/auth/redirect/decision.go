@@ -46,4 +46,10 @@ type Decision struct {
 	// Reason says why, in words shown to the user and written to the
 	// audit log.
 	Reason string
+	// URI is the normal form of the request's URI ("" when it was
+	// refused before it could be normalised).
+	URI string
+	// Class names the trick a URI refused before the lists showed (""
+	// otherwise).
+	Class Class
 }

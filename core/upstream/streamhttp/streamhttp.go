@@ -288,11 +288,8 @@ func (s *single) Next(context.Context) (*mcp.Message, error) {
 
 func (s *single) Close() error { return nil }
 
-// PlainJSON marks the stream as a JSON answer (see upstream.AnsweredAsJSON).
+// PlainJSON marks the stream as a JSON answer (see upstream.PlainJSON).
 func (s *single) PlainJSON() bool { return true }
-
-// Unwrap exposes the wrapped stream.
-func (v *versionSniffer) Unwrap() upstream.Stream { return v.Stream }
 
 // versionSniffer records the negotiated protocol version from the
 // initialize result so later requests carry MCP-Protocol-Version.

@@ -78,12 +78,20 @@ func toolIntent(memo *Purposes, in *guard.Input) guard.Verdict {
 		return guard.Allow()
 	}
 	p := memo.of(in.Tool)
+	fs := intentArguments(p, in)
+	fs = append(fs, scanSegments(in.Output, func(text string) []finding { return intentOutput(p, text) })...)
+	return decide(in, fs, score(fs))
+}
+
+// intentArguments are the Tool Intent Guard's findings in a call's
+// arguments against the tool's declared purpose p (shared by the answer
+// and the request hooks).
+func intentArguments(p purpose, in *guard.Input) []finding {
 	var fs []finding
 	for _, f := range walkJSON(in.Arguments, "/arguments") {
 		fs = append(fs, intentArgument(p, f)...)
 	}
-	fs = append(fs, scanSegments(in.Output, func(text string) []finding { return intentOutput(p, text) })...)
-	return decide(in, fs, score(fs))
+	return fs
 }
 
 func intentArgument(p purpose, f field) []finding {

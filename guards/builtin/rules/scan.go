@@ -45,12 +45,19 @@ type field struct {
 // JSON by returning nothing, and stops at maxStrings values or MaxScan
 // bytes in total.
 func walkJSON(raw json.RawMessage, prefix string) []field {
+	fs, _ := walkJSONAll(raw, prefix)
+	return fs
+}
+
+// walkJSONAll is walkJSON, and reports whether the walk saw every string
+// of raw in full (false: too large to decode, or cut by a bound).
+func walkJSONAll(raw json.RawMessage, prefix string) ([]field, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil
+		return nil, true
 	}
 	if len(raw) > 4*MaxScan {
-		return nil // too large to decode within budget; the host caps envelopes earlier
+		return nil, false // too large to decode within budget; the host caps envelopes earlier
 	}
 	// Unmarshal (no Decoder and its buffer: most of a small argument's
 	// cost) gives the same strings and structure whenever it succeeds;
@@ -62,26 +69,31 @@ func walkJSON(raw json.RawMessage, prefix string) []field {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			return nil
+			return nil, true // not JSON: nothing to scan (the host checked the envelope)
 		}
 	}
 	w := walker{}
 	w.walk(v, prefix, "", 0)
-	return w.out
+	return w.out, !w.cut
 }
 
 type walker struct {
 	out   []field
 	total int
+	cut   bool // a bound left something unseen
 }
 
 func (w *walker) walk(v any, path, key string, depth int) {
 	if depth > maxDepth || len(w.out) >= maxStrings || w.total >= MaxScan {
+		w.cut = true
 		return
 	}
 	switch t := v.(type) {
 	case string:
 		s := capText(t)
+		if len(s) < len(t) {
+			w.cut = true
+		}
 		w.total += len(s)
 		w.out = append(w.out, field{path: path, key: key, value: s})
 	case map[string]any:

@@ -21,13 +21,22 @@ func toolCall(memo *Purposes, in *guard.Input) guard.Verdict {
 		return guard.Allow()
 	}
 	fs := scanSegments(in.Output, scanOutput)
+	fs = append(fs, callArguments(memo, in, walkJSON(in.Arguments, "/arguments"))...)
+	return decide(in, fs, score(fs))
+}
+
+// callArguments are the Tool Call Guard's findings in a call's argument
+// strings: credentials in any of them and, when the tool is shell-like,
+// command injection. The answer hook and the request hook share them.
+func callArguments(memo *Purposes, in *guard.Input, args []field) []finding {
 	var shell bool
 	if in.Tool != nil {
 		shell = memo.of(in.Tool).shell
 	} else {
 		shell = isShellTool("", "")
 	}
-	for _, f := range walkJSON(in.Arguments, "/arguments") {
+	var fs []finding
+	for _, f := range args {
 		for _, m := range scanSecrets(f.value) {
 			fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the call's arguments", path: f.path, span: spanOf(m.start, m.end), secret: true})
 		}
@@ -35,7 +44,7 @@ func toolCall(memo *Purposes, in *guard.Input) guard.Verdict {
 			fs = append(fs, scanCommand(f.value, f.path)...)
 		}
 	}
-	return decide(in, fs, score(fs))
+	return fs
 }
 
 // scanOutput runs the output rules on one segment of output text.

@@ -1,7 +1,8 @@
 //go:build wasip1
 
 // Command tool-call-guard is the built-in Tool Call Guard: the rules of
-// guards/builtin/rules behind the ABI v1 exports of sdk/guard.
+// guards/builtin/rules behind the ABI v1 exports of sdk/guard,
+// with its pre-call hook (tool_request, ABI 1.2).
 package main
 
 import (
@@ -9,6 +10,9 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
-func init() { guard.Register(guard.Hooks{ToolCall: rules.NewPurposes().ToolCall}) }
+func init() {
+	p := rules.NewPurposes()
+	guard.Register(guard.Hooks{ToolCall: p.ToolCall, ToolRequest: p.ToolCallRequest})
+}
 
 func main() {}

@@ -20,8 +20,9 @@ func main() {
 	confounds := flag.Bool("confounds", false, "measure the AUC of trivial features (description length, \"Args:\", shell metacharacters, base commands, …) on the corpora instead of judging")
 	md := flag.Bool("md", false, "print the main table as Markdown (for README and docs) instead of text")
 	native := flag.Bool("native", false, "judge with the rules compiled natively instead of the embedded WebAssembly modules (faster, same code)")
+	request := flag.Bool("request", false, "judge call rows before the call (the tool_request hooks of the Tool Call and Tool Intent guards; tool and arguments, no output)")
 	flag.Parse()
-	opt := eval.Options{Threshold: *threshold, Markdown: *md}
+	opt := eval.Options{Threshold: *threshold, Markdown: *md, Request: *request}
 	if *explain {
 		opt.Explain = os.Stderr
 	}

@@ -5,6 +5,11 @@
 // ("-----BEGIN ... PRIVATE KEY-----") and flags one that mentions
 // "BEGIN CERTIFICATE" (public, but worth an audit mark).
 //
+// Tool Request hook (ABI 1.2, before the upstream runs the call): blocks a
+// call whose arguments pipe a download into a shell ("| sh", "| bash").
+// The host finds the hook by its export: without gh_tool_request this
+// module would simply not be run pre-call.
+//
 // Build: asc guard.ts -o guard.wasm --optimize --runtime incremental
 
 let input = new ArrayBuffer(0);
@@ -14,7 +19,7 @@ let verdict = new ArrayBuffer(0);
 export function gh_abi_v1(): void {}
 
 export function gh_abi_minor(): i32 {
-  return 0;
+  return 2;
 }
 
 // The host writes each input into the buffer returned here.
@@ -49,6 +54,23 @@ export function gh_tool_call(ptr: i32, len: i32): i64 {
   }
   if (find(ptr, len, "BEGIN CERTIFICATE") >= 0) {
     return emit('{"v":1,"action":"flag","score":0.3,"reasons":[{"code":"certificate","message":"a certificate in the tool output","path":"/output/text"}]}');
+  }
+  return 0;
+}
+
+// argumentsAt returns the offset of the input's "arguments" member, or -1:
+// the request hook judges the arguments, not the tool's description.
+function argumentsAt(ptr: i32, len: i32): i32 {
+  return find(ptr, len, '"arguments":');
+}
+
+export function gh_tool_request(ptr: i32, len: i32): i64 {
+  const at = argumentsAt(ptr, len);
+  if (at < 0) return 0;
+  const aptr = ptr + at;
+  const alen = len - at;
+  if (find(aptr, alen, "| sh") >= 0 || find(aptr, alen, "|sh") >= 0 || find(aptr, alen, "| bash") >= 0) {
+    return emit('{"v":1,"action":"block","score":0.95,"reasons":[{"code":"pipe-to-shell","message":"an argument pipes into a shell","path":"/arguments"}]}');
   }
   return 0;
 }

@@ -1,0 +1,308 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/oauth2"
+)
+
+const oauthPassword = "a long e2e password"
+
+// startOAuthGateway starts a gateway that requires credentials (so MCP
+// clients must sign in) with user ann, who has a password, and the
+// everything server as connector "everything".
+func startOAuthGateway(t *testing.T, args ...string) *gateway {
+	t.Helper()
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	g := startGatewayIn(t, "", args, "GATEHOUSE_CLIENT_AUTH=token")
+	if code := g.admin(http.MethodPost, "/users", map[string]any{"id": "ann", "roles": []string{"admin"}}, nil); code != http.StatusCreated {
+		t.Fatalf("create user: HTTP %d", code)
+	}
+	if code := g.admin(http.MethodPut, "/users/ann/password", map[string]any{"password": oauthPassword}, nil); code != http.StatusNoContent {
+		t.Fatalf("set password: HTTP %d", code)
+	}
+	// The organisation allows the test clients' loopback callbacks (a
+	// URI on neither list would pause the flow for an admin).
+	for _, uri := range []string{"http://127.0.0.1:53682/callback", "http://127.0.0.1:53999/cb"} {
+		if code := g.admin(http.MethodPost, "/redirects", map[string]any{"list": "allowed", "uri": uri}, nil); code != http.StatusCreated {
+			t.Fatalf("allow redirect %s: HTTP %d", uri, code)
+		}
+	}
+	g.addConnector(everythingSTDIO("everything"))
+	return g
+}
+
+// tsOAuth is what test/e2e/node/oauth.mjs prints.
+type tsOAuth struct {
+	OK     bool   `json:"ok"`
+	Error  string `json:"error"`
+	Result struct {
+		ClientID  string `json:"clientId"`
+		Authorize struct {
+			CodeChallengeMethod string `json:"codeChallengeMethod"`
+			Resource            string `json:"resource"`
+			Scope               string `json:"scope"`
+		} `json:"authorize"`
+		Iss             string   `json:"iss"`
+		TokenScope      string   `json:"tokenScope"`
+		HasRefreshToken bool     `json:"hasRefreshToken"`
+		AccessToken     string   `json:"accessToken"`
+		Tools           []string `json:"tools"`
+		Echo            string   `json:"echo"`
+	} `json:"result"`
+}
+
+func runTSOAuth(t *testing.T, url string, extra ...string) tsOAuth {
+	t.Helper()
+	_, here, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(here), "node", "oauth.mjs")
+	cmd := exec.Command(peers.node, append([]string{script, "--url", url, "--user", "ann", "--password", oauthPassword}, extra...)...)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_TOOLS="+peers.tools, "GATEHOUSE_NODE_MODULES="+peers.nodeModules)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var o tsOAuth
+	if jerr := json.Unmarshal(out, &o); jerr != nil {
+		t.Fatalf("no JSON result (%v, %v)\nstdout: %s\nstderr: %s", err, jerr, out, tail(stderr.String(), 2000))
+	}
+	if !o.OK || err != nil {
+		t.Fatalf("OAuth flow failed: %s\nstderr: %s", o.Error, tail(stderr.String(), 2000))
+	}
+	return o
+}
+
+// checkTSFlow checks what every TypeScript SDK flow must show.
+func checkTSFlow(t *testing.T, g *gateway, o tsOAuth) {
+	t.Helper()
+	r := o.Result
+	if r.Authorize.CodeChallengeMethod != "S256" || r.Authorize.Resource != g.mcpURL("everything") || r.Iss != g.base {
+		t.Errorf("authorization request/response: %+v, iss %q", r.Authorize, r.Iss)
+	}
+	if r.TokenScope != "mcp" || !r.HasRefreshToken {
+		t.Errorf("tokens: scope %q, refresh token %v", r.TokenScope, r.HasRefreshToken)
+	}
+	if !slices.Contains(r.Tools, "echo") || !strings.Contains(r.Echo, "hello through oauth") {
+		t.Errorf("tools %v, echo %q", r.Tools, r.Echo)
+	}
+	// The token is bound to its endpoint: another one refuses it.
+	req, _ := http.NewRequest(http.MethodPost, g.mcpURL("other"), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer "+r.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("token for /mcp/everything on /mcp/other: HTTP %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestOAuthTypeScriptSDKWithDynamicRegistration(t *testing.T) {
+	g := startOAuthGateway(t)
+	t.Run("an MCP request without a token is challenged with the resource metadata", func(t *testing.T) {
+		resp, err := http.Post(g.mcpURL("everything"), "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := `Bearer resource_metadata="` + g.base + `/.well-known/oauth-protected-resource/mcp/everything", scope="mcp"`
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != want {
+			t.Fatalf("HTTP %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+		}
+	})
+	o := runTSOAuth(t, g.mcpURL("everything"))
+	if !strings.HasPrefix(o.Result.ClientID, "dcr_") {
+		t.Errorf("client id %q: not dynamically registered", o.Result.ClientID)
+	}
+	checkTSFlow(t, g, o)
+}
+
+func TestOAuthTypeScriptSDKWithClientMetadataDocument(t *testing.T) {
+	const redirect = "http://127.0.0.1:53682/callback"
+	var docURL string
+	var fetched atomic.Int32
+	host := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/oauth/client.json" {
+			http.NotFound(w, r)
+			return
+		}
+		fetched.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"client_id": docURL, "client_name": "CIMD e2e client",
+			"redirect_uris": []string{redirect}, "grant_types": []string{"authorization_code", "refresh_token"},
+			"response_types": []string{"code"}, "token_endpoint_auth_method": "none"})
+	}))
+	t.Cleanup(host.Close)
+	docURL = host.URL + "/oauth/client.json"
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: host.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	if err := os.WriteFile(cfg, []byte("oauth:\n  test_trust_ca_file: "+ca+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := startOAuthGateway(t, "serve", "--config", cfg)
+	o := runTSOAuth(t, g.mcpURL("everything"), "--client-metadata-url", docURL, "--redirect", redirect)
+	if o.Result.ClientID != docURL || fetched.Load() == 0 {
+		t.Errorf("client id %q (want the document URL), document fetched %d times", o.Result.ClientID, fetched.Load())
+	}
+	checkTSFlow(t, g, o)
+}
+
+var formField = regexp.MustCompile(`name="(request|csrf)" value="([^"]+)"`)
+
+// signInAs plays the browser through the gateway's sign-in and consent
+// pages and returns the code from the redirect to redirectURI.
+func signInAs(t *testing.T, authURL, redirectURI string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	fields := func(resp *http.Response) url.Values {
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		v := url.Values{}
+		for _, m := range formField.FindAllStringSubmatch(string(page), -1) {
+			v.Set(m[1], m[2])
+		}
+		if v.Get("csrf") == "" {
+			t.Fatalf("HTTP %d, no form: %s", resp.StatusCode, page)
+		}
+		return v
+	}
+	resp, err := b.Get(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := fields(resp)
+	form.Set("username", "ann")
+	form.Set("password", oauthPassword)
+	base := authURL[:strings.Index(authURL, "/oauth/")]
+	if resp, err = b.PostForm(base+"/oauth/login", form); err != nil {
+		t.Fatal(err)
+	}
+	form = fields(resp)
+	form.Set("decision", "allow")
+	if resp, err = b.PostForm(base+"/oauth/consent", form); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), redirectURI) {
+		t.Fatalf("consent: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	return loc.Query().Get("code")
+}
+
+// TestOAuthGoClientAndNoTokenPassthrough: golang.org/x/oauth2 as a second
+// real client (discovery by hand, dynamic registration, PKCE S256, the
+// resource parameter), then the Go SDK calls a tool of an upstream that
+// records what it receives: the client's access token never reaches it.
+func TestOAuthGoClientAndNoTokenPassthrough(t *testing.T) {
+	var seen struct {
+		sync.Mutex
+		auth []string
+		n    int
+	}
+	up := mcp.NewServer(&mcp.Implementation{Name: "recorder", Version: "1"}, nil)
+	mcp.AddTool(up, &mcp.Tool{Name: "ping", Description: "answers pong"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "pong"}}}, nil, nil
+	})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return up }, nil)
+	rec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Lock()
+		seen.n++
+		seen.auth = append(seen.auth, r.Header.Values("Authorization")...)
+		seen.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	g := startOAuthGateway(t)
+	g.addConnector(map[string]any{"name": "rec", "slug": "rec", "transport": "streamable-http", "url": rec.URL})
+	resource := g.mcpURL("rec")
+
+	var meta struct {
+		AuthorizationEndpoint string `json:"authorization_endpoint"`
+		TokenEndpoint         string `json:"token_endpoint"`
+		RegistrationEndpoint  string `json:"registration_endpoint"`
+	}
+	resp, err := http.Get(g.base + "/.well-known/oauth-authorization-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&meta)
+	resp.Body.Close()
+	const cb = "http://127.0.0.1:53999/cb"
+	resp, err = http.Post(meta.RegistrationEndpoint, "application/json", strings.NewReader(
+		`{"client_name":"x/oauth2 e2e","redirect_uris":["`+cb+`"],"token_endpoint_auth_method":"none","application_type":"native"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&reg)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || reg.ClientID == "" {
+		t.Fatalf("register: HTTP %d", resp.StatusCode)
+	}
+
+	conf := &oauth2.Config{ClientID: reg.ClientID, RedirectURL: cb, Scopes: []string{"mcp"},
+		Endpoint: oauth2.Endpoint{AuthURL: meta.AuthorizationEndpoint, TokenURL: meta.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}}
+	verifier := oauth2.GenerateVerifier()
+	code := signInAs(t, conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", resource)), cb)
+	tok, err := conf.Exchange(ctxFor(t), code, oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("resource", resource))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+
+	client := mcp.NewClient(&mcp.Implementation{Name: "oauth2-e2e", Version: "1"}, nil)
+	sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: resource, HTTPClient: conf.Client(ctxFor(t), tok)}, nil)
+	if err != nil {
+		t.Fatalf("connect with the access token: %v", err)
+	}
+	res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: "ping"})
+	if err != nil || res.IsError || len(res.Content) == 0 || res.Content[0].(*mcp.TextContent).Text != "pong" {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	_ = sess.Close()
+
+	seen.Lock()
+	defer seen.Unlock()
+	if seen.n == 0 {
+		t.Fatal("the upstream saw no request")
+	}
+	for _, a := range seen.auth {
+		if strings.Contains(a, tok.AccessToken) || strings.Contains(a, "eyJ") {
+			t.Fatalf("the client's token reached the upstream: %q", a)
+		}
+	}
+	if len(seen.auth) != 0 {
+		t.Fatalf("the upstream got Authorization headers although its connector has no auth: %q", seen.auth)
+	}
+}
