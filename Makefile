@@ -30,7 +30,7 @@ proto:
 		--go-grpc_out=plugins/proto --go-grpc_opt=paths=source_relative $(PROTO_FILES)
 
 # The example plugins (plugins/examples), built into bin/plugins.
-PLUGIN_EXAMPLES := websocket
+PLUGIN_EXAMPLES := websocket hmacauth
 plugins:
 	@mkdir -p bin/plugins
 	$(foreach p,$(PLUGIN_EXAMPLES),$(GO) build -o bin/plugins/gatehouse-plugin-$(p) ./plugins/examples/$(p)/cmd/gatehouse-plugin-$(p) &&) true

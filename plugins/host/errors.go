@@ -52,3 +52,7 @@ func (e *Error) As(target any) bool {
 	*t = &mcp.Error{Code: CodePluginFailed, Message: e.Error(), Data: data}
 	return true
 }
+
+// ProviderUnavailable marks an auth plugin's failure as the gateway's
+// (503: retry), not the credential's (401).
+func (e *Error) ProviderUnavailable() bool { return true }

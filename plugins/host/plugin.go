@@ -359,7 +359,10 @@ func (p *Plugin) callError(what string, err error) *Error {
 	}
 	st, _ := status.FromError(err)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded:
+	case errors.Is(err, context.DeadlineExceeded) || st.Code() == codes.DeadlineExceeded ||
+		// The plugin's side of the deadline (gRPC passes it on) may
+		// answer first, with its context's error as an Unknown status.
+		st.Message() == context.DeadlineExceeded.Error():
 		return &Error{Plugin: p.spec.Name, Err: fmt.Errorf("%w: %w", ErrTimeout, err),
 			Msg: fmt.Sprintf("%s: no answer within %s (plugins.call_timeout); the plugin may be hung", what, p.sup.CallTimeout)}
 	case st.Code() == codes.Unavailable:
