@@ -35,6 +35,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newApprovalsCommand(getenv),
 		newRedirectsCommand(getenv),
 		newOAuthCommand(getenv),
+		newPluginsCommand(getenv),
 	}
 }
 

@@ -208,6 +208,13 @@ func TestHMACAuthPlugin(t *testing.T) {
 				t.Fatalf("%s %s with a good signature, plugin down: HTTP %d %s, want 503 naming the plugin", target.method, target.url, code, body)
 			}
 		}
+		// The CLI shows both plugins with their state.
+		out := cli(t, g, adminToken, false, "plugins", "list")
+		for _, want := range []string{"websocket  transport  websocket  running", "hmacauth   auth                  refused", "checksum"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("gatehouse plugins list does not show %q:\n%s", want, out)
+			}
+		}
 		// The gateway's own credentials do not depend on the plugin.
 		var me map[string]any
 		if code := g.admin(http.MethodGet, "/me", nil, &me); code != http.StatusOK || me["user"] != "owner" {
