@@ -1,10 +1,13 @@
 // Command testplugin is a plugin that misbehaves on request, for the host's
 // tests. Its "mode" setting picks the behaviour: echo, crash, crash-once
 // (crashes unless the file named by "marker" exists, which it creates),
-// hang, garbage, wrong-first-frame, version2, not-a-plugin, auth.
+// hang, garbage, wrong-first-frame, version2, not-a-plugin, auth; and
+// stdio-echo, not a plugin but the same echo as an MCP server on stdin and
+// stdout (the built-in transport's side of the benchmark).
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -28,6 +31,8 @@ func main() {
 	}
 	mode := settings["mode"]
 	switch mode {
+	case "stdio-echo":
+		stdioEcho()
 	case "not-a-plugin":
 		fmt.Println("hello, I am not a plugin")
 		os.Exit(0)
@@ -90,13 +95,7 @@ func (s *session) Send(ctx context.Context, msg []byte) error {
 		s.out <- []byte("this is not JSON-RPC")
 		return nil
 	}
-	params := m.Params
-	if params == nil {
-		params = json.RawMessage("null")
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%s,"result":{"echo":%s}}`, m.ID, params)
-	s.out <- b.Bytes()
+	s.out <- echo(m.ID, m.Params)
 	return nil
 }
 
@@ -150,4 +149,34 @@ func (authn) Authenticate(ctx context.Context, h []byte) (plugin.Principal, erro
 		os.Exit(3)
 	}
 	return plugin.Principal{}, &plugin.Refused{Reason: "unknown test credential"}
+}
+
+// echo is the answer to request id: its params, under "echo".
+func echo(id, params json.RawMessage) []byte {
+	if params == nil {
+		params = json.RawMessage("null")
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%s,"result":{"echo":%s}}`, id, params)
+	return b.Bytes()
+}
+
+// stdioEcho answers each request line on stdin with echo on stdout.
+func stdioEcho() {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 16<<20)
+	out := bufio.NewWriter(os.Stdout)
+	for in.Scan() {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Params json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal(in.Bytes(), &m); err != nil || m.ID == nil {
+			continue
+		}
+		out.Write(echo(m.ID, m.Params))
+		out.WriteByte('\n')
+		out.Flush()
+	}
+	os.Exit(0)
 }
