@@ -158,8 +158,8 @@ func rpcCode(err error) (int64, string, bool) {
 }
 
 // TestWebSocketTransportPlugin: a connector of the websocket plugin
-// transport, listed and called by the official Go SDK client through the
-// gateway in both protocol eras; the plugin killed in the middle of a
+// transport, listed and called through the gateway by the official Go SDK
+// client in both protocol eras and by the official TypeScript SDK client; the plugin killed in the middle of a
 // call fails that call with −31063 naming the plugin, the gateway stays
 // up, the host restarts the plugin and the next call works.
 func TestWebSocketTransportPlugin(t *testing.T) {
@@ -211,6 +211,23 @@ func TestWebSocketTransportPlugin(t *testing.T) {
 			}
 		})
 	}
+	t.Run("list and call, TypeScript SDK client", func(t *testing.T) {
+		var listed struct {
+			Tools []string `json:"tools"`
+		}
+		runTS(t, g.mcpURL("ws"), "http", "list-tools", &listed)
+		if !contains(listed.Tools, "echo") || !contains(listed.Tools, "block") {
+			t.Fatalf("tools %v, want echo and block from the WebSocket upstream", listed.Tools)
+		}
+		var called struct {
+			Text    string `json:"text"`
+			IsError bool   `json:"isError"`
+		}
+		runTS(t, g.mcpURL("ws"), "http", "call-tool", &called, "--tool", "echo", "--args", `{"message":"from the TypeScript SDK"}`)
+		if called.IsError || called.Text != "from the TypeScript SDK" {
+			t.Fatalf("echo answered %+v", called)
+		}
+	})
 	if up.handshakes.Load() == 0 {
 		t.Fatal("no WebSocket handshake carried the connector's header")
 	}
