@@ -91,7 +91,7 @@ e2e: build
 # which stops at the first data race (its output is kept per test in
 # $(E2E_LOG_DIR)); not part of `make test` (it doubles the e2e time).
 E2E_LOG_DIR ?= $(CURDIR)/.tools/e2e-logs
-e2e-race: guards tools
+e2e-race: guards plugins tools
 	$(GO) build -race -o bin/gatehouse-race ./cmd/gatehouse
 	mkdir -p $(E2E_LOG_DIR)
 	GORACE=halt_on_error=1 GATEHOUSE_E2E_LOG_DIR=$(E2E_LOG_DIR) GATEHOUSE_BIN=$(abspath bin/gatehouse-race) $(GO) test -count=1 -tags e2e -timeout 15m ./test/e2e/...
