@@ -454,6 +454,7 @@ var EnvOverrides = []struct{ Name, Key string }{
 	{"GATEHOUSE_PPROF_PUBLIC", "pprof_public"},
 	{"GATEHOUSE_SHUTDOWN_GRACE", "shutdown_grace"},
 	{"GATEHOUSE_AUDIT_COMMIT", "audit.commit"},
+	{"GATEHOUSE_OAUTH_OIDC_CLIENT_SECRET", "oauth.oidc.client_secret"},
 }
 
 // applyEnv applies EnvOverrides found by lookup (os.LookupEnv in
