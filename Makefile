@@ -11,10 +11,30 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
 
-build: guards
+build: guards plugins
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
+
+# Generated gRPC code of the plugin interfaces (plugins/proto), checked in so
+# that builds and tests need no protoc. protoc comes from Debian
+# (protobuf-compiler, installed when missing and running as root); the Go
+# generators are pinned and installed into $(TOOLS_BIN).
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+PROTO_FILES := $(shell find plugins/proto -name '*.proto')
+proto:
+	@command -v protoc >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y protobuf-compiler; } || { echo "protoc missing: apt-get install protobuf-compiler"; exit 1; }
+	GOBIN=$(TOOLS_BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	GOBIN=$(TOOLS_BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	PATH="$(TOOLS_BIN):$$PATH" protoc -I plugins/proto --go_out=plugins/proto --go_opt=paths=source_relative \
+		--go-grpc_out=plugins/proto --go-grpc_opt=paths=source_relative $(PROTO_FILES)
+
+# The example plugins (plugins/examples), built into bin/plugins.
+PLUGIN_EXAMPLES := websocket hmacauth
+plugins:
+	@mkdir -p bin/plugins
+	$(foreach p,$(PLUGIN_EXAMPLES),$(GO) build -o bin/plugins/gatehouse-plugin-$(p) ./plugins/examples/$(p)/cmd/gatehouse-plugin-$(p) &&) true
 
 # The built-in guards, compiled to WebAssembly and embedded by the build.
 GUARDS      := tool-list-guard tool-call-guard tool-intent-guard
@@ -72,7 +92,7 @@ e2e: build
 # which stops at the first data race (its output is kept per test in
 # $(E2E_LOG_DIR)); not part of `make test` (it doubles the e2e time).
 E2E_LOG_DIR ?= $(CURDIR)/.tools/e2e-logs
-e2e-race: guards tools
+e2e-race: guards plugins tools
 	$(GO) build -race -o bin/gatehouse-race ./cmd/gatehouse
 	mkdir -p $(E2E_LOG_DIR)
 	GORACE=halt_on_error=1 GATEHOUSE_E2E_LOG_DIR=$(E2E_LOG_DIR) GATEHOUSE_BIN=$(abspath bin/gatehouse-race) $(GO) test -count=1 -tags e2e -timeout 15m ./test/e2e/...
