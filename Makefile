@@ -113,6 +113,8 @@ bench: build
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth token
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth oauth
 
 # The load test on the gateway built at BEFORE (a git revision; default:
 # main just before the request chain of issue 10) and on this tree's,
