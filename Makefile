@@ -109,7 +109,7 @@ conformance-upstream-auth:
 # Go benchmarks of the hot path, then a load test of tools/call through the
 # running gateway vs directly to the same upstream (loopback only).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/...
+	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/... ./plugins/...
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
