@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds guard-train corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -21,7 +21,7 @@ GUARDS      := tool-list-guard tool-call-guard tool-intent-guard
 GUARD_SRCS  := $(shell find guards/builtin sdk/guard -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 guards: $(GUARDS:%=guards/builtin/wasm/%.wasm)
 
-guards/builtin/wasm/%.wasm: $(GUARD_SRCS)
+guards/builtin/wasm/%.wasm: $(GUARD_SRCS) $(wildcard guards/builtin/model/weights/*.bin)
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags=-s -o $@ ./guards/builtin/cmd/$*
 
 # Precision, recall and false-positive rate of the built-in guards (the
@@ -44,6 +44,13 @@ corpora-npm: tools-npm
 
 corpora-extract: corpora-npm
 	$(NODE22) test/corpora/extract-tools.mjs
+
+# Fits the learned detectors (guards/builtin/model) on the dev splits and
+# writes their weights (checked in; reproducible: fixed seed, sorted rows),
+# then rebuilds the guards that embed them (docs/guard-eval.md).
+guard-train:
+	$(GO) run ./guards/train/cmd/guard-train
+	$(MAKE) guards
 
 # The AUC of trivial features on the corpora (docs/guard-eval.md).
 guard-eval-confounds:

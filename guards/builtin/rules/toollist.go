@@ -91,6 +91,7 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 		fs = append(fs, finding{code: "name-impersonation", weight: wNameTitleSnake, msg: "Title_Snake_Case name, the usual shape of a look-alike of a snake_case tool", tool: t.Name, path: base + "/name", span: spanOf(0, len(name))})
 	}
 	fs = append(fs, scanUnicode(name, base+"/name", t.Name)...)
+	fs = append(fs, modelTool(t, base)...)
 
 	texts := []field{{path: base + "/title", value: capText(t.Title)}, {path: base + "/description", value: capText(t.Description)}}
 	texts = append(texts, walkJSON(t.InputSchema, base+"/inputSchema")...)
