@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds guard-train corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-compare compare-npm corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -51,6 +51,15 @@ corpora-extract: corpora-npm
 guard-train:
 	$(GO) run ./guards/train/cmd/guard-train
 	$(MAKE) guards
+
+# A public detector from npm (@andersmyrmel/vard, pinned in
+# test/compare/npm/package-lock.json, git-ignored node_modules) on the rows
+# guard-eval judges; figures beside guard-eval's in docs/guard-eval.md.
+compare-npm: tools-npm
+	cd test/compare/npm && PATH="$(NODE22_BIN):$$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+guard-compare: compare-npm
+	$(NODE22) test/compare/compare.mjs
 
 # The AUC of trivial features on the corpora (docs/guard-eval.md).
 guard-eval-confounds:
