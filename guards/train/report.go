@@ -1,13 +1,16 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin/model"
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/guards/eval"
+	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
 // Job is one model to train: its weights file name, configuration and
@@ -109,6 +112,43 @@ func WriteReport(w io.Writer, job Job, m *model.Model, rows []eval.Row) {
 		line("payloads without shell metacharacters vs all benign", func(i int) bool {
 			return !test[i].Malicious || !strings.ContainsAny(payloadOf(test[i]), ";|&`$()<>\n\\'\"")
 		})
+		writeCombined(w, test)
+	}
+}
+
+// writeCombined prints the built-in Tool Call Guard (rules OR model, as
+// shipped) on the command examples of the test split — payloads after
+// tldr test commands, not the harness's bases — beside the rules alone.
+func writeCombined(w io.Writer, test []Example) {
+	var both, rulesOnly eval.Cell
+	for _, e := range test {
+		args, _ := json.Marshal(map[string]string{"command": e.Text})
+		in := &guard.Input{V: guard.ABIVersion, Hook: guard.HookToolCall, Tool: &guard.ToolRef{Name: "run_command", Description: "Run a shell command in the user's terminal and return its output."}, Arguments: args, Output: &guard.Output{}}
+		v := rules.ToolCall(in)
+		hit := eval.Detected(v)
+		// Every rule weight flags alone, so a verdict with a finding
+		// other than the model's is one the rules make without it.
+		ruleHit := false
+		for _, r := range v.Reasons {
+			ruleHit = ruleHit || hit && r.Code != "command-injection:model"
+		}
+		count(&both, e.Malicious, hit)
+		count(&rulesOnly, e.Malicious, ruleHit)
+	}
+	fmt.Fprintf(w, "  test %-52s recall %s  FPR %s\n", "Tool Call Guard, rules OR model (tldr bases)", both.Recall(), both.FPR())
+	fmt.Fprintf(w, "  test %-52s recall %s  FPR %s\n", "… rows some rule flags (tldr bases)", rulesOnly.Recall(), rulesOnly.FPR())
+}
+
+func count(c *eval.Cell, malicious, hit bool) {
+	switch {
+	case malicious && hit:
+		c.TP++
+	case malicious:
+		c.FN++
+	case hit:
+		c.FP++
+	default:
+		c.TN++
 	}
 }
 
