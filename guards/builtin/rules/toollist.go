@@ -91,7 +91,6 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 		fs = append(fs, finding{code: "name-impersonation", weight: wNameTitleSnake, msg: "Title_Snake_Case name, the usual shape of a look-alike of a snake_case tool", tool: t.Name, path: base + "/name", span: spanOf(0, len(name))})
 	}
 	fs = append(fs, scanUnicode(name, base+"/name", t.Name)...)
-	fs = append(fs, modelTool(t, base)...)
 
 	texts := []field{{path: base + "/title", value: capText(t.Title)}, {path: base + "/description", value: capText(t.Description)}}
 	texts = append(texts, walkJSON(t.InputSchema, base+"/inputSchema")...)
@@ -106,7 +105,8 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 			fs = append(fs, crossTool(f.value, f.path, t.Name, names, params)...)
 		}
 	}
-	return fs
+	// The learned model last, so the rules' reasons lead the verdict.
+	return append(fs, modelTool(t, base)...)
 }
 
 // scanDefinitionText runs the per-string Tool List rules.
