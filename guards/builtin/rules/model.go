@@ -19,22 +19,19 @@ const wModel = 0.6
 // shell command is rarely longer. The rules still scan MaxScan bytes.
 const modelArgBytes = 4 << 10
 
-// learned are the embedded models, parsed once (read-only afterwards).
-// A model that fails to load is nil and its check is skipped; the
-// model package's tests require both to load.
-type learned struct{ tool, command *model.Model }
-
-var builtinModels = sync.OnceValue(func() learned {
-	var l learned
-	l.tool, _ = model.Builtin(model.ToolPoisoning)
-	l.command, _ = model.Builtin(model.CommandInjection)
-	return l
-})
+// The embedded models, each parsed on first use (read-only afterwards),
+// so a guard that never scores definitions never loads that model. A
+// model that fails to load is nil and its check is skipped; the model
+// package's tests require both to load.
+var (
+	toolModel    = sync.OnceValue(func() *model.Model { m, _ := model.Builtin(model.ToolPoisoning); return m })
+	commandModel = sync.OnceValue(func() *model.Model { m, _ := model.Builtin(model.CommandInjection); return m })
+)
 
 // modelTool is the tool-poisoning model's finding for tools[i], if its
 // definition scores at or above the model's threshold.
 func modelTool(t guard.Tool, base string) []finding {
-	m := builtinModels().tool
+	m := toolModel()
 	if m == nil {
 		return nil
 	}
@@ -48,7 +45,7 @@ func modelTool(t guard.Tool, base string) []finding {
 // modelCommand is the command-injection model's finding for one argument
 // of a shell-like tool.
 func modelCommand(s, path string) []finding {
-	m := builtinModels().command
+	m := commandModel()
 	if m == nil {
 		return nil
 	}
