@@ -1,8 +1,10 @@
 package train
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin/model"
 	"github.com/gatehouse-mcp/gatehouse/guards/eval"
@@ -36,6 +38,40 @@ func ToolExamples(rows []eval.Row, split string) []Example {
 		out = append(out, byID[id])
 	}
 	return out
+}
+
+// WithDocs adds the split's npm-docs chunks (benign documentation that
+// talks about prompts, agents and instructions) to tool examples as
+// TrainOnly benign text: real servers' docs address the agent as their
+// tool descriptions do, and the dev definitions alone are few.
+func WithDocs(rows []eval.Row, split string, ex []Example) []Example {
+	var ids []string
+	byID := map[string]Example{}
+	for _, r := range rows {
+		if r.Folder() != "npm-docs" || r.Split != split || r.Call == nil || r.Label != "benign" {
+			continue
+		}
+		var res struct {
+			Content []struct {
+				Text string `json:"text"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(r.Call.Result, &res) != nil || len(res.Content) == 0 {
+			continue
+		}
+		var b strings.Builder
+		for _, c := range res.Content {
+			b.WriteString(c.Text)
+			b.WriteByte('\n')
+		}
+		ids = append(ids, r.ID)
+		byID[r.ID] = Example{Text: b.String(), Group: "npm-docs:" + r.Group, TrainOnly: true}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		ex = append(ex, byID[id])
+	}
+	return ex
 }
 
 // CommandCopies is how many benign bases each payload is appended to

@@ -27,7 +27,14 @@ const Seed = 20261203
 // Jobs are the built-in models, in training order.
 func Jobs() []Job {
 	return []Job{
-		{Name: model.ToolPoisoning, Config: Config{Kind: model.KindWords, Bits: 18, Epochs: 10, Rate: 0.5, L2: 1e-6, Seed: Seed, Folds: 5, TargetFPR: 0.01}, Examples: ToolExamples},
+		{Name: model.ToolPoisoning, Config: Config{Kind: model.KindWords, Bits: 18, Epochs: 10, Rate: 0.5, L2: 1e-6, Seed: Seed, Folds: 5, TargetFPR: 0.01},
+			Examples: func(rows []eval.Row, split string) []Example {
+				ex := ToolExamples(rows, split)
+				if split == "dev" {
+					ex = WithDocs(rows, split, ex)
+				}
+				return ex
+			}},
 		{Name: model.CommandInjection, Config: Config{Kind: model.KindChars, Bits: 17, Epochs: 20, Rate: 0.5, L2: 1e-6, Seed: Seed, Folds: 5, TargetFPR: 0.01},
 			Examples: func(rows []eval.Row, split string) []Example { return CommandExamples(rows, split, Seed) }},
 	}

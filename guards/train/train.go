@@ -22,6 +22,10 @@ type Example struct {
 	Malicious bool
 	// Group keeps near-duplicates in one fold (server, page, payload).
 	Group string
+	// TrainOnly examples are fitted on but not counted when the
+	// threshold is chosen (text that is not what the model judges, e.g.
+	// documentation beside tool definitions).
+	TrainOnly bool
 }
 
 // Config fixes a training run.
@@ -45,6 +49,7 @@ type Config struct {
 
 // Report describes a run (printed by guard-train).
 type Report struct {
+	// Malicious and Benign count the examples the threshold is chosen on.
 	Malicious, Benign int
 	// OOF are out-of-fold scores of the dev examples, in input order.
 	OOF []float64
@@ -188,9 +193,11 @@ func Fit(cfg Config, ex []Example) *model.Model {
 func Train(cfg Config, ex []Example) (*model.Model, Report, error) {
 	rep := Report{OOF: make([]float64, len(ex))}
 	for _, e := range ex {
-		if e.Malicious {
+		switch {
+		case e.TrainOnly:
+		case e.Malicious:
 			rep.Malicious++
-		} else {
+		default:
 			rep.Benign++
 		}
 	}
@@ -214,6 +221,9 @@ func Train(cfg Config, ex []Example) (*model.Model, Report, error) {
 	}
 	var neg, pos []float64
 	for i, e := range ex {
+		if e.TrainOnly {
+			continue
+		}
 		if e.Malicious {
 			pos = append(pos, rep.OOF[i])
 		} else {
