@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-compare compare-npm corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-model-bench guard-compare compare-npm corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
 
 build: guards
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -51,6 +51,13 @@ corpora-extract: corpora-npm
 guard-train:
 	$(GO) run ./guards/train/cmd/guard-train
 	$(MAKE) guards
+
+# Cost per KiB of the learned models, natively and as wasip1 under wazero
+# (the runtime the guards run in), docs/guard-eval.md.
+guard-model-bench:
+	$(GO) test -run '^$$' -bench Score ./guards/builtin/model/
+	GOOS=wasip1 GOARCH=wasm $(GO) test -c -o bin/model-bench.wasm ./guards/builtin/model/
+	$(GO) run github.com/tetratelabs/wazero/cmd/wazero run bin/model-bench.wasm -test.run '^$$' -test.bench Score
 
 # A public detector from npm (@andersmyrmel/vard, pinned in
 # test/compare/npm/package-lock.json, git-ignored node_modules) on the rows

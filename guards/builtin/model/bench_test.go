@@ -12,7 +12,7 @@ func benchText(n int) string {
 }
 
 // BenchmarkScore reports the cost per KiB of each built-in model
-// natively; under wazero: `make guard-model-bench-wasm`.
+// natively and, built for wasip1, under wazero: `make guard-model-bench`.
 func BenchmarkScore(b *testing.B) {
 	for _, name := range []string{CommandInjection, ToolPoisoning} {
 		m, err := Builtin(name)
