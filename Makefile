@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-model-bench guard-compare compare-npm corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
 
 build: guards plugins
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -41,7 +41,7 @@ GUARDS      := tool-list-guard tool-call-guard tool-intent-guard
 GUARD_SRCS  := $(shell find guards/builtin sdk/guard -name '*.go' -not -path '*/testdata/*' 2>/dev/null)
 guards: $(GUARDS:%=guards/builtin/wasm/%.wasm)
 
-guards/builtin/wasm/%.wasm: $(GUARD_SRCS)
+guards/builtin/wasm/%.wasm: $(GUARD_SRCS) $(wildcard guards/builtin/model/weights/*.bin)
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -ldflags=-s -o $@ ./guards/builtin/cmd/$*
 
 # Precision, recall and false-positive rate of the built-in guards (the
@@ -64,6 +64,29 @@ corpora-npm: tools-npm
 
 corpora-extract: corpora-npm
 	$(NODE22) test/corpora/extract-tools.mjs
+
+# Fits the learned detectors (guards/builtin/model) on the dev splits and
+# writes their weights (checked in; reproducible: fixed seed, sorted rows),
+# then rebuilds the guards that embed them (docs/guard-eval.md).
+guard-train:
+	$(GO) run ./guards/train/cmd/guard-train
+	$(MAKE) guards
+
+# Cost per KiB of the learned models, natively and as wasip1 under wazero
+# (the runtime the guards run in), docs/guard-eval.md.
+guard-model-bench:
+	$(GO) test -run '^$$' -bench Score ./guards/builtin/model/
+	GOOS=wasip1 GOARCH=wasm $(GO) test -c -o bin/model-bench.wasm ./guards/builtin/model/
+	$(GO) run github.com/tetratelabs/wazero/cmd/wazero run bin/model-bench.wasm -test.run '^$$' -test.bench Score
+
+# A public detector from npm (@andersmyrmel/vard, pinned in
+# test/compare/npm/package-lock.json, git-ignored node_modules) on the rows
+# guard-eval judges; figures beside guard-eval's in docs/guard-eval.md.
+compare-npm: tools-npm
+	cd test/compare/npm && PATH="$(NODE22_BIN):$$PATH" npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+guard-compare: compare-npm
+	$(NODE22) test/compare/compare.mjs
 
 # The AUC of trivial features on the corpora (docs/guard-eval.md).
 guard-eval-confounds:
