@@ -11,7 +11,8 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
+
 build: guards plugins
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
 
@@ -98,14 +99,22 @@ e2e-race: guards plugins tools
 
 conformance: build
 	CONFORMANCE_ALPHA_STRICT=1 GATEHOUSE_BIN=$(abspath $(BIN)) bash test/conformance/run.sh
+	bash test/conformance/upstream-auth.sh
+
+# The client --suite auth scenarios against Gatehouse's upstream OAuth
+# client alone (a few seconds; also part of conformance).
+conformance-upstream-auth:
+	bash test/conformance/upstream-auth.sh
 
 # Go benchmarks of the hot path, then a load test of tools/call through the
 # running gateway vs directly to the same upstream (loopback only).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/...
+	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/... ./plugins/...
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth token
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth oauth
 
 # The load test on the gateway built at BEFORE (a git revision; default:
 # main just before the request chain of issue 10) and on this tree's,

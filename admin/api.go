@@ -159,6 +159,12 @@ type Deps struct {
 	OAuth OAuthAdmin
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpstreamAuth holds users' upstream OAuth connections; nil disables
+	// the connect endpoints.
+	UpstreamAuth UpstreamConnections
+	// IdentityKeys signs forwarded identity JWTs; nil disables
+	// /identity-forward/keys/rotate.
+	IdentityKeys IdentityKeys
 }
 
 // API is the admin API.
@@ -215,6 +221,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routePlugins(ctx, p, method, parts[1:])
 	case "redirects":
 		a.routeRedirects(ctx, p, method, parts[1:])
+	case "identity-forward":
+		a.routeIdentityForward(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

@@ -191,6 +191,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	upstreamAuth := newUpstreamAuth(cfg, st, registry, privateExceptions, log)
+	identityFwd, identityKeys, identityJWKS, err := setupIdentity(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, log)
+	if err != nil {
+		return err
+	}
 	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
 	if err != nil {
 		return err
@@ -221,6 +226,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		UpstreamAuth:         upstreamAuth,
+		Identity:             identityFwd,
 		Dialers:              plugins.Dialers(),
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 		Offload:              offloader,
@@ -244,6 +251,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		UpstreamAuth:          upstreamAuth,
+		IdentityKeys:          identityKeys,
 		Plugins:               plugins,
 		PluginTransports:      plugins.Transports(),
 		OAuth:                 oauthAdmin,
@@ -259,6 +268,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		Connect:             upstreamAuth.Handler(ctx),
+		IdentityJWKS:        identityJWKS,
 		OAuth:               oauthHandler,
 	}, log)
 

@@ -51,6 +51,31 @@ func TestValidate(t *testing.T) {
 		{"a 200-character name is valid", httpConnector, func(c *Connector) { c.Name = strings.Repeat("n", 200) }, ""},
 		{"a 64-character slug is valid", httpConnector, func(c *Connector) { c.Slug = strings.Repeat("a", 64) }, ""},
 
+		{"an oauth2 connector with no settings is valid", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthOAuth2} }, ""},
+		{"a pre-registered oauth2 client is valid", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: RegistrationPreregistered, ClientID: "gw", ClientSecret: "s", Scopes: []string{"read", "offline_access"}}}
+		}, ""},
+		{"oauth2 settings on an auto connector are valid", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthAuto, OAuth2: &OAuth2{Registration: RegistrationDynamic}} }, ""},
+		{"oauth2 settings on a bearer connector are refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthBearer, Token: "t", OAuth2: &OAuth2{}}
+		}, "auth.oauth2"},
+		{"oauth2 settings on kind none are refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthNone, OAuth2: &OAuth2{}} }, "auth.oauth2"},
+		{"an unknown registration is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: "magic"}}
+		}, "auth.oauth2.registration"},
+		{"preregistered without a client id is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: RegistrationPreregistered}}
+		}, "auth.oauth2.client_id"},
+		{"a client secret without a client id is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{ClientSecret: "s"}}
+		}, "auth.oauth2.client_secret"},
+		{"a client id with a newline is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{ClientID: "a\nb"}}
+		}, "auth.oauth2.client_id"},
+		{"a scope with a space is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Scopes: []string{"a b"}}}
+		}, "auth.oauth2.scopes"},
+		{"an empty scope is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Scopes: []string{""}}} }, "auth.oauth2.scopes"},
 		{"a missing name is refused", httpConnector, func(c *Connector) { c.Name = "" }, "name"},
 		{"a name over 200 characters is refused", httpConnector, func(c *Connector) { c.Name = strings.Repeat("n", 201) }, "name"},
 		{"an empty slug is refused", httpConnector, func(c *Connector) { c.Slug = "" }, "slug"},
