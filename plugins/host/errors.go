@@ -56,3 +56,17 @@ func (e *Error) As(target any) bool {
 // ProviderUnavailable marks an auth plugin's failure as the gateway's
 // (503: retry), not the credential's (401).
 func (e *Error) ProviderUnavailable() bool { return true }
+
+// UpstreamError is a transport plugin's report that it could not reach
+// the connector's upstream (sdk/plugin sends it when Open fails). It is
+// not an *mcp.Error: the proxy answers it as the connector's
+// unavailability (−31050), naming the plugin.
+type UpstreamError struct {
+	Plugin string
+	// Msg is the plugin's reason.
+	Msg string
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("through plugin %q: %s", e.Plugin, e.Msg)
+}

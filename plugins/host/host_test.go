@@ -166,9 +166,17 @@ func TestTransportPluginCarriesMessagesBothWays(t *testing.T) {
 			t.Errorf("call after close: %v, want ErrClosed", err)
 		}
 	})
-	t.Run("an upstream the plugin cannot open fails the dial naming the plugin", func(t *testing.T) {
+	t.Run("an upstream the plugin cannot open is the connector's unavailability, naming the plugin", func(t *testing.T) {
 		_, err := dial(t, h, "test://refuse")
-		pluginError(t, err, nil, "no upstream at test://refuse")
+		var upErr *UpstreamError
+		var rpcErr *mcp.Error
+		if !errors.As(err, &upErr) || errors.As(err, &rpcErr) ||
+			!strings.Contains(err.Error(), `through plugin "test"`) || !strings.Contains(err.Error(), "no upstream at test://refuse") {
+			t.Fatalf("error %v, want an UpstreamError (not a plugin failure) naming the plugin and the reason", err)
+		}
+		if p.Status().State != StateRunning {
+			t.Errorf("plugin %+v after an upstream refusal, want it still running", p.Status())
+		}
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 	"github.com/gatehouse-mcp/gatehouse/core/upstream"
 	transportv1 "github.com/gatehouse-mcp/gatehouse/plugins/proto/transport/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // transportDialer opens upstream sessions through a transport plugin; it
@@ -59,6 +61,12 @@ func (d transportDialer) Dial(ctx context.Context, req proxy.DialRequest) (upstr
 	first, err := recvWithin(ctx, stream, d.p.sup.CallTimeout, cancel)
 	if err != nil {
 		cancel()
+		if st, ok := status.FromError(err); ok && st.Code() == codes.FailedPrecondition {
+			// The plugin is fine; the upstream it dials is not: the
+			// connector is unavailable (−31050), as for a built-in
+			// transport, and the session re-dials with backoff.
+			return nil, &UpstreamError{Plugin: d.p.Name(), Msg: st.Message()}
+		}
 		return nil, d.p.callError("open session", err)
 	}
 	if first.GetOpened() == nil {

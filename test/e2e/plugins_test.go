@@ -232,6 +232,16 @@ func TestWebSocketTransportPlugin(t *testing.T) {
 		t.Fatal("no WebSocket handshake carried the connector's header")
 	}
 
+	t.Run("an upstream the plugin cannot reach is the connector's unavailability", func(t *testing.T) {
+		g.addConnector(map[string]any{"name": "ws-down", "slug": "ws-down", "transport": "websocket",
+			"url": fmt.Sprintf("ws://127.0.0.1:%d/", freePort(t)), "auth": map[string]any{"kind": "none"}})
+		r := post(t, g.mcpURL("ws-down"), initBody, nil)
+		wantRPCError(t, r, 200, -31050, `through plugin "websocket"`)
+		if st := g.plugin("websocket"); st.State != "running" {
+			t.Fatalf("plugin %+v after its upstream refused, want running", st)
+		}
+	})
+
 	t.Run("plugin killed mid-call", func(t *testing.T) {
 		var samples atomic.Int32
 		sess := goClientVersion(t, g.mcpURL("ws"), "2025-11-25", &samples)
