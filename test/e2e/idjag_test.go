@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +22,10 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/modelcontextprotocol/go-sdk/auth/extauth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
 
 	"github.com/gatehouse-mcp/gatehouse/core/audit"
 )
@@ -49,10 +54,12 @@ func newEnterpriseIdP(t *testing.T) *enterpriseIdP {
 		users: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": idp.srv.URL, "token_endpoint": idp.srv.URL + "/token", "authorization_endpoint": idp.srv.URL + "/authorize",
-			"response_types_supported": []string{"code"}, "grant_types_supported": []string{"urn:ietf:params:oauth:grant-type:token-exchange"}})
+			"response_types_supported": []string{"code"}, "code_challenge_methods_supported": []string{"S256"}, "grant_types_supported": []string{"urn:ietf:params:oauth:grant-type:token-exchange"}})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/jwk-set+json")
 		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{idp.key.Public()}})
 	})
 	mux.HandleFunc("POST /token", idp.exchange)
@@ -145,7 +152,7 @@ func runTSIDJAG(t *testing.T, ca string, args ...string) tsIDJAG {
 
 // TestEnterpriseManagedAuthorizationWithTheTypeScriptSDK: the SDK's
 // CrossAppAccessProvider gets an ID-JAG from a trusted IdP and redeems it
-// at the gateway; the user signs in nowhere, the token works on its MCP
+// at the gateway (and so does the Go SDK's enterprise handler); the user signs in nowhere, the token works on its MCP
 // endpoint only and comes without a refresh token; an assertion for a user
 // the gateway does not know is refused and audited.
 func TestEnterpriseManagedAuthorizationWithTheTypeScriptSDK(t *testing.T) {
@@ -207,6 +214,34 @@ func TestEnterpriseManagedAuthorizationWithTheTypeScriptSDK(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the token on another endpoint: HTTP %d, want 401", resp.StatusCode)
+	}
+
+	// The official Go SDK's enterprise handler (auth/extauth) as a second
+	// real client: its own token exchange at the IdP, then the jwt-bearer
+	// grant at the gateway.
+	h, err := extauth.NewEnterpriseHandler(&extauth.EnterpriseHandlerConfig{
+		IdPIssuerURL:     idp.srv.URL,
+		IdPCredentials:   &oauthex.ClientCredentials{ClientID: "idp-client-of-the-agent"},
+		MCPAuthServerURL: g.base,
+		MCPResourceURI:   g.mcpURL("everything"),
+		MCPCredentials:   &oauthex.ClientCredentials{ClientID: client.ID, ClientSecretAuth: &oauthex.ClientSecretAuth{ClientSecret: client.Secret}},
+		IDTokenFetcher: func(context.Context) (*oauth2.Token, error) {
+			return (&oauth2.Token{}).WithExtra(map[string]any{"id_token": "id-token-of-ann"}), nil
+		},
+		HTTPClient: idp.srv.Client(), // trusts the IdP's certificate; plain http to the gateway
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goClient := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-enterprise-e2e", Version: "1"}, nil)
+	sess, err := goClient.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: g.mcpURL("everything"), OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("the Go SDK's enterprise handler: %v", err)
+	}
+	res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hello from the Go SDK's enterprise handler"}})
+	_ = sess.Close()
+	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "enterprise handler") {
+		t.Fatalf("call: %v %+v", err, res)
 	}
 
 	if o := run("id-token-of-zed"); o.OK || !strings.Contains(o.Error, "no enabled Gatehouse user") {

@@ -22,7 +22,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"github.com/oauth2-proxy/mockoidc"
 	"golang.org/x/oauth2"
 
@@ -193,6 +195,13 @@ var formField = regexp.MustCompile(`name="(request|csrf)" value="([^"]+)"`)
 // pages and returns the code from the redirect to redirectURI.
 func signInAs(t *testing.T, authURL, redirectURI string) string {
 	t.Helper()
+	return signInRedirect(t, authURL, redirectURI).Get("code")
+}
+
+// signInRedirect plays the browser as signInAs does and returns the query
+// of the redirect to redirectURI (code, state, iss).
+func signInRedirect(t *testing.T, authURL, redirectURI string) url.Values {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	b := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	fields := func(resp *http.Response) url.Values {
@@ -228,7 +237,61 @@ func signInAs(t *testing.T, authURL, redirectURI string) string {
 	if err != nil || resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc.String(), redirectURI) {
 		t.Fatalf("consent: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return loc.Query().Get("code")
+	return loc.Query()
+}
+
+// TestOAuthGoSDKAuthorizationCodeHandler: the official Go SDK's own OAuth
+// client (auth.AuthorizationCodeHandler on its Streamable transport) finds
+// the gateway's authorization server from the 401, registers dynamically,
+// runs the code flow with PKCE (the test plays the browser), checks iss,
+// and lists and calls tools.
+func TestOAuthGoSDKAuthorizationCodeHandler(t *testing.T) {
+	g := startOAuthGateway(t)
+	const cb = "http://127.0.0.1:53999/cb"
+	var asked *url.URL
+	h, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			ClientName: "Go SDK e2e", RedirectURIs: []string{cb}, TokenEndpointAuthMethod: "none"}},
+		RedirectURL:         cb,
+		RequestRefreshToken: true,
+		AuthorizationCodeFetcher: func(_ context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+			asked, _ = url.Parse(args.URL)
+			q := signInRedirect(t, args.URL, cb)
+			return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "go-sdk-oauth-e2e", Version: "1"}, nil)
+	sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: g.mcpURL("everything"), OAuthHandler: h}, nil)
+	if err != nil {
+		t.Fatalf("connect through the Go SDK's OAuth handler: %v", err)
+	}
+	defer sess.Close()
+	res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "hello from the Go SDK's OAuth"}})
+	if err != nil || res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "hello from the Go SDK's OAuth") {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	if asked == nil || asked.Query().Get("code_challenge_method") != "S256" || asked.Query().Get("resource") != g.mcpURL("everything") {
+		t.Errorf("authorization request: %v", asked)
+	}
+	var clients struct {
+		Items []struct {
+			Name   string `json:"client_name"`
+			Source string `json:"source"`
+		} `json:"items"`
+	}
+	if code := g.admin(http.MethodGet, "/oauth/clients", nil, &clients); code != http.StatusOK {
+		t.Fatalf("clients: HTTP %d", code)
+	}
+	registered := false
+	for _, c := range clients.Items {
+		registered = registered || (c.Name == "Go SDK e2e" && c.Source == "dcr")
+	}
+	if !registered {
+		t.Errorf("the Go SDK did not register dynamically: %+v", clients.Items)
+	}
 }
 
 // TestOAuthGoClientAndNoTokenPassthrough: golang.org/x/oauth2 as a second
