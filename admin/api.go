@@ -149,6 +149,11 @@ type Deps struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
+	// Plugins lists the plugins for GET /plugins (nil: none).
+	Plugins PluginLister
+	// PluginTransports are the transport names loaded plugins serve; a
+	// connector may use one of them besides the built-in transports.
+	PluginTransports []string
 	// OAuth is the authorization server (passwords, clients); nil when
 	// it is disabled.
 	OAuth OAuthAdmin
@@ -212,6 +217,8 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeMe(ctx, p, method, parts[1:])
 	case "settings":
 		a.routeSettings(ctx, p, method, parts[1:])
+	case "plugins":
+		a.routePlugins(ctx, p, method, parts[1:])
 	case "redirects":
 		a.routeRedirects(ctx, p, method, parts[1:])
 	case "identity-forward":

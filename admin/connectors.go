@@ -197,7 +197,11 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 }
 
 func (a *API) validate(ctx *fasthttp.RequestCtx, c *connector.Connector) bool {
-	err := c.Validate()
+	// An unknown transport first: its other fields are the plugin's.
+	err := a.transportError(c)
+	if err == nil {
+		err = c.Validate()
+	}
 	if err == nil {
 		return true
 	}
@@ -277,6 +281,10 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	updated, err := a.Connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
 		next, err := applyPatch(c, patch)
 		if err != nil {
+			fieldErr = err
+			return err
+		}
+		if err := a.transportError(next); err != nil {
 			fieldErr = err
 			return err
 		}

@@ -38,6 +38,7 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newRedirectsCommand(getenv),
 		newOAuthCommand(getenv),
 		newIdentityForwardCommand(getenv),
+		newPluginsCommand(getenv),
 	}
 }
 

@@ -138,6 +138,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	approvals := access.NewApprovals(cfg.EffectiveApprovalTimeout())
 	approvals.OnChange = func(ap access.Approval) { auditLog.Record(approvalEntry(ap)) }
 	gate := access.New(toolPolicies, approvals, log.With().Str("component", "access").Logger())
+	plugins, err := startPlugins(ctx, cfg.Plugins, cfg.Connectors, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
 	}
@@ -206,6 +211,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
+	// Auth plugins after OAuth: a plugin that is down fails closed on the
+	// credentials that reach it, and must not lock out OAuth's tokens.
+	authn.WithProviders(plugins.Providers()...)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -220,6 +228,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Limits:               proxyLimits(cfg.Limits),
 		UpstreamAuth:         upstreamAuth,
 		Identity:             identityFwd,
+		Dialers:              plugins.Dialers(),
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 		Offload:              offloader,
 	}, log)
@@ -244,6 +253,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
 		UpstreamAuth:          upstreamAuth,
 		IdentityKeys:          identityKeys,
+		Plugins:               plugins,
+		PluginTransports:      plugins.Transports(),
 		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{

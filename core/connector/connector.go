@@ -281,7 +281,11 @@ func (c *Connector) Validate() error {
 			}
 		}
 	default:
-		return invalid("transport", "%q is not one of streamable-http, sse, stdio", c.Transport)
+		// A plugin transport's name: whether a plugin serves it is the
+		// gateway's to check (admin API, config seeding), not the model's.
+		if err := c.validatePluginTransport(); err != nil {
+			return err
+		}
 	}
 	switch c.Auth.Kind {
 	case AuthAuto, AuthOAuth2, AuthNone:

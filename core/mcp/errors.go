@@ -50,6 +50,10 @@ const (
 	// upstream with OAuth and the caller has not connected (or the
 	// upstream revoked the grant); data names the connect URL.
 	CodeUpstreamNotConnected = -31062
+	// CodePluginFailed: a plugin could not serve the call (not running,
+	// no answer within plugins.call_timeout, or garbage); the message and
+	// data name the plugin.
+	CodePluginFailed = -31063
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

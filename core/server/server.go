@@ -274,6 +274,9 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (au
 		ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"insufficient_scope","message":%q}}`, err.Error()+": authorize again with the scope the WWW-Authenticate header names"))
 		return auth.Principal{}, false
 	}
+	if err != nil && authUnavailable(ctx, err) {
+		return auth.Principal{}, false
+	}
 	if err != nil {
 		challenge := `Bearer realm="gatehouse"`
 		if c, ok := s.auth.(Challenger); ok {

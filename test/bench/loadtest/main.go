@@ -42,6 +42,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
 	guards := flag.Bool("guards", false, "keep the built-in ToolGuard chain on (default off: measure the proxy itself)")
+	authMode := flag.String("auth", "none", "client credentials: none (anonymous), token (an API token) or oauth (an access token from the gateway's authorization server)")
 	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
 	flag.Parse()
 	if *echoBin == "" {
@@ -50,7 +51,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards, *unique); err != nil {
+	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards, *unique, *authMode); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -117,7 +118,7 @@ func waitUp(ctx context.Context, url string) error {
 
 const adminToken = "loadtest-admin-token-0123456789"
 
-func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards, unique bool) error {
+func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards, unique bool, authMode string) error {
 	var kids children
 	defer kids.stopAll()
 	upPort, err := freePort()
@@ -151,7 +152,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	}
 	if err := kids.start([]string{
 		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
-		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
+		"GATEHOUSE_CLIENT_AUTH=" + clientAuth(authMode), "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
 	}, gatewayBin, "serve", "--config", cfgPath); err != nil {
 		return err
 	}
@@ -179,6 +180,14 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 		{"gateway → Streamable HTTP", gw + "/mcp/echo-http"},
 		{"gateway → STDIO", gw + "/mcp/echo-stdio"},
 	}
+	var urls []string
+	for _, t := range targets[1:] {
+		urls = append(urls, t.url)
+	}
+	creds, err := credentials(gw, authMode, urls)
+	if err != nil {
+		return err
+	}
 	results := map[string]map[int]cell{}
 	for _, conns := range []int{1, 16} {
 		for _, tgt := range targets {
@@ -186,7 +195,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, pid, conns, duration, warmup, unique)
+			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -197,6 +206,9 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 		}
 	}
 	chain := "built-in ToolGuard chain off (the proxy alone)"
+	if authMode != "none" {
+		chain += "; clients authenticated with " + map[string]string{"token": "an API token", "oauth": "OAuth access tokens (one per endpoint)"}[authMode]
+	}
 	if guards {
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
 	}
@@ -224,6 +236,14 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// clientAuth is the gateway's client_auth.mode for -auth.
+func clientAuth(mode string) string {
+	if mode == "none" {
+		return "none"
+	}
+	return "token"
+}
 
 // adminCall sends one admin request and checks its status.
 func adminCall(gw, method, path, body string, want int) error {
@@ -292,8 +312,12 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
 
-func open(ctx context.Context, url string) (*rawmcp.Session, error) {
-	s := &rawmcp.Session{Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}, URL: url}
+func open(ctx context.Context, url, authorization string) (*rawmcp.Session, error) {
+	var tr http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}
+	if authorization != "" {
+		tr = withAuthorization{next: tr, value: authorization}
+	}
+	s := &rawmcp.Session{Client: &http.Client{Transport: tr}, URL: url}
 	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"loadtest","version":"1"}}}`); err != nil {
 		return nil, fmt.Errorf("initialize: %w", err)
 	}
@@ -314,10 +338,10 @@ func uniqueCall(w, n int) string {
 
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration, unique bool) (cell, error) {
+func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, unique bool) (cell, error) {
 	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
-		s, err := open(ctx, url)
+		s, err := open(ctx, url, authorization)
 		if err != nil {
 			return cell{}, err
 		}
