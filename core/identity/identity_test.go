@@ -178,6 +178,9 @@ func TestJWTVerifiesWithThePublishedKeysAcrossARotation(t *testing.T) {
 	}
 
 	oldKid := ring.CurrentKeyID()
+	// The ring orders keys by creation time: the rotation happens later
+	// (on one frozen instant the new key could sort before the old one).
+	now = now.Add(time.Minute)
 	if err := ring.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,9 @@ type DialRequest struct {
 	// request of the session (upstream OAuth tokens refreshed within a
 	// long session, identity forward; upstreamauth.go).
 	PerRequest func(context.Context) (map[string]string, error)
+	// OnAuthFailure, when not nil, turns the upstream's 401 or 403 into
+	// the user's error (upstream OAuth: connect again; upstreamauth.go).
+	OnAuthFailure func(ctx context.Context, status int, wwwAuthenticate []string) error
 	// HTTP and Fast are the connector's clients, whose dialer refuses
 	// private addresses unless allowed (the SSRF guard).
 	HTTP *http.Client
@@ -66,7 +69,7 @@ func builtinDialers() map[connector.Transport]Dialer {
 			if err != nil {
 				return nil, err
 			}
-			return streamhttp.New(streamhttp.Config{URL: r.Connector.URL, Headers: headers, PerRequest: r.PerRequest, Client: r.HTTP, Fast: r.Fast,
+			return streamhttp.New(streamhttp.Config{URL: r.Connector.URL, Headers: headers, PerRequest: r.PerRequest, OnAuthFailure: r.OnAuthFailure, Client: r.HTTP, Fast: r.Fast,
 				MaxMessageBytes: r.MaxMessageBytes, Log: r.Log}), nil
 		}),
 		connector.TransportSSE: DialFunc(func(ctx context.Context, r DialRequest) (upstream.Conn, error) {
@@ -91,6 +94,7 @@ func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (
 		Connector: c, User: user,
 		Headers:         func(ctx context.Context) (map[string]string, error) { return p.headers(ctx, c, user) },
 		PerRequest:      p.perRequest(c, user),
+		OnAuthFailure:   p.onAuthFailure(c, user),
 		MaxMessageBytes: p.opts.MaxMessageBytes,
 		Redact:          secretValues(c),
 		Log:             p.log.With().Str("connector", c.Slug).Logger(),

@@ -13,6 +13,11 @@ import (
 // when the user has not connected.
 type UpstreamAuth interface {
 	Authorization(ctx context.Context, c *connector.Connector, user string) (string, error)
+	// Challenged turns the upstream's 401 or 403 (with its
+	// WWW-Authenticate values) to user's request into the client's error:
+	// connect again, for the scope the upstream asks; nil when it is not
+	// an OAuth matter.
+	Challenged(ctx context.Context, c *connector.Connector, user string, status int, wwwAuthenticate []string) error
 }
 
 // hasAuthorization reports whether the connector's own headers already
@@ -74,5 +79,16 @@ func (p *Proxy) perRequest(c *connector.Connector, user string) func(context.Con
 			}
 		}
 		return h, nil
+	}
+}
+
+// onAuthFailure returns the hook that turns user's upstream 401s and 403s
+// at c into "connect again" (nil when c has no upstream OAuth).
+func (p *Proxy) onAuthFailure(c *connector.Connector, user string) func(context.Context, int, []string) error {
+	if c.Transport != connector.TransportStreamableHTTP || !p.upstreamOAuth(c, c.Headers) {
+		return nil
+	}
+	return func(ctx context.Context, status int, wwwAuthenticate []string) error {
+		return p.opts.UpstreamAuth.Challenged(ctx, c, user, status, wwwAuthenticate)
 	}
 }

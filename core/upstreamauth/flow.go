@@ -95,6 +95,11 @@ func (s *Service) Start(ctx context.Context, tk string) (authURL, state string, 
 	if o := c.Auth.OAuth2; o != nil && len(o.Scopes) > 0 {
 		scopes = o.Scopes
 	}
+	for _, sc := range s.stepUpScopes(c.ID, t.user) {
+		if !slices.Contains(scopes, sc) {
+			scopes = append(slices.Clone(scopes), sc)
+		}
+	}
 	if slices.Contains(d.AS.ScopesSupported, "offline_access") && !slices.Contains(scopes, "offline_access") {
 		scopes = append(slices.Clone(scopes), "offline_access")
 	}

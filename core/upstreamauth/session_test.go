@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
+	"github.com/gatehouse-mcp/gatehouse/core/store"
 	"github.com/gatehouse-mcp/gatehouse/test/oauthpeer"
 )
 
@@ -144,4 +147,71 @@ func oauthpeerProbe(ctx context.Context, mcpURL, token string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// TestStepUpAsksForTheUpstreamsScope: the connector asks for a scope the
+// upstream's resource server does not accept (it requires mcp:tools);
+// the upstream's 403 names the scope, the user gets -31062 naming a link,
+// and that link's flow asks for the named scope beside the one granted;
+// after it the session works.
+func TestStepUpAsksForTheUpstreamsScope(t *testing.T) {
+	f := newFixture(t, oauthpeer.Options{}, connector.Auth{Kind: connector.AuthOAuth2, OAuth2: &connector.OAuth2{Scopes: []string{"profile"}}})
+	f.connect(t, "ada")
+	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
+		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
+	t.Cleanup(p.Close)
+	ctx := context.Background()
+	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
+		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	_, _, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
+	link := notConnected(t, err)
+	var rpcErr *mcp.Error
+	if errors.As(err, &rpcErr); !strings.Contains(rpcErr.Message, "mcp:tools") {
+		t.Fatalf("the error %q does not name the scope the upstream asks for", rpcErr.Message)
+	}
+	authURL, state, err := f.svc.Start(ctx, ticketOf(t, link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(authURL)
+	if got := strings.Fields(u.Query().Get("scope")); !slices.Contains(got, "mcp:tools") || !slices.Contains(got, "profile") {
+		t.Fatalf("the step-up asks for scope %q, want mcp:tools and the granted profile", got)
+	}
+	if _, err := f.svc.Callback(ctx, authorize(t, authURL), state); err != nil {
+		t.Fatal(err)
+	}
+	sess, resp, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
+	if err != nil || resp.Error != nil {
+		t.Fatalf("initialize after the step-up: %v %v", err, resp)
+	}
+	if who, err := whoamiIn(ctx, sess, 2); err != nil || who == "" {
+		t.Fatalf("whoami after the step-up: %q %v", who, err)
+	}
+}
+
+// TestRevokedUpstreamTokenAsksToConnectAgain: the upstream withdraws the
+// grant on its side; the next call of an open session gets -31062 naming
+// a link (not "connector unavailable") and the dead token is forgotten.
+func TestRevokedUpstreamTokenAsksToConnectAgain(t *testing.T) {
+	f := newFixture(t, oauthpeer.Options{}, connector.Auth{Kind: connector.AuthOAuth2})
+	tok := f.connect(t, "ada")
+	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
+		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
+	t.Cleanup(p.Close)
+	ctx := context.Background()
+	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
+		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	sess, _, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := whoamiIn(ctx, sess, 2); err != nil {
+		t.Fatal(err)
+	}
+	f.peer.RevokeNow(tok)
+	_, err = whoamiIn(ctx, sess, 3)
+	notConnected(t, err)
+	if _, err := f.st.UpstreamTokens().Token(ctx, f.conn.ID, "ada"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused token is still stored: %v", err)
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,6 +106,10 @@ type Service struct {
 	// refreshing serialises refreshes of one user's token at a connector
 	// so that a rotating refresh token is used once.
 	refreshing map[string]*sync.Mutex
+	// stepUp holds, per connector id and user, the scopes the upstream
+	// asked for in a 403 (with those already granted): the user's next
+	// connect flow asks for them.
+	stepUp map[string][]string
 }
 
 type ticket struct {
@@ -136,7 +141,7 @@ func New(tokens Tokens, connectors Connectors, opts Options) *Service {
 	return &Service{
 		opts: opts, http: opts.HTTP, tokens: tokens, connectors: connectors, now: opts.Now, log: opts.Log,
 		tickets: map[string]ticket{}, flows: map[string]*flow{}, probed: map[string]challenge{},
-		refreshing: map[string]*sync.Mutex{},
+		refreshing: map[string]*sync.Mutex{}, stepUp: map[string][]string{},
 	}
 }
 
@@ -349,4 +354,56 @@ func (s *Service) expiry(t *oauth2.Token) time.Time {
 
 func (s *Service) clientContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, s.http)
+}
+
+// Challenged turns the upstream's 401 or 403 to user's request at c into
+// the client's error. A 403 naming a scope (insufficient_scope) asks the
+// user to connect again: the next flow asks for that scope and those
+// already granted (step-up). A 401 means the upstream no longer takes the
+// token (revoked on its side): it is forgotten and the user connects
+// again. Anything else (not an OAuth upstream, a 403 without a scope) is
+// nil: the status error stands.
+func (s *Service) Challenged(ctx context.Context, c *connector.Connector, user string, status int, wwwAuthenticate []string) error {
+	if _, oauth, err := s.wantsOAuth(ctx, c); err != nil || !oauth {
+		return nil
+	}
+	ch := parseChallenge(wwwAuthenticate)
+	switch status {
+	case http.StatusForbidden:
+		if len(ch.Scopes) == 0 {
+			return nil
+		}
+		want := slices.Clone(ch.Scopes)
+		if tok, err := s.tokens.Token(ctx, c.ID, user); err == nil {
+			for _, sc := range strings.Fields(tok.Scope) {
+				if !slices.Contains(want, sc) {
+					want = append(want, sc)
+				}
+			}
+		}
+		s.mu.Lock()
+		if len(s.stepUp) >= maxPending {
+			clear(s.stepUp)
+		}
+		s.stepUp[c.ID+" "+user] = want
+		s.mu.Unlock()
+		s.log.Info().Str("connector", c.Slug).Str("user", user).Strs("scopes", ch.Scopes).Msg("upstream asks for a wider scope; the user must connect again")
+		return s.notConnected(c, user, " for the scope it now asks for ("+strings.Join(ch.Scopes, " ")+")")
+	case http.StatusUnauthorized:
+		if err := s.tokens.DeleteToken(ctx, c.ID, user); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		s.log.Info().Str("connector", c.Slug).Str("user", user).Msg("upstream refused the user's token; the user must connect again")
+		return s.notConnected(c, user, " (the upstream no longer accepts your token)")
+	}
+	return nil
+}
+
+// stepUpScopes returns (and forgets) the scopes a 403 asked user for.
+func (s *Service) stepUpScopes(connID, user string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want := s.stepUp[connID+" "+user]
+	delete(s.stepUp, connID+" "+user)
+	return want
 }

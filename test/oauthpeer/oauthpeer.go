@@ -169,6 +169,14 @@ func (p *Peer) Revoked(token string) bool {
 	return p.revoked[token]
 }
 
+// RevokeNow revokes token on the server's side, as an upstream whose user
+// withdrew the grant does (the gateway is not told).
+func (p *Peer) RevokeNow(token string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.revoked[token] = true
+}
+
 // Refreshed reports whether access token was issued by a refresh grant.
 func (p *Peer) Refreshed(token string) bool {
 	p.mu.Lock()

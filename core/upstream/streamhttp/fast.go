@@ -153,6 +153,10 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	ct := string(resp.Header.ContentType())
 	if status < 200 || status >= 300 || status == fasthttp.StatusAccepted {
 		body, _ := readLimited(resp.BodyStream(), 512)
+		var challenges []string
+		for _, v := range resp.Header.PeekAll("WWW-Authenticate") {
+			challenges = append(challenges, string(v))
+		}
 		_ = resp.CloseBodyStream()
 		fasthttp.ReleaseResponse(resp)
 		switch {
@@ -160,6 +164,9 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 			return nil, fmt.Errorf("%w: upstream answered 202 Accepted to a request", upstream.ErrUnavailable)
 		case status == fasthttp.StatusNotFound && sid != "":
 			return nil, upstream.ErrSessionExpired
+		}
+		if err := c.authFailure(ctx, status, challenges); err != nil {
+			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %w", upstream.ErrUnavailable, &upstream.StatusError{StatusCode: status, Body: strings.TrimSpace(string(body))})
 	}

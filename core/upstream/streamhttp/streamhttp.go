@@ -33,6 +33,11 @@ type Config struct {
 	// upstream OAuth token refreshed before it expires, a short-lived
 	// identity JWT). Its error fails the request as it is.
 	PerRequest func(context.Context) (map[string]string, error)
+	// OnAuthFailure, when set, turns a 401 or 403 answer into the error
+	// the request fails with (upstream OAuth asks the user to connect
+	// again, for the wider scope a 403 names); nil, or a nil error from
+	// it, keeps the status error.
+	OnAuthFailure func(ctx context.Context, status int, wwwAuthenticate []string) error
 	// Client is the connector's shared client; its Transport is the pool.
 	Client *http.Client
 	// Fast, when set, carries requests after initialize (the hot path);
@@ -209,7 +214,18 @@ func (c *Conn) checkStatus(resp *http.Response, isCall bool) error {
 	if resp.StatusCode == http.StatusNotFound && hadSession {
 		return upstream.ErrSessionExpired
 	}
+	if err := c.authFailure(resp.Request.Context(), resp.StatusCode, resp.Header.Values("WWW-Authenticate")); err != nil {
+		return err
+	}
 	return fmt.Errorf("%w: %w", upstream.ErrUnavailable, &upstream.StatusError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(body))})
+}
+
+// authFailure asks OnAuthFailure about a 401 or 403 answer.
+func (c *Conn) authFailure(ctx context.Context, status int, wwwAuthenticate []string) error {
+	if c.cfg.OnAuthFailure == nil || (status != http.StatusUnauthorized && status != http.StatusForbidden) {
+		return nil
+	}
+	return c.cfg.OnAuthFailure(ctx, status, wwwAuthenticate)
 }
 
 func readLimited(r io.Reader, limit int) ([]byte, error) {

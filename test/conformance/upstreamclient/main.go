@@ -88,9 +88,32 @@ func run(ctx context.Context, serverURL, scenarioContext string) error {
 	const user = "conformance"
 
 	_, err = svc.Authorization(ctx, c, user)
+	if err := connect(ctx, svc, err); err != nil {
+		return err
+	}
+	p := proxy.New(reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: svc}, zerolog.New(os.Stderr))
+	defer p.Close()
+	// A not-connected error later (the upstream asks for a wider scope,
+	// or refused the token) is the user connecting again, then retrying.
+	for attempt := 1; ; attempt++ {
+		err := session(ctx, p, c.Slug, auth.Principal{User: user})
+		var rpcErr *mcp.Error
+		if err == nil || attempt == 3 || !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeUpstreamNotConnected {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, "upstreamclient: connecting again:", rpcErr.Message)
+		if err := connect(ctx, svc, err); err != nil {
+			return err
+		}
+	}
+}
+
+// connect runs the connect flow the not-connected error err names.
+func connect(ctx context.Context, svc *upstreamauth.Service, err error) error {
 	var rpcErr *mcp.Error
 	if !errors.As(err, &rpcErr) || rpcErr.Code != mcp.CodeUpstreamNotConnected {
-		return fmt.Errorf("want the not-connected error first, got %v", err)
+		return fmt.Errorf("want the not-connected error, got %v", err)
 	}
 	var data upstreamauth.NotConnectedData
 	if err := json.Unmarshal(rpcErr.Data, &data); err != nil {
@@ -111,20 +134,22 @@ func run(ctx context.Context, serverURL, scenarioContext string) error {
 	if _, err := svc.Callback(ctx, q, state); err != nil {
 		return fmt.Errorf("callback: %w", err)
 	}
+	return nil
+}
 
-	p := proxy.New(reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Minute,
-		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: svc}, zerolog.New(os.Stderr))
-	defer p.Close()
-	principal := auth.Principal{User: user}
+// session opens a session through the proxy, lists the tools and calls
+// the first one.
+func session(ctx context.Context, p *proxy.Proxy, slug string, principal auth.Principal) error {
 	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
 		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"gatehouse-upstreamclient","version":"1.0.0"}}`)}
-	sess, resp, err := p.Initialize(ctx, principal, c.Slug, init)
+	sess, resp, err := p.Initialize(ctx, principal, slug, init)
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
 	}
 	if resp.Error != nil {
-		return fmt.Errorf("initialize: %v", resp.Error)
+		return fmt.Errorf("initialize: %w", resp.Error)
 	}
+	defer p.CloseSession(sess.ID)
 	list, _ := mcp.NewRequest(json.RawMessage("2"), mcp.MethodToolsList, map[string]any{})
 	res, err := answer(ctx, sess, list)
 	if err != nil {
