@@ -154,6 +154,9 @@ type Deps struct {
 	// PluginTransports are the transport names loaded plugins serve; a
 	// connector may use one of them besides the built-in transports.
 	PluginTransports []string
+	// PluginAuths are the loaded auth plugins' names; a connector with
+	// auth kind plugin must name one of them.
+	PluginAuths []string
 	// OAuth is the authorization server (passwords, clients); nil when
 	// it is disabled.
 	OAuth OAuthAdmin

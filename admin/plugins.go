@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -39,8 +40,16 @@ func (a *API) routePlugins(ctx *fasthttp.RequestCtx, p auth.Principal, method st
 }
 
 // transportError refuses a connector whose transport is neither built in
-// nor served by a loaded transport plugin.
+// nor served by a loaded transport plugin, or whose credentials come from
+// an auth plugin that is not loaded.
 func (a *API) transportError(c *connector.Connector) error {
+	if c.Auth.Kind == connector.AuthPlugin && !slices.Contains(a.PluginAuths, c.Auth.Plugin) {
+		loaded := "none is loaded"
+		if len(a.PluginAuths) > 0 {
+			loaded = "loaded: " + strings.Join(a.PluginAuths, ", ")
+		}
+		return &connector.FieldError{Field: "auth.plugin", Message: fmt.Sprintf("no auth plugin %q is loaded (%s); configure one in plugins.list (docs/plugins.md)", c.Auth.Plugin, loaded)}
+	}
 	if c.Transport.Builtin() || slices.Contains(a.PluginTransports, string(c.Transport)) {
 		return nil
 	}

@@ -186,7 +186,7 @@ func newConnectorsCreateCommand(f *adminFlags) *cobra.Command {
 	fl.StringVar(&status, "status", "", "active, disabled or draft (default draft)")
 	restrict(cmd, "status", "active", "disabled", "draft")
 	restrict(cmd, "transport", "streamable-http", "sse", "stdio")
-	fl.StringVar(&authKind, "auth-kind", "", "upstream auth: auto, oauth2, bearer, none")
+	fl.StringVar(&authKind, "auth-kind", "", "upstream auth: auto, oauth2, bearer, plugin, none")
 	fl.StringVar(&authToken, "auth-token", "", "static upstream bearer token (implies --auth-kind bearer)")
 	return cmd
 }

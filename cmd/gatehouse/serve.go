@@ -229,6 +229,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		UpstreamAuth:         upstreamAuth,
 		Identity:             identityFwd,
 		Dialers:              plugins.Dialers(),
+		Decorator:            plugins,
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 		Offload:              offloader,
 	}, log)
@@ -255,6 +256,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		IdentityKeys:          identityKeys,
 		Plugins:               plugins,
 		PluginTransports:      plugins.Transports(),
+		PluginAuths:           plugins.Auths(),
 		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{

@@ -46,6 +46,9 @@ const (
 	AuthOAuth2 AuthKind = "oauth2"
 	AuthBearer AuthKind = "bearer"
 	AuthNone   AuthKind = "none"
+	// AuthPlugin asks an auth plugin (Auth.Plugin) for the credential
+	// headers of each upstream request (auth.v1 Decorate).
+	AuthPlugin AuthKind = "plugin"
 )
 
 // Auth is the connector's upstream authentication.
@@ -57,6 +60,8 @@ type Auth struct {
 	// OAuth2 tunes AuthOAuth2 (and AuthAuto when the probe finds OAuth);
 	// nil means discover everything and register automatically.
 	OAuth2 *OAuth2 `json:"oauth2,omitempty"`
+	// Plugin names the auth plugin of AuthPlugin.
+	Plugin string `json:"plugin,omitempty"`
 }
 
 // Client registration methods for upstream OAuth (docs/upstream-auth.md).
@@ -287,7 +292,17 @@ func (c *Connector) Validate() error {
 			return err
 		}
 	}
+	if c.Auth.Kind != AuthPlugin && c.Auth.Plugin != "" {
+		return invalid("auth.plugin", "is only for auth kind plugin")
+	}
 	switch c.Auth.Kind {
+	case AuthPlugin:
+		if !pluginTransportPattern.MatchString(c.Auth.Plugin) {
+			return invalid("auth.plugin", "must name an auth plugin (1-32 lowercase letters, digits or dashes)")
+		}
+		if c.Auth.Token != "" || c.Auth.OAuth2 != nil {
+			return invalid("auth.plugin", "takes no token or oauth2 settings: the plugin supplies the credentials")
+		}
 	case AuthAuto, AuthOAuth2, AuthNone:
 		if c.Auth.Token != "" {
 			return invalid("auth.token", "is only for auth kind bearer")
@@ -305,7 +320,10 @@ func (c *Connector) Validate() error {
 			return invalid("auth.token", "is required for an active connector with auth kind bearer (set the token, or keep the connector disabled until you have it)")
 		}
 	default:
-		return invalid("auth.kind", "%q is not one of auto, oauth2, bearer, none", c.Auth.Kind)
+		return invalid("auth.kind", "%q is not one of auto, oauth2, bearer, plugin, none", c.Auth.Kind)
+	}
+	if c.Auth.Kind == AuthPlugin && c.Transport != TransportStreamableHTTP && c.Transport != TransportSSE {
+		return invalid("auth.kind", "plugin credentials are for streamable-http and sse connectors (a transport plugin authenticates itself)")
 	}
 	if c.Transport == TransportSTDIO && c.Auth.Kind != AuthNone {
 		return invalid("auth.kind", "stdio connectors take env vars, not upstream auth; use none")

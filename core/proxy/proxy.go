@@ -88,6 +88,9 @@ type Options struct {
 	// that forward the caller's identity (advanced.identity_forward;
 	// core/identity.Forwarder implements it).
 	Identity IdentityForward
+	// Decorator, when set, supplies the credentials of connectors with
+	// auth kind plugin (an auth plugin's Decorate).
+	Decorator UpstreamDecorator
 	// ToolSearch says which endpoints offer tool search's meta-tools
 	// instead of their full tools/list (toolsearch.go).
 	ToolSearch ToolSearch

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
 
 // UpstreamAuth supplies the Authorization header of a user's requests to
@@ -44,6 +45,13 @@ type IdentityForward interface {
 	Headers(ctx context.Context, c *connector.Connector, user string) (map[string]string, error)
 }
 
+// UpstreamDecorator asks the auth plugin a connector names (auth kind
+// plugin) for the credential headers of user's request (plugins/host.Host
+// implements it); its errors read as −31063 naming the plugin.
+type UpstreamDecorator interface {
+	Decorate(ctx context.Context, plugin string, c *connector.Connector, user string) (map[string]string, error)
+}
+
 // perRequest returns the headers user's requests to c take anew each
 // time, or nil when there are none (the hot path then does no work): the
 // user's upstream OAuth token, which a session opened before it expired
@@ -55,11 +63,24 @@ func (p *Proxy) perRequest(c *connector.Connector, user string) func(context.Con
 	}
 	oauth := p.upstreamOAuth(c, c.Headers)
 	ident := p.opts.Identity != nil && c.Advanced.Identity.Mode != ""
-	if !oauth && !ident {
+	plugin := c.Auth.Kind == connector.AuthPlugin
+	if !oauth && !ident && !plugin {
 		return nil
 	}
 	return func(ctx context.Context) (map[string]string, error) {
 		h := map[string]string{}
+		if plugin {
+			if p.opts.Decorator == nil {
+				return nil, mcp.Errorf(mcp.CodePluginFailed, "connector %q takes its credentials from auth plugin %q, and no auth plugins are loaded", c.Slug, c.Auth.Plugin)
+			}
+			d, err := p.opts.Decorator.Decorate(ctx, c.Auth.Plugin, c, user)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range d {
+				h[k] = v
+			}
+		}
 		if ident {
 			id, err := p.opts.Identity.Headers(ctx, c, user)
 			if err != nil {

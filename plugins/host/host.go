@@ -196,6 +196,18 @@ func (h *Host) Transports() []string {
 	return out
 }
 
+// Auths lists the auth plugins' names, sorted.
+func (h *Host) Auths() []string {
+	var out []string
+	for _, p := range h.plugins {
+		if p.spec.Kind == wire.KindAuth {
+			out = append(out, p.spec.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Providers are the auth plugins, in config order, for
 // auth.Authenticator.WithProviders.
 func (h *Host) Providers() []auth.Provider {
@@ -206,4 +218,19 @@ func (h *Host) Providers() []auth.Provider {
 		}
 	}
 	return out
+}
+
+// Decorate asks the auth plugin named plugin for the credential headers
+// of user's request to connector c (proxy.UpstreamDecorator): connectors
+// with auth kind plugin. A plugin that is not loaded, is not an auth
+// plugin, or fails is an *Error (−31063 naming it).
+func (h *Host) Decorate(ctx context.Context, plugin string, c *connector.Connector, user string) (map[string]string, error) {
+	p, ok := h.Plugin(plugin)
+	if !ok || p.spec.Kind != wire.KindAuth {
+		return nil, &Error{Plugin: plugin, Err: ErrNotRunning,
+			Msg: "connector " + c.Slug + " takes its credentials from this auth plugin, which is not loaded (plugins.list)"}
+	}
+	// The plugin gets no connector headers (they may hold other secrets):
+	// what it returns are the credential headers.
+	return authProvider{p: p}.decorate(ctx, c.Slug, user, map[string]string{})
 }

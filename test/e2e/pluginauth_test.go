@@ -4,12 +4,14 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -221,4 +223,83 @@ func TestHMACAuthPlugin(t *testing.T) {
 			t.Fatalf("owner token with the auth plugin down: HTTP %d %v", code, me)
 		}
 	})
+}
+
+// TestAuthPluginSignsUpstreamRequests: a connector with auth kind plugin
+// takes its upstream credentials from the hmacauth plugin's Decorate. The
+// upstream (the official Go SDK server behind a check with the same keys)
+// verifies a fresh Gatehouse-HMAC signature on every request, so a replay
+// would fail; a connector naming an auth plugin that is not loaded is
+// refused with the field named.
+func TestAuthPluginSignsUpstreamRequests(t *testing.T) {
+	dir := t.TempDir()
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	keyList := []hmacauth.Key{{ID: "gw-billing", Secret: hex.EncodeToString(secret), User: "gatehouse-gateway", Upstream: []string{"billing"}}}
+	keys, _ := json.Marshal(map[string]any{"keys": keyList})
+	keysFile := filepath.Join(dir, "hmac-keys.json")
+	if err := os.WriteFile(keysFile, keys, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path, sum := pluginBinary(t, "hmacauth")
+	cfg := filepath.Join(dir, "gatehouse.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("plugins:\n  list:\n    - name: hmacauth\n      kind: auth\n      path: %s\n      sha256: %s\n      settings:\n        keys_file: %s\n",
+		path, sum, keysFile)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	verifier, err := hmacauth.New(keyList, 2*time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verified, refused atomic.Int32
+	up := mcp.NewServer(&mcp.Implementation{Name: "billing", Version: "1"}, nil)
+	mcp.AddTool(up, &mcp.Tool{Name: "balance", Description: "the balance"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, any, error) {
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: "42"}}}, nil, nil
+	})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return up }, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := verifier.Authenticate(r.Context(), []byte(r.Header.Get("Authorization")))
+		if err != nil || p.User != "gatehouse-gateway" {
+			refused.Add(1)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		verified.Add(1)
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	g := startGatewayIn(t, "", []string{"serve", "--config", cfg})
+	g.waitPlugin("hmacauth", func(s pluginStatus) bool { return s.State == "running" })
+	g.addConnector(map[string]any{"name": "billing", "slug": "billing", "transport": "streamable-http", "url": srv.URL,
+		"auth": map[string]any{"kind": "plugin", "plugin": "hmacauth"}})
+
+	client := mcp.NewClient(&mcp.Implementation{Name: "decorate-e2e", Version: "1"}, nil)
+	sess, err := client.Connect(ctxFor(t), &mcp.StreamableClientTransport{Endpoint: g.mcpURL("billing")}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	for range 3 {
+		res, err := sess.CallTool(ctxFor(t), &mcp.CallToolParams{Name: "balance"})
+		if err != nil || res.IsError || res.Content[0].(*mcp.TextContent).Text != "42" {
+			t.Fatalf("call: %v %+v", err, res)
+		}
+	}
+	_ = sess.Close()
+	if verified.Load() < 4 || refused.Load() != 0 {
+		t.Errorf("the upstream verified %d requests and refused %d (want every request signed afresh)", verified.Load(), refused.Load())
+	}
+
+	var out struct {
+		Error struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	code := g.admin(http.MethodPost, "/connectors", map[string]any{"name": "ledger", "slug": "ledger", "transport": "streamable-http",
+		"url": srv.URL, "auth": map[string]any{"kind": "plugin", "plugin": "ldap"}, "status": "active"}, &out)
+	if code != http.StatusUnprocessableEntity || out.Error.Field != "auth.plugin" || !strings.Contains(out.Error.Message, "hmacauth") {
+		t.Errorf("a connector naming an auth plugin that is not loaded: HTTP %d %+v", code, out.Error)
+	}
 }

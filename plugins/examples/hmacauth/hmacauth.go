@@ -19,12 +19,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +55,10 @@ type Key struct {
 	User string `json:"user"`
 	// Roles replace the roles the gateway's directory binds to User.
 	Roles []string `json:"roles"`
+	// Upstream lists the connectors (slugs) whose upstream requests the
+	// gateway signs with this key (connector auth kind plugin): the
+	// plugin's Decorate.
+	Upstream []string `json:"upstream,omitempty"`
 
 	secret []byte
 }
@@ -60,6 +66,7 @@ type Key struct {
 // Authenticator checks Gatehouse-HMAC headers.
 type Authenticator struct {
 	keys    map[string]Key
+	order   []string // key ids in file order (Decorate's choice is stable)
 	maxSkew time.Duration
 	now     func() time.Time
 
@@ -93,6 +100,7 @@ func New(keys []Key, maxSkew time.Duration, now func() time.Time) (*Authenticato
 		}
 		k.secret = secret
 		a.keys[k.ID] = k
+		a.order = append(a.order, k.ID)
 	}
 	if len(a.keys) == 0 {
 		return nil, errors.New("no keys")
@@ -218,4 +226,26 @@ func (a *Authenticator) remember(nonce string, forget, now time.Time) error {
 	}
 	a.nonces[nonce] = forget
 	return nil
+}
+
+// Decorate signs a request of the gateway to connector's upstream with
+// the key whose upstream list names the connector (a fresh timestamp and
+// nonce each time, so the upstream can refuse replays as Authenticate
+// does). A connector no key names is an error: the gateway answers the
+// call with −31063 naming the plugin.
+func (a *Authenticator) Decorate(_ context.Context, connector, _ string, _ map[string]string) (map[string]string, error) {
+	for _, id := range a.order {
+		k := a.keys[id]
+		if slices.Contains(k.Upstream, connector) {
+			return map[string]string{"Authorization": Sign(k.ID, k.secret, a.now(), newNonce())}, nil
+		}
+	}
+	return nil, fmt.Errorf("no key in keys_file lists connector %q under upstream", connector)
+}
+
+// newNonce is 16 random bytes, hex.
+func newNonce() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

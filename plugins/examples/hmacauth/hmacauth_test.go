@@ -164,3 +164,42 @@ func TestFromSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestDecorateSignsUpstreamRequests(t *testing.T) {
+	keys := []Key{
+		{ID: "alice-key", Secret: hex.EncodeToString(secret), User: "alice"},
+		{ID: "gw-billing", Secret: hex.EncodeToString(otherKey), User: "gateway", Upstream: []string{"billing", "ledger"}},
+	}
+	a, err := New(keys, time.Minute, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The upstream checks with the same keys, as the plugin does.
+	upstream, err := New(keys, time.Minute, func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.Decorate(context.Background(), "billing", "ann", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.Decorate(context.Background(), "billing", "ann", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first["Authorization"] == second["Authorization"] {
+		t.Fatal("two upstream requests got the same signature (no fresh nonce)")
+	}
+	for _, h := range []map[string]string{first, second} {
+		p, err := upstream.Authenticate(context.Background(), []byte(h["Authorization"]))
+		if err != nil || p.User != "gateway" {
+			t.Fatalf("the upstream does not verify %q: %+v %v", h["Authorization"], p, err)
+		}
+	}
+	if _, err := upstream.Authenticate(context.Background(), []byte(first["Authorization"])); err == nil {
+		t.Fatal("a replayed upstream signature was accepted")
+	}
+	if _, err := a.Decorate(context.Background(), "payroll", "ann", nil); err == nil || !strings.Contains(err.Error(), `"payroll"`) {
+		t.Fatalf("a connector no key names: %v", err)
+	}
+}
