@@ -106,6 +106,15 @@ func TestValidate(t *testing.T) {
 		{"an invalid env name is refused", stdioConnector, func(c *Connector) { c.Env = map[string]string{"1BAD": "x"} }, "env"},
 		{"an env name with a dash is refused", stdioConnector, func(c *Connector) { c.Env = map[string]string{"API-KEY": "x"} }, "env"},
 		{"an unknown auth kind is refused", httpConnector, func(c *Connector) { c.Auth.Kind = "basic" }, "auth.kind"},
+		{"plugin credentials over HTTP are valid", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthPlugin, Plugin: "hmacauth"} }, ""},
+		{"plugin credentials over SSE are valid", httpConnector, func(c *Connector) {
+			c.Transport, c.Auth = TransportSSE, Auth{Kind: AuthPlugin, Plugin: "hmacauth"}
+		}, ""},
+		{"plugin credentials without a plugin are refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthPlugin} }, "auth.plugin"},
+		{"a malformed plugin name is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthPlugin, Plugin: "Bad Name"} }, "auth.plugin"},
+		{"a plugin with a token is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthPlugin, Plugin: "p", Token: "t"} }, "auth.plugin"},
+		{"a plugin named under another kind is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthNone, Plugin: "p"} }, "auth.plugin"},
+		{"plugin credentials on a stdio connector are refused", stdioConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthPlugin, Plugin: "p"} }, "auth.kind"},
 		{"a token with auth kind auto is refused", httpConnector, func(c *Connector) { c.Auth.Token = "t" }, "auth.token"},
 		{"a token with auth kind none is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthNone, Token: "t"} }, "auth.token"},
 		{"an active bearer connector without a token is refused", httpConnector, func(c *Connector) {
