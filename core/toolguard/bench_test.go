@@ -40,7 +40,7 @@ func builtinEngineNative(b testing.TB, native bool) *Engine {
 		}
 		entry := Entry{Name: name, Module: m, Enabled: true}
 		if native {
-			entry.Native = builtin.Native(name)
+			entry.Native, entry.NativeIn = builtin.Native(name), builtin.NativeIn(name)
 		}
 		chain = append(chain, entry)
 	}

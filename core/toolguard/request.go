@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -45,7 +46,7 @@ func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
 		args = json.RawMessage(`{}`)
 	}
 	in := &guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &r.Tool, Arguments: args}
-	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{})
+	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rules.NewView()})
 	if out.Action == guard.ActionRedact {
 		// An argument cannot be masked without changing what the call
 		// does: a redaction before the call is a block.
