@@ -227,6 +227,29 @@ type lazy struct {
 	// view is the rules' view shared by every guard of the phase (nil: one
 	// per chain run).
 	view *rules.View
+	// argsValid says the input's arguments are valid for a guest's decoder
+	// (decodeStrict accepted them: see withArguments).
+	argsValid bool
+}
+
+// withArguments decodes args once, strictly (unless the caller did: ok):
+// when they are valid for the guests' decoder, lz says so (nativeSafe
+// need not check them again) and its view gets their decoding (the rules
+// need not decode them again). Otherwise nothing changes, and the
+// ordinary checks apply.
+func (lz lazy) withArguments(args json.RawMessage, decoded any, ok bool) lazy {
+	if !ok && len(args) > 0 {
+		decoded, ok = decodeStrict(args)
+	}
+	if !ok {
+		return lz
+	}
+	if lz.view == nil {
+		lz.view = rules.NewView()
+	}
+	lz.view.SetArguments(args, decoded)
+	lz.argsValid = true
+	return lz
 }
 
 // run applies the chain of hook to the envelope in. The envelope is
@@ -290,7 +313,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if native != nil {
 			if safe < 0 {
 				safe = 0
-				if nativeSafe(in) && (lz.valid == nil || lz.valid()) {
+				if nativeSafe(in, lz.argsValid) && (lz.valid == nil || lz.valid()) {
 					safe = 1
 				}
 			}
@@ -473,6 +496,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		return nil
 	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
 	lz.view = rules.NewView()
+	lz = lz.withArguments(c.Arguments, nil, false)
 	var keyOnce sync.Once
 	var key string
 	lz.content = func(in *guard.Input) string {

@@ -15,7 +15,8 @@ import (
 // guard's native rules twice: each guard and hook alone (builtin.Native,
 // nothing shared), and all of a row's guards and hooks in chain order
 // reading one rules.View, as a phase runs them (the answer's tool_call
-// and tool_intent, then tool_request on the arguments). Every verdict —
+// and tool_intent, then tool_request on the arguments; the arguments'
+// strict decoding handed over, as the engine does). Every verdict —
 // action, score, reasons, spans, redactions — must be the same.
 func TestViewSharedEqualsAlone(t *testing.T) {
 	dir := eval.DefaultCorpora(".")
@@ -38,13 +39,17 @@ func TestViewSharedEqualsAlone(t *testing.T) {
 		guard.HookToolList: {guard.HookToolList},
 		guard.HookToolCall: {guard.HookToolCall, guard.HookToolIntent, guard.HookToolRequest},
 	}
-	runs, findings := 0, 0
+	runs, findings, primed := 0, 0, 0
 	for _, r := range rows {
 		hook, in, err := eval.ToInput(r, 0.7)
 		if err != nil {
 			t.Fatalf("row %s: %v", r.ID, err)
 		}
 		view := rules.NewView()
+		if d, ok := decodeStrict(in.Arguments); ok {
+			view.SetArguments(in.Arguments, d) // as the request phase hands its decoding over
+			primed++
+		}
 		for _, h := range hooksOf[hook] {
 			for _, name := range builtin.Names {
 				a, b := *in, *in
@@ -66,5 +71,8 @@ func TestViewSharedEqualsAlone(t *testing.T) {
 	if findings == 0 {
 		t.Fatalf("%d runs and no finding: the comparison saw only clean verdicts", runs)
 	}
-	t.Logf("%d rows, %d guard runs, %d with findings", len(rows), runs, findings)
+	if primed == 0 {
+		t.Fatal("no row's arguments were handed to the view decoded")
+	}
+	t.Logf("%d rows (%d with decoded arguments), %d guard runs, %d with findings", len(rows), primed, runs, findings)
 }
