@@ -449,6 +449,10 @@ type Call struct {
 	Error         json.RawMessage
 	RequestID     string
 	MaxInputBytes int
+	// argsDecoded is Arguments' strict decoding when argsStrict (the
+	// params were read by readCallParams), so it is not made again.
+	argsDecoded any
+	argsStrict  bool
 }
 
 // CheckCall runs the tool_call chain and (on a tools/call result) the
@@ -496,7 +500,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		return nil
 	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
 	lz.view = rules.NewView()
-	lz = lz.withArguments(c.Arguments, nil, false)
+	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	var keyOnce sync.Once
 	var key string
 	lz.content = func(in *guard.Input) string {

@@ -9,10 +9,11 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// callParams is a tools/call's params as the request guards read them:
-// the tool's name, and the arguments raw and decoded.
+// callParams is a request's params as the guards read them: the tool's
+// name (or a resource's uri), and the arguments raw and decoded.
 type callParams struct {
 	name    string
+	uri     string
 	args    json.RawMessage
 	decoded any
 }
@@ -21,8 +22,8 @@ type callParams struct {
 // RFC 7493, no duplicate member names): the name, the arguments' raw JSON
 // and their decoding, so the arguments are neither re-read for the guests'
 // validity nor decoded again by the rules. ok is false for anything else
-// — not an object, invalid, a name that is not a string, a member whose
-// name matches "name" or "arguments" only case-insensitively (which
+// — not an object, invalid, a name or uri that is not a string, a member
+// whose name matches "name", "uri" or "arguments" only case-insensitively (which
 // encoding/json would take) — and the caller reads params the ordinary
 // way, with its errors.
 func readCallParams(params []byte) (p callParams, ok bool) {
@@ -47,6 +48,13 @@ func readCallParams(params []byte) (p callParams, ok bool) {
 			if p.name, ok = sd.str(); !ok {
 				return p, false
 			}
+		case key == "uri":
+			if d.PeekKind() != '"' {
+				return p, false
+			}
+			if p.uri, ok = sd.str(); !ok {
+				return p, false
+			}
 		case key == "arguments":
 			start := int(d.InputOffset())
 			if p.decoded, ok = sd.value(1); !ok {
@@ -54,7 +62,7 @@ func readCallParams(params []byte) (p callParams, ok bool) {
 			}
 			raw := bytes.TrimLeft(params[start:d.InputOffset()], " \t\r\n:")
 			p.args = bytes.Clone(raw)
-		case strings.EqualFold(key, "name") || strings.EqualFold(key, "arguments"):
+		case strings.EqualFold(key, "name") || strings.EqualFold(key, "uri") || strings.EqualFold(key, "arguments"):
 			return p, false
 		default:
 			if err := d.SkipValue(); err != nil {

@@ -22,6 +22,9 @@ func TestReadCallParams(t *testing.T) {
 		{"no arguments", `{"name":"t"}`, true},
 		{"null arguments", `{"name":"t","arguments":null}`, true},
 		{"escaped name", `{"name":"t\u00e9","arguments":"s"}`, true},
+		{"a resource's uri", `{"uri":"file:///a b"}`, true},
+		{"URI matched case-insensitively", `{"URI":"file:///a"}`, false},
+		{"a uri that is not a string", `{"uri":{}}`, false},
 		{"not an object", `["t"]`, false},
 		{"a duplicate member", `{"name":"a","name":"b"}`, false},
 		{"a duplicate inside the arguments", `{"name":"t","arguments":{"a":1,"a":2}}`, false},
@@ -44,13 +47,14 @@ func TestReadCallParams(t *testing.T) {
 			}
 			var want struct {
 				Name      string          `json:"name"`
+				URI       string          `json:"uri"`
 				Arguments json.RawMessage `json:"arguments"`
 			}
 			if err := json.Unmarshal([]byte(tc.params), &want); err != nil {
 				t.Fatalf("accepted what encoding/json refuses: %v", err)
 			}
-			if p.name != want.Name || !bytes.Equal(p.args, want.Arguments) {
-				t.Fatalf("name %q arguments %s; encoding/json: %q %s", p.name, p.args, want.Name, want.Arguments)
+			if p.name != want.Name || p.uri != want.URI || !bytes.Equal(p.args, want.Arguments) {
+				t.Fatalf("name %q uri %q arguments %s; encoding/json: %q %q %s", p.name, p.uri, p.args, want.Name, want.URI, want.Arguments)
 			}
 			if len(p.args) > 0 {
 				d, ok := decodeStrict(p.args)

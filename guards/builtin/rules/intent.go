@@ -88,18 +88,19 @@ func toolIntent(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 // and the request hooks).
 func intentArguments(p purpose, v *View, in *guard.Input) []finding {
 	var fs []finding
-	args, kws, _ := v.arguments(in.Arguments)
-	for i, f := range args {
-		fs = append(fs, intentArgument(p, f, kws[i])...)
+	args := v.arguments(in.Arguments)
+	for i := range args.fields {
+		fs = append(fs, intentArgument(p, args, i)...)
 	}
 	return fs
 }
 
-func intentArgument(p purpose, f field, kw keywordsFound) []finding {
+func intentArgument(p purpose, args *argStrings, i int) []finding {
 	var fs []finding
+	f, kw := args.fields[i], args.kws[i]
 	v := f.value
 	if !p.auth {
-		for _, m := range scanSecretsIn(v, kw) {
+		for _, m := range args.secretsAt(i) {
 			w, why := wIntentSecretOther, "a tool whose purpose is not authentication"
 			if p.readOnly {
 				w, why = wIntentSecretReadOnly, "a read-only tool"

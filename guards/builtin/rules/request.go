@@ -74,9 +74,9 @@ func toolCallRequest(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	args, kws, all := v.arguments(in.Arguments)
-	fs := callArguments(memo, in, args, kws)
-	if !all {
+	args := v.arguments(in.Arguments)
+	fs := callArguments(memo, in, args)
+	if !args.all {
 		// Padding past the rules' bounds must not hide a payload: what
 		// is not scanned is reported (flag at medium, block from high).
 		w := wArgUnscanned
@@ -85,7 +85,7 @@ func toolCallRequest(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 		}
 		fs = append(fs, finding{code: "arguments-unscanned", weight: w, msg: "the arguments are too large to be scanned in full", path: "/arguments"})
 	}
-	for _, f := range args {
+	for _, f := range args.fields {
 		fs = append(fs, scanArgumentURLs(f.value, f.path)...)
 	}
 	return decide(in, fs, score(fs))

@@ -21,16 +21,14 @@ func toolCall(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 		return guard.Allow()
 	}
 	fs := scanSegments(v, in.Output, scanOutputIn)
-	args, kws, _ := v.arguments(in.Arguments)
-	fs = append(fs, callArguments(memo, in, args, kws)...)
+	fs = append(fs, callArguments(memo, in, v.arguments(in.Arguments))...)
 	return decide(in, fs, score(fs))
 }
 
 // callArguments are the Tool Call Guard's findings in a call's argument
 // strings: credentials in any of them and, when the tool is shell-like,
 // command injection. The answer hook and the request hook share them.
-// kws are the strings' keyword scans, by index in args.
-func callArguments(memo *Purposes, in *guard.Input, args []field, kws []keywordsFound) []finding {
+func callArguments(memo *Purposes, in *guard.Input, args *argStrings) []finding {
 	var shell bool
 	if in.Tool != nil {
 		shell = memo.of(in.Tool).shell
@@ -38,8 +36,8 @@ func callArguments(memo *Purposes, in *guard.Input, args []field, kws []keywords
 		shell = isShellTool("", "")
 	}
 	var fs []finding
-	for i, f := range args {
-		for _, m := range scanSecretsIn(f.value, kws[i]) {
+	for i, f := range args.fields {
+		for _, m := range args.secretsAt(i) {
 			fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the call's arguments", path: f.path, span: spanOf(m.start, m.end), secret: true})
 		}
 		if shell {

@@ -46,10 +46,27 @@ type argsDecoded struct {
 }
 
 type argsView struct {
-	raw    string
+	raw string
+	argStrings
+}
+
+// argStrings are the strings of a call's arguments (walkJSONAll), each
+// with its keyword scan and, when shared, its credential matches.
+type argStrings struct {
 	fields []field
 	kws    []keywordsFound // by index in fields
-	all    bool
+	// secrets are scanSecretsIn of each field, made once for every guard
+	// of a view (nil without a view: each guard scans for itself).
+	secrets [][]secretMatch
+	all     bool
+}
+
+// secretsAt is scanSecretsIn of field i.
+func (a *argStrings) secretsAt(i int) []secretMatch {
+	if a.secrets != nil {
+		return a.secrets[i]
+	}
+	return scanSecretsIn(a.fields[i].value, a.kws[i])
 }
 
 // segments is outputSegments(out), each with its keyword scan.
@@ -77,28 +94,34 @@ func (v *View) segments(out *guard.Output) []scannedSegment {
 
 // arguments is walkJSONAll(raw, "/arguments"), each string with its
 // keyword scan.
-func (v *View) arguments(raw json.RawMessage) (fields []field, kws []keywordsFound, all bool) {
+func (v *View) arguments(raw json.RawMessage) *argStrings {
 	if v != nil {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		if a := v.args; a != nil && a.raw == string(raw) {
-			return a.fields, a.kws, a.all
+			return &a.argStrings
 		}
 	}
+	var a argStrings
 	if d := v.decodedArgs(); d != nil && d.raw == string(raw) {
-		fields, all = walkDecodedAll(raw, d.v, "/arguments")
+		a.fields, a.all = walkDecodedAll(raw, d.v, "/arguments")
 	} else {
-		fields, all = walkJSONAll(raw, "/arguments")
+		a.fields, a.all = walkJSONAll(raw, "/arguments")
 	}
 	m := gateKeywords()
-	kws = make([]keywordsFound, len(fields))
-	for i, f := range fields {
-		kws[i] = m.scan(f.value)
+	a.kws = make([]keywordsFound, len(a.fields))
+	for i, f := range a.fields {
+		a.kws[i] = m.scan(f.value)
 	}
-	if v != nil {
-		v.args = &argsView{raw: string(raw), fields: fields, kws: kws, all: all}
+	if v == nil {
+		return &a
 	}
-	return fields, kws, all
+	a.secrets = make([][]secretMatch, len(a.fields))
+	for i, f := range a.fields {
+		a.secrets[i] = scanSecretsIn(f.value, a.kws[i])
+	}
+	v.args = &argsView{raw: string(raw), argStrings: a}
+	return &v.args.argStrings
 }
 
 // SetArguments tells the view that raw, a call's arguments, decodes to
