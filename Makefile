@@ -85,8 +85,8 @@ conformance: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/...
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
-	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
-	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique -size 65536
 
 # The load test on the gateway built at BEFORE (a git revision; default:
 # main just before the request chain of issue 10) and on this tree's,
