@@ -149,11 +149,22 @@ type Deps struct {
 	// PublicURL is the gateway's base URL as clients reach it, without a
 	// trailing slash ("http://127.0.0.1:8080").
 	PublicURL string
+	// Plugins lists the plugins for GET /plugins (nil: none).
+	Plugins PluginLister
+	// PluginTransports are the transport names loaded plugins serve; a
+	// connector may use one of them besides the built-in transports.
+	PluginTransports []string
 	// OAuth is the authorization server (passwords, clients); nil when
 	// it is disabled.
 	OAuth OAuthAdmin
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpstreamAuth holds users' upstream OAuth connections; nil disables
+	// the connect endpoints.
+	UpstreamAuth UpstreamConnections
+	// IdentityKeys signs forwarded identity JWTs; nil disables
+	// /identity-forward/keys/rotate.
+	IdentityKeys IdentityKeys
 }
 
 // API is the admin API.
@@ -206,8 +217,12 @@ func (a *API) ServeAdmin(ctx *fasthttp.RequestCtx, p auth.Principal) {
 		a.routeMe(ctx, p, method, parts[1:])
 	case "settings":
 		a.routeSettings(ctx, p, method, parts[1:])
+	case "plugins":
+		a.routePlugins(ctx, p, method, parts[1:])
 	case "redirects":
 		a.routeRedirects(ctx, p, method, parts[1:])
+	case "identity-forward":
+		a.routeIdentityForward(ctx, p, method, parts[1:])
 	default:
 		writeError(ctx, fasthttp.StatusNotFound, "not_found", "no such admin endpoint", "")
 	}

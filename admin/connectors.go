@@ -21,6 +21,9 @@ import (
 const redacted = "[redacted]"
 
 func (a *API) routeConnectors(ctx *fasthttp.RequestCtx, p auth.Principal, method string, rest []string) {
+	if a.routeConnection(ctx, p, method, rest) {
+		return
+	}
 	switch {
 	case len(rest) == 0 && method == fasthttp.MethodGet:
 		if a.allow(ctx, p, policy.ResConnectors, policy.ActRead) {
@@ -89,6 +92,11 @@ func view(c *connector.Connector) connectorView {
 	cp := *c
 	if cp.Auth.Token != "" {
 		cp.Auth.Token = redacted
+	}
+	if o := cp.Auth.OAuth2; o != nil && o.ClientSecret != "" {
+		oc := *o
+		oc.ClientSecret = redacted
+		cp.Auth.OAuth2 = &oc
 	}
 	cp.Env = redactMap(c.Env, false)
 	cp.Headers = redactMap(c.Headers, true)
@@ -189,7 +197,11 @@ func (a *API) createConnector(ctx *fasthttp.RequestCtx, p auth.Principal) {
 }
 
 func (a *API) validate(ctx *fasthttp.RequestCtx, c *connector.Connector) bool {
-	err := c.Validate()
+	// An unknown transport first: its other fields are the plugin's.
+	err := a.transportError(c)
+	if err == nil {
+		err = c.Validate()
+	}
 	if err == nil {
 		return true
 	}
@@ -269,6 +281,10 @@ func (a *API) patchConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug st
 	updated, err := a.Connectors.Update(detach(ctx), slug, expected, func(c *connector.Connector) error {
 		next, err := applyPatch(c, patch)
 		if err != nil {
+			fieldErr = err
+			return err
+		}
+		if err := a.transportError(next); err != nil {
 			fieldErr = err
 			return err
 		}
@@ -384,6 +400,9 @@ func (a *API) secretsFollow(ctx *fasthttp.RequestCtx, before, next *connector.Co
 	if before.Auth.Token != "" && next.Auth.Token == before.Auth.Token {
 		stale = append(stale, "auth.token")
 	}
+	if bo, no := before.Auth.OAuth2, next.Auth.OAuth2; bo != nil && no != nil && bo.ClientSecret != "" && no.ClientSecret == bo.ClientSecret {
+		stale = append(stale, "auth.oauth2.client_secret")
+	}
 	for k, v := range before.Headers {
 		if next.Headers[k] == v && maskLiterals(v) != v {
 			stale = append(stale, "headers."+k)
@@ -456,6 +475,9 @@ func keepRedacted(next, prev *connector.Connector) {
 	if next.Auth.Token == redacted {
 		next.Auth.Token = prev.Auth.Token
 	}
+	if o := next.Auth.OAuth2; o != nil && o.ClientSecret == redacted && prev.Auth.OAuth2 != nil {
+		o.ClientSecret = prev.Auth.OAuth2.ClientSecret
+	}
 	for k, v := range next.Env {
 		if v == redacted {
 			next.Env[k] = prev.Env[k]
@@ -509,7 +531,7 @@ func (a *API) deleteConnector(ctx *fasthttp.RequestCtx, p auth.Principal, slug s
 	}
 	a.Registry.Remove(slug)
 	a.Sessions.ConnectorChanged(slug)
-	a.recordAbout(ctx, p, "connector.delete", slug, slug, c.Advanced.Sensitive, nil)
+	a.recordAbout(ctx, p, "connector.delete", slug, slug, c.Advanced.Sensitive, a.forgetConnections(ctx, c, ""))
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 

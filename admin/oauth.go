@@ -115,6 +115,7 @@ type oauthClientView struct {
 	ID                      string    `json:"client_id"`
 	Name                    string    `json:"client_name,omitempty"`
 	RedirectURIs            []string  `json:"redirect_uris"`
+	GrantTypes              []string  `json:"grant_types,omitempty"`
 	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
 	ApplicationType         string    `json:"application_type,omitempty"`
 	Source                  string    `json:"source"`
@@ -124,7 +125,7 @@ type oauthClientView struct {
 }
 
 func clientView(c *oauth.Client) oauthClientView {
-	return oauthClientView{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+	return oauthClientView{ID: c.ID, Name: c.Name, RedirectURIs: append([]string{}, c.RedirectURIs...), GrantTypes: c.GrantTypes, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		ApplicationType: c.ApplicationType, Source: c.Source, CreatedAt: c.CreatedAt}
 }
 

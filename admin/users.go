@@ -282,7 +282,7 @@ func (a *API) deleteUser(ctx *fasthttp.RequestCtx, p auth.Principal, id string) 
 		a.internal(ctx, err)
 		return
 	}
-	a.record(ctx, p, "user.delete", id, nil)
+	a.record(ctx, p, "user.delete", id, a.forgetConnections(ctx, nil, id))
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 

@@ -33,8 +33,12 @@ func newAdminCommands(getenv func(string) string) []*cobra.Command {
 		newAnalyticsCommand(getenv),
 		newPoliciesCommand(getenv),
 		newApprovalsCommand(getenv),
+		newConnectCommand(getenv),
+		newDisconnectCommand(getenv),
 		newRedirectsCommand(getenv),
 		newOAuthCommand(getenv),
+		newIdentityForwardCommand(getenv),
+		newPluginsCommand(getenv),
 	}
 }
 

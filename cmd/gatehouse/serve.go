@@ -138,6 +138,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	approvals := access.NewApprovals(cfg.EffectiveApprovalTimeout())
 	approvals.OnChange = func(ap access.Approval) { auditLog.Record(approvalEntry(ap)) }
 	gate := access.New(toolPolicies, approvals, log.With().Str("component", "access").Logger())
+	plugins, err := startPlugins(ctx, cfg.Plugins, cfg.Connectors, log)
+	if err != nil {
+		return err
+	}
+	defer plugins.Close()
 	if err := seedConnectors(ctx, st.Connectors(), cfg.Connectors, log); err != nil {
 		return err
 	}
@@ -186,6 +191,11 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	if _, err := admin.LoadSettings(ctx, st.Meta(), store.ErrNotFound, privateExceptions); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	upstreamAuth := newUpstreamAuth(cfg, st, registry, privateExceptions, log)
+	identityFwd, identityKeys, identityJWKS, err := setupIdentity(ctx, cfg, st, store.Directory{Store: st, RolesOf: authz.Roles}, log)
+	if err != nil {
+		return err
+	}
 	offloader, err := newOffloader(ctx, cfg.Offload, st, log)
 	if err != nil {
 		return err
@@ -201,6 +211,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		return err
 	}
 	oauthAdmin, oauthHandler := oauthWiring(oauthServer, authn)
+	// Auth plugins after OAuth: a plugin that is down fails closed on the
+	// credentials that reach it, and must not lock out OAuth's tokens.
+	authn.WithProviders(plugins.Providers()...)
 	px := proxy.New(registry, st.Credentials(), proxy.Options{
 		CallTimeout:          cfg.Upstream.CallTimeout,
 		IdleTimeout:          cfg.Upstream.SessionIdleTimeout,
@@ -213,6 +226,9 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		Access:               gate,
 		Refresh:              authn.Refresh,
 		Limits:               proxyLimits(cfg.Limits),
+		UpstreamAuth:         upstreamAuth,
+		Identity:             identityFwd,
+		Dialers:              plugins.Dialers(),
 		ToolSearch:           proxy.ToolSearch{Aggregate: cfg.ToolSearch.Aggregate, Connectors: cfg.ToolSearch.Connectors},
 		Offload:              offloader,
 	}, log)
@@ -235,6 +251,10 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		STDIO:                 admin.STDIOPolicy{ConfigOnly: cfg.STDIO.ConfigOnly, AllowedCommands: cfg.STDIO.AllowedCommands},
 		AnonymousUser:         anonymous,
 		AnonymousRoles:        cfg.ClientAuth.AnonymousRoles,
+		UpstreamAuth:          upstreamAuth,
+		IdentityKeys:          identityKeys,
+		Plugins:               plugins,
+		PluginTransports:      plugins.Transports(),
 		OAuth:                 oauthAdmin,
 	})
 	srv := server.New(px, authn, api, server.Options{
@@ -248,6 +268,8 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 		MaxBodyBytes:        cfg.HTTP.MaxBodyBytes,
 		MaxGuardUploadBytes: cfg.HTTP.MaxGuardUploadBytes,
 		AllowedOrigins:      cfg.HTTP.AllowedOrigins,
+		Connect:             upstreamAuth.Handler(ctx),
+		IdentityJWKS:        identityJWKS,
 		OAuth:               oauthHandler,
 	}, log)
 

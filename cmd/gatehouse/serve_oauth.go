@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"time"
 
@@ -55,18 +57,44 @@ func setupOAuth(ctx context.Context, cfg config.Config, st *store.Store, dir sto
 		if !roots.AppendCertsFromPEM(pem) {
 			return nil, fmt.Errorf("oauth.test_trust_ca_file %s: no PEM certificate in it", o.TestTrustCAFile)
 		}
-		log.Warn().Str("file", o.TestTrustCAFile).Msg("oauth: trusting a test CA for client metadata documents")
+		log.Warn().Str("file", o.TestTrustCAFile).Msg("oauth: trusting a test CA for client metadata documents and enterprise IdP keys")
 	}
 	ocfg := oauth.Config{Issuer: cfg.BaseURL(), AccessTTL: o.AccessTokenTTL, RefreshTTL: o.RefreshTokenTTL, CodeTTL: o.CodeTTL,
-		RegistrationsPerMinute: o.RegistrationsPerMinute}
+		RegistrationsPerMinute: o.RegistrationsPerMinute, SignInWindow: o.SignInWindow,
+		SignInFailuresPerUser: noLimitIsNegative(o.SignInFailuresPerUser), SignInFailuresPerIP: noLimitIsNegative(o.SignInFailuresPerIP),
+		RegistrationsPerIPPerHour: noLimitIsNegative(o.RegistrationsPerIPPerHour)}
+	if o.OIDC.Issuer != "" {
+		// The identity provider is the organisation's own choice, often on
+		// its private network: dialled directly, with the same trust roots.
+		ocfg.OIDC = &oauth.OIDCConfig{Name: o.OIDC.Name, Issuer: o.OIDC.Issuer, ClientID: o.OIDC.ClientID,
+			ClientSecret: o.OIDC.ClientSecret, UserClaim: o.OIDC.UserClaim, Scopes: o.OIDC.Scopes,
+			HTTPClient: &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+				TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, Proxy: http.ProxyFromEnvironment}}}
+	}
+	for _, idp := range o.EnterpriseIdPs {
+		ocfg.EnterpriseIdPs = append(ocfg.EnterpriseIdPs, oauth.EnterpriseIdP{Issuer: idp.Issuer, JWKSURI: idp.JWKSURI,
+			UserClaim: idp.UserClaim, Clients: idp.Clients})
+	}
 	return oauth.New(ctx, ocfg, oauth.Deps{
 		Store: st.OAuth(), Keys: ring, Users: dir, Audit: auditLog,
 		// Every redirect URI is decided by the organisation's rules
 		// (core/auth/redirect): blocked wins, unknown ones pause.
 		Redirects: redirects,
 		Fetch:     oauth.NewFetcher(dial, roots, ocfg.CIMD),
+		// The enterprise IdPs' key sets: the same guard and trust, a
+		// key set's size bound.
+		FetchKeys: oauth.NewFetcher(dial, roots, oauth.CIMDConfig{MaxBytes: 64 << 10}),
 		Log:       log.With().Str("component", "oauth").Logger(),
 	})
+}
+
+// noLimitIsNegative maps the config's "0: no limit" to oauth.Config's
+// "negative: no limit" (its zero means the default).
+func noLimitIsNegative(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 // oauthWiring adds the server's token validation to the authenticator

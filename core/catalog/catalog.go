@@ -231,12 +231,6 @@ func (t *Template) Missing(inst Instance) []string {
 	if t.Auth.Kind == connector.AuthBearer && inst.Token == "" {
 		out = append(out, "auth.token")
 	}
-	if t.Auth.Kind == connector.AuthOAuth2 {
-		// The gateway cannot sign in to an OAuth upstream yet (issue 12):
-		// such a connector cannot work, so it is created disabled and says
-		// why instead of looking ready.
-		out = append(out, "auth.oauth2")
-	}
 	return out
 }
 

@@ -180,11 +180,10 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-// TestOAuthTemplatesAreNotReady: a template signing in with OAuth makes a
-// connector that cannot work until upstream OAuth exists, so it is listed
-// as missing auth.oauth2 and created disabled, not active with nothing
-// missing.
-func TestOAuthTemplatesAreNotReady(t *testing.T) {
+// TestOAuthTemplatesAreReady: a template signing in with OAuth needs
+// nothing at creation (each user connects their own account through the
+// connect flow, core/upstreamauth), so its connector is created active.
+func TestOAuthTemplatesAreReady(t *testing.T) {
 	all, err := Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -195,15 +194,15 @@ func TestOAuthTemplatesAreNotReady(t *testing.T) {
 			continue
 		}
 		n++
-		if !slices.Contains(tpl.Missing(Instance{}), "auth.oauth2") {
-			t.Errorf("%s: missing %v lacks auth.oauth2", tpl.ID, tpl.Missing(Instance{}))
+		if m := tpl.Missing(Instance{}); len(m) > 0 {
+			t.Errorf("%s: missing %v; an OAuth template needs nothing at creation", tpl.ID, m)
 		}
 		c, err := tpl.Connector(Instance{Owner: "ada"})
 		if err != nil {
 			t.Fatalf("%s: %v", tpl.ID, err)
 		}
-		if c.Status == connector.StatusActive {
-			t.Errorf("%s: created active", tpl.ID)
+		if c.Status != connector.StatusActive || c.Auth.Kind != connector.AuthOAuth2 {
+			t.Errorf("%s: created %s with auth kind %s, want active oauth2", tpl.ID, c.Status, c.Auth.Kind)
 		}
 	}
 	if n == 0 {

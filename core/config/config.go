@@ -43,6 +43,7 @@ type Config struct {
 	Policies   PoliciesConfig   `yaml:"policies"`
 	STDIO      STDIOConfig      `yaml:"stdio"`
 	Limits     LimitsConfig     `yaml:"limits"`
+	Plugins    PluginsConfig    `yaml:"plugins"`
 	ToolSearch ToolSearchConfig `yaml:"tool_search"`
 	Offload    OffloadConfig    `yaml:"offload"`
 	OAuth      OAuthConfig      `yaml:"oauth"`
@@ -336,12 +337,12 @@ func Default() Config {
 			SessionIdleTimeout: 30 * time.Minute,
 			MaxMessageBytes:    16 << 20,
 		},
-		HTTP:   HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
-		Limits: DefaultLimits(),
+		HTTP:    HTTPConfig{MaxBodyBytes: 4 << 20, MaxGuardUploadBytes: 32 << 20},
+		Limits:  DefaultLimits(),
+		Plugins: DefaultPlugins(),
 		Offload: OffloadConfig{Enabled: true, ThresholdBytes: 10 << 10, PreviewBytes: 1 << 10, TTL: time.Hour,
 			UserQuotaBytes: 256 << 20, TotalQuotaBytes: 4 << 30},
-		OAuth: DefaultOAuth(),
-	}
+		OAuth: DefaultOAuth()}
 }
 
 // Load reads path (empty: defaults only), then applies env overrides
@@ -453,6 +454,7 @@ var EnvOverrides = []struct{ Name, Key string }{
 	{"GATEHOUSE_PPROF_PUBLIC", "pprof_public"},
 	{"GATEHOUSE_SHUTDOWN_GRACE", "shutdown_grace"},
 	{"GATEHOUSE_AUDIT_COMMIT", "audit.commit"},
+	{"GATEHOUSE_OAUTH_OIDC_CLIENT_SECRET", "oauth.oidc.client_secret"},
 }
 
 // applyEnv applies EnvOverrides found by lookup (os.LookupEnv in
@@ -588,6 +590,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTP.MaxGuardUploadBytes < 1024 {
 		return bad("http.max_guard_upload_bytes", "must be at least 1024")
+	}
+	if err := c.Plugins.validate(); err != nil {
+		return err
 	}
 	if err := c.Limits.validate(); err != nil {
 		return err

@@ -38,8 +38,9 @@ const (
 // AuthKind selects how Gatehouse authenticates to an HTTP upstream.
 type AuthKind string
 
-// Upstream auth kinds. Auto probes the upstream; oauth2 is filled in by the
-// OAuth issue and is accepted but not yet usable.
+// Upstream auth kinds. Auto probes the upstream (a 401 naming RFC 9728
+// resource metadata means oauth2, anything else none); oauth2 signs each
+// user in to the upstream's authorization server (core/upstreamauth).
 const (
 	AuthAuto   AuthKind = "auto"
 	AuthOAuth2 AuthKind = "oauth2"
@@ -53,6 +54,38 @@ type Auth struct {
 	// Token is the static bearer token for AuthBearer. It is a secret:
 	// encrypted at rest and never returned by the admin API.
 	Token string `json:"token,omitempty"`
+	// OAuth2 tunes AuthOAuth2 (and AuthAuto when the probe finds OAuth);
+	// nil means discover everything and register automatically.
+	OAuth2 *OAuth2 `json:"oauth2,omitempty"`
+}
+
+// Client registration methods for upstream OAuth (docs/upstream-auth.md).
+const (
+	// RegistrationAuto uses a Client ID Metadata Document when the
+	// upstream's authorization server supports it and the gateway's public
+	// URL is HTTPS, else the pre-registered client when one is set, else
+	// dynamic registration (RFC 7591).
+	RegistrationAuto = "auto"
+	// RegistrationCIMD: the client_id is the URL of the gateway's own
+	// client metadata document.
+	RegistrationCIMD = "cimd"
+	// RegistrationDynamic registers through the authorization server's
+	// registration endpoint (RFC 7591), once per connector.
+	RegistrationDynamic = "dcr"
+	// RegistrationPreregistered uses ClientID (and ClientSecret) as given.
+	RegistrationPreregistered = "preregistered"
+)
+
+// OAuth2 is the upstream OAuth client configuration of a connector.
+type OAuth2 struct {
+	// Registration is one of the Registration* values ("" is auto).
+	Registration string `json:"registration,omitempty"`
+	// ClientID and ClientSecret are a pre-registered client's; the secret
+	// is encrypted at rest and never returned by the admin API.
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	// Scopes asked for; empty means the upstream's challenge or metadata.
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // IdentityForward configures how the caller's identity reaches the upstream.
@@ -248,14 +281,24 @@ func (c *Connector) Validate() error {
 			}
 		}
 	default:
-		return invalid("transport", "%q is not one of streamable-http, sse, stdio", c.Transport)
+		// A plugin transport's name: whether a plugin serves it is the
+		// gateway's to check (admin API, config seeding), not the model's.
+		if err := c.validatePluginTransport(); err != nil {
+			return err
+		}
 	}
 	switch c.Auth.Kind {
 	case AuthAuto, AuthOAuth2, AuthNone:
 		if c.Auth.Token != "" {
 			return invalid("auth.token", "is only for auth kind bearer")
 		}
+		if err := c.Auth.validateOAuth2(); err != nil {
+			return err
+		}
 	case AuthBearer:
+		if c.Auth.OAuth2 != nil {
+			return invalid("auth.oauth2", "is only for auth kinds oauth2 and auto")
+		}
 		// A connector not yet configured may lack its token; it can be
 		// active only once it has one.
 		if c.Auth.Token == "" && c.Status == StatusActive {
@@ -297,6 +340,37 @@ func (c *Connector) Validate() error {
 	}
 	if c.Advanced.OffloadThresholdBytes < 0 {
 		return invalid("advanced.offload_threshold_bytes", "must not be negative")
+	}
+	return nil
+}
+
+func (a Auth) validateOAuth2() error {
+	o := a.OAuth2
+	if o == nil {
+		return nil
+	}
+	if a.Kind == AuthNone {
+		return invalid("auth.oauth2", "is only for auth kinds oauth2 and auto")
+	}
+	switch o.Registration {
+	case "", RegistrationAuto, RegistrationCIMD, RegistrationDynamic:
+	case RegistrationPreregistered:
+		if o.ClientID == "" {
+			return invalid("auth.oauth2.client_id", "is required for registration preregistered")
+		}
+	default:
+		return invalid("auth.oauth2.registration", "%q is not one of auto, cimd, dcr, preregistered", o.Registration)
+	}
+	if o.ClientSecret != "" && o.ClientID == "" {
+		return invalid("auth.oauth2.client_secret", "needs auth.oauth2.client_id")
+	}
+	if len(o.ClientID) > 2048 || strings.ContainsAny(o.ClientID, "\r\n\x00") {
+		return invalid("auth.oauth2.client_id", "must be at most 2048 characters without control characters")
+	}
+	for _, sc := range o.Scopes {
+		if sc == "" || strings.ContainsAny(sc, " \"\\\r\n\x00") {
+			return invalid("auth.oauth2.scopes", "%q is not a valid scope token", sc)
+		}
 	}
 	return nil
 }

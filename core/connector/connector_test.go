@@ -51,6 +51,31 @@ func TestValidate(t *testing.T) {
 		{"a 200-character name is valid", httpConnector, func(c *Connector) { c.Name = strings.Repeat("n", 200) }, ""},
 		{"a 64-character slug is valid", httpConnector, func(c *Connector) { c.Slug = strings.Repeat("a", 64) }, ""},
 
+		{"an oauth2 connector with no settings is valid", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthOAuth2} }, ""},
+		{"a pre-registered oauth2 client is valid", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: RegistrationPreregistered, ClientID: "gw", ClientSecret: "s", Scopes: []string{"read", "offline_access"}}}
+		}, ""},
+		{"oauth2 settings on an auto connector are valid", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthAuto, OAuth2: &OAuth2{Registration: RegistrationDynamic}} }, ""},
+		{"oauth2 settings on a bearer connector are refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthBearer, Token: "t", OAuth2: &OAuth2{}}
+		}, "auth.oauth2"},
+		{"oauth2 settings on kind none are refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthNone, OAuth2: &OAuth2{}} }, "auth.oauth2"},
+		{"an unknown registration is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: "magic"}}
+		}, "auth.oauth2.registration"},
+		{"preregistered without a client id is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Registration: RegistrationPreregistered}}
+		}, "auth.oauth2.client_id"},
+		{"a client secret without a client id is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{ClientSecret: "s"}}
+		}, "auth.oauth2.client_secret"},
+		{"a client id with a newline is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{ClientID: "a\nb"}}
+		}, "auth.oauth2.client_id"},
+		{"a scope with a space is refused", httpConnector, func(c *Connector) {
+			c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Scopes: []string{"a b"}}}
+		}, "auth.oauth2.scopes"},
+		{"an empty scope is refused", httpConnector, func(c *Connector) { c.Auth = Auth{Kind: AuthOAuth2, OAuth2: &OAuth2{Scopes: []string{""}}} }, "auth.oauth2.scopes"},
 		{"a missing name is refused", httpConnector, func(c *Connector) { c.Name = "" }, "name"},
 		{"a name over 200 characters is refused", httpConnector, func(c *Connector) { c.Name = strings.Repeat("n", 201) }, "name"},
 		{"an empty slug is refused", httpConnector, func(c *Connector) { c.Slug = "" }, "slug"},
@@ -60,7 +85,12 @@ func TestValidate(t *testing.T) {
 		{"a slug with underscores is refused", httpConnector, func(c *Connector) { c.Slug = "git__hub" }, "slug"},
 		{"a 65-character slug is refused", httpConnector, func(c *Connector) { c.Slug = strings.Repeat("a", 65) }, "slug"},
 		{"an unknown status is refused", httpConnector, func(c *Connector) { c.Status = "paused" }, "status"},
-		{"an unknown transport is refused", httpConnector, func(c *Connector) { c.Transport = "websocket" }, "transport"},
+		{"a malformed transport name is refused", httpConnector, func(c *Connector) { c.Transport = "Web Socket" }, "transport"},
+		{"a plugin transport name with a ws URL is well-formed", httpConnector, func(c *Connector) { c.Transport, c.URL = "websocket", "ws://example.com/mcp" }, ""},
+		{"a plugin transport without a URL is refused", httpConnector, func(c *Connector) { c.Transport, c.URL = "websocket", "" }, "url"},
+		{"a plugin transport URL with credentials is refused", httpConnector, func(c *Connector) { c.Transport, c.URL = "websocket", "ws://u:p@example.com/mcp" }, "url"},
+		{"a plugin transport URL without a scheme is refused", httpConnector, func(c *Connector) { c.Transport, c.URL = "websocket", "example.com/mcp" }, "url"},
+		{"a plugin transport with a command is refused", httpConnector, func(c *Connector) { c.Transport, c.URL, c.Command = "websocket", "ws://example.com/mcp", "sh" }, "command"},
 		{"an HTTP connector without a URL is refused", httpConnector, func(c *Connector) { c.URL = "" }, "url"},
 		{"a URL that is not http or https is refused", httpConnector, func(c *Connector) { c.URL = "ftp://example.com/mcp" }, "url"},
 		{"a URL without a host is refused", httpConnector, func(c *Connector) { c.URL = "https:///mcp" }, "url"},

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// JSON-RPC and MCP error codes. The gateway's own codes (−31050…−31061)
+// JSON-RPC and MCP error codes. The gateway's own codes (−31050…−31062)
 // sit outside the range JSON-RPC reserves (−32768…−32000), where the
 // 2026-07-28 revision numbers MCP's own errors; docs/errors.md lists them
 // for clients, with the old −320xx numbers they replace.
@@ -46,6 +46,14 @@ const (
 	// their acquisition wait (the gateway's own backlog, not a verdict):
 	// the answer is withheld, whatever the connector's fail mode.
 	CodeGuardBusy = -31061
+	// CodeUpstreamNotConnected: the connector signs each user in to its
+	// upstream with OAuth and the caller has not connected (or the
+	// upstream revoked the grant); data names the connect URL.
+	CodeUpstreamNotConnected = -31062
+	// CodePluginFailed: a plugin could not serve the call (not running,
+	// no answer within plugins.call_timeout, or garbage); the message and
+	// data name the plugin.
+	CodePluginFailed = -31063
 )
 
 // Error is a JSON-RPC error object. It implements error so it can travel

@@ -38,6 +38,10 @@ type DialRequest struct {
 	// Headers expands the connector's headers with the user's values
 	// (HTTP transports); an error names the missing placeholder.
 	Headers func(context.Context) (map[string]string, error)
+	// PerRequest, when not nil, supplies headers taken anew for each
+	// request of the session (upstream OAuth tokens refreshed within a
+	// long session, identity forward; upstreamauth.go).
+	PerRequest func(context.Context) (map[string]string, error)
 	// HTTP and Fast are the connector's clients, whose dialer refuses
 	// private addresses unless allowed (the SSRF guard).
 	HTTP *http.Client
@@ -62,7 +66,7 @@ func builtinDialers() map[connector.Transport]Dialer {
 			if err != nil {
 				return nil, err
 			}
-			return streamhttp.New(streamhttp.Config{URL: r.Connector.URL, Headers: headers, Client: r.HTTP, Fast: r.Fast,
+			return streamhttp.New(streamhttp.Config{URL: r.Connector.URL, Headers: headers, PerRequest: r.PerRequest, Client: r.HTTP, Fast: r.Fast,
 				MaxMessageBytes: r.MaxMessageBytes, Log: r.Log}), nil
 		}),
 		connector.TransportSSE: DialFunc(func(ctx context.Context, r DialRequest) (upstream.Conn, error) {
@@ -70,7 +74,7 @@ func builtinDialers() map[connector.Transport]Dialer {
 			if err != nil {
 				return nil, err
 			}
-			return ssetransport.Dial(ctx, ssetransport.Config{URL: r.Connector.URL, Headers: headers, Client: r.HTTP,
+			return ssetransport.Dial(ctx, ssetransport.Config{URL: r.Connector.URL, Headers: headers, PerRequest: r.PerRequest, Client: r.HTTP,
 				MaxMessageBytes: r.MaxMessageBytes, Log: r.Log})
 		}),
 	}
@@ -86,6 +90,7 @@ func (p *Proxy) dial(ctx context.Context, c *connector.Connector, user string) (
 	req := DialRequest{
 		Connector: c, User: user,
 		Headers:         func(ctx context.Context) (map[string]string, error) { return p.headers(ctx, c, user) },
+		PerRequest:      p.perRequest(c, user),
 		MaxMessageBytes: p.opts.MaxMessageBytes,
 		Redact:          secretValues(c),
 		Log:             p.log.With().Str("connector", c.Slug).Logger(),

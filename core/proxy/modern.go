@@ -49,7 +49,7 @@ func (p *Proxy) modernConn(ctx context.Context, c *connector.Connector, user str
 		return nil, err
 	}
 	return streamhttp.New(streamhttp.Config{
-		URL: c.URL, Headers: headers, Client: p.client(c.Slug), MaxMessageBytes: p.opts.MaxMessageBytes,
+		URL: c.URL, Headers: headers, PerRequest: p.perRequest(c, user), Client: p.client(c.Slug), MaxMessageBytes: p.opts.MaxMessageBytes,
 		Log: p.log.With().Str("connector", c.Slug).Logger(),
 	}), nil
 }

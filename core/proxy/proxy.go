@@ -80,6 +80,14 @@ type Options struct {
 	// Limits bound each user's and connector's sessions, STDIO processes
 	// and requests in flight, and the names clients send.
 	Limits Limits
+	// UpstreamAuth, when set, supplies each user's upstream credential
+	// for connectors whose upstream signs users in with OAuth
+	// (upstreamauth.go).
+	UpstreamAuth UpstreamAuth
+	// Identity, when set, supplies the identity headers of connectors
+	// that forward the caller's identity (advanced.identity_forward;
+	// core/identity.Forwarder implements it).
+	Identity IdentityForward
 	// ToolSearch says which endpoints offer tool search's meta-tools
 	// instead of their full tools/list (toolsearch.go).
 	ToolSearch ToolSearch
@@ -428,6 +436,15 @@ func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string
 	}
 	if c.Auth.Kind == connector.AuthBearer {
 		h["Authorization"] = "Bearer " + c.Auth.Token
+	}
+	if p.upstreamOAuth(c, h) {
+		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			h["Authorization"] = v
+		}
 	}
 	return h, nil
 }

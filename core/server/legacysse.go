@@ -140,11 +140,7 @@ func (t *sseClients) remove(id string) {
 // method tells the two apart, so a connector may be called "messages".
 // Without a slug it is the aggregate of every connector, like /mcp.
 func (s *Server) serveLegacySSE(ctx *fasthttp.RequestCtx, rest string) {
-	if !s.origin.check(string(ctx.Request.Header.Peek("Origin"))) {
-		writeRPCError(ctx, fasthttp.StatusForbidden, nil, mcp.NewError(mcp.CodeInvalidRequest, "forbidden: the Origin header is not allowed (DNS-rebinding protection); an admin can allow it in http.allowed_origins"))
-		return
-	}
-	principal, ok := s.authenticate(ctx, true)
+	principal, ok := s.admitMCP(ctx)
 	if !ok {
 		return
 	}

@@ -25,11 +25,7 @@ const keepAlive = 15 * time.Second
 
 // serveMCP is the Streamable HTTP transport for /mcp/{slug}.
 func (s *Server) serveMCP(ctx *fasthttp.RequestCtx, slug string) {
-	if !s.origin.check(string(ctx.Request.Header.Peek("Origin"))) {
-		writeRPCError(ctx, fasthttp.StatusForbidden, nil, mcp.NewError(mcp.CodeInvalidRequest, "forbidden: the Origin header is not allowed (DNS-rebinding protection); an admin can allow it in http.allowed_origins"))
-		return
-	}
-	principal, ok := s.authenticate(ctx, true)
+	principal, ok := s.admitMCP(ctx)
 	if !ok {
 		return
 	}

@@ -3,6 +3,11 @@ package server
 import (
 	"net/url"
 	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 )
 
 // originPolicy implements the Streamable HTTP DNS-rebinding protection: a
@@ -41,4 +46,15 @@ func (p originPolicy) check(origin string) bool {
 		return true
 	}
 	return false
+}
+
+// admitMCP is the prologue of every MCP transport (Streamable HTTP and
+// legacy SSE): the Origin check against DNS rebinding, then the caller's
+// credentials. It has answered the client when ok is false.
+func (s *Server) admitMCP(ctx *fasthttp.RequestCtx) (p auth.Principal, ok bool) {
+	if !s.origin.check(string(ctx.Request.Header.Peek("Origin"))) {
+		writeRPCError(ctx, fasthttp.StatusForbidden, nil, mcp.NewError(mcp.CodeInvalidRequest, "forbidden: the Origin header is not allowed (DNS-rebinding protection); an admin can allow it in http.allowed_origins"))
+		return auth.Principal{}, false
+	}
+	return s.authenticate(ctx, true)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/gatehouse-mcp/gatehouse/core/auth"
+	"github.com/gatehouse-mcp/gatehouse/core/identity"
 	"github.com/gatehouse-mcp/gatehouse/core/proxy"
 )
 
@@ -59,9 +60,16 @@ type Options struct {
 	// OpenAPI is the admin API's OpenAPI document, served without
 	// authentication at /admin/v1/openapi.json.
 	OpenAPI []byte
+	// Connect serves the upstream OAuth connect flow under /connect/
+	// (browser pages: the link's ticket and the flow's state are the
+	// credentials, not a bearer token); nil disables it.
+	Connect fasthttp.RequestHandler
 	// OAuth serves the OAuth authorization server and the resource
 	// metadata (/.well-known/…, /oauth/…; core/auth/oauth); nil: 404.
 	OAuth fasthttp.RequestHandler
+	// IdentityJWKS serves the public keys of forwarded identity JWTs at
+	// identity.JWKSPath, unauthenticated (core/identity); nil: 404.
+	IdentityJWKS fasthttp.RequestHandler
 }
 
 // maxAdminBody bounds an admin API request body: connectors, templates and
@@ -222,6 +230,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		s.opts.Metrics(ctx)
+	case strings.HasPrefix(path, "/connect/") && s.opts.Connect != nil:
+		s.opts.Connect(ctx)
+	case path == identity.JWKSPath && s.opts.IdentityJWKS != nil:
+		s.opts.IdentityJWKS(ctx)
 	case s.opts.OAuth != nil && (strings.HasPrefix(path, "/.well-known/") || strings.HasPrefix(path, "/oauth/")):
 		s.opts.OAuth(ctx)
 	case path == "/admin/v1/openapi.json" && len(s.opts.OpenAPI) > 0:
@@ -260,6 +272,9 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx, allowAnonymous bool) (au
 		ctx.SetStatusCode(fasthttp.StatusForbidden)
 		ctx.SetContentType("application/json")
 		ctx.SetBodyString(fmt.Sprintf(`{"error":{"code":"insufficient_scope","message":%q}}`, err.Error()+": authorize again with the scope the WWW-Authenticate header names"))
+		return auth.Principal{}, false
+	}
+	if err != nil && authUnavailable(ctx, err) {
 		return auth.Principal{}, false
 	}
 	if err != nil {

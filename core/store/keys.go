@@ -10,13 +10,19 @@ package store
 //	conn/id/<id>              a connector: the JSON of connector.Connector with
 //	                          Auth.Token and every Env and Headers value replaced
 //	                          by base64(Box.Seal(value, aad)), where aad is
-//	                          "connector/<id>/auth.token", "connector/<id>/env/<name>"
-//	                          or "connector/<id>/headers/<name>"; empty values
-//	                          stay empty
+//	                          "connector/<id>/auth.token", "connector/<id>/env/<name>",
+//	                          "connector/<id>/headers/<name>" or
+//	                          "connector/<id>/auth.oauth2.client_secret"; empty
+//	                          values stay empty
 //	conn/slug/<slug>          the connector's id: the unique slug index
 //	cred/<id>/<user>          a user's placeholder values for connector <id>:
 //	                          Box.Seal(JSON map[string]string,
 //	                          aad "credential/<id>/<user>")
+//	utok/<id>/<user>          a user's upstream OAuth token for connector <id>:
+//	                          Box.Seal(JSON UpstreamToken, aad "upstream-token/<id>/<user>")
+//	uclient/<id>              connector <id>'s OAuth client at its upstream's
+//	                          authorization server (dynamic registration):
+//	                          Box.Seal(JSON UpstreamClient, aad "upstream-client/<id>")
 //	user/<id>                 an auth.User as JSON (no secrets)
 //	tok/id/<id>               an auth.Token record as JSON: the SHA-256 digest
 //	                          of the token, never the token

@@ -28,6 +28,11 @@ func (s *Store) encodeConnector(c *connector.Connector) ([]byte, error) {
 	rec.Auth.Token = s.sealString(c.Auth.Token, connFieldAAD(c.ID, "auth.token"))
 	rec.Env = s.sealMap(c.Env, c.ID, "env/")
 	rec.Headers = s.sealMap(c.Headers, c.ID, "headers/")
+	if c.Auth.OAuth2 != nil {
+		o := *c.Auth.OAuth2
+		o.ClientSecret = s.sealString(o.ClientSecret, connFieldAAD(c.ID, "auth.oauth2.client_secret"))
+		rec.Auth.OAuth2 = &o
+	}
 	data, err := json.Marshal(&rec)
 	if err != nil {
 		return nil, fmt.Errorf("encode connector %q: %w", c.Slug, err)
@@ -53,6 +58,11 @@ func (s *Store) openSecrets(c *connector.Connector) error {
 	var err error
 	if c.Auth.Token, err = s.openString(c.Auth.Token, connFieldAAD(c.ID, "auth.token")); err != nil {
 		return fmt.Errorf("auth.token: %w", err)
+	}
+	if o := c.Auth.OAuth2; o != nil {
+		if o.ClientSecret, err = s.openString(o.ClientSecret, connFieldAAD(c.ID, "auth.oauth2.client_secret")); err != nil {
+			return fmt.Errorf("auth.oauth2.client_secret: %w", err)
+		}
 	}
 	if err := s.openMap(c.Env, c.ID, "env/"); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/secret"
 )
 
@@ -22,6 +23,15 @@ func TestSecretsAtRest(t *testing.T) {
 		c.Auth.Token = "sekret-123"
 		c.Headers["Authorization"] = "Bearer header-sekret-456"
 		mustCreate(t, s, c)
+		o := httpConnector("linear")
+		o.Auth = connector.Auth{Kind: connector.AuthOAuth2, OAuth2: &connector.OAuth2{ClientID: "gw", ClientSecret: "client-sekret-321"}}
+		created := mustCreate(t, s, o)
+		if err := s.UpstreamTokens().PutToken(ctx, created.ID, "alice", UpstreamToken{AccessToken: "at-sekret-654", RefreshToken: "rt-sekret-987"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpstreamTokens().PutClient(ctx, created.ID, UpstreamClient{ClientID: "dcr", ClientSecret: "dcr-sekret-111"}); err != nil {
+			t.Fatal(err)
+		}
 		mustCreate(t, s, stdioConnector("local"))
 		if err := s.Credentials().Set(ctx, "alice", "github", map[string]string{"API_KEY": "cred-sekret-789"}); err != nil {
 			t.Fatal(err)
@@ -40,7 +50,8 @@ func TestSecretsAtRest(t *testing.T) {
 			t.Fatalf("only %d raw values; the scan is not seeing the data", len(values))
 		}
 		for k, v := range values {
-			for _, plain := range []string{"sekret-123", "header-sekret-456", "env-secret-of-local", "cred-sekret-789"} {
+			for _, plain := range []string{"sekret-123", "header-sekret-456", "env-secret-of-local", "cred-sekret-789",
+				"client-sekret-321", "at-sekret-654", "rt-sekret-987", "dcr-sekret-111"} {
 				if strings.Contains(string(v), plain) || strings.Contains(k, plain) {
 					t.Errorf("%q appears in plaintext under key %q", plain, k)
 				}

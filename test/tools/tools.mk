@@ -47,6 +47,9 @@ SERVER_EVERYTHING_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/server-every
 CONFORMANCE_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/conformance/dist/index.js
 CONFORMANCE_ALPHA_JS := $(TOOLS_NODE_MODULES)/conformance-alpha/dist/index.js
 INSPECTOR_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/inspector/clients/launcher/build/index.js
+# The 2.x TypeScript client (its CrossAppAccessProvider drives the
+# enterprise-managed authorization e2e test).
+TS_CLIENT2_JS := $(TOOLS_NODE_MODULES)/@modelcontextprotocol/client/dist/index.mjs
 INSPECTOR := $(NODE22) $(INSPECTOR_JS)
 # Ready-to-run command lines (Node 22 explicitly, whatever is on PATH).
 CONFORMANCE := $(NODE22) $(CONFORMANCE_JS)
@@ -96,7 +99,7 @@ $(_NPM_STAMP): $(TOOLS_SRC_DIR)/package.json $(TOOLS_SRC_DIR)/package-lock.json 
 	@mkdir -p $(TOOLS_NPM_PREFIX)
 	cp $(TOOLS_SRC_DIR)/package.json $(TOOLS_SRC_DIR)/package-lock.json $(TOOLS_NPM_PREFIX)/
 	cd $(TOOLS_NPM_PREFIX) && PATH="$(NODE22_BIN):$$PATH" $(TOOLS_NPM_CMD) ci $(TOOLS_NPM_FLAGS)
-	@for f in $(SERVER_EVERYTHING_JS) $(CONFORMANCE_JS) $(CONFORMANCE_ALPHA_JS) $(INSPECTOR_JS) $(ASC_JS); do \
+	@for f in $(SERVER_EVERYTHING_JS) $(CONFORMANCE_JS) $(CONFORMANCE_ALPHA_JS) $(INSPECTOR_JS) $(ASC_JS) $(TS_CLIENT2_JS); do \
 	  test -f $$f || { echo "tools: missing $$f after npm ci" >&2; exit 1; }; done
 	@touch $@
 

@@ -179,7 +179,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		back(serverError(err))
 		return
 	}
-	s.pages.login(w, loginView{Request: req.ID, CSRF: req.CSRF, Client: displayName(c)}, "")
+	s.pages.login(w, s.loginView(req.ID, req.CSRF, displayName(c), ""), "")
 }
 
 func displayName(c *Client) string {
@@ -215,7 +215,20 @@ func (s *Server) saveRequest(ctx context.Context, req *authzRequest) error {
 // pendingRequest loads the request a sign-in or consent form names and
 // checks that the same browser posts it with the request's CSRF token.
 func (s *Server) pendingRequest(ctx context.Context, r *http.Request) (*authzRequest, error) {
-	id := r.PostFormValue("request")
+	req, err := s.loadRequest(ctx, r.PostFormValue("request"))
+	if err != nil {
+		return nil, err
+	}
+	ck, err := r.Cookie(browserCookie)
+	if err != nil || subtle.ConstantTimeCompare([]byte(digest(ck.Value)), []byte(req.Browser)) != 1 ||
+		subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.CSRF)) != 1 {
+		return nil, errors.New("this form was not sent by the browser that started the sign-in (CSRF check failed); start again from the application")
+	}
+	return req, nil
+}
+
+// loadRequest loads a pending authorization request that has not expired.
+func (s *Server) loadRequest(ctx context.Context, id string) (*authzRequest, error) {
 	if id == "" {
 		return nil, errors.New("the form names no authorization request")
 	}
@@ -229,11 +242,6 @@ func (s *Server) pendingRequest(ctx context.Context, r *http.Request) (*authzReq
 	var req authzRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return nil, err
-	}
-	ck, err := r.Cookie(browserCookie)
-	if err != nil || subtle.ConstantTimeCompare([]byte(digest(ck.Value)), []byte(req.Browser)) != 1 ||
-		subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(req.CSRF)) != 1 {
-		return nil, errors.New("this form was not sent by the browser that started the sign-in (CSRF check failed); start again from the application")
 	}
 	if !s.now().Before(req.Expires) {
 		return nil, errors.New("this sign-in expired; start again from the application")
@@ -251,12 +259,43 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := strings.TrimSpace(r.PostFormValue("username"))
-	if err := s.CheckPassword(ctx, user, r.PostFormValue("password")); err != nil {
-		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "sign-in failed"), nil)
-		s.pages.login(w, loginView{Request: req.ID, CSRF: req.CSRF, Client: req.ClientName, User: user}, "Wrong user name or password, or the account is disabled.")
+	ip := clientIP(r)
+	userBlocked, until := s.userFails.blocked(user)
+	ipBlocked, ipUntil := s.ipFails.blocked(ip)
+	if userBlocked || ipBlocked {
+		until = later(until, ipUntil)
+		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "too many failed sign-ins"),
+			map[string]any{"method": "password", "client_ip": ip, "until": until})
+		s.pages.login(w, s.loginView(req.ID, req.CSRF, req.ClientName, user),
+			"Too many failed sign-ins. Try again after "+until.UTC().Format("15:04 UTC")+", or ask your administrator.")
 		return
 	}
-	s.audit("oauth.login", user, req.ClientID, nil, nil)
+	if err := s.CheckPassword(ctx, user, r.PostFormValue("password")); err != nil {
+		s.userFails.add(user)
+		s.ipFails.add(ip)
+		s.audit("oauth.login", user, req.ClientID, oerr(ErrAccessDenied, "sign-in failed"), map[string]any{"method": "password", "client_ip": ip})
+		s.pages.login(w, s.loginView(req.ID, req.CSRF, req.ClientName, user), "Wrong user name or password, or the account is disabled.")
+		return
+	}
+	s.userFails.clear(user)
+	s.signedIn(w, r, req, user, "password")
+}
+
+// loginView is the sign-in page for a request.
+func (s *Server) loginView(request, csrf, client, user string) loginView {
+	v := loginView{Request: request, CSRF: csrf, Client: client, User: user}
+	if s.oidc != nil {
+		v.SSO = s.oidc.cfg.Name
+	}
+	return v
+}
+
+// signedIn continues a request whose user has signed in (by password or
+// at the identity provider): to the consent page, or straight to the
+// client when the user consented to it before.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, req *authzRequest, user, method string) {
+	ctx := r.Context()
+	s.audit("oauth.login", user, req.ClientID, nil, map[string]any{"method": method})
 	req.User = user
 	req.CSRF = randomToken(24) // a new token for the next form
 	if err := s.saveRequest(ctx, req); err != nil {

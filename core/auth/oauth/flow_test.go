@@ -16,16 +16,7 @@ import (
 
 func TestMetadata(t *testing.T) {
 	f := newFixture(t)
-	get := func(path string) (int, map[string]any) {
-		resp, err := plain().Get(f.issuer + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
-	}
+	get := f.get
 	t.Run("the authorization server metadata advertises S256 only, iss in responses and CIMD", func(t *testing.T) {
 		status, doc := get("/.well-known/oauth-authorization-server")
 		if status != 200 || doc["issuer"] != f.issuer {

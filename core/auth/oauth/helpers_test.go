@@ -288,9 +288,22 @@ func (f *fixture) tokenRequest(form url.Values) (int, map[string]any) {
 	return f.post("/oauth/token", form)
 }
 
+// get fetches a JSON document from the server.
+func (f *fixture) get(path string) (int, map[string]any) {
+	f.t.Helper()
+	resp, err := plain().Get(f.issuer + path)
+	return f.decoded(resp, err)
+}
+
 func (f *fixture) post(path string, form url.Values) (int, map[string]any) {
 	f.t.Helper()
 	resp, err := plain().PostForm(f.issuer+path, form)
+	return f.decoded(resp, err)
+}
+
+// decoded is a response's status and JSON object.
+func (f *fixture) decoded(resp *http.Response, err error) (int, map[string]any) {
+	f.t.Helper()
 	if err != nil {
 		f.t.Fatal(err)
 	}

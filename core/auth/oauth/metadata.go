@@ -119,6 +119,10 @@ func (s *Server) authorizationServer(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.RegistrationsPerMinute > 0 {
 		doc["registration_endpoint"] = i + "/oauth/register"
 	}
+	if len(s.cfg.EnterpriseIdPs) > 0 {
+		doc["grant_types_supported"] = grantTypes
+		doc["authorization_grant_profiles_supported"] = []string{grantProfileIDJAG}
+	}
 	writeJSON(w, http.StatusOK, doc)
 }
 

@@ -67,6 +67,10 @@ const (
 	kindConsent  = "consent"
 	kindPassword = "password"
 	kindRequest  = "authz-request"
+	// kindAssertion records a spent ID-JAG (its issuer and jti).
+	kindAssertion = "assertion"
+	// kindOIDCState is a sign-in in flight at the OIDC provider.
+	kindOIDCState = "oidc-state"
 )
 
 // Scopes.
@@ -113,6 +117,21 @@ type Config struct {
 	RegistrationsPerMinute int
 	// CIMD configures the fetching of client metadata documents.
 	CIMD CIMDConfig
+	// RegistrationsPerIPPerHour bounds dynamic registrations from one
+	// client address in an hour (0: the default; negative: no limit).
+	RegistrationsPerIPPerHour int
+	// SignInFailuresPerUser and SignInFailuresPerIP bound wrong passwords
+	// within SignInWindow for one user name and from one client address
+	// (0: the defaults; negative: no limit).
+	SignInFailuresPerUser, SignInFailuresPerIP int
+	SignInWindow                               time.Duration
+	// EnterpriseIdPs are the identity providers whose identity assertion
+	// grants (ID-JAG, SEP-990) the token endpoint accepts; none: the
+	// jwt-bearer grant is off.
+	EnterpriseIdPs []EnterpriseIdP
+	// OIDC, when set, offers sign-in at an upstream OpenID Connect
+	// identity provider beside passwords.
+	OIDC *OIDCConfig
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -126,7 +145,10 @@ type Deps struct {
 	Audit     Auditor
 	// Fetch fetches CIMD documents; NewFetcher builds the real one.
 	Fetch DocumentFetcher
-	Log   zerolog.Logger
+	// FetchKeys fetches the enterprise IdPs' key sets (a Fetcher with a
+	// larger size bound than a metadata document's).
+	FetchKeys DocumentFetcher
+	Log       zerolog.Logger
 }
 
 // Server is the authorization server and token validator.
@@ -136,8 +158,13 @@ type Server struct {
 	tokens  *validator
 	regRate *rateLimit
 	clients *clientCache
-	pages   *pages
-	mux     *http.ServeMux
+	idpKeys *idpKeyCache
+	oidc    *oidcLogin // nil: passwords only
+	// userFails and ipFails count wrong passwords, ipRegs registrations
+	// per client address (attempts.go).
+	userFails, ipFails, ipRegs *attempts
+	pages                      *pages
+	mux                        *http.ServeMux
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -171,7 +198,32 @@ func New(ctx context.Context, cfg Config, d Deps) (*Server, error) {
 		cfg.Now = time.Now
 	}
 	cfg.CIMD = cfg.CIMD.withDefaults()
+	for _, idp := range cfg.EnterpriseIdPs {
+		if err := idp.check(); err != nil {
+			return nil, err
+		}
+	}
 	s := &Server{cfg: cfg, d: d}
+	s.idpKeys = newIDPKeyCache(d.FetchKeys, cfg.Now)
+	if cfg.SignInWindow <= 0 {
+		cfg.SignInWindow = DefaultSignInWindow
+	}
+	s.userFails = newAttempts(orDefault(cfg.SignInFailuresPerUser, DefaultSignInFailuresPerUser), cfg.SignInWindow, cfg.Now)
+	s.ipFails = newAttempts(orDefault(cfg.SignInFailuresPerIP, DefaultSignInFailuresPerIP), cfg.SignInWindow, cfg.Now)
+	s.ipRegs = newAttempts(orDefault(cfg.RegistrationsPerIPPerHour, DefaultRegistrationsPerIPPerHour), time.Hour, cfg.Now)
+	if cfg.OIDC != nil {
+		if err := cfg.OIDC.check(); err != nil {
+			return nil, err
+		}
+		oc := *cfg.OIDC
+		if oc.UserClaim == "" {
+			oc.UserClaim = "email"
+		}
+		if oc.Name == "" {
+			oc.Name = "single sign-on"
+		}
+		s.oidc = &oidcLogin{cfg: oc, redirect: cfg.Issuer + oidcCallbackPath}
+	}
 	s.tokens = newValidator(cfg, d.Keys)
 	if err := s.tokens.loadRevoked(ctx, d.Store); err != nil {
 		return nil, err
@@ -200,10 +252,22 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /oauth/token", s.token)
 	m.HandleFunc("POST /oauth/revoke", s.revoke)
 	m.HandleFunc("POST /oauth/register", s.register)
+	if s.oidc != nil {
+		m.HandleFunc("POST /oauth/oidc/start", s.oidcStart)
+		m.HandleFunc("GET "+oidcCallbackPath, s.oidcCallback)
+	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "no such OAuth endpoint"})
 	})
 	s.mux = m
+}
+
+// orDefault is n, or def when n is zero (negative stays: "off").
+func orDefault(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }
 
 // ServeHTTP serves the OAuth endpoints and metadata documents.

@@ -26,6 +26,8 @@ type loginView struct {
 	Title, Refresh              string
 	Request, CSRF, Client, User string
 	Error                       string
+	// SSO names the identity provider offered beside the password form.
+	SSO string
 }
 
 type consentView struct {

@@ -34,14 +34,17 @@ const maxClientName = 200
 // maxRedirectURIs bounds a registration's redirect URIs.
 const maxRedirectURIs = 20
 
+// grantTypes are the grants the token endpoint knows.
+var grantTypes = []string{"authorization_code", "refresh_token", GrantJWTBearer}
+
 // checkGrantTypes defaults and checks grant and response types.
 func checkGrantTypes(c *Client) *Error {
 	if len(c.GrantTypes) == 0 {
 		c.GrantTypes = []string{"authorization_code", "refresh_token"}
 	}
 	for _, g := range c.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" {
-			return oerr(ErrInvalidClientMetadata, fmt.Sprintf("grant type %q is not supported (authorization_code, refresh_token)", g))
+		if !slices.Contains(grantTypes, g) {
+			return oerr(ErrInvalidClientMetadata, fmt.Sprintf("grant type %q is not supported (%s)", g, strings.Join(grantTypes, ", ")))
 		}
 	}
 	if len(c.ResponseTypes) == 0 {
@@ -59,8 +62,11 @@ func checkGrantTypes(c *Client) *Error {
 // admin API) and decides each redirect URI through the redirect rules:
 // a blocked one refuses the registration.
 func (s *Server) checkMetadata(ctx context.Context, c *Client, source, actor string) *Error {
-	if len(c.RedirectURIs) == 0 {
-		return oerr(ErrInvalidRedirectURI, "redirect_uris is required")
+	if e := checkGrantTypes(c); e != nil {
+		return e
+	}
+	if len(c.RedirectURIs) == 0 && slices.Contains(c.GrantTypes, "authorization_code") {
+		return oerr(ErrInvalidRedirectURI, "redirect_uris is required for the authorization_code grant")
 	}
 	if len(c.RedirectURIs) > maxRedirectURIs {
 		return oerr(ErrInvalidRedirectURI, fmt.Sprintf("at most %d redirect_uris", maxRedirectURIs))
@@ -81,9 +87,6 @@ func (s *Server) checkMetadata(ctx context.Context, c *Client, source, actor str
 	case "none", "client_secret_basic", "client_secret_post":
 	default:
 		return oerr(ErrInvalidClientMetadata, fmt.Sprintf("token_endpoint_auth_method %q: use none, client_secret_basic or client_secret_post", c.TokenEndpointAuthMethod))
-	}
-	if e := checkGrantTypes(c); e != nil {
-		return e
 	}
 	if _, e := parseScope(c.Scope); e != nil {
 		return oerr(ErrInvalidClientMetadata, e.Description)
@@ -113,6 +116,14 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) {
 		fail(&Error{Code: ErrInvalidRequest, Description: "dynamic client registration is disabled; use a client ID metadata document or ask an admin", Status: http.StatusForbidden}, nil)
 		return
 	}
+	ip := clientIP(r)
+	if over, until := s.ipRegs.blocked(ip); over {
+		w.Header().Set("Retry-After", fmt.Sprint(int(until.Sub(s.now()).Seconds())+1))
+		fail(&Error{Code: ErrTemporarilyUnavailable, Description: "too many client registrations from your address; retry after " + until.UTC().Format(time.RFC3339),
+			Status: http.StatusTooManyRequests}, map[string]any{"client_ip": ip})
+		return
+	}
+	s.ipRegs.add(ip)
 	if !s.regRate.allow() {
 		w.Header().Set("Retry-After", "60")
 		fail(&Error{Code: ErrTemporarilyUnavailable, Description: "too many client registrations; retry in a minute", Status: http.StatusTooManyRequests}, nil)
@@ -203,6 +214,11 @@ type ClientSpec struct {
 	Confidential    bool   `json:"confidential"`
 	ApplicationType string `json:"application_type,omitempty"`
 	Scope           string `json:"scope,omitempty"`
+	// GrantTypes default to authorization_code and refresh_token; a
+	// client of enterprise-managed authorization lists
+	// urn:ietf:params:oauth:grant-type:jwt-bearer (and may then have no
+	// redirect URIs).
+	GrantTypes []string `json:"grant_types,omitempty"`
 }
 
 // ErrBadClient wraps a refused admin client registration.
@@ -212,7 +228,7 @@ var ErrBadClient = errors.New("invalid client")
 // client and, for a confidential one, its secret (never stored).
 func (s *Server) CreateClient(ctx context.Context, actor string, spec ClientSpec) (*Client, string, error) {
 	c := Client{Name: spec.Name, RedirectURIs: spec.RedirectURIs, ApplicationType: spec.ApplicationType, Scope: spec.Scope,
-		TokenEndpointAuthMethod: "none"}
+		GrantTypes: spec.GrantTypes, TokenEndpointAuthMethod: "none"}
 	if spec.Confidential {
 		c.TokenEndpointAuthMethod = "client_secret_basic"
 	}

@@ -76,7 +76,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client = c
-	if !slices.Contains(c.GrantTypes, grant) && (grant == "authorization_code" || grant == "refresh_token") {
+	if !slices.Contains(c.GrantTypes, grant) && slices.Contains(grantTypes, grant) {
 		fail(oerr(ErrUnauthorizedClient, "this client is not registered for the "+grant+" grant"), nil)
 		return
 	}
@@ -87,10 +87,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		resp, user, e = s.codeGrant(r.Context(), r, c)
 	case "refresh_token":
 		resp, user, e = s.refreshGrant(r.Context(), r, c)
+	case GrantJWTBearer:
+		resp, user, e = s.jwtBearerGrant(r.Context(), r, c)
 	case "":
 		e = oerr(ErrInvalidRequest, "grant_type is required")
 	default:
-		e = oerr(ErrUnsupportedGrantType, fmt.Sprintf("grant_type %q is not supported (authorization_code, refresh_token)", grant))
+		e = oerr(ErrUnsupportedGrantType, fmt.Sprintf("grant_type %q is not supported (%s)", grant, strings.Join(grantTypes, ", ")))
 	}
 	if e != nil {
 		fail(e, nil)

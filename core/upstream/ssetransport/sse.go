@@ -24,8 +24,11 @@ import (
 
 // Config describes the upstream SSE endpoint.
 type Config struct {
-	URL             string
-	Headers         map[string]string
+	URL     string
+	Headers map[string]string
+	// PerRequest, when set, supplies headers taken anew for each POST
+	// and set over Headers (credentials that change within a session).
+	PerRequest      func(context.Context) (map[string]string, error)
 	Client          *http.Client
 	MaxMessageBytes int
 	Log             zerolog.Logger
@@ -141,6 +144,15 @@ func (c *Conn) post(ctx context.Context, m *mcp.Message) error {
 	}
 	for k, v := range c.cfg.Headers {
 		req.Header.Set(k, v)
+	}
+	if c.cfg.PerRequest != nil {
+		h, err := c.cfg.PerRequest(ctx)
+		if err != nil {
+			return err
+		}
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.cfg.Client.Do(req)

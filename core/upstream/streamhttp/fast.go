@@ -109,6 +109,14 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	if closed {
 		return nil, upstream.ErrClosed
 	}
+	var perRequest map[string]string
+	if c.cfg.PerRequest != nil {
+		h, err := c.cfg.PerRequest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		perRequest = h
+	}
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	req.SetRequestURI(c.cfg.URL)
@@ -116,6 +124,9 @@ func (c *Conn) callFast(ctx context.Context, msg *mcp.Message) (upstream.Stream,
 	req.Header.SetContentType("application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	for k, v := range c.cfg.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, v := range perRequest {
 		req.Header.Set(k, v)
 	}
 	if sid != "" {

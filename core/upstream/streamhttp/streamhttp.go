@@ -28,6 +28,11 @@ type Config struct {
 	URL string
 	// Headers go on every request (already expanded: no placeholders).
 	Headers map[string]string
+	// PerRequest, when set, supplies headers taken anew for each request
+	// and set over Headers: credentials that change within a session (an
+	// upstream OAuth token refreshed before it expires, a short-lived
+	// identity JWT). Its error fails the request as it is.
+	PerRequest func(context.Context) (map[string]string, error)
 	// Client is the connector's shared client; its Transport is the pool.
 	Client *http.Client
 	// Fast, when set, carries requests after initialize (the hot path);
@@ -91,6 +96,15 @@ func (c *Conn) newRequest(ctx context.Context, method string, body []byte) (*htt
 	}
 	for k, v := range c.cfg.Headers {
 		req.Header.Set(k, v)
+	}
+	if c.cfg.PerRequest != nil {
+		h, err := c.cfg.PerRequest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
 	}
 	c.mu.Lock()
 	sid, ver := c.sessionID, c.version

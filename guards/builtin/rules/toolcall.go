@@ -42,6 +42,7 @@ func callArguments(memo *Purposes, in *guard.Input, args *argStrings) []finding 
 		}
 		if shell {
 			fs = append(fs, scanCommand(f.value, f.path)...)
+			fs = append(fs, modelCommand(f.value, f.path)...)
 		}
 	}
 	return fs

@@ -105,7 +105,8 @@ func scanTool(tools []guard.Tool, i int, names map[string]int) []finding {
 			fs = append(fs, crossTool(f.value, f.path, t.Name, names, params)...)
 		}
 	}
-	return fs
+	// The learned model last, so the rules' reasons lead the verdict.
+	return append(fs, modelTool(t, base)...)
 }
 
 // scanDefinitionText runs the per-string Tool List rules.

@@ -49,6 +49,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "measured time per cell")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured time before each cell")
 	guards := flag.Bool("guards", false, "keep the built-in ToolGuard chain on (default off: measure the proxy itself)")
+	authMode := flag.String("auth", "none", "client credentials: none (anonymous), token (an API token) or oauth (an access token from the gateway's authorization server)")
 	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
 	compare := flag.Bool("compare", false, "measure every gateway cell with the built-in guards off and on in this one run, and compare them (overrides -guards)")
 	size := flag.Int("size", 100, "bytes of the echoed message")
@@ -63,7 +64,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size}
+	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, auth: *authMode}
 	if err := run(ctx, *gatewayBin, *echoBin, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -136,6 +137,7 @@ type options struct {
 	duration, warmup        time.Duration
 	guards, unique, compare bool
 	size                    int
+	auth                    string
 }
 
 // setGuards turns the built-in guards on or off.
@@ -149,7 +151,7 @@ func setGuards(gw string, on bool) error {
 }
 
 func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
-	duration, warmup, guards, unique := o.duration, o.warmup, o.guards, o.unique
+	duration, warmup, guards, unique, authMode := o.duration, o.warmup, o.guards, o.unique, o.auth
 	var kids children
 	defer kids.stopAll()
 	upPort, err := freePort()
@@ -183,7 +185,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 	}
 	if err := kids.start([]string{
 		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
-		"GATEHOUSE_CLIENT_AUTH=none", "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
+		"GATEHOUSE_CLIENT_AUTH=" + clientAuth(authMode), "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
 	}, gatewayBin, "serve", "--config", cfgPath); err != nil {
 		return err
 	}
@@ -209,6 +211,14 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 		{"gateway → Streamable HTTP", gw + "/mcp/echo-http"},
 		{"gateway → STDIO", gw + "/mcp/echo-stdio"},
 	}
+	var urls []string
+	for _, t := range targets[1:] {
+		urls = append(urls, t.url)
+	}
+	creds, err := credentials(gw, authMode, urls)
+	if err != nil {
+		return err
+	}
 	results := map[string]map[int]cell{}
 	on := map[string]map[int]cell{} // -compare: the cells with the guards on
 	for _, conns := range []int{1, 16} {
@@ -217,7 +227,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, pid, conns, duration, warmup, unique, o.size)
+			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -231,7 +241,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if err := setGuards(gw, true); err != nil {
 				return err
 			}
-			c, err = measure(ctx, tgt.url, pid, conns, duration, warmup, unique, o.size)
+			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections, guards on: %w", tgt.name, conns, err)
 			}
@@ -245,6 +255,9 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 		}
 	}
 	chain := "built-in ToolGuard chain off (the proxy alone)"
+	if authMode != "none" {
+		chain += "; clients authenticated with " + map[string]string{"token": "an API token", "oauth": "OAuth access tokens (one per endpoint)"}[authMode]
+	}
 	if guards {
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
 	}
@@ -291,6 +304,14 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 }
 
 func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// clientAuth is the gateway's client_auth.mode for -auth.
+func clientAuth(mode string) string {
+	if mode == "none" {
+		return "none"
+	}
+	return "token"
+}
 
 // adminCall sends one admin request and checks its status.
 func adminCall(gw, method, path, body string, want int) error {
@@ -359,8 +380,12 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
 
-func open(ctx context.Context, url string) (*rawmcp.Session, error) {
-	s := &rawmcp.Session{Client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}}, URL: url}
+func open(ctx context.Context, url, authorization string) (*rawmcp.Session, error) {
+	var tr http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}
+	if authorization != "" {
+		tr = withAuthorization{next: tr, value: authorization}
+	}
+	s := &rawmcp.Session{Client: &http.Client{Transport: tr}, URL: url}
 	if _, err := s.Post(ctx, `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"loadtest","version":"1"}}}`); err != nil {
 		return nil, fmt.Errorf("initialize: %w", err)
 	}
@@ -384,11 +409,11 @@ func uniqueCall(size, w, n int) string {
 
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url string, pid, conns int, duration, warmup time.Duration, unique bool, size int) (cell, error) {
+func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, unique bool, size int) (cell, error) {
 	same := call(size)
 	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
-		s, err := open(ctx, url)
+		s, err := open(ctx, url, authorization)
 		if err != nil {
 			return cell{}, err
 		}
