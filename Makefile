@@ -134,8 +134,8 @@ conformance-upstream-auth:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/... ./guards/... ./admin/... ./plugins/...
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
-	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s
-	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -guards
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique -size 65536
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth token
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth oauth
 

@@ -46,7 +46,14 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 		URI       string          `json:"uri"`
 		Arguments json.RawMessage `json:"arguments"`
 	}
-	_ = json.Unmarshal(req.Params, &params)
+	// One strict pass reads the params (the arguments decoded, for the
+	// guards' rules); anything else is read as before.
+	p, strict := readCallParams(req.Params)
+	if strict {
+		params.Name, params.URI, params.Arguments = p.name, p.uri, p.args
+	} else {
+		_ = json.Unmarshal(req.Params, &params)
+	}
 	name := params.Name
 	if req.Method == parts.MethodResourcesRead {
 		name = params.URI
@@ -55,6 +62,7 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Method: req.Method, Tool: guard.ToolRef{Name: name},
 		Arguments: params.Arguments, Result: resp.Result, RequestID: string(req.ID),
+		argsDecoded: p.decoded, argsStrict: strict && len(p.args) > 0,
 	}
 	if resp.Error != nil {
 		raw, err := json.Marshal(resp.Error)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gatehouse-mcp/gatehouse/core/connector"
+	"github.com/gatehouse-mcp/gatehouse/core/mcp"
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin"
 	"github.com/gatehouse-mcp/gatehouse/guards/host"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
@@ -40,7 +42,7 @@ func builtinEngineNative(b testing.TB, native bool) *Engine {
 		}
 		entry := Entry{Name: name, Module: m, Enabled: true}
 		if native {
-			entry.Native = builtin.Native(name)
+			entry.Native, entry.NativeIn = builtin.Native(name), builtin.NativeIn(name)
 		}
 		chain = append(chain, entry)
 	}
@@ -105,36 +107,61 @@ func BenchmarkToolList1000(b *testing.B) {
 }
 
 // BenchmarkRequestChain: the pre-call hooks of the Tool Call and Tool
-// Intent guards on one benign tools/call with 1 KiB of arguments, as
-// PreCall runs them. native: the native rules (a clean allow skips the
-// guests); wasm: the guests alone; cached: native with the verdict cache
-// on, every call after the first a hit. All on content the guards allow.
+// Intent guards on one benign tools/call, by size of its arguments (1 KiB:
+// one string; 64 KiB: an array of short strings), as PreCall runs them.
+// native: CheckRequest with the native rules (a clean allow skips the
+// guests); params: GuardRequest, the same from the request's params
+// (their reading included); wasm: the guests alone (1 KiB only); cached:
+// native with the verdict cache on, every call after the first a hit.
+// All on content the guards allow.
 func BenchmarkRequestChain(b *testing.B) {
 	para := "Summarise the quarterly report by region and list the open support tickets for the next release. "
-	text := strings.Repeat(para, 1024/len(para)+1)[:1024-len(`{"query":""}`)]
-	args, _ := json.Marshal(map[string]string{"query": text})
-	if len(args) != 1024 {
-		b.Fatalf("arguments are %d bytes", len(args))
+	one := strings.Repeat(para, 1024/len(para)+1)[:1024-len(`{"query":""}`)]
+	args1, _ := json.Marshal(map[string]string{"query": one})
+	if len(args1) != 1024 {
+		b.Fatalf("arguments are %d bytes", len(args1))
 	}
-	req := Request{Slug: "docs", Tool: guard.ToolRef{Name: "search_docs", Description: "Searches the product documentation."}, Arguments: args}
+	var qs []string
+	for n := len(`{"queries":[]}`); n+len(para)+3 <= 64<<10; n += len(para) + 3 {
+		qs = append(qs, para)
+	}
+	args64, _ := json.Marshal(map[string][]string{"queries": qs})
+	tool := guard.ToolRef{Name: "search_docs", Description: "Searches the product documentation."}
 	cached := builtinEngine(b)
 	chain, _ := cached.snapshot()
 	for i := range chain {
 		chain[i].Hash = "bench"
 	}
 	cached.SetChain(chain)
-	for _, tc := range []struct {
-		name string
-		e    *Engine
-	}{{"native", builtinEngine(b)}, {"wasm", builtinEngineNative(b, false)}, {"cached", cached}} {
-		b.Run(tc.name+"/1KiB", func(b *testing.B) {
-			b.SetBytes(int64(len(args)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if out := tc.e.CheckRequest(context.Background(), req); out.Action != guard.ActionAllow {
-					b.Fatalf("benign request judged %s: %+v", out.Action, out.Verdicts)
-				}
+	native, wasm := builtinEngine(b), builtinEngineNative(b, false)
+	native.SetToolDescriptions(describer{"search_docs": tool.Description})
+	conn := &connector.Connector{ID: "c1", Slug: "docs", Name: "Docs"}
+	for _, args := range []json.RawMessage{args1, args64} {
+		size := fmt.Sprintf("%dKiB", (len(args)+512)>>10)
+		req := Request{Slug: "docs", Tool: tool, Arguments: args}
+		params, _ := json.Marshal(map[string]any{"name": tool.Name, "arguments": args})
+		msg := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(`7`), Method: mcp.MethodToolsCall, Params: params}
+		for _, tc := range []struct {
+			name string
+			run  func() Outcome
+		}{
+			{"native", func() Outcome { return native.CheckRequest(context.Background(), req) }},
+			{"params", func() Outcome { _, out := native.GuardRequest(context.Background(), conn, msg); return out }},
+			{"wasm", func() Outcome { return wasm.CheckRequest(context.Background(), req) }},
+			{"cached", func() Outcome { return cached.CheckRequest(context.Background(), req) }},
+		} {
+			if tc.name == "wasm" && len(args) > 1024 {
+				continue
 			}
-		})
+			b.Run(tc.name+"/"+size, func(b *testing.B) {
+				b.SetBytes(int64(len(args)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if out := tc.run(); out.Action != guard.ActionAllow {
+						b.Fatalf("benign request judged %s: %+v", out.Action, out.Verdicts)
+					}
+				}
+			})
+		}
 	}
 }

@@ -19,19 +19,49 @@ const maxDecodeDepth = 10000
 // otherwise, and the caller decodes the ordinary way: so the answer is
 // read once, and its validity for the guests comes with it instead of
 // from a second pass (~85 µs at 64 KiB).
+//
+// raw is copied once into a string, and every string and number of v
+// without escapes is a slice of that copy: one allocation and one memmove
+// instead of one of each per string (~140 µs at 64 KiB, mostly the copies).
+// Only strings with escapes are unquoted into their own memory.
 func decodeStrict(raw []byte) (v any, ok bool) {
-	d := jsontext.NewDecoder(bytes.NewBuffer(raw))
-	v, ok = decodeValue(d, 0)
+	d := strictDecoder{d: jsontext.NewDecoder(bytes.NewBuffer(raw)), src: string(raw)}
+	v, ok = d.value(0)
 	if !ok {
 		return nil, false
 	}
-	if _, err := d.ReadToken(); err != io.EOF {
+	if _, err := d.d.ReadToken(); err != io.EOF {
 		return nil, false // a second value or trailing bytes
 	}
 	return v, true
 }
 
-func decodeValue(d *jsontext.Decoder, depth int) (any, bool) {
+// strictDecoder reads src (the input, as a string) with d.
+type strictDecoder struct {
+	d   *jsontext.Decoder
+	src string
+}
+
+// str reads a string (a value or an object name) as a slice of src when
+// it has no escapes.
+func (sd *strictDecoder) str() (string, bool) {
+	val, err := sd.d.ReadValue()
+	if err != nil || val.Kind() != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(val, '\\') < 0 {
+		end := int(sd.d.InputOffset())
+		return sd.src[end-len(val)+1 : end-1], true
+	}
+	u, err := jsontext.AppendUnquote(nil, val)
+	if err != nil {
+		return "", false
+	}
+	return string(u), true
+}
+
+func (sd *strictDecoder) value(depth int) (any, bool) {
+	d := sd.d
 	switch d.PeekKind() {
 	case '{':
 		if depth >= maxDecodeDepth {
@@ -42,12 +72,11 @@ func decodeValue(d *jsontext.Decoder, depth int) (any, bool) {
 		}
 		m := map[string]any{}
 		for d.PeekKind() != '}' {
-			k, err := d.ReadToken()
-			if err != nil || k.Kind() != '"' {
+			name, ok := sd.str()
+			if !ok {
 				return nil, false
 			}
-			name := k.String()
-			e, ok := decodeValue(d, depth+1)
+			e, ok := sd.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
@@ -66,7 +95,7 @@ func decodeValue(d *jsontext.Decoder, depth int) (any, bool) {
 		}
 		a := []any{}
 		for d.PeekKind() != ']' {
-			e, ok := decodeValue(d, depth+1)
+			e, ok := sd.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
@@ -81,15 +110,16 @@ func decodeValue(d *jsontext.Decoder, depth int) (any, bool) {
 		if err != nil {
 			return nil, false
 		}
-		return json.Number(n), true
-	case '"', 't', 'f', 'n':
+		end := int(d.InputOffset())
+		return json.Number(sd.src[end-len(n) : end]), true
+	case '"':
+		return sd.str()
+	case 't', 'f', 'n':
 		t, err := d.ReadToken()
 		if err != nil {
 			return nil, false
 		}
 		switch t.Kind() {
-		case '"':
-			return t.String(), true
 		case 't', 'f':
 			return t.Bool(), true
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/guards/eval"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
@@ -15,7 +16,8 @@ import (
 // chain twice — with the native prefilter, and with the WebAssembly
 // guests alone — and requires the same action, blocker and reason codes
 // on every hook the row reaches (a call row: tool_call and tool_intent,
-// and tool_request on its tool and arguments alone, as before the call).
+// and tool_request on its tool and arguments alone, as before the call),
+// the native rules of all of a row's hooks sharing one rules.View.
 func TestNativePrefilterDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the guests on every corpus row")
@@ -51,12 +53,15 @@ func TestNativePrefilterDifferential(t *testing.T) {
 				if hook == guard.HookToolCall {
 					hooks = append(hooks, guard.HookToolIntent, guard.HookToolRequest)
 				}
+				// One rules view for every hook of the row, as a phase shares
+				// it between its guards.
+				view := rules.NewView()
 				for _, h := range hooks {
 					a, b := *in, *in
 					if h == guard.HookToolRequest {
 						a.Output, b.Output = nil, nil
 					}
-					got := withNative.run(ctx, h, &a, "eval", lazy{})
+					got := withNative.run(ctx, h, &a, "eval", lazy{view: view})
 					want := guestsOnly.run(ctx, h, &b, "eval", lazy{})
 					if got.Action != want.Action || got.Blocker != want.Blocker || codes(got) != codes(want) {
 						t.Errorf("row %s (%s) %s: with the native prefilter %s %s [%s], guests alone %s %s [%s]",

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/guards/host"
 	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
@@ -53,6 +54,11 @@ type Entry struct {
 	// would equal; anything else runs the guest, which stays
 	// authoritative. Uploaded guards have none and always run in WASM.
 	Native func(hook string, in *guard.Input) guard.Verdict
+	// NativeIn, when set, is Native reading the phase's shared view (see
+	// builtin.NativeIn): the chain calls it instead of Native, with one
+	// view for every guard of the phase (both chains of an answer), so
+	// the built-in guards scan the input once between them.
+	NativeIn func(hook string, in *guard.Input, v *rules.View) guard.Verdict
 	// Hash is the module's SHA-256 (hex). A guard with Native and Hash
 	// has its verdicts cached by content (see verdictCache).
 	Hash string
@@ -218,6 +224,32 @@ type lazy struct {
 	// content, when set, is contentKey of the phase's input, shared by
 	// phases whose inputs differ only in the hook.
 	content func(*guard.Input) string
+	// view is the rules' view shared by every guard of the phase (nil: one
+	// per chain run).
+	view *rules.View
+	// argsValid says the input's arguments are valid for a guest's decoder
+	// (decodeStrict accepted them: see withArguments).
+	argsValid bool
+}
+
+// withArguments decodes args once, strictly (unless the caller did: ok):
+// when they are valid for the guests' decoder, lz says so (nativeSafe
+// need not check them again) and its view gets their decoding (the rules
+// need not decode them again). Otherwise nothing changes, and the
+// ordinary checks apply.
+func (lz lazy) withArguments(args json.RawMessage, decoded any, ok bool) lazy {
+	if !ok && len(args) > 0 {
+		decoded, ok = decodeStrict(args)
+	}
+	if !ok {
+		return lz
+	}
+	if lz.view == nil {
+		lz.view = rules.NewView()
+	}
+	lz.view.SetArguments(args, decoded)
+	lz.argsValid = true
+	return lz
 }
 
 // run applies the chain of hook to the envelope in. The envelope is
@@ -263,17 +295,25 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 	}
 	safe := -1 // whether the native rules see what a guest would (lazy)
 	content := ""
+	view := lz.view
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
 			continue
 		}
+		native := g.Native
+		if g.NativeIn != nil {
+			if view == nil {
+				view = rules.NewView()
+			}
+			native = func(h string, in *guard.Input) guard.Verdict { return g.NativeIn(h, in, view) }
+		}
 		var key cacheKey // set when g's verdicts are cached
 		var v guard.Verdict
 		hit := false
-		if g.Native != nil {
+		if native != nil {
 			if safe < 0 {
 				safe = 0
-				if nativeSafe(in) && (lz.valid == nil || lz.valid()) {
+				if nativeSafe(in, lz.argsValid) && (lz.valid == nil || lz.valid()) {
 					safe = 1
 				}
 			}
@@ -293,7 +333,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 					v, hit = c.v, true
 				}
 			}
-			if !hit && safe == 1 && nativeClean(g.Native, hook, in) {
+			if !hit && safe == 1 && nativeClean(native, hook, in) {
 				if key.content != "" {
 					e.cache.put(key, cached{clean: true})
 				}
@@ -409,6 +449,10 @@ type Call struct {
 	Error         json.RawMessage
 	RequestID     string
 	MaxInputBytes int
+	// argsDecoded is Arguments' strict decoding when argsStrict (the
+	// params were read by readCallParams), so it is not made again.
+	argsDecoded any
+	argsStrict  bool
 }
 
 // CheckCall runs the tool_call chain and (on a tools/call result) the
@@ -455,6 +499,8 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		}
 		return nil
 	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
+	lz.view = rules.NewView()
+	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	var keyOnce sync.Once
 	var key string
 	lz.content = func(in *guard.Input) string {

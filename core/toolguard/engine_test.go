@@ -52,19 +52,19 @@ func TestChain(t *testing.T) {
 		blocker  string
 		reason   string
 	}{
-		{"nothing found", []Entry{{"a", allow, true, nil, ""}}, nil, guard.ActionAllow, "", ""},
-		{"a flag passes", []Entry{{"a", allow, true, nil, ""}, {"f", flag, true, nil, ""}}, nil, guard.ActionFlag, "", ""},
-		{"a block stops the chain", []Entry{{"b", block, true, nil, ""}, {"after", after, true, nil, ""}}, nil, guard.ActionBlock, "b", "prompt injection in the output"},
-		{"a disabled guard does not run", []Entry{{"b", block, false, nil, ""}}, nil, guard.ActionAllow, "", ""},
-		{"a high score is raised to block", []Entry{{"s", lowBlock, true, nil, ""}}, nil, guard.ActionBlock, "s", "scored high"},
-		{"the same score only flags at low sensitivity", []Entry{{"s", lowBlock, true, nil, ""}}, func(s *Settings) { s.Sensitivity = "low" }, guard.ActionFlag, "", ""},
-		{"a per-connector override wins", []Entry{{"s", lowBlock, true, nil, ""}}, func(s *Settings) {
+		{"nothing found", []Entry{{"a", allow, true, nil, nil, ""}}, nil, guard.ActionAllow, "", ""},
+		{"a flag passes", []Entry{{"a", allow, true, nil, nil, ""}, {"f", flag, true, nil, nil, ""}}, nil, guard.ActionFlag, "", ""},
+		{"a block stops the chain", []Entry{{"b", block, true, nil, nil, ""}, {"after", after, true, nil, nil, ""}}, nil, guard.ActionBlock, "b", "prompt injection in the output"},
+		{"a disabled guard does not run", []Entry{{"b", block, false, nil, nil, ""}}, nil, guard.ActionAllow, "", ""},
+		{"a high score is raised to block", []Entry{{"s", lowBlock, true, nil, nil, ""}}, nil, guard.ActionBlock, "s", "scored high"},
+		{"the same score only flags at low sensitivity", []Entry{{"s", lowBlock, true, nil, nil, ""}}, func(s *Settings) { s.Sensitivity = "low" }, guard.ActionFlag, "", ""},
+		{"a per-connector override wins", []Entry{{"s", lowBlock, true, nil, nil, ""}}, func(s *Settings) {
 			s.Sensitivity = "low"
 			s.Connectors = map[string]ConnectorSettings{"gh": {Sensitivity: "high"}}
 		}, guard.ActionBlock, "s", "scored high"},
-		{"a failing guard blocks when failing closed", []Entry{{"x", broken, true, nil, ""}}, nil, guard.ActionBlock, "x", "the guard failed and the connector fails closed: guard trapped: boom"},
-		{"a failing guard flags when failing open", []Entry{{"x", broken, true, nil, ""}}, func(s *Settings) { s.FailMode = FailOpen }, guard.ActionFlag, "", ""},
-		{"redaction", []Entry{{"r", redact, true, nil, ""}}, nil, guard.ActionRedact, "", ""},
+		{"a failing guard blocks when failing closed", []Entry{{"x", broken, true, nil, nil, ""}}, nil, guard.ActionBlock, "x", "the guard failed and the connector fails closed: guard trapped: boom"},
+		{"a failing guard flags when failing open", []Entry{{"x", broken, true, nil, nil, ""}}, func(s *Settings) { s.FailMode = FailOpen }, guard.ActionFlag, "", ""},
+		{"redaction", []Entry{{"r", redact, true, nil, nil, ""}}, nil, guard.ActionRedact, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,7 +94,7 @@ func TestChain(t *testing.T) {
 	t.Run("the envelope carries the output text and the resolved sensitivity", func(t *testing.T) {
 		f := &fake{hooks: callHooks(), v: guard.Allow()}
 		e := New(DefaultSettings())
-		e.SetChain([]Entry{{"f", f, true, nil, ""}})
+		e.SetChain([]Entry{{"f", f, true, nil, nil, ""}})
 		e.CheckCall(context.Background(), Call{Slug: "gh", Tool: guard.ToolRef{Name: "read", Description: "Reads"}, Arguments: json.RawMessage(`{"p":1}`), Result: json.RawMessage(result)})
 		in := f.seen
 		if in.Hook != guard.HookToolCall || in.Method != "tools/call" || !strings.HasPrefix(in.Output.Text, "key AKIAIOSFODNN7EXAMPLE ok\nsecond\n") || in.Sensitivity.Threshold != 0.7 || in.Tool.Description != "Reads" || string(in.Arguments) != `{"p":1}` {

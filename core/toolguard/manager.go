@@ -175,7 +175,7 @@ func (m *Manager) apply() {
 		if mod := m.modules[r.Name]; mod != nil {
 			e := Entry{Name: r.Name, Module: mod, Enabled: r.Enabled}
 			if r.Builtin {
-				e.Native, e.Hash = builtin.Native(r.Name), r.SHA256
+				e.Native, e.NativeIn, e.Hash = builtin.Native(r.Name), builtin.NativeIn(r.Name), r.SHA256
 			}
 			chain = append(chain, e)
 		}

@@ -14,9 +14,10 @@ import (
 // (encoding replaces invalid bytes) and every raw JSON member valid by
 // the guest decoder's rules (RFC 7493: UTF-8, no duplicate member names),
 // on which the guest's decoding fails and the guard errs. When in is not
-// safe, the guests run and decide alone.
-func nativeSafe(in *guard.Input) bool {
-	if !validStrings(in.RequestID, in.Connector.ID, in.Connector.Name, in.Method) || !validRaw(in.Arguments) {
+// safe, the guests run and decide alone. argsValid says in.Arguments is
+// known valid already (decodeStrict accepted it) and is not checked again.
+func nativeSafe(in *guard.Input, argsValid bool) bool {
+	if !validStrings(in.RequestID, in.Connector.ID, in.Connector.Name, in.Method) || !argsValid && !validRaw(in.Arguments) {
 		return false
 	}
 	if t := in.Tool; t != nil && !validStrings(t.Name, t.Description) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
+	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -40,12 +41,20 @@ type Request struct {
 // rules, the verdict cache (keyed by the hook), fail mode and busy
 // handling are the answer phases'.
 func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
+	return e.checkRequest(ctx, r, nil, false)
+}
+
+// checkRequest is CheckRequest; with decoded (ok), r.Arguments' strict
+// decoding (readCallParams), which is then not made again. The arguments
+// are decoded once for the phase: for the guests' validity and for every
+// built-in guard's rules.
+func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bool) Outcome {
 	args := r.Arguments
 	if len(args) == 0 {
-		args = json.RawMessage(`{}`)
+		args, decoded, ok = json.RawMessage(`{}`), map[string]any{}, true
 	}
 	in := &guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &r.Tool, Arguments: args}
-	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{})
+	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rules.NewView()}.withArguments(args, decoded, ok))
 	if out.Action == guard.ActionRedact {
 		// An argument cannot be masked without changing what the call
 		// does: a redaction before the call is a block.
@@ -75,7 +84,12 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 		Name      string          `json:"name"`
 		Arguments json.RawMessage `json:"arguments"`
 	}
-	if err := json.Unmarshal(req.Params, &params); err != nil {
+	// One strict pass reads the name and the arguments (decoded, and
+	// valid for the guests); anything else is read as before.
+	p, strict := readCallParams(req.Params)
+	if strict {
+		params.Name, params.Arguments = p.name, p.args
+	} else if err := json.Unmarshal(req.Params, &params); err != nil {
 		// What the guards cannot read does not go upstream unread.
 		out := Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the call's parameters could not be read for the guards: " + err.Error()}
 		return refusal(out), out
@@ -87,10 +101,10 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 	if describe != nil {
 		tool.Description = describe.Description(ctx, c, params.Name)
 	}
-	out := e.CheckRequest(ctx, Request{
+	out := e.checkRequest(ctx, Request{
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Tool: tool, Arguments: params.Arguments, RequestID: string(req.ID),
-	})
+	}, p.decoded, strict && len(p.args) > 0)
 	if out.Action == guard.ActionBlock {
 		return refusal(out), out
 	}

@@ -32,3 +32,31 @@ func Native(name string) func(hook string, in *guard.Input) guard.Verdict {
 		return guard.Allow()
 	}
 }
+
+// NativeIn is Native whose rules read a shared rules.View: the host makes
+// one view per phase and hands it to every built-in guard of the phase,
+// so the output and arguments are scanned once, not once per guard. The
+// verdicts are Native's (a view only caches what the rules compute from
+// the input). Nil for an unknown name.
+func NativeIn(name string) func(hook string, in *guard.Input, v *rules.View) guard.Verdict {
+	type hookFn = func(*rules.View, *guard.Input) guard.Verdict
+	var hooks map[string]hookFn
+	switch name {
+	case "tool-list-guard":
+		hooks = map[string]hookFn{guard.HookToolList: func(_ *rules.View, in *guard.Input) guard.Verdict { return rules.ToolList(in) }}
+	case "tool-call-guard":
+		p := rules.NewPurposes()
+		hooks = map[string]hookFn{guard.HookToolCall: p.ToolCallIn, guard.HookToolRequest: p.ToolCallRequestIn}
+	case "tool-intent-guard":
+		p := rules.NewPurposes()
+		hooks = map[string]hookFn{guard.HookToolIntent: p.ToolIntentIn, guard.HookToolRequest: p.ToolIntentRequestIn}
+	default:
+		return nil
+	}
+	return func(h string, in *guard.Input, v *rules.View) guard.Verdict {
+		if fn := hooks[h]; fn != nil {
+			return fn(v, in)
+		}
+		return guard.Allow()
+	}
+}

@@ -71,34 +71,36 @@ func declaredPurpose(t *guard.ToolRef) purpose {
 // The envelope carries no user prompt, so "data the user never asked to
 // send" is approximated by data a tool of this declared purpose has no
 // reason to receive.
-func ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(nil, in) }
+func ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(nil, nil, in) }
 
-func toolIntent(memo *Purposes, in *guard.Input) guard.Verdict {
+func toolIntent(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
 	p := memo.of(in.Tool)
-	fs := intentArguments(p, in)
-	fs = append(fs, scanSegments(in.Output, func(text string) []finding { return intentOutput(p, text) })...)
+	fs := intentArguments(p, v, in)
+	fs = append(fs, scanSegments(v, in.Output, func(text string, kw keywordsFound) []finding { return intentOutput(p, text, kw) })...)
 	return decide(in, fs, score(fs))
 }
 
 // intentArguments are the Tool Intent Guard's findings in a call's
 // arguments against the tool's declared purpose p (shared by the answer
 // and the request hooks).
-func intentArguments(p purpose, in *guard.Input) []finding {
+func intentArguments(p purpose, v *View, in *guard.Input) []finding {
 	var fs []finding
-	for _, f := range walkJSON(in.Arguments, "/arguments") {
-		fs = append(fs, intentArgument(p, f)...)
+	args := v.arguments(in.Arguments)
+	for i := range args.fields {
+		fs = append(fs, intentArgument(p, args, i)...)
 	}
 	return fs
 }
 
-func intentArgument(p purpose, f field) []finding {
+func intentArgument(p purpose, args *argStrings, i int) []finding {
 	var fs []finding
+	f, kw := args.fields[i], args.kws[i]
 	v := f.value
 	if !p.auth {
-		for _, m := range scanSecrets(v) {
+		for _, m := range args.secretsAt(i) {
 			w, why := wIntentSecretOther, "a tool whose purpose is not authentication"
 			if p.readOnly {
 				w, why = wIntentSecretReadOnly, "a read-only tool"
@@ -123,7 +125,7 @@ func intentArgument(p purpose, f field) []finding {
 			fs = append(fs, finding{code: "intent:command-in-args", weight: wIntentCommand, msg: "shell syntax in the arguments of a tool that is not a shell", path: f.path, span: spanOf(m[0], m[1])})
 		}
 	}
-	if !p.sensitive && gateKeywords().scan(v).any(kwSensitiveFile) {
+	if !p.sensitive && kw.any(kwSensitiveFile) {
 		if m := reSensitivePathArg.FindStringIndex(v); m != nil {
 			fs = append(fs, finding{code: "intent:sensitive-path", weight: wIntentSensitivePath, msg: "credential or startup file in the arguments of a tool not meant for it", path: f.path, span: spanOf(m[0], m[1])})
 		}
@@ -152,9 +154,8 @@ var (
 	kwOutputExec = []string{"uid=", "root:x:0:0:", "executing", "executed", "spawned", "running", "$"}
 )
 
-func intentOutput(p purpose, text string) []finding {
+func intentOutput(p purpose, text string, kw keywordsFound) []finding {
 	var fs []finding
-	kw := gateKeywords().scan(text)
 	if !p.network && kw.any(kwNetworkSend) {
 		if m := reNetworkSend.FindStringIndex(text); m != nil {
 			fs = append(fs, finding{code: "intent:network-send", weight: wIntentNetworkSend, msg: "output reports sending data out, but the tool declares no network purpose", path: outputTextPath, span: spanOf(m[0], m[1])})

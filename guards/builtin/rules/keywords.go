@@ -36,6 +36,8 @@ type keywordMatcher struct {
 	// (its own and its dictionary suffixes').
 	outAt []int32
 	outs  []int32
+	// secretAt[s] says a secret rule's keyword ends at state s.
+	secretAt []bool
 }
 
 // gateKey names one keyword list by its backing array, so the ids of a
@@ -153,6 +155,9 @@ type keywordsFound struct {
 	text  string
 	found []bool // by keyword id
 	n     int    // keyword ends seen (0: the text holds no keyword)
+	// secret says the text holds a secret rule's keyword (set when the
+	// matcher knows them: gateKeywords).
+	secret bool
 }
 
 // scan walks text once (ASCII case folded). A long text is walked as
@@ -212,6 +217,9 @@ func (m *keywordMatcher) mark(f *keywordsFound, row int32) {
 	for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
 		f.found[id] = true
 	}
+	if m.secretAt != nil && m.secretAt[s] {
+		f.secret = true
+	}
 	f.n++
 }
 
@@ -261,8 +269,19 @@ func (f keywordsFound) anyID(ids []int32) bool {
 // set (patterns.go's init gates its expressions).
 var gateKeywords = sync.OnceValue(func() *keywordMatcher {
 	m := newKeywordMatcher(allGateKeywords()...)
+	secret := make([]bool, len(m.ids))
 	for _, r := range secretRules {
-		m.secretIDs = append(m.secretIDs, m.lists[keyOf(r.keywords)])
+		ids := m.lists[keyOf(r.keywords)]
+		m.secretIDs = append(m.secretIDs, ids)
+		for _, id := range ids {
+			secret[id] = true
+		}
+	}
+	m.secretAt = make([]bool, len(m.outAt)-1)
+	for s := range m.secretAt {
+		for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
+			m.secretAt[s] = m.secretAt[s] || secret[id]
+		}
 	}
 	return m
 })

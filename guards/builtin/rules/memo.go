@@ -54,7 +54,7 @@ func (p *Purposes) of(t *guard.ToolRef) purpose {
 }
 
 // ToolCall is the package's ToolCall with tools' purposes remembered.
-func (p *Purposes) ToolCall(in *guard.Input) guard.Verdict { return toolCall(p, in) }
+func (p *Purposes) ToolCall(in *guard.Input) guard.Verdict { return toolCall(p, nil, in) }
 
 // ToolIntent is the package's ToolIntent with tools' purposes remembered.
-func (p *Purposes) ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(p, in) }
+func (p *Purposes) ToolIntent(in *guard.Input) guard.Verdict { return toolIntent(p, nil, in) }

@@ -100,15 +100,15 @@ func runeStart(s string, i int) int {
 // each lies in named in its message when the host listed parts (by its
 // shape: the message reaches the client, and names the upstream chose
 // may hold what was found).
-func scanSegments(out *guard.Output, scan func(string) []finding) []finding {
+func scanSegments(v *View, out *guard.Output, scan func(string, keywordsFound) []finding) []finding {
 	var fs []finding
 	type seen struct {
 		code string
 		span [2]int
 	}
 	dup := map[seen]bool{}
-	for _, seg := range outputSegments(out) {
-		for _, f := range scan(seg.text) {
+	for _, seg := range v.segments(out) {
+		for _, f := range scan(seg.text, seg.kw) {
 			if f.span != nil {
 				f.span = spanOf(f.span[0]+seg.offset, f.span[1]+seg.offset)
 				k := seen{f.code, *f.span}

@@ -68,15 +68,15 @@ func scanArgumentURLs(v, path string) []finding {
 // ABI 1.2): it judges a call's arguments before the upstream runs it —
 // credentials in any argument, command injection when the tool is
 // shell-like (the answer hook's argument rules), and exfiltration URLs.
-func ToolCallRequest(in *guard.Input) guard.Verdict { return toolCallRequest(nil, in) }
+func ToolCallRequest(in *guard.Input) guard.Verdict { return toolCallRequest(nil, nil, in) }
 
-func toolCallRequest(memo *Purposes, in *guard.Input) guard.Verdict {
+func toolCallRequest(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	args, all := walkJSONAll(in.Arguments, "/arguments")
+	args := v.arguments(in.Arguments)
 	fs := callArguments(memo, in, args)
-	if !all {
+	if !args.all {
 		// Padding past the rules' bounds must not hide a payload: what
 		// is not scanned is reported (flag at medium, block from high).
 		w := wArgUnscanned
@@ -85,7 +85,7 @@ func toolCallRequest(memo *Purposes, in *guard.Input) guard.Verdict {
 		}
 		fs = append(fs, finding{code: "arguments-unscanned", weight: w, msg: "the arguments are too large to be scanned in full", path: "/arguments"})
 	}
-	for _, f := range args {
+	for _, f := range args.fields {
 		fs = append(fs, scanArgumentURLs(f.value, f.path)...)
 	}
 	return decide(in, fs, score(fs))
@@ -94,22 +94,22 @@ func toolCallRequest(memo *Purposes, in *guard.Input) guard.Verdict {
 // ToolIntentRequest is the Tool Intent Guard's pre-call hook
 // (tool_request, ABI 1.2): a call's arguments against the tool's declared
 // purpose (the answer hook's argument rules), before the upstream runs it.
-func ToolIntentRequest(in *guard.Input) guard.Verdict { return toolIntentRequest(nil, in) }
+func ToolIntentRequest(in *guard.Input) guard.Verdict { return toolIntentRequest(nil, nil, in) }
 
-func toolIntentRequest(memo *Purposes, in *guard.Input) guard.Verdict {
+func toolIntentRequest(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	fs := intentArguments(memo.of(in.Tool), in)
+	fs := intentArguments(memo.of(in.Tool), v, in)
 	return decide(in, fs, score(fs))
 }
 
 // ToolCallRequest is the package's ToolCallRequest with tools' purposes
 // remembered.
-func (p *Purposes) ToolCallRequest(in *guard.Input) guard.Verdict { return toolCallRequest(p, in) }
+func (p *Purposes) ToolCallRequest(in *guard.Input) guard.Verdict { return toolCallRequest(p, nil, in) }
 
 // ToolIntentRequest is the package's ToolIntentRequest with tools'
 // purposes remembered.
 func (p *Purposes) ToolIntentRequest(in *guard.Input) guard.Verdict {
-	return toolIntentRequest(p, in)
+	return toolIntentRequest(p, nil, in)
 }

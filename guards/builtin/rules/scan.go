@@ -72,6 +72,23 @@ func walkJSONAll(raw json.RawMessage, prefix string) ([]field, bool) {
 			return nil, true // not JSON: nothing to scan (the host checked the envelope)
 		}
 	}
+	return walkDecoded(v, prefix)
+}
+
+// walkDecodedAll is walkJSONAll on raw already decoded into v (strings,
+// maps and slices as encoding/json gives them; numbers of any type).
+func walkDecodedAll(raw json.RawMessage, v any, prefix string) ([]field, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, true
+	}
+	if len(raw) > 4*MaxScan {
+		return nil, false
+	}
+	return walkDecoded(v, prefix)
+}
+
+func walkDecoded(v any, prefix string) ([]field, bool) {
 	w := walker{}
 	w.walk(v, prefix, "", 0)
 	return w.out, !w.cut

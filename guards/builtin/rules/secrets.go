@@ -198,6 +198,9 @@ func scanSecrets(s string) []secretMatch { return scanSecretsIn(s, gateKeywords(
 
 // scanSecretsIn is scanSecrets with s's keyword scan already made.
 func scanSecretsIn(s string, kw keywordsFound) []secretMatch {
+	if kw.m.secretAt != nil && !kw.secret {
+		return nil // no secret rule's keyword: every gate is shut
+	}
 	var out []secretMatch
 	for i, r := range secretRules {
 		if !gateSecret(i, s, kw) {

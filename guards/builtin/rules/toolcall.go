@@ -14,21 +14,21 @@ const wEncodedOutput = 0.8
 // of the answer the client receives (Output.Parts) — for prompt
 // injection, credentials and exfiltration URLs, and its arguments for
 // credentials and, when the tool is shell-like, command injection.
-func ToolCall(in *guard.Input) guard.Verdict { return toolCall(nil, in) }
+func ToolCall(in *guard.Input) guard.Verdict { return toolCall(nil, nil, in) }
 
-func toolCall(memo *Purposes, in *guard.Input) guard.Verdict {
+func toolCall(memo *Purposes, v *View, in *guard.Input) guard.Verdict {
 	if in == nil {
 		return guard.Allow()
 	}
-	fs := scanSegments(in.Output, scanOutput)
-	fs = append(fs, callArguments(memo, in, walkJSON(in.Arguments, "/arguments"))...)
+	fs := scanSegments(v, in.Output, scanOutputIn)
+	fs = append(fs, callArguments(memo, in, v.arguments(in.Arguments))...)
 	return decide(in, fs, score(fs))
 }
 
 // callArguments are the Tool Call Guard's findings in a call's argument
 // strings: credentials in any of them and, when the tool is shell-like,
 // command injection. The answer hook and the request hook share them.
-func callArguments(memo *Purposes, in *guard.Input, args []field) []finding {
+func callArguments(memo *Purposes, in *guard.Input, args *argStrings) []finding {
 	var shell bool
 	if in.Tool != nil {
 		shell = memo.of(in.Tool).shell
@@ -36,8 +36,8 @@ func callArguments(memo *Purposes, in *guard.Input, args []field) []finding {
 		shell = isShellTool("", "")
 	}
 	var fs []finding
-	for _, f := range args {
-		for _, m := range scanSecrets(f.value) {
+	for i, f := range args.fields {
+		for _, m := range args.secretsAt(i) {
 			fs = append(fs, finding{code: "secret:" + m.id, weight: m.weight, msg: "credential (" + m.id + ") in the call's arguments", path: f.path, span: spanOf(m.start, m.end), secret: true})
 		}
 		if shell {
@@ -49,8 +49,10 @@ func callArguments(memo *Purposes, in *guard.Input, args []field) []finding {
 }
 
 // scanOutput runs the output rules on one segment of output text.
-func scanOutput(text string) []finding {
-	kw := gateKeywords().scan(text)
+func scanOutput(text string) []finding { return scanOutputIn(text, gateKeywords().scan(text)) }
+
+// scanOutputIn is scanOutput with text's keyword scan kw already made.
+func scanOutputIn(text string, kw keywordsFound) []finding {
 	fs := scanPatterns(hiddenInstructionPatterns[:3], kw, text, outputTextPath, "")
 	fs = append(fs, scanPatterns(outputInjectionPatterns, kw, text, outputTextPath, "")...)
 	// Code in an output only matters when the output also addresses the

@@ -11,6 +11,13 @@
 // answers (Accept: application/json). It prints a Markdown table, with
 // the gateway's own CPU time per call (user+system, from /proc, over the
 // measured window; the STDIO upstream's process is not counted).
+//
+// With -compare, the gateway's cells run twice in the same run, the
+// built-in guards off then on (toggled through the admin API between
+// cells, so drift on a shared machine lands on both), and a second table
+// puts each pair side by side: CPU/call off and on, what the guards add,
+// and the p99 ratio. -size sets the echoed message's bytes (the answer
+// the guards judge is about that size).
 package main
 
 import (
@@ -44,14 +51,21 @@ func main() {
 	guards := flag.Bool("guards", false, "keep the built-in ToolGuard chain on (default off: measure the proxy itself)")
 	authMode := flag.String("auth", "none", "client credentials: none (anonymous), token (an API token) or oauth (an access token from the gateway's authorization server)")
 	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
+	compare := flag.Bool("compare", false, "measure every gateway cell with the built-in guards off and on in this one run, and compare them (overrides -guards)")
+	size := flag.Int("size", 100, "bytes of the echoed message")
 	flag.Parse()
+	if *size < 16 || *size > 4<<20 {
+		fmt.Fprintln(os.Stderr, "loadtest: -size must be 16 bytes to 4 MiB")
+		os.Exit(2)
+	}
 	if *echoBin == "" {
 		fmt.Fprintln(os.Stderr, "loadtest: -echoserver-bin is required")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *gatewayBin, *echoBin, *duration, *warmup, *guards, *unique, *authMode); err != nil {
+	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, auth: *authMode}
+	if err := run(ctx, *gatewayBin, *echoBin, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -118,7 +132,26 @@ func waitUp(ctx context.Context, url string) error {
 
 const adminToken = "loadtest-admin-token-0123456789"
 
-func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.Duration, guards, unique bool, authMode string) error {
+// options are a run's flags.
+type options struct {
+	duration, warmup        time.Duration
+	guards, unique, compare bool
+	size                    int
+	auth                    string
+}
+
+// setGuards turns the built-in guards on or off.
+func setGuards(gw string, on bool) error {
+	for _, g := range []string{"tool-list-guard", "tool-call-guard", "tool-intent-guard"} {
+		if err := adminCall(gw, http.MethodPatch, "/admin/v1/guards/"+g, fmt.Sprintf(`{"enabled":%v}`, on), http.StatusOK); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
+	duration, warmup, guards, unique, authMode := o.duration, o.warmup, o.guards, o.unique, o.auth
 	var kids children
 	defer kids.stopAll()
 	upPort, err := freePort()
@@ -168,11 +201,9 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 			return err
 		}
 	}
-	if !guards {
-		for _, g := range []string{"tool-list-guard", "tool-call-guard", "tool-intent-guard"} {
-			if err := adminCall(gw, http.MethodPatch, "/admin/v1/guards/"+g, `{"enabled":false}`, http.StatusOK); err != nil {
-				return err
-			}
+	if !guards || o.compare {
+		if err := setGuards(gw, false); err != nil {
+			return err
 		}
 	}
 	targets := []struct{ name, url string }{
@@ -189,13 +220,14 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 		return err
 	}
 	results := map[string]map[int]cell{}
+	on := map[string]map[int]cell{} // -compare: the cells with the guards on
 	for _, conns := range []int{1, 16} {
 		for _, tgt := range targets {
 			pid := gwPID
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique)
+			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -203,6 +235,23 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 				results[tgt.name] = map[int]cell{}
 			}
 			results[tgt.name][conns] = c
+			if !o.compare || pid == 0 {
+				continue
+			}
+			if err := setGuards(gw, true); err != nil {
+				return err
+			}
+			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
+			if err != nil {
+				return fmt.Errorf("%s at %d connections, guards on: %w", tgt.name, conns, err)
+			}
+			if err := setGuards(gw, false); err != nil {
+				return err
+			}
+			if on[tgt.name] == nil {
+				on[tgt.name] = map[int]cell{}
+			}
+			on[tgt.name][conns] = c
 		}
 	}
 	chain := "built-in ToolGuard chain off (the proxy alone)"
@@ -212,10 +261,13 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	if guards {
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
 	}
+	if o.compare {
+		chain = "built-in ToolGuard chain off (first table), then on and off side by side for each gateway cell"
+	}
 	if unique {
 		chain += "; every call distinct (no verdict-cache hits)"
 	}
-	fmt.Printf("tools/call echo, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", duration, warmup, chain)
+	fmt.Printf("tools/call echo of a %d-byte message, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", o.size, duration, warmup, chain)
 	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | gateway CPU/call | errors |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, conns := range []int{1, 16} {
@@ -232,6 +284,22 @@ func run(ctx context.Context, gatewayBin, echoBin string, duration, warmup time.
 	d1, h1, s1 := results[targets[0].name][1], results[targets[1].name][1], results[targets[2].name][1]
 	fmt.Printf("\nat 16 connections: gateway keeps %.0f%% (HTTP upstream) and %.0f%% (STDIO upstream) of direct throughput\n", 100*h16.rps/d16.rps, 100*s16.rps/d16.rps)
 	fmt.Printf("at 1 connection: gateway adds %s (HTTP upstream) and %s (STDIO upstream, vs direct HTTP) to the p50\n", us(h1.p50-d1.p50), us(s1.p50-d1.p50))
+	if o.compare {
+		fmt.Printf("\nthe built-in guards, off and on in this run (%d-byte message):\n\n", o.size)
+		fmt.Println("| target | connections | CPU/call off | CPU/call on | guards add | p99 off | p99 on | p99 on/off | requests/s off | requests/s on |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+		for _, conns := range []int{1, 16} {
+			for _, tgt := range targets[1:] {
+				a, b := results[tgt.name][conns], on[tgt.name][conns]
+				add := "-"
+				if a.cpuPerCall > 0 && b.cpuPerCall > 0 {
+					add = fmt.Sprintf("%s (%+.0f%%)", us(b.cpuPerCall-a.cpuPerCall), 100*float64(b.cpuPerCall-a.cpuPerCall)/float64(a.cpuPerCall))
+				}
+				fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %.2f× | %.0f | %.0f |\n", tgt.name, conns, us(a.cpuPerCall), us(b.cpuPerCall), add,
+					us(a.p99), us(b.p99), float64(b.p99)/float64(a.p99), a.rps, b.rps)
+			}
+		}
+	}
 	return nil
 }
 
@@ -327,18 +395,22 @@ func open(ctx context.Context, url, authorization string) (*rawmcp.Session, erro
 	return s, nil
 }
 
-var call = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100) + `"}}}`
+// call is a tools/call echoing a message of size bytes.
+func call(size int) string {
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", size) + `"}}}`
+}
 
-// uniqueCall is call with a message of the same length that no other call
-// of the run has (worker w, its n-th call).
-func uniqueCall(w, n int) string {
+// uniqueCall is call(size) with a message of the same length that no
+// other call of the run has (worker w, its n-th call).
+func uniqueCall(size, w, n int) string {
 	tag := fmt.Sprintf("-%d-%d", w, n)
-	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", 100-len(tag)) + tag + `"}}}`
+	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", size-len(tag)) + tag + `"}}}`
 }
 
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, unique bool) (cell, error) {
+func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, unique bool, size int) (cell, error) {
+	same := call(size)
 	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url, authorization)
@@ -383,9 +455,9 @@ func measure(ctx context.Context, url, authorization string, pid, conns int, dur
 				if t0.After(end) || ctx.Err() != nil {
 					break
 				}
-				body := call
+				body := same
 				if unique {
-					body = uniqueCall(w, n)
+					body = uniqueCall(size, w, n)
 				}
 				data, err := s.Post(ctx, body)
 				d := time.Since(t0)
