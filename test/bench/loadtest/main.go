@@ -53,6 +53,7 @@ func main() {
 	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
 	compare := flag.Bool("compare", false, "measure every gateway cell with the built-in guards off and on in this one run, and compare them (overrides -guards)")
 	size := flag.Int("size", 100, "bytes of the echoed message")
+	offload := flag.Bool("offload", true, "keep tool output offloading on (the default; outputs above 10 KB are stored and linked): -offload=false measures the relay of large outputs themselves")
 	flag.Parse()
 	if *size < 16 || *size > 4<<20 {
 		fmt.Fprintln(os.Stderr, "loadtest: -size must be 16 bytes to 4 MiB")
@@ -64,7 +65,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, auth: *authMode}
+	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, auth: *authMode, offload: *offload}
 	if err := run(ctx, *gatewayBin, *echoBin, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -138,6 +139,7 @@ type options struct {
 	guards, unique, compare bool
 	size                    int
 	auth                    string
+	offload                 bool
 }
 
 // setGuards turns the built-in guards on or off.
@@ -180,7 +182,11 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 	// generator's connections beyond a user's share, so they are raised
 	// to the per-connector ones for the run.
 	cfgPath := filepath.Join(dataDir, "loadtest.yaml")
-	if err := os.WriteFile(cfgPath, []byte("limits:\n  sessions_per_user: 256\n  stdio_processes_per_user: 64\n  inflight_per_user: 256\n"), 0o600); err != nil {
+	cfgYAML := "limits:\n  sessions_per_user: 256\n  stdio_processes_per_user: 64\n  inflight_per_user: 256\n"
+	if !o.offload {
+		cfgYAML += "offload:\n  enabled: false\n"
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		return err
 	}
 	if err := kids.start([]string{
@@ -255,17 +261,20 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 		}
 	}
 	chain := "built-in ToolGuard chain off (the proxy alone)"
-	if authMode != "none" {
-		chain += "; clients authenticated with " + map[string]string{"token": "an API token", "oauth": "OAuth access tokens (one per endpoint)"}[authMode]
-	}
 	if guards {
 		chain = "built-in ToolGuard chain on (Tool Call and Tool Intent guards on every call)"
 	}
 	if o.compare {
 		chain = "built-in ToolGuard chain off (first table), then on and off side by side for each gateway cell"
 	}
+	if authMode != "none" {
+		chain += "; clients authenticated with " + map[string]string{"token": "an API token", "oauth": "OAuth access tokens (one per endpoint)"}[authMode]
+	}
 	if unique {
 		chain += "; every call distinct (no verdict-cache hits)"
+	}
+	if !o.offload {
+		chain += "; output offloading off"
 	}
 	fmt.Printf("tools/call echo of a %d-byte message, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", o.size, duration, warmup, chain)
 	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | gateway CPU/call | errors |")
