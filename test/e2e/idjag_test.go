@@ -133,13 +133,9 @@ type tsIDJAG struct {
 	OK     bool   `json:"ok"`
 	Error  string `json:"error"`
 	Result struct {
-		Audience        string   `json:"audience"`
-		Resource        string   `json:"resource"`
-		TokenScope      string   `json:"tokenScope"`
-		HasRefreshToken bool     `json:"hasRefreshToken"`
-		AccessToken     string   `json:"accessToken"`
-		Tools           []string `json:"tools"`
-		Echo            string   `json:"echo"`
+		Audience string `json:"audience"`
+		Resource string `json:"resource"`
+		tsTokens
 	} `json:"result"`
 }
 
@@ -203,18 +199,7 @@ func TestEnterpriseManagedAuthorizationWithTheTypeScriptSDK(t *testing.T) {
 	if len(exchanges) != 1 || exchanges[0]["resource"] != g.mcpURL("everything") || exchanges[0]["client_id"] != "idp-client-of-the-agent" {
 		t.Errorf("token exchanges at the IdP: %v", exchanges)
 	}
-	req, _ := http.NewRequest(http.MethodPost, g.mcpURL("other"), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	req.Header.Set("Authorization", "Bearer "+r.AccessToken)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("the token on another endpoint: HTTP %d, want 401", resp.StatusCode)
-	}
+	refusedElsewhere(t, g, r.AccessToken)
 
 	// The official Go SDK's enterprise handler (auth/extauth) as a second
 	// real client: its own token exchange at the IdP, then the jwt-bearer

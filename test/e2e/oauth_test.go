@@ -71,13 +71,19 @@ type tsOAuth struct {
 			Resource            string `json:"resource"`
 			Scope               string `json:"scope"`
 		} `json:"authorize"`
-		Iss             string   `json:"iss"`
-		TokenScope      string   `json:"tokenScope"`
-		HasRefreshToken bool     `json:"hasRefreshToken"`
-		AccessToken     string   `json:"accessToken"`
-		Tools           []string `json:"tools"`
-		Echo            string   `json:"echo"`
+		Iss string `json:"iss"`
+		tsTokens
 	} `json:"result"`
+}
+
+// tsTokens is what the OAuth node client scripts report of their tokens and
+// of the session it then ran.
+type tsTokens struct {
+	TokenScope      string   `json:"tokenScope"`
+	HasRefreshToken bool     `json:"hasRefreshToken"`
+	AccessToken     string   `json:"accessToken"`
+	Tools           []string `json:"tools"`
+	Echo            string   `json:"echo"`
 }
 
 func runTSOAuth(t *testing.T, url string, extra ...string) tsOAuth {
@@ -121,8 +127,15 @@ func checkTSFlow(t *testing.T, g *gateway, o tsOAuth) {
 		t.Errorf("tools %v, echo %q", r.Tools, r.Echo)
 	}
 	// The token is bound to its endpoint: another one refuses it.
+	refusedElsewhere(t, g, r.AccessToken)
+}
+
+// refusedElsewhere checks that an access token for /mcp/everything is a
+// 401 on /mcp/other.
+func refusedElsewhere(t *testing.T, g *gateway, token string) {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, g.mcpURL("other"), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
-	req.Header.Set("Authorization", "Bearer "+r.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	resp, err := http.DefaultClient.Do(req)
