@@ -86,6 +86,7 @@ type Authenticator struct {
 	dir            Directory
 	providers      []Provider
 	now            func() time.Time
+	tokens         tokenCache // lookups by digest (tokencache.go)
 }
 
 // New returns an authenticator. The bootstrap owner token is given as its
@@ -149,6 +150,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 		return Principal{}, ErrInvalidToken
 	}
 	hexDigest := DigestHex(got)
+	gd, cacheable := a.dir.(Generational)
+	var gen uint64
+	if cacheable {
+		gen = gd.Generation() // read before the lookup: a write after it invalidates
+		if e, ok := a.tokens.get(hexDigest, gen, a.now()); ok {
+			return a.principal(e.user, e.tokenID, false), nil
+		}
+	}
 	t, err := a.dir.TokenByDigest(ctx, hexDigest)
 	if err != nil {
 		if a.dir.IsNotFound(err) {
@@ -177,6 +186,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, header []byte, allowAn
 	}
 	if u.Disabled {
 		return Principal{}, fmt.Errorf("%w: %s", ErrUserDisabled, u.ID)
+	}
+	if cacheable {
+		a.tokens.put(hexDigest, cachedToken{gen: gen, until: now.Add(tokenCacheTTL), expires: t.ExpiresAt, user: u.ID, tokenID: t.ID})
 	}
 	return a.principal(u.ID, t.ID, false), nil
 }

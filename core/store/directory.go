@@ -35,5 +35,9 @@ func (d Directory) Roles(user string) []string {
 	return d.RolesOf(user)
 }
 
+// Generation implements auth.Directory's optional generation: it changes
+// after every write to users or tokens.
+func (d Directory) Generation() uint64 { return d.Store.CredentialGeneration() }
+
 // IsNotFound implements auth.Directory.
 func (Directory) IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -47,6 +48,9 @@ type Store struct {
 	box   *secret.Box
 	now   func() time.Time
 	newID func() string
+	// credGen counts the writes to users and tokens (credentials.go): an
+	// authenticator's cache of token lookups is valid while it is unchanged.
+	credGen atomic.Uint64
 
 	connectors  ConnectorRepo
 	credentials CredentialRepo

@@ -21,6 +21,7 @@ type TokenRepo struct{ s *Store }
 // Create stores t, assigning its id and creation time (written back into
 // t). The user must exist.
 func (r *TokenRepo) Create(ctx context.Context, t *auth.Token) error {
+	defer r.s.credentialsChanged()
 	rec := *t
 	rec.ID = r.s.newID()[:16]
 	rec.CreatedAt = r.s.now()
@@ -95,6 +96,7 @@ func (r *TokenRepo) List(ctx context.Context, user string) ([]*auth.Token, error
 // Revoke marks the token revoked at now. Revoking twice is a no-op that
 // keeps the first time.
 func (r *TokenRepo) Revoke(ctx context.Context, id string) (*auth.Token, error) {
+	defer r.s.credentialsChanged()
 	var out auth.Token
 	err := r.s.update(ctx, func(txn *badger.Txn) error {
 		if err := getDoc(txn, tokenIDKey(id), &out); err != nil {

@@ -17,6 +17,7 @@ type UserRepo struct{ s *Store }
 // Create stores a new user, setting its times and version 1 (written back
 // into u). A taken id is ErrConflict.
 func (r *UserRepo) Create(ctx context.Context, u *auth.User) error {
+	defer r.s.credentialsChanged()
 	if !auth.ValidUserID(u.ID) {
 		return fmt.Errorf("create user %q: %w", u.ID, errInvalidUserID)
 	}
@@ -66,6 +67,7 @@ func (r *UserRepo) List(ctx context.Context) ([]*auth.User, error) {
 // Update applies mutate to the stored user when its version is
 // expectedVersion (0: any), bumping version and UpdatedAt.
 func (r *UserRepo) Update(ctx context.Context, id string, expectedVersion int64, mutate func(*auth.User) error) (*auth.User, error) {
+	defer r.s.credentialsChanged()
 	var out auth.User
 	err := r.s.update(ctx, func(txn *badger.Txn) error {
 		var u auth.User
@@ -93,6 +95,7 @@ func (r *UserRepo) Update(ctx context.Context, id string, expectedVersion int64,
 // Delete removes the user and revokes every token of theirs in the same
 // transaction: no token outlives its user.
 func (r *UserRepo) Delete(ctx context.Context, id string) error {
+	defer r.s.credentialsChanged()
 	err := r.s.update(ctx, func(txn *badger.Txn) error {
 		if _, err := txn.Get(userKey(id)); errors.Is(err, badger.ErrKeyNotFound) {
 			return ErrNotFound
