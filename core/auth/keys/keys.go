@@ -80,8 +80,29 @@ type key struct {
 	kid     string
 	private jose.JSONWebKey
 	public  jose.JSONWebKey
-	signer  jose.Signer
+	signer  jose.Signer // typ JWT
 	created time.Time
+
+	// typed holds the signers of other typ headers, made on first use
+	// (a signer per Sign call was most of a signature's cost).
+	typed sync.Map // typ → jose.Signer
+}
+
+// signerFor is the key's signer with typ in its header.
+func (k *key) signerFor(typ string) (jose.Signer, error) {
+	if typ == "" || typ == "JWT" {
+		return k.signer, nil
+	}
+	if s, ok := k.typed.Load(typ); ok {
+		return s.(jose.Signer), nil
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.private.Algorithm), Key: k.private},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), k.kid))
+	if err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
+	}
+	actual, _ := k.typed.LoadOrStore(typ, s)
+	return actual.(jose.Signer), nil
 }
 
 // Ring is the key ring of one purpose. It is safe for concurrent use.
@@ -338,14 +359,9 @@ func (r *Ring) Sign(typ string, claims ...any) (string, error) {
 	r.mu.RLock()
 	k := r.keys[len(r.keys)-1]
 	r.mu.RUnlock()
-	signer := k.signer
-	if typ != "" && typ != "JWT" {
-		var err error
-		signer, err = jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.private.Algorithm), Key: k.private},
-			(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), k.kid))
-		if err != nil {
-			return "", fmt.Errorf("signer: %w", err)
-		}
+	signer, err := k.signerFor(typ)
+	if err != nil {
+		return "", err
 	}
 	b := jwt.Signed(signer)
 	for _, c := range claims {
