@@ -135,7 +135,8 @@ func signIn(gw, clientID, resource string) (string, error) {
 	return tok.AccessToken, nil
 }
 
-// adminJSON sends one admin request and decodes its answer.
+// adminJSON sends one admin request, checks its status and decodes its
+// answer into out (nil: not decoded).
 func adminJSON(gw, method, path, body string, want int, out any) error {
 	req, _ := http.NewRequest(method, gw+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
@@ -143,14 +144,22 @@ func adminJSON(gw, method, path, body string, want int, out any) error {
 	if err != nil {
 		return err
 	}
-	return decodeStatus(resp, want, out)
+	if err := decodeStatus(resp, want, out); err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	return nil
 }
 
+// decodeStatus checks resp's status and decodes its body into out (nil:
+// only the status).
 func decodeStatus(resp *http.Response, want int, out any) error {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != want {
 		return fmt.Errorf("HTTP %d %s", resp.StatusCode, data)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(data, out)
 }

@@ -324,32 +324,13 @@ func clientAuth(mode string) string {
 
 // adminCall sends one admin request and checks its status.
 func adminCall(gw, method, path, body string, want int) error {
-	req, _ := http.NewRequest(method, gw+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != want {
-		data, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("%s %s: HTTP %d %s", method, path, resp.StatusCode, data)
-	}
-	return nil
+	return adminJSON(gw, method, path, body, want, nil)
 }
 
 func createConnector(gw string, c map[string]any) error {
 	body, _ := json.Marshal(c)
-	req, _ := http.NewRequest(http.MethodPost, gw+"/admin/v1/connectors", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		data, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("create connector %v: HTTP %d %s", c["slug"], resp.StatusCode, data)
+	if err := adminCall(gw, http.MethodPost, "/admin/v1/connectors", string(body), http.StatusCreated); err != nil {
+		return fmt.Errorf("create connector %v: %w", c["slug"], err)
 	}
 	return nil
 }
