@@ -133,7 +133,10 @@ func (s *Server) jwtBearerGrant(ctx context.Context, r *http.Request, c *Client)
 	if e := s.spendAssertion(ctx, claims); e != nil {
 		return nil, "", e
 	}
-	resp, e := s.mintAccessOnly(ctx, family{User: userID, ClientID: c.ID, Resource: resource, Scope: scope})
+	// No refresh token: the grant (family) lasts as long as the access
+	// token, so revoking either works as for the code grant.
+	resp, e := s.mint(ctx, randomToken(16), family{User: userID, ClientID: c.ID, Resource: resource, Scope: scope,
+		Expires: s.now().Add(s.cfg.AccessTTL)}, newFamily)
 	if e != nil {
 		return nil, "", e
 	}
@@ -274,23 +277,6 @@ func (s *Server) spendAssertion(ctx context.Context, claims *idJAGClaims) *Error
 		return serverError(err)
 	}
 	return nil
-}
-
-// mintAccessOnly issues an access token without a refresh token: its
-// grant (family) lasts as long as the token, so revoking either works as
-// for the code grant.
-func (s *Server) mintAccessOnly(ctx context.Context, fam family) (*tokenResponse, *Error) {
-	famID := randomToken(16)
-	fam.Expires = s.now().Add(s.cfg.AccessTTL)
-	raw, _ := json.Marshal(fam)
-	if err := s.d.Store.Put(ctx, kindFamily, famID, raw, s.cfg.AccessTTL, false); err != nil {
-		return nil, serverError(err)
-	}
-	at, exp, err := s.issueAccess(fam.User, fam.ClientID, fam.Resource, fam.Scope, famID)
-	if err != nil {
-		return nil, serverError(err)
-	}
-	return &tokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int64(exp.Sub(s.now()).Seconds()), Scope: fam.Scope}, nil
 }
 
 // idpKeyCache keeps the key sets of the trusted IdPs: fetched on first

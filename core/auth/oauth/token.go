@@ -159,7 +159,7 @@ func (s *Server) codeGrant(ctx context.Context, r *http.Request, c *Client) (*to
 	}
 	famID := randomToken(16)
 	fam := family{User: rec.User, ClientID: c.ID, Resource: rec.Resource, Scope: rec.Scope, Expires: s.now().Add(s.cfg.RefreshTTL)}
-	resp, e := s.mint(ctx, famID, fam, true)
+	resp, e := s.mint(ctx, famID, fam, newFamily|withRefresh)
 	if e != nil {
 		used("")
 		return nil, "", e
@@ -184,23 +184,32 @@ func (s *Server) codeReused(ctx context.Context, id string) *Error {
 	return oerr(ErrInvalidGrant, "the code was already used; the tokens issued for it are revoked")
 }
 
-// mint stores the family (when new), a fresh refresh token in it, and
-// signs an access token.
-func (s *Server) mint(ctx context.Context, famID string, fam family, isNew bool) (*tokenResponse, *Error) {
+// Whether mint stores the family and issues a refresh token.
+const (
+	newFamily   = 1 << iota // store the family (a new grant)
+	withRefresh             // issue a refresh token in it
+)
+
+// mint stores the family (newFamily), a fresh refresh token in it
+// (withRefresh), and signs an access token.
+func (s *Server) mint(ctx context.Context, famID string, fam family, what int) (*tokenResponse, *Error) {
 	ttl := fam.Expires.Sub(s.now())
 	if ttl <= 0 {
 		return nil, oerr(ErrInvalidGrant, "the grant expired; sign in again")
 	}
-	if isNew {
+	if what&newFamily != 0 {
 		raw, _ := json.Marshal(fam)
 		if err := s.d.Store.Put(ctx, kindFamily, famID, raw, ttl, false); err != nil {
 			return nil, serverError(err)
 		}
 	}
-	rt := randomToken(32)
-	raw, _ := json.Marshal(refreshRecord{Family: famID})
-	if err := s.d.Store.Put(ctx, kindRefresh, digest(rt), raw, ttl, false); err != nil {
-		return nil, serverError(err)
+	var rt string
+	if what&withRefresh != 0 {
+		rt = randomToken(32)
+		raw, _ := json.Marshal(refreshRecord{Family: famID})
+		if err := s.d.Store.Put(ctx, kindRefresh, digest(rt), raw, ttl, false); err != nil {
+			return nil, serverError(err)
+		}
 	}
 	at, exp, err := s.issueAccess(fam.User, fam.ClientID, fam.Resource, fam.Scope, famID)
 	if err != nil {
@@ -273,7 +282,7 @@ func (s *Server) refreshGrant(ctx context.Context, r *http.Request, c *Client) (
 	if res := r.PostForm["resource"]; len(res) > 1 || (len(res) == 1 && res[0] != fam.Resource) {
 		return nil, "", oerr(ErrInvalidTarget, "resource must be the one the grant was issued for: "+fam.Resource)
 	}
-	resp, e := s.mint(ctx, rec.Family, *fam, false)
+	resp, e := s.mint(ctx, rec.Family, *fam, withRefresh)
 	if e != nil {
 		return nil, "", e
 	}
