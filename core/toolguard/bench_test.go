@@ -165,3 +165,79 @@ func BenchmarkRequestChain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGatewayCall: all the guard work the gateway does for one
+// tools/call, as the proxy's stages run it — GuardRequest on the request,
+// GuardAnswer on the upstream's answer — with the verdict cache on (the
+// gateway's built-in entries carry their module hash) and every call's
+// content distinct (no cache hits), as `make bench`'s load test sends.
+// echo/N: an N-byte message echoed back (the arguments and the result
+// both carry it); result/N: small arguments and an N-byte prose result.
+func BenchmarkGatewayCall(b *testing.B) {
+	e := builtinEngine(b)
+	chain, _ := e.snapshot()
+	for i := range chain {
+		chain[i].Hash = "bench"
+	}
+	e.SetChain(chain)
+	e.SetToolDescriptions(describer{"echo": "Echoes the message back.", "read_report": "Reads a report by id."})
+	conn := &connector.Connector{ID: "c1", Slug: "docs", Name: "Docs"}
+	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
+	type shape struct {
+		name  string
+		call  func(n int) (req, resp *mcp.Message)
+		sizes []int
+	}
+	textResult := func(text string) json.RawMessage {
+		r, _ := json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": text}}})
+		return r
+	}
+	msg := func(id int, tool string, args any) *mcp.Message {
+		params, _ := json.Marshal(map[string]any{"name": tool, "arguments": args})
+		return &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(fmt.Sprint(id)), Method: mcp.MethodToolsCall, Params: params}
+	}
+	for _, sh := range []shape{
+		{"echo", func(n int) (*mcp.Message, *mcp.Message) {
+			m := strings.Repeat("m", 100)[:100-8] + fmt.Sprintf("%08d", n)
+			return msg(n, "echo", map[string]string{"message": m}), &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(fmt.Sprint(n)), Result: textResult(m)}
+		}, []int{100}},
+		{"result", func(n int) (*mcp.Message, *mcp.Message) { return nil, nil }, []int{1 << 10, 64 << 10}},
+	} {
+		for _, size := range sh.sizes {
+			body := strings.Repeat(para, size/len(para)+1)[:size-8]
+			call := sh.call
+			if sh.name == "result" {
+				call = func(n int) (*mcp.Message, *mcp.Message) {
+					return msg(n, "read_report", map[string]string{"id": fmt.Sprintf("q3-%08d", n)}),
+						&mcp.Message{JSONRPC: "2.0", ID: json.RawMessage(fmt.Sprint(n)), Result: textResult(body + fmt.Sprintf("%08d", n))}
+				}
+			}
+			b.Run(fmt.Sprintf("%s/%d", sh.name, size), func(b *testing.B) {
+				b.ReportAllocs()
+				// Messages are made in batches outside the timer: their
+				// encoding is the client's and the upstream's work.
+				var reqs, resps []*mcp.Message
+				n := 0
+				for b.Loop() {
+					if len(reqs) == 0 {
+						b.StopTimer()
+						for range 512 {
+							n++
+							req, resp := call(n)
+							reqs, resps = append(reqs, req), append(resps, resp)
+						}
+						b.StartTimer()
+					}
+					req, resp := reqs[0], resps[0]
+					reqs, resps = reqs[1:], resps[1:]
+					if refused, out := e.GuardRequest(context.Background(), conn, req); refused != nil {
+						b.Fatalf("benign request refused: %+v", out)
+					}
+					if _, out := e.GuardAnswer(context.Background(), conn, req, resp); out.Action != guard.ActionAllow {
+						b.Fatalf("benign answer judged %s: %+v", out.Action, out.Verdicts)
+					}
+				}
+			})
+		}
+	}
+}

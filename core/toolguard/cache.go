@@ -2,6 +2,7 @@ package toolguard
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"strings"
 	"sync"
@@ -18,22 +19,30 @@ const (
 
 // verdictCache remembers built-in guards' verdicts by (guard, module
 // hash, hook, content): content is every field of the envelope a
-// guard's rules read, sensitivity included (contentKey). The whole
-// content is the map key, so a verdict is only ever returned for the
-// same content. Only deterministic guards are cached (built-in ones,
-// with a module hash), only when the native rules see what the guest
-// would (nativeSafe), and never an error. Oldest entries go first when
-// either bound is passed.
+// guard's rules read, sensitivity included (contentKey). An entry keeps
+// the whole content and a lookup compares it, so a verdict is only ever
+// returned for the same content — the hash only finds the entry: each
+// content is hashed once per call (maphash, seeded per cache), not once
+// per map operation (a 64 KiB answer's lookup, insertion and eviction
+// each hashed its whole key before, ~6 µs apiece). Only deterministic
+// guards are cached (built-in ones, with a module hash), only when the
+// native rules see what the guest would (nativeSafe), and never an
+// error. Oldest entries go first when either bound is passed.
 type verdictCache struct {
+	seed  maphash.Seed
 	mu    sync.Mutex
-	m     map[string]*cacheEntry // by content
-	order []string               // contents in insertion order, oldest first
+	m     map[uint64][]*cacheEntry // by the content's hash
+	order []*cacheEntry            // in insertion order, oldest first
 	bytes int
 }
 
 // cacheEntry holds the verdicts of one content: one per (guard, module,
 // hook), so both call phases of an answer share one entry and one lookup.
-type cacheEntry struct{ verdicts []guardVerdict }
+type cacheEntry struct {
+	content  string
+	sum      uint64
+	verdicts []guardVerdict
+}
 
 type guardVerdict struct {
 	guard, module, hook string
@@ -44,8 +53,15 @@ type guardVerdict struct {
 // guards per hook).
 const maxVerdictsPerEntry = 16
 
+// contentID is a content with its hash (verdictCache.id).
+type contentID struct {
+	content string
+	sum     uint64
+}
+
 type cacheKey struct {
-	guard, module, hook, content string
+	guard, module, hook string
+	id                  contentID
 }
 
 // cached is a verdict, or clean: the native rules found nothing (the
@@ -55,12 +71,29 @@ type cached struct {
 	v     guard.Verdict
 }
 
-func newVerdictCache() *verdictCache { return &verdictCache{m: map[string]*cacheEntry{}} }
+func newVerdictCache() *verdictCache {
+	return &verdictCache{seed: maphash.MakeSeed(), m: map[uint64][]*cacheEntry{}}
+}
+
+// id hashes content for get and put.
+func (c *verdictCache) id(content string) contentID {
+	return contentID{content: content, sum: maphash.String(c.seed, content)}
+}
+
+// entry is content's entry (c is locked).
+func (c *verdictCache) entry(id contentID) *cacheEntry {
+	for _, e := range c.m[id.sum] {
+		if e.content == id.content {
+			return e
+		}
+	}
+	return nil
+}
 
 func (c *verdictCache) get(k cacheKey) (cached, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.m[k.content]; e != nil {
+	if e := c.entry(k.id); e != nil {
 		for _, v := range e.verdicts {
 			if v.guard == k.guard && v.module == k.module && v.hook == k.hook {
 				return v.c, true
@@ -71,24 +104,20 @@ func (c *verdictCache) get(k cacheKey) (cached, bool) {
 }
 
 func (c *verdictCache) put(k cacheKey, v cached) {
-	if len(k.content) > cacheBytes/16 {
+	if len(k.id.content) > cacheBytes/16 {
 		return // one large answer must not flush the cache
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.m[k.content]
+	e := c.entry(k.id)
 	if e == nil {
-		for len(c.order) > 0 && (len(c.m) >= cacheEntries || c.bytes+len(k.content) > cacheBytes) {
-			old := c.order[0]
-			c.order[0] = ""
-			c.order = c.order[1:]
-			delete(c.m, old)
-			c.bytes -= len(old)
+		for len(c.order) > 0 && (len(c.order) >= cacheEntries || c.bytes+len(k.id.content) > cacheBytes) {
+			c.evictOldest()
 		}
-		e = &cacheEntry{}
-		c.m[k.content] = e
-		c.order = append(c.order, k.content)
-		c.bytes += len(k.content)
+		e = &cacheEntry{content: k.id.content, sum: k.id.sum}
+		c.m[e.sum] = append(c.m[e.sum], e)
+		c.order = append(c.order, e)
+		c.bytes += len(e.content)
 	}
 	for _, gv := range e.verdicts {
 		if gv.guard == k.guard && gv.module == k.module && gv.hook == k.hook {
@@ -97,6 +126,37 @@ func (c *verdictCache) put(k cacheKey, v cached) {
 	}
 	if len(e.verdicts) < maxVerdictsPerEntry {
 		e.verdicts = append(e.verdicts, guardVerdict{guard: k.guard, module: k.module, hook: k.hook, c: v})
+	}
+}
+
+// entries counts the cached contents.
+func (c *verdictCache) entries() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, same := range c.m {
+		n += len(same)
+	}
+	return n
+}
+
+// evictOldest drops the oldest entry (c is locked).
+func (c *verdictCache) evictOldest() {
+	old := c.order[0]
+	c.order[0] = nil
+	c.order = c.order[1:]
+	c.bytes -= len(old.content)
+	same := c.m[old.sum]
+	for i, e := range same {
+		if e == old {
+			same = append(same[:i:i], same[i+1:]...)
+			break
+		}
+	}
+	if len(same) == 0 {
+		delete(c.m, old.sum)
+	} else {
+		c.m[old.sum] = same
 	}
 }
 

@@ -138,28 +138,60 @@ func TestVerdictCacheRemembersCleanAllows(t *testing.T) {
 // and does not keep one key larger than a sixteenth of its bytes.
 func TestVerdictCacheStaysBounded(t *testing.T) {
 	c := newVerdictCache()
+	key := func(guard, content string) cacheKey { return cacheKey{guard: guard, id: c.id(content)} }
 	for i := 0; i < 2*cacheEntries; i++ {
-		c.put(cacheKey{guard: "g", content: strconv.Itoa(i)}, cached{clean: true})
-		if len(c.m) > cacheEntries || len(c.order) != len(c.m) {
-			t.Fatalf("after %d: %d entries, %d in order", i+1, len(c.m), len(c.order))
+		c.put(key("g", strconv.Itoa(i)), cached{clean: true})
+		if n := c.entries(); n > cacheEntries || len(c.order) != n {
+			t.Fatalf("after %d: %d entries, %d in order", i+1, n, len(c.order))
 		}
 	}
 	for i := 0; i < 4*maxVerdictsPerEntry; i++ {
-		c.put(cacheKey{guard: strconv.Itoa(i), content: "one"}, cached{clean: true})
+		c.put(key(strconv.Itoa(i), "one"), cached{clean: true})
 	}
-	if n := len(c.m["one"].verdicts); n > maxVerdictsPerEntry {
+	if n := len(c.entry(c.id("one")).verdicts); n > maxVerdictsPerEntry {
 		t.Fatalf("one content holds %d verdicts", n)
 	}
 	big := strings.Repeat("x", cacheBytes/32)
 	for i := 0; i < 64; i++ {
-		c.put(cacheKey{guard: "g", content: big + strconv.Itoa(i)}, cached{clean: true})
+		c.put(key("g", big+strconv.Itoa(i)), cached{clean: true})
 		if c.bytes > cacheBytes {
 			t.Fatalf("after %d large keys: %d bytes", i+1, c.bytes)
 		}
 	}
-	c.put(cacheKey{guard: "g", content: strings.Repeat("y", cacheBytes/8)}, cached{clean: true})
-	if _, ok := c.get(cacheKey{guard: "g", content: strings.Repeat("y", cacheBytes/8)}); ok {
+	c.put(key("g", strings.Repeat("y", cacheBytes/8)), cached{clean: true})
+	if _, ok := c.get(key("g", strings.Repeat("y", cacheBytes/8))); ok {
 		t.Fatal("an oversized key was kept")
+	}
+}
+
+// Contents whose hashes collide are told apart by the content itself:
+// each gets its own verdict, and evicting one keeps the other.
+func TestVerdictCacheTellsCollidingContentsApart(t *testing.T) {
+	c := newVerdictCache()
+	a, b := contentID{content: "report one", sum: 7}, contentID{content: "report two", sum: 7}
+	c.put(cacheKey{guard: "g", id: a}, cached{v: guard.Flag(0.4, guard.Reason{Code: "a"})})
+	if _, ok := c.get(cacheKey{guard: "g", id: b}); ok {
+		t.Fatal("a verdict was returned for other content with the same hash")
+	}
+	c.put(cacheKey{guard: "g", id: b}, cached{v: guard.Flag(0.4, guard.Reason{Code: "b"})})
+	for _, tc := range []struct {
+		id   contentID
+		want string
+	}{{a, "a"}, {b, "b"}} {
+		got, ok := c.get(cacheKey{guard: "g", id: tc.id})
+		if !ok || got.v.Reasons[0].Code != tc.want {
+			t.Fatalf("%q: %+v %v, want its own verdict %q", tc.id.content, got, ok, tc.want)
+		}
+	}
+	c.evictOldest()
+	if _, ok := c.get(cacheKey{guard: "g", id: a}); ok {
+		t.Fatal("the evicted content is still answered")
+	}
+	if got, ok := c.get(cacheKey{guard: "g", id: b}); !ok || got.v.Reasons[0].Code != "b" {
+		t.Fatalf("evicting one colliding content lost the other: %+v %v", got, ok)
+	}
+	if c.entries() != 1 || c.bytes != len(b.content) {
+		t.Fatalf("%d entries, %d bytes after the eviction", c.entries(), c.bytes)
 	}
 }
 

@@ -223,7 +223,7 @@ type lazy struct {
 	valid func() bool
 	// content, when set, is contentKey of the phase's input, shared by
 	// phases whose inputs differ only in the hook.
-	content func(*guard.Input) string
+	content func(*guard.Input) contentID
 	// view is the rules' view shared by every guard of the phase (nil: one
 	// per chain run).
 	view *rules.View
@@ -294,7 +294,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	safe := -1 // whether the native rules see what a guest would (lazy)
-	content := ""
+	var content contentID
 	view := lz.view
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
@@ -318,14 +318,14 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				}
 			}
 			if safe == 1 && g.Hash != "" && e.cache != nil {
-				if content == "" {
+				if content.content == "" {
 					if lz.content != nil {
 						content = lz.content(in)
 					} else {
-						content = contentKey(in)
+						content = e.cache.id(contentKey(in))
 					}
 				}
-				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, content: content}
+				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, id: content}
 				if c, ok := e.cache.get(key); ok {
 					if c.clean {
 						continue
@@ -334,7 +334,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				}
 			}
 			if !hit && safe == 1 && nativeClean(native, hook, in) {
-				if key.content != "" {
+				if key.id.content != "" {
 					e.cache.put(key, cached{clean: true})
 				}
 				continue
@@ -349,7 +349,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				return out, false
 			}
 			v, err = g.Module.CallWithin(ctx, hook, data, timeout)
-			if err == nil && key.content != "" {
+			if err == nil && key.id.content != "" {
 				e.cache.put(key, cached{v: v})
 			}
 		}
@@ -502,9 +502,9 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	lz.view = rules.NewView()
 	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	var keyOnce sync.Once
-	var key string
-	lz.content = func(in *guard.Input) string {
-		keyOnce.Do(func() { key = contentKey(in) })
+	var key contentID
+	lz.content = func(in *guard.Input) contentID {
+		keyOnce.Do(func() { key = e.cache.id(contentKey(in)) })
 		return key
 	}
 	// Tool Call and Tool Intent chains run concurrently (each has its own

@@ -59,11 +59,18 @@ type Answer struct {
 	root  string
 	value any // the decoded answer; Mask rewrites its strings
 	found []found
-	// spans is where each distinct string starts and ends in the output's
-	// Text (a string cut at the cap: its prefix).
-	spans     map[string][2]int
+	// placed is where each found string starts and ends in the output's
+	// Text (a string cut at the cap: its prefix), by index in found;
+	// every copy of a string shares its span.
+	placed    []placed
 	out       guard.Output
 	truncated bool
+}
+
+// placed is a found string's span in Text, when it has one.
+type placed struct {
+	span [2]int
+	ok   bool
 }
 
 // found is one string of the answer and where it sits in the decoded
@@ -95,7 +102,7 @@ func Parse(method, root string, raw []byte, limit int) (*Answer, error) {
 // it (encoding/json into any, numbers as json.Number), for a caller that
 // decoded it faster itself. The Answer owns v: Mask rewrites its strings.
 func ParseValue(method, root string, v any, limit int) *Answer {
-	a := &Answer{root: root, value: v, spans: map[string][2]int{}}
+	a := &Answer{root: root, value: v}
 	w := &walker{}
 	if root == RootError {
 		w.errorObject(root, v)
@@ -121,44 +128,82 @@ func (a *Answer) Truncated() bool { return a.truncated }
 // layout joins the distinct strings with newlines into Text, text items
 // of a tools/call result first (Text was exactly those before ABI 1.1).
 func (a *Answer) layout(limit int) {
-	var buf []byte
-	full := false
+	a.placed = make([]placed, len(a.found))
+	// One string (most answers: one text item) is the Text itself, not a
+	// copy of it.
+	if i := a.single(); i >= 0 && (limit <= 0 || len(a.found[i].text) <= limit) {
+		f := a.found[i]
+		sp := [2]int{0, len(f.text)}
+		a.placed[i] = placed{span: sp, ok: true}
+		a.out.Parts = append(a.out.Parts, guard.Part{Path: f.path, Span: sp, Key: f.key})
+		a.out.Text = f.text
+		return
+	}
+	size := 0
 	for _, f := range a.found {
+		size += len(f.text) + 1
+	}
+	if limit > 0 {
+		size = min(size, limit)
+	}
+	var buf strings.Builder // its String() does not copy
+	buf.Grow(size)
+	seen := make(map[string]int, len(a.found)) // text → index of its first copy in placed
+	full := false
+	for i, f := range a.found {
 		if f.text == "" {
 			continue
 		}
-		if sp, ok := a.spans[f.text]; ok {
-			if len(a.out.Parts) < MaxParts {
-				a.out.Parts = append(a.out.Parts, guard.Part{Path: f.path, Span: sp, Key: f.key})
+		if first, ok := seen[f.text]; ok {
+			a.placed[i] = a.placed[first]
+			if a.placed[i].ok && len(a.out.Parts) < MaxParts {
+				a.out.Parts = append(a.out.Parts, guard.Part{Path: f.path, Span: a.placed[i].span, Key: f.key})
 			}
 			continue
 		}
+		seen[f.text] = i
 		if full || len(a.out.Parts) >= MaxParts {
 			full, a.truncated = true, true
 			continue
 		}
 		sep := 0
-		if len(buf) > 0 {
+		if buf.Len() > 0 {
 			sep = 1
 		}
 		s := f.text
-		if limit > 0 && len(buf)+sep+len(s) > limit {
-			s = cut(s, limit-len(buf)-sep)
+		if limit > 0 && buf.Len()+sep+len(s) > limit {
+			s = cut(s, limit-buf.Len()-sep)
 			full, a.truncated = true, true
 			if s == "" {
 				continue
 			}
 		}
 		if sep == 1 {
-			buf = append(buf, '\n')
+			buf.WriteByte('\n')
 		}
-		start := len(buf)
-		buf = append(buf, s...)
-		sp := [2]int{start, len(buf)}
-		a.spans[f.text] = sp
+		start := buf.Len()
+		buf.WriteString(s)
+		sp := [2]int{start, buf.Len()}
+		a.placed[i] = placed{span: sp, ok: true}
 		a.out.Parts = append(a.out.Parts, guard.Part{Path: f.path, Span: sp, Key: f.key})
 	}
-	a.out.Text = string(buf)
+	a.out.Text = buf.String()
+}
+
+// single is the index of the one non-empty string found, or -1 when
+// there are none or several.
+func (a *Answer) single() int {
+	at := -1
+	for i, f := range a.found {
+		if f.text == "" {
+			continue
+		}
+		if at >= 0 {
+			return -1
+		}
+		at = i
+	}
+	return at
 }
 
 // cut returns the longest prefix of s of at most n bytes that ends on a
@@ -192,12 +237,12 @@ func (a *Answer) Mask(redactions []guard.Redaction) (json.RawMessage, int, error
 		return nil, 0, nil
 	}
 	masked := 0
-	for _, f := range a.found {
-		sp, ok := a.spans[f.text]
-		if !ok {
+	for i, f := range a.found {
+		p := a.placed[i]
+		if !p.ok {
 			continue
 		}
-		local := localSpans(spans, sp)
+		local := localSpans(spans, p.span)
 		if len(local) == 0 {
 			continue
 		}

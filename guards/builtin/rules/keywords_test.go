@@ -2,6 +2,7 @@ package rules
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -99,6 +100,24 @@ func TestIsASCIIFindsAnyHighByte(t *testing.T) {
 				t.Fatalf("a high byte at %d of %d missed", i, n)
 			}
 			s[i] = 'a'
+		}
+	}
+}
+
+// BenchmarkKeywordScan: one keyword scan of English prose and of text
+// with no keyword byte at all, by size.
+func BenchmarkKeywordScan(b *testing.B) {
+	m := gateKeywords()
+	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
+	for _, tc := range []struct{ name, unit string }{{"prose", para}, {"mmm", "m"}} {
+		for _, size := range []int{1 << 10, 64 << 10} {
+			text := strings.Repeat(tc.unit, size/len(tc.unit)+1)[:size]
+			b.Run(tc.name+"/"+strconv.Itoa(size>>10)+"KiB", func(b *testing.B) {
+				b.SetBytes(int64(size))
+				for b.Loop() {
+					m.scan(text)
+				}
+			})
 		}
 	}
 }
