@@ -53,6 +53,9 @@ type Exchange struct {
 	Admission access.Admission
 	// Approval names the approval the call passed, for the record.
 	Approval string
+	// Reading is what the pre-call guards read of the request, for the
+	// answer guards (the params and the arguments' scans, made once).
+	Reading toolguard.Reading
 	// Guarded is the answer guards' outcome on the exchange's answer.
 	Guarded toolguard.Outcome
 	// Offloaded is what the offload stage stored of the answer.

@@ -11,7 +11,7 @@ import (
 // AnswerGuard inspects an answer from a connector and returns the answer
 // to relay (core/toolguard.Engine implements it).
 type AnswerGuard interface {
-	GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome)
+	GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message, rd *toolguard.Reading) (*mcp.Message, toolguard.Outcome)
 }
 
 // AnswerGuards is the stage that runs the guards' call chains (Tool Call
@@ -39,7 +39,7 @@ func (s *AnswerGuards) Answer(ctx context.Context, x *Exchange, a *Answer) {
 	if a.Msg == nil || x.Connector == nil || !x.Relayed || !toolguard.Guards(x.Request.Method) {
 		return
 	}
-	guarded, out := s.guard.GuardAnswer(ctx, x.Connector, x.Request, a.Msg)
+	guarded, out := s.guard.GuardAnswer(ctx, x.Connector, x.Request, a.Msg, &x.Reading)
 	a.Msg = guarded
 	if a.Final {
 		out.Verdicts = append(x.Guarded.Verdicts, out.Verdicts...)

@@ -13,7 +13,7 @@ import (
 // toolguard.Engine implements it). It returns nil to let the call go on,
 // or the gateway's error refusing it, with the guards' outcome either way.
 type RequestGuard interface {
-	GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message) (*mcp.Error, toolguard.Outcome)
+	GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message, rd *toolguard.Reading) (*mcp.Error, toolguard.Outcome)
 }
 
 // PreCall is the stage that runs the pre-call guards on a tools/call, so
@@ -39,7 +39,7 @@ func (s *PreCall) Request(ctx context.Context, x *Exchange) Step {
 	if x.Connector == nil || !x.IsCall() {
 		return Continue()
 	}
-	refused, out := s.guard.GuardRequest(ctx, x.Connector, x.Request)
+	refused, out := s.guard.GuardRequest(ctx, x.Connector, x.Request, &x.Reading)
 	x.Guarded.Verdicts = append(x.Guarded.Verdicts, out.Verdicts...)
 	if refused != nil {
 		x.Guarded.Action, x.Guarded.Blocker, x.Guarded.Reason = out.Action, out.Blocker, out.Reason

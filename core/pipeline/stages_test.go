@@ -110,7 +110,7 @@ func TestPolicyAndValidation(t *testing.T) {
 // blockShell is a pre-call guard refusing arguments with a shell chain.
 type blockShell struct{ seen int }
 
-func (g *blockShell) GuardRequest(_ context.Context, _ *connector.Connector, req *mcp.Message) (*mcp.Error, toolguard.Outcome) {
+func (g *blockShell) GuardRequest(_ context.Context, _ *connector.Connector, req *mcp.Message, _ *toolguard.Reading) (*mcp.Error, toolguard.Outcome) {
 	g.seen++
 	var p struct{ Arguments map[string]string }
 	_ = json.Unmarshal(req.Params, &p)
@@ -148,7 +148,7 @@ type verdictGuard struct {
 	block bool
 }
 
-func (g *verdictGuard) GuardRequest(context.Context, *connector.Connector, *mcp.Message) (*mcp.Error, toolguard.Outcome) {
+func (g *verdictGuard) GuardRequest(context.Context, *connector.Connector, *mcp.Message, *toolguard.Reading) (*mcp.Error, toolguard.Outcome) {
 	g.seen++
 	if g.block {
 		return mcp.NewError(mcp.CodeGuardBlocked, "blocked"), g.out
@@ -195,7 +195,7 @@ func TestPreCallStage(t *testing.T) {
 // fakeAnswerGuard blocks every answer.
 type fakeAnswerGuard struct{}
 
-func (fakeAnswerGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
+func (fakeAnswerGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message, _ *toolguard.Reading) (*mcp.Message, toolguard.Outcome) {
 	return mcp.NewErrorResponse(resp.ID, mcp.NewError(mcp.CodeGuardBlocked, "blocked")), toolguard.Outcome{Action: "block"}
 }
 

@@ -97,7 +97,7 @@ func TestTheSessionlessPassthroughRunsTheChain(t *testing.T) {
 // carrying a shell command chain, and lets every answer pass.
 type shellGuard struct{}
 
-func (shellGuard) GuardRequest(_ context.Context, _ *connector.Connector, req *mcp.Message) (*mcp.Error, toolguard.Outcome) {
+func (shellGuard) GuardRequest(_ context.Context, _ *connector.Connector, req *mcp.Message, _ *toolguard.Reading) (*mcp.Error, toolguard.Outcome) {
 	var p struct {
 		Arguments map[string]string `json:"arguments"`
 	}
@@ -108,7 +108,7 @@ func (shellGuard) GuardRequest(_ context.Context, _ *connector.Connector, req *m
 	return nil, toolguard.Outcome{Action: "allow"}
 }
 
-func (shellGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
+func (shellGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message, _ *toolguard.Reading) (*mcp.Message, toolguard.Outcome) {
 	return resp, toolguard.Outcome{Action: "allow"}
 }
 

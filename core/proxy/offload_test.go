@@ -64,7 +64,7 @@ type seenGuard struct {
 	seen []int
 }
 
-func (g *seenGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message) (*mcp.Message, toolguard.Outcome) {
+func (g *seenGuard) GuardAnswer(_ context.Context, _ *connector.Connector, _, resp *mcp.Message, _ *toolguard.Reading) (*mcp.Message, toolguard.Outcome) {
 	g.mu.Lock()
 	g.seen = append(g.seen, len(resp.Result))
 	g.mu.Unlock()

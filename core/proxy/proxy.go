@@ -106,7 +106,7 @@ type ToolGate interface {
 // CallGuard inspects a tools/call answer from a connector and returns the
 // answer to relay (core/toolguard.Engine implements it).
 type CallGuard interface {
-	GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message) (*mcp.Message, toolguard.Outcome)
+	GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message, rd *toolguard.Reading) (*mcp.Message, toolguard.Outcome)
 }
 
 // Proxy owns the client sessions and the upstream connection pools.

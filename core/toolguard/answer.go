@@ -34,9 +34,11 @@ func (e *Engine) watches(method string) bool {
 // (see Guards) and returns the answer to relay: unchanged, masked in place
 // (redact), or the gateway's own JSON-RPC error naming the guard and its
 // reason (block; nothing of the upstream's result or error is kept).
+// rd, when not nil, is the request's Reading from GuardRequest: the
+// params and the arguments' scans are not made again.
 // Every string of the answer that reaches the client is judged, an
 // upstream error's message and data included.
-func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message) (*mcp.Message, Outcome) {
+func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message, rd *Reading) (*mcp.Message, Outcome) {
 	none := Outcome{Action: guard.ActionAllow}
 	if resp == nil || req == nil || resp.Error == nil && len(resp.Result) == 0 || !e.watches(req.Method) {
 		return resp, none
@@ -48,7 +50,7 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 	}
 	// One strict pass reads the params (the arguments decoded, for the
 	// guards' rules); anything else is read as before.
-	p, strict := readCallParams(req.Params)
+	p, strict := rd.callParams(req)
 	if strict {
 		params.Name, params.URI, params.Arguments = p.name, p.uri, p.args
 	} else {
@@ -62,7 +64,7 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Method: req.Method, Tool: guard.ToolRef{Name: name},
 		Arguments: params.Arguments, Result: resp.Result, RequestID: string(req.ID),
-		argsDecoded: p.decoded, argsStrict: strict && len(p.args) > 0,
+		argsDecoded: p.decoded, argsStrict: strict && len(p.args) > 0, reading: rd,
 	}
 	if resp.Error != nil {
 		raw, err := json.Marshal(resp.Error)

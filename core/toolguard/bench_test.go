@@ -146,7 +146,7 @@ func BenchmarkRequestChain(b *testing.B) {
 			run  func() Outcome
 		}{
 			{"native", func() Outcome { return native.CheckRequest(context.Background(), req) }},
-			{"params", func() Outcome { _, out := native.GuardRequest(context.Background(), conn, msg); return out }},
+			{"params", func() Outcome { _, out := native.GuardRequest(context.Background(), conn, msg, nil); return out }},
 			{"wasm", func() Outcome { return wasm.CheckRequest(context.Background(), req) }},
 			{"cached", func() Outcome { return cached.CheckRequest(context.Background(), req) }},
 		} {
@@ -230,10 +230,11 @@ func BenchmarkGatewayCall(b *testing.B) {
 					}
 					req, resp := reqs[0], resps[0]
 					reqs, resps = reqs[1:], resps[1:]
-					if refused, out := e.GuardRequest(context.Background(), conn, req); refused != nil {
+					var rd Reading // the exchange's
+					if refused, out := e.GuardRequest(context.Background(), conn, req, &rd); refused != nil {
 						b.Fatalf("benign request refused: %+v", out)
 					}
-					if _, out := e.GuardAnswer(context.Background(), conn, req, resp); out.Action != guard.ActionAllow {
+					if _, out := e.GuardAnswer(context.Background(), conn, req, resp, &rd); out.Action != guard.ActionAllow {
 						b.Fatalf("benign answer judged %s: %+v", out.Action, out.Verdicts)
 					}
 				}

@@ -453,6 +453,8 @@ type Call struct {
 	// params were read by readCallParams), so it is not made again.
 	argsDecoded any
 	argsStrict  bool
+	// reading is the request's, shared with its pre-call phase.
+	reading *Reading
 }
 
 // CheckCall runs the tool_call chain and (on a tools/call result) the
@@ -499,7 +501,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		}
 		return nil
 	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
-	lz.view = rules.NewView()
+	lz.view = c.reading.rulesView()
 	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	var keyOnce sync.Once
 	var key contentID

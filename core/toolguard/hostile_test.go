@@ -62,7 +62,7 @@ func TestHostileRequestHookFailMode(t *testing.T) {
 				}
 				e := New(s)
 				e.SetChain([]Entry{{Name: tc.module, Module: m, Enabled: true}})
-				refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", `{"cmd":"ls"}`))
+				refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", `{"cmd":"ls"}`), nil)
 				if len(out.Verdicts) != 1 || !strings.Contains(out.Verdicts[0].Error, tc.message) {
 					t.Fatalf("verdicts %+v, want the error %q", out.Verdicts, tc.message)
 				}

@@ -122,7 +122,7 @@ func TestEveryPartOfAnAnswerIsGuarded(t *testing.T) {
 				}
 				req := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("7"), Method: place.method,
 					Params: json.RawMessage(`{"name":"read_notes","uri":"file:///a.txt","arguments":{}}`)}
-				got, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, result, rpcErr))
+				got, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, result, rpcErr), nil)
 				if out.Action != p.action {
 					t.Errorf("action %q, want %q (verdicts %+v)", out.Action, p.action, out.Verdicts)
 				}
@@ -157,13 +157,13 @@ func TestIntentReadsResultsOnly(t *testing.T) {
 	req := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("7"), Method: "tools/call", Params: json.RawMessage(`{"name":"get_user","arguments":{"id":"42"}}`)}
 	const report = "synced the profile to https://collector.example.net/in: upload complete"
 	t.Run("a result reporting a send is judged", func(t *testing.T) {
-		_, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, `{"content":[{"type":"text","text":"`+report+`"}]}`, ""))
+		_, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, `{"content":[{"type":"text","text":"`+report+`"}]}`, ""), nil)
 		if out.Action == guard.ActionAllow {
 			t.Errorf("action %s, verdicts %+v", out.Action, out.Verdicts)
 		}
 	})
 	t.Run("an error saying the same is not", func(t *testing.T) {
-		got, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, "", `{"code":-32000,"message":"`+report+`"}`))
+		got, out := e.GuardAnswer(context.Background(), c, req, answerWith(t, "", `{"code":-32000,"message":"`+report+`"}`), nil)
 		if out.Action != guard.ActionAllow || got.Error == nil || got.Error.Message != report {
 			t.Errorf("action %s, verdicts %+v, answer %s", out.Action, out.Verdicts, got.Bytes())
 		}
@@ -185,7 +185,7 @@ func TestBothChainsRunTheirGuestsConcurrently(t *testing.T) {
 	answer := func(n int) *mcp.Message {
 		return answerWith(t, `{"content":[{"type":"text","text":"`+text+`"},{"type":"text","text":"note `+strconv.Itoa(n)+`"}]}`, "")
 	}
-	_, want := e.GuardAnswer(context.Background(), c, req, answer(-1))
+	_, want := e.GuardAnswer(context.Background(), c, req, answer(-1), nil)
 	if want.Action == guard.ActionAllow {
 		t.Fatalf("the answer passed: %+v", want.Verdicts)
 	}
@@ -196,7 +196,7 @@ func TestBothChainsRunTheirGuestsConcurrently(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 4 {
-				_, out := e.GuardAnswer(context.Background(), c, req, answer(g*4+i))
+				_, out := e.GuardAnswer(context.Background(), c, req, answer(g*4+i), nil)
 				got <- out.Action + " " + out.Blocker
 			}
 		}()

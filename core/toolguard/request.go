@@ -7,7 +7,6 @@ import (
 
 	"github.com/gatehouse-mcp/gatehouse/core/connector"
 	"github.com/gatehouse-mcp/gatehouse/core/mcp"
-	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -41,20 +40,20 @@ type Request struct {
 // rules, the verdict cache (keyed by the hook), fail mode and busy
 // handling are the answer phases'.
 func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
-	return e.checkRequest(ctx, r, nil, false)
+	return e.checkRequest(ctx, r, nil, false, nil)
 }
 
 // checkRequest is CheckRequest; with decoded (ok), r.Arguments' strict
 // decoding (readCallParams), which is then not made again. The arguments
 // are decoded once for the phase: for the guests' validity and for every
 // built-in guard's rules.
-func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bool) Outcome {
+func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bool, rd *Reading) Outcome {
 	args := r.Arguments
 	if len(args) == 0 {
 		args, decoded, ok = json.RawMessage(`{}`), map[string]any{}, true
 	}
 	in := &guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &r.Tool, Arguments: args}
-	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rules.NewView()}.withArguments(args, decoded, ok))
+	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rd.rulesView()}.withArguments(args, decoded, ok))
 	if out.Action == guard.ActionRedact {
 		// An argument cannot be masked without changing what the call
 		// does: a redaction before the call is a block.
@@ -71,11 +70,13 @@ func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bo
 }
 
 // GuardRequest implements pipeline.RequestGuard: it runs the pre-call
-// guards on a tools/call to connector c and returns nil to let it go on,
+// guards on a tools/call to connector c (what it reads of req is kept in
+// rd, when not nil, for the answer phase: GuardAnswer with the same rd)
+// and returns nil to let it go on,
 // or the gateway's error refusing it (−31056 naming the guard and its
 // reason; −31061 when the guards were too busy to judge), with the
 // outcome either way. Nothing has run upstream when it refuses.
-func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message) (*mcp.Error, Outcome) {
+func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *mcp.Message, rd *Reading) (*mcp.Error, Outcome) {
 	none := Outcome{Action: guard.ActionAllow}
 	if c == nil || req == nil || req.Method != mcp.MethodToolsCall || !e.Active(guard.HookToolRequest) {
 		return nil, none
@@ -86,7 +87,7 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 	}
 	// One strict pass reads the name and the arguments (decoded, and
 	// valid for the guests); anything else is read as before.
-	p, strict := readCallParams(req.Params)
+	p, strict := rd.callParams(req)
 	if strict {
 		params.Name, params.Arguments = p.name, p.args
 	} else if err := json.Unmarshal(req.Params, &params); err != nil {
@@ -104,7 +105,7 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 	out := e.checkRequest(ctx, Request{
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Tool: tool, Arguments: params.Arguments, RequestID: string(req.ID),
-	}, p.decoded, strict && len(p.args) > 0)
+	}, p.decoded, strict && len(p.args) > 0, rd)
 	if out.Action == guard.ActionBlock {
 		return refusal(out), out
 	}

@@ -74,7 +74,7 @@ func TestGuardRequest(t *testing.T) {
 			}
 			e := New(s)
 			e.SetChain([]Entry{{Name: "g", Module: tc.guard, Enabled: true}})
-			refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", tc.params))
+			refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", tc.params), nil)
 			switch {
 			case tc.code == 0 && refused != nil:
 				t.Fatalf("refused %+v", refused)
@@ -97,7 +97,7 @@ func TestGuardRequest(t *testing.T) {
 		e := New(DefaultSettings())
 		e.SetChain([]Entry{{Name: "f", Module: f, Enabled: true}})
 		e.SetToolDescriptions(describer{"run": "Runs a shell command"})
-		if refused, _ := e.GuardRequest(context.Background(), gh, callRequest(t, 7, "run", `{"cmd":"ls"}`)); refused != nil {
+		if refused, _ := e.GuardRequest(context.Background(), gh, callRequest(t, 7, "run", `{"cmd":"ls"}`), nil); refused != nil {
 			t.Fatal(refused)
 		}
 		in := f.seen
@@ -112,7 +112,7 @@ func TestGuardRequest(t *testing.T) {
 		e.SetChain([]Entry{{Name: "f", Module: f, Enabled: true}})
 		req := callRequest(t, 1, "run", `{}`)
 		req.Params = json.RawMessage(`{"name":7}`)
-		refused, out := e.GuardRequest(context.Background(), gh, req)
+		refused, out := e.GuardRequest(context.Background(), gh, req, nil)
 		if refused == nil || refused.Code != mcp.CodeGuardBlocked || out.Blocker != "gatehouse" || !strings.Contains(refused.Message, "could not be read for the guards") || f.calls != 0 {
 			t.Errorf("refused %+v, outcome %+v", refused, out)
 		}
@@ -123,7 +123,7 @@ func TestGuardRequest(t *testing.T) {
 		e.SetChain([]Entry{{Name: "f", Module: f, Enabled: true}})
 		req := callRequest(t, 1, "run", `{}`)
 		req.Method = "prompts/get"
-		if refused, _ := e.GuardRequest(context.Background(), gh, req); refused != nil || f.calls != 0 {
+		if refused, _ := e.GuardRequest(context.Background(), gh, req, nil); refused != nil || f.calls != 0 {
 			t.Errorf("refused %+v after %d calls", refused, f.calls)
 		}
 	})
@@ -138,7 +138,7 @@ func TestGuardRequestCachesByHook(t *testing.T) {
 	e := New(DefaultSettings())
 	e.SetChain([]Entry{{Name: "f", Module: f, Enabled: true, Native: native, Hash: "h"}})
 	for range 2 {
-		if _, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", `{"cmd":"ls"}`)); out.Action != guard.ActionFlag {
+		if _, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, "run", `{"cmd":"ls"}`), nil); out.Action != guard.ActionFlag {
 			t.Fatalf("outcome %+v", out)
 		}
 	}
@@ -173,7 +173,7 @@ func TestBuiltinRequestGuards(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(mode+": "+tc.name, func(t *testing.T) {
 				e.SetToolDescriptions(describer{tc.tool: tc.desc})
-				refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, tc.tool, tc.args))
+				refused, out := e.GuardRequest(context.Background(), gh, callRequest(t, 1, tc.tool, tc.args), nil)
 				if tc.blocker == "" {
 					if refused != nil || out.Action == guard.ActionBlock {
 						t.Errorf("refused %+v (%+v)", refused, out.Verdicts)
