@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // callParams is a request's params as the guards read them: the tool's
@@ -27,7 +25,8 @@ type callParams struct {
 // encoding/json would take) — and the caller reads params the ordinary
 // way, with its errors.
 func readCallParams(params []byte) (p callParams, ok bool) {
-	sd := strictDecoder{d: jsontext.NewDecoder(bytes.NewBuffer(params)), src: string(params)}
+	sd := newStrictDecoder(params)
+	defer sd.release()
 	d := sd.d
 	if d.PeekKind() != '{' {
 		return p, false
