@@ -39,7 +39,7 @@ type verdictCache struct {
 // cacheEntry holds the verdicts of one content: one per (guard, module,
 // hook), so both call phases of an answer share one entry and one lookup.
 type cacheEntry struct {
-	content  string
+	content  content
 	sum      uint64
 	verdicts []guardVerdict
 }
@@ -53,9 +53,18 @@ type guardVerdict struct {
 // guards per hook).
 const maxVerdictsPerEntry = 16
 
+// content is contentKey's encoding of an envelope: the output's text
+// apart from the rest, so the key of a large answer refers to its text
+// instead of copying it (its length is in head).
+type content struct {
+	head, text string
+}
+
+func (c content) size() int { return len(c.head) + len(c.text) }
+
 // contentID is a content with its hash (verdictCache.id).
 type contentID struct {
-	content string
+	content content
 	sum     uint64
 }
 
@@ -76,8 +85,12 @@ func newVerdictCache() *verdictCache {
 }
 
 // id hashes content for get and put.
-func (c *verdictCache) id(content string) contentID {
-	return contentID{content: content, sum: maphash.String(c.seed, content)}
+func (c *verdictCache) id(k content) contentID {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(k.head)
+	h.WriteString(k.text)
+	return contentID{content: k, sum: h.Sum64()}
 }
 
 // entry is content's entry (c is locked).
@@ -104,20 +117,20 @@ func (c *verdictCache) get(k cacheKey) (cached, bool) {
 }
 
 func (c *verdictCache) put(k cacheKey, v cached) {
-	if len(k.id.content) > cacheBytes/16 {
+	if k.id.content.size() > cacheBytes/16 {
 		return // one large answer must not flush the cache
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.entry(k.id)
 	if e == nil {
-		for len(c.order) > 0 && (len(c.order) >= cacheEntries || c.bytes+len(k.id.content) > cacheBytes) {
+		for len(c.order) > 0 && (len(c.order) >= cacheEntries || c.bytes+k.id.content.size() > cacheBytes) {
 			c.evictOldest()
 		}
 		e = &cacheEntry{content: k.id.content, sum: k.id.sum}
 		c.m[e.sum] = append(c.m[e.sum], e)
 		c.order = append(c.order, e)
-		c.bytes += len(e.content)
+		c.bytes += e.content.size()
 	}
 	for _, gv := range e.verdicts {
 		if gv.guard == k.guard && gv.module == k.module && gv.hook == k.hook {
@@ -145,7 +158,7 @@ func (c *verdictCache) evictOldest() {
 	old := c.order[0]
 	c.order[0] = nil
 	c.order = c.order[1:]
-	c.bytes -= len(old.content)
+	c.bytes -= old.content.size()
 	same := c.m[old.sum]
 	for i, e := range same {
 		if e == old {
@@ -165,10 +178,10 @@ func (c *verdictCache) evictOldest() {
 // out: V and Hook (the hook is in the key), RequestID and Output.Content,
 // which the rules do not read (TestContentKeyCoversTheEnvelope checks
 // every other field changes the key).
-func contentKey(in *guard.Input) string {
+func contentKey(in *guard.Input) content {
 	n := 64 + len(in.Arguments)
 	if in.Output != nil {
-		n += len(in.Output.Text) + 24*len(in.Output.Parts)
+		n += 24 * len(in.Output.Parts)
 	}
 	if in.Tool != nil {
 		n += len(in.Tool.Name) + len(in.Tool.Description)
@@ -202,8 +215,10 @@ func contentKey(in *guard.Input) string {
 		str(t.Description)
 	}
 	flag(in.Output != nil)
+	var text string
 	if o := in.Output; o != nil {
-		str(o.Text)
+		num(uint64(len(o.Text))) // the text itself is content.text
+		text = o.Text
 		flag(o.IsError)
 		num(uint64(len(o.Parts)))
 		for _, p := range o.Parts {
@@ -223,5 +238,5 @@ func contentKey(in *guard.Input) string {
 		str(string(t.Annotations))
 		str(t.PinnedHash)
 	}
-	return b.String()
+	return content{head: b.String(), text: text}
 }

@@ -138,7 +138,7 @@ func TestVerdictCacheRemembersCleanAllows(t *testing.T) {
 // and does not keep one key larger than a sixteenth of its bytes.
 func TestVerdictCacheStaysBounded(t *testing.T) {
 	c := newVerdictCache()
-	key := func(guard, content string) cacheKey { return cacheKey{guard: guard, id: c.id(content)} }
+	key := func(guard, text string) cacheKey { return cacheKey{guard: guard, id: c.id(content{head: "h", text: text})} }
 	for i := 0; i < 2*cacheEntries; i++ {
 		c.put(key("g", strconv.Itoa(i)), cached{clean: true})
 		if n := c.entries(); n > cacheEntries || len(c.order) != n {
@@ -148,7 +148,7 @@ func TestVerdictCacheStaysBounded(t *testing.T) {
 	for i := 0; i < 4*maxVerdictsPerEntry; i++ {
 		c.put(key(strconv.Itoa(i), "one"), cached{clean: true})
 	}
-	if n := len(c.entry(c.id("one")).verdicts); n > maxVerdictsPerEntry {
+	if n := len(c.entry(c.id(content{head: "h", text: "one"})).verdicts); n > maxVerdictsPerEntry {
 		t.Fatalf("one content holds %d verdicts", n)
 	}
 	big := strings.Repeat("x", cacheBytes/32)
@@ -168,7 +168,7 @@ func TestVerdictCacheStaysBounded(t *testing.T) {
 // each gets its own verdict, and evicting one keeps the other.
 func TestVerdictCacheTellsCollidingContentsApart(t *testing.T) {
 	c := newVerdictCache()
-	a, b := contentID{content: "report one", sum: 7}, contentID{content: "report two", sum: 7}
+	a, b := contentID{content: content{head: "h", text: "report one"}, sum: 7}, contentID{content: content{head: "h", text: "report two"}, sum: 7}
 	c.put(cacheKey{guard: "g", id: a}, cached{v: guard.Flag(0.4, guard.Reason{Code: "a"})})
 	if _, ok := c.get(cacheKey{guard: "g", id: b}); ok {
 		t.Fatal("a verdict was returned for other content with the same hash")
@@ -190,7 +190,7 @@ func TestVerdictCacheTellsCollidingContentsApart(t *testing.T) {
 	if got, ok := c.get(cacheKey{guard: "g", id: b}); !ok || got.v.Reasons[0].Code != "b" {
 		t.Fatalf("evicting one colliding content lost the other: %+v %v", got, ok)
 	}
-	if c.entries() != 1 || c.bytes != len(b.content) {
+	if c.entries() != 1 || c.bytes != b.content.size() {
 		t.Fatalf("%d entries, %d bytes after the eviction", c.entries(), c.bytes)
 	}
 }

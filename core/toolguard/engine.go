@@ -294,7 +294,8 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	safe := -1 // whether the native rules see what a guest would (lazy)
-	var content contentID
+	var cid contentID // the cache's key for in, made on first use
+	haveCID := false
 	view := lz.view
 	for _, g := range chain {
 		if !g.Enabled || !g.Module.Implements(hook) {
@@ -318,14 +319,15 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				}
 			}
 			if safe == 1 && g.Hash != "" && e.cache != nil {
-				if content.content == "" {
+				if !haveCID {
 					if lz.content != nil {
-						content = lz.content(in)
+						cid = lz.content(in)
 					} else {
-						content = e.cache.id(contentKey(in))
+						cid = e.cache.id(contentKey(in))
 					}
+					haveCID = true
 				}
-				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, id: content}
+				key = cacheKey{guard: g.Name, module: g.Hash, hook: hook, id: cid}
 				if c, ok := e.cache.get(key); ok {
 					if c.clean {
 						continue
@@ -334,7 +336,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				}
 			}
 			if !hit && safe == 1 && nativeClean(native, hook, in) {
-				if key.id.content != "" {
+				if key.id.content.head != "" {
 					e.cache.put(key, cached{clean: true})
 				}
 				continue
@@ -349,7 +351,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				return out, false
 			}
 			v, err = g.Module.CallWithin(ctx, hook, data, timeout)
-			if err == nil && key.id.content != "" {
+			if err == nil && key.id.content.head != "" {
 				e.cache.put(key, cached{v: v})
 			}
 		}

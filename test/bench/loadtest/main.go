@@ -53,6 +53,7 @@ func main() {
 	unique := flag.Bool("unique", false, "make every call's message (and so its answer) different, so the guards' verdict cache never hits (default: the same call every time)")
 	compare := flag.Bool("compare", false, "measure every gateway cell with the built-in guards off and on in this one run, and compare them (overrides -guards)")
 	size := flag.Int("size", 100, "bytes of the echoed message")
+	result := flag.Bool("result", false, "call the upstream's big tool instead of echo: small arguments and a -size-byte prose result (the answer guards' case; the echo puts the message in the arguments too)")
 	offload := flag.Bool("offload", true, "keep tool output offloading on (the default; outputs above 10 KB are stored and linked): -offload=false measures the relay of large outputs themselves")
 	flag.Parse()
 	if *size < 16 || *size > 4<<20 {
@@ -65,7 +66,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, auth: *authMode, offload: *offload}
+	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, result: *result, auth: *authMode, offload: *offload}
 	if err := run(ctx, *gatewayBin, *echoBin, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -138,6 +139,7 @@ type options struct {
 	duration, warmup        time.Duration
 	guards, unique, compare bool
 	size                    int
+	result                  bool
 	auth                    string
 	offload                 bool
 }
@@ -233,7 +235,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
+			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls())
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -247,7 +249,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if err := setGuards(gw, true); err != nil {
 				return err
 			}
-			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, unique, o.size)
+			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls())
 			if err != nil {
 				return fmt.Errorf("%s at %d connections, guards on: %w", tgt.name, conns, err)
 			}
@@ -276,7 +278,11 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 	if !o.offload {
 		chain += "; output offloading off"
 	}
-	fmt.Printf("tools/call echo of a %d-byte message, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", o.size, duration, warmup, chain)
+	what := fmt.Sprintf("echo of a %d-byte message", o.size)
+	if o.result {
+		what = fmt.Sprintf("of a tool answering %d bytes of prose to small arguments", o.size)
+	}
+	fmt.Printf("tools/call %s, closed loop, %s per cell after %s warm-up, 2-core machine shared by client, gateway and upstream; %s\n\n", what, duration, warmup, chain)
 	fmt.Println("| target | connections | requests/s | p50 | p90 | p99 | gateway CPU/call | errors |")
 	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, conns := range []int{1, 16} {
@@ -294,7 +300,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 	fmt.Printf("\nat 16 connections: gateway keeps %.0f%% (HTTP upstream) and %.0f%% (STDIO upstream) of direct throughput\n", 100*h16.rps/d16.rps, 100*s16.rps/d16.rps)
 	fmt.Printf("at 1 connection: gateway adds %s (HTTP upstream) and %s (STDIO upstream, vs direct HTTP) to the p50\n", us(h1.p50-d1.p50), us(s1.p50-d1.p50))
 	if o.compare {
-		fmt.Printf("\nthe built-in guards, off and on in this run (%d-byte message):\n\n", o.size)
+		fmt.Printf("\nthe built-in guards, off and on in this run (%s):\n\n", what)
 		fmt.Println("| target | connections | CPU/call off | CPU/call on | guards add | p99 off | p99 on | p99 on/off | requests/s off | requests/s on |")
 		fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 		for _, conns := range []int{1, 16} {
@@ -385,6 +391,30 @@ func open(ctx context.Context, url, authorization string) (*rawmcp.Session, erro
 	return s, nil
 }
 
+// prose fills the big tool's answers with -result: text with the
+// keywords, punctuation and words the guards' rules look at, benign.
+const prose = "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
+
+// calls is what the workers send: the body of worker w's n-th call.
+func (o options) calls() func(w, n int) string {
+	if o.result {
+		return func(w, n int) string {
+			tag := ""
+			if o.unique {
+				tag = fmt.Sprintf(" -%d-%d", w, n)
+			}
+			return fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"big","arguments":{"bytes":%d,"unit":%q,"tag":%q}}}`, o.size, prose, tag)
+		}
+	}
+	same := call(o.size)
+	return func(w, n int) string {
+		if o.unique {
+			return uniqueCall(o.size, w, n)
+		}
+		return same
+	}
+}
+
 // call is a tools/call echoing a message of size bytes.
 func call(size int) string {
 	return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"` + strings.Repeat("m", size) + `"}}}`
@@ -399,8 +429,7 @@ func uniqueCall(size, w, n int) string {
 
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, unique bool, size int) (cell, error) {
-	same := call(size)
+func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, calls func(w, n int) string) (cell, error) {
 	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url, authorization)
@@ -445,10 +474,7 @@ func measure(ctx context.Context, url, authorization string, pid, conns int, dur
 				if t0.After(end) || ctx.Err() != nil {
 					break
 				}
-				body := same
-				if unique {
-					body = uniqueCall(size, w, n)
-				}
+				body := calls(w, n)
 				data, err := s.Post(ctx, body)
 				d := time.Since(t0)
 				if err != nil || !bytes.Contains(data, []byte(`"result"`)) {
