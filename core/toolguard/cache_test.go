@@ -138,7 +138,9 @@ func TestVerdictCacheRemembersCleanAllows(t *testing.T) {
 // and does not keep one key larger than a sixteenth of its bytes.
 func TestVerdictCacheStaysBounded(t *testing.T) {
 	c := newVerdictCache()
-	key := func(guard, text string) cacheKey { return cacheKey{guard: guard, id: c.id(content{head: "h", text: text})} }
+	key := func(guard, text string) cacheKey {
+		return cacheKey{guard: guard, id: c.id(content{head: "h", text: text})}
+	}
 	for i := 0; i < 2*cacheEntries; i++ {
 		c.put(key("g", strconv.Itoa(i)), cached{clean: true})
 		if n := c.entries(); n > cacheEntries || len(c.order) != n {

@@ -293,7 +293,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 	if hook == guard.HookToolList {
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
-	safe := -1 // whether the native rules see what a guest would (lazy)
+	safe := -1        // whether the native rules see what a guest would (lazy)
 	var cid contentID // the cache's key for in, made on first use
 	haveCID := false
 	view := lz.view
