@@ -63,13 +63,19 @@ func BenchmarkCallChain(b *testing.B) { benchCallChain(b, builtinEngine(b)) }
 // as the gateway runs the built-in guards: every call after the first is
 // the same content, so this is the cost of a hit (content key, lookup).
 func BenchmarkCallChainCached(b *testing.B) {
+	benchCallChain(b, builtinEngineCached(b))
+}
+
+// builtinEngineCached is builtinEngine with the verdict cache on, as the
+// gateway runs the built-in guards (their entries carry a module hash).
+func builtinEngineCached(b testing.TB) *Engine {
 	e := builtinEngine(b)
 	chain, _ := e.snapshot()
 	for i := range chain {
 		chain[i].Hash = "bench"
 	}
 	e.SetChain(chain)
-	benchCallChain(b, e)
+	return e
 }
 
 func benchCallChain(b *testing.B, e *Engine) {
@@ -127,12 +133,7 @@ func BenchmarkRequestChain(b *testing.B) {
 	}
 	args64, _ := json.Marshal(map[string][]string{"queries": qs})
 	tool := guard.ToolRef{Name: "search_docs", Description: "Searches the product documentation."}
-	cached := builtinEngine(b)
-	chain, _ := cached.snapshot()
-	for i := range chain {
-		chain[i].Hash = "bench"
-	}
-	cached.SetChain(chain)
+	cached := builtinEngineCached(b)
 	native, wasm := builtinEngine(b), builtinEngineNative(b, false)
 	native.SetToolDescriptions(describer{"search_docs": tool.Description})
 	conn := &connector.Connector{ID: "c1", Slug: "docs", Name: "Docs"}
@@ -174,12 +175,7 @@ func BenchmarkRequestChain(b *testing.B) {
 // echo/N: an N-byte message echoed back (the arguments and the result
 // both carry it); result/N: small arguments and an N-byte prose result.
 func BenchmarkGatewayCall(b *testing.B) {
-	e := builtinEngine(b)
-	chain, _ := e.snapshot()
-	for i := range chain {
-		chain[i].Hash = "bench"
-	}
-	e.SetChain(chain)
+	e := builtinEngineCached(b)
 	e.SetToolDescriptions(describer{"echo": "Echoes the message back.", "read_report": "Reads a report by id."})
 	conn := &connector.Connector{ID: "c1", Slug: "docs", Name: "Docs"}
 	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "

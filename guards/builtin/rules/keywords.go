@@ -198,23 +198,8 @@ func (m *keywordMatcher) scan(text string) keywordsFound {
 		rb = next[(rb+int32(class[bs[i]]))&tableMask]
 		rc = next[(rc+int32(class[cs[i]]))&tableMask]
 		rd = next[(rd+int32(class[ds[i]]))&tableMask]
-		if ra|rb|rc|rd < 0 {
-			if ra < 0 {
-				ra = ^ra
-				m.mark(&f, ra)
-			}
-			if rb < 0 {
-				rb = ^rb
-				m.mark(&f, rb)
-			}
-			if rc < 0 {
-				rc = ^rc
-				m.mark(&f, rc)
-			}
-			if rd < 0 {
-				rd = ^rd
-				m.mark(&f, rd)
-			}
+		if ra|rb|rc|rd < 0 { // a keyword ends in one of the quarters
+			ra, rb, rc, rd = m.ended(&f, ra), m.ended(&f, rb), m.ended(&f, rc), m.ended(&f, rd)
 		}
 	}
 	m.walk(&f, b[len(a):], rb)
@@ -233,6 +218,16 @@ func (m *keywordMatcher) walk(f *keywordsFound, text string, row int32) {
 			m.mark(f, row)
 		}
 	}
+}
+
+// ended is row with its "keywords end here" flag cleared, marking them
+// when it was set.
+func (m *keywordMatcher) ended(f *keywordsFound, row int32) int32 {
+	if row < 0 {
+		row = ^row
+		m.mark(f, row)
+	}
+	return row
 }
 
 // mark records the keywords ending at the state of row.
