@@ -50,18 +50,20 @@ func TestKeywordMatcherFindsWhatContainsFinds(t *testing.T) {
 	}
 }
 
-// A keyword across the middle of a long text (where the two halves of
-// the walk meet) is found, at every offset.
-func TestKeywordMatcherFindsKeywordsAcrossTheMiddle(t *testing.T) {
+// A keyword across a boundary of the quarters a long text is walked in
+// is found, at every offset, on every boundary.
+func TestKeywordMatcherFindsKeywordsAcrossQuarters(t *testing.T) {
 	m := gateKeywords()
 	for w, id := range m.ids {
-		for _, size := range []int{4096, 4097} {
-			mid := size / 2
-			for off := 0; off <= len(w); off++ {
-				start := mid - off
-				text := strings.Repeat("~", start) + strings.ToUpper(w) + strings.Repeat("~", size-start-len(w))
-				if !m.scan(text).found[id] {
-					t.Fatalf("keyword %q at %d of %d (across the middle) not found", w, start, len(text))
+		for _, size := range []int{4096, 4097, 4099} {
+			q := size / 4
+			for _, boundary := range []int{q, 2 * q, 3 * q} {
+				for off := 0; off <= len(w); off++ {
+					start := boundary - off
+					text := strings.Repeat("~", start) + strings.ToUpper(w) + strings.Repeat("~", size-start-len(w))
+					if !m.scan(text).found[id] {
+						t.Fatalf("keyword %q at %d of %d (across the quarter boundary at %d) not found", w, start, len(text), boundary)
+					}
 				}
 			}
 		}
