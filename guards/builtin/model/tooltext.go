@@ -2,7 +2,8 @@ package model
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -42,22 +43,12 @@ func schemaText(b *strings.Builder, v any, depth int) {
 	}
 	switch t := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			e := t[k]
 			switch k {
 			case "properties":
 				if props, ok := e.(map[string]any); ok {
-					names := make([]string, 0, len(props))
-					for n := range props {
-						names = append(names, n)
-					}
-					sort.Strings(names)
-					for _, n := range names {
+					for _, n := range slices.Sorted(maps.Keys(props)) {
 						b.WriteByte('\n')
 						b.WriteString(n)
 						schemaText(b, props[n], depth+1)
@@ -90,12 +81,7 @@ func strs(b *strings.Builder, v any, depth int) {
 			strs(b, e, depth+1)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			strs(b, t[k], depth+1)
 		}
 	}

@@ -3,7 +3,8 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -114,12 +115,7 @@ func (w *walker) walk(v any, path, key string, depth int) {
 		w.total += len(s)
 		w.out = append(w.out, field{path: path, key: key, value: s})
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			w.walk(t[k], path+"/"+escapePointer(k), k, depth+1)
 		}
 	case []any:
