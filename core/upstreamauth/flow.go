@@ -309,15 +309,9 @@ func (s *Service) ForgetConnector(ctx context.Context, c *connector.Connector) (
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, o := range owners {
-		if tok, err := s.tokens.Token(ctx, o.ConnectorID, o.User); err == nil {
-			s.revoke(ctx, tok)
-		}
-		if err := s.tokens.DeleteToken(ctx, o.ConnectorID, o.User); err != nil {
-			return n, err
-		}
-		n++
+	n, err := s.forget(ctx, owners)
+	if err != nil {
+		return n, err
 	}
 	if err := s.tokens.DeleteClient(ctx, c.ID); err != nil {
 		return n, err
@@ -339,6 +333,12 @@ func (s *Service) ForgetUser(ctx context.Context, user string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return s.forget(ctx, owners)
+}
+
+// forget revokes and deletes the tokens of owners, counting those
+// dropped.
+func (s *Service) forget(ctx context.Context, owners []store.TokenOwner) (int, error) {
 	n := 0
 	for _, o := range owners {
 		if tok, err := s.tokens.Token(ctx, o.ConnectorID, o.User); err == nil {
