@@ -67,12 +67,9 @@ func TestLongSessionOutlivesItsToken(t *testing.T) {
 	f := newFixtureOn(t, clk, oauthpeer.Options{ExpiresIn: 600, Now: clk.now}, connector.Auth{Kind: connector.AuthOAuth2})
 	first := f.connect(t, "ada")
 
-	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
-		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
-	t.Cleanup(p.Close)
+	p := f.newProxy(t)
 	ctx := context.Background()
-	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
-		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	init := initializeRequest()
 	sess, resp, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
 	if err != nil || resp.Error != nil {
 		t.Fatalf("initialize: %v %v", err, resp)
@@ -107,12 +104,9 @@ func TestLongSessionOutlivesItsToken(t *testing.T) {
 func TestLongSessionAfterDisconnectAsksToConnect(t *testing.T) {
 	f := newFixture(t, oauthpeer.Options{}, connector.Auth{Kind: connector.AuthOAuth2})
 	f.connect(t, "ada")
-	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
-		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
-	t.Cleanup(p.Close)
+	p := f.newProxy(t)
 	ctx := context.Background()
-	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
-		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	init := initializeRequest()
 	sess, _, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
 	if err != nil {
 		t.Fatal(err)
@@ -157,12 +151,9 @@ func oauthpeerProbe(ctx context.Context, mcpURL, token string) (int, error) {
 func TestStepUpAsksForTheUpstreamsScope(t *testing.T) {
 	f := newFixture(t, oauthpeer.Options{}, connector.Auth{Kind: connector.AuthOAuth2, OAuth2: &connector.OAuth2{Scopes: []string{"profile"}}})
 	f.connect(t, "ada")
-	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
-		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
-	t.Cleanup(p.Close)
+	p := f.newProxy(t)
 	ctx := context.Background()
-	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
-		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	init := initializeRequest()
 	_, _, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
 	link := notConnected(t, err)
 	var rpcErr *mcp.Error
@@ -195,12 +186,9 @@ func TestStepUpAsksForTheUpstreamsScope(t *testing.T) {
 func TestRevokedUpstreamTokenAsksToConnectAgain(t *testing.T) {
 	f := newFixture(t, oauthpeer.Options{}, connector.Auth{Kind: connector.AuthOAuth2})
 	tok := f.connect(t, "ada")
-	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
-		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
-	t.Cleanup(p.Close)
+	p := f.newProxy(t)
 	ctx := context.Background()
-	init := &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
-		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
+	init := initializeRequest()
 	sess, _, err := p.Initialize(ctx, auth.Principal{User: "ada"}, "linear", init)
 	if err != nil {
 		t.Fatal(err)
@@ -214,4 +202,20 @@ func TestRevokedUpstreamTokenAsksToConnectAgain(t *testing.T) {
 	if _, err := f.st.UpstreamTokens().Token(ctx, f.conn.ID, "ada"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the refused token is still stored: %v", err)
 	}
+}
+
+// newProxy is a proxy over f's connectors that takes upstream OAuth from
+// f's service.
+func (f *fixture) newProxy(t *testing.T) *proxy.Proxy {
+	t.Helper()
+	p := proxy.New(f.reg, nil, proxy.Options{CallTimeout: 10 * time.Second, IdleTimeout: time.Hour,
+		AllowPrivateNetworks: true, MaxMessageBytes: 1 << 20, UpstreamAuth: f.svc}, zerolog.Nop())
+	t.Cleanup(p.Close)
+	return p
+}
+
+// initializeRequest is a client's initialize.
+func initializeRequest() *mcp.Message {
+	return &mcp.Message{JSONRPC: "2.0", ID: json.RawMessage("1"), Method: mcp.MethodInitialize,
+		Params: json.RawMessage(`{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}`)}
 }
