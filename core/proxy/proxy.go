@@ -441,15 +441,24 @@ func (p *Proxy) headers(ctx context.Context, c *connector.Connector, user string
 		h["Authorization"] = "Bearer " + c.Auth.Token
 	}
 	if p.upstreamOAuth(c, h) {
-		v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
-		if err != nil {
+		if err := p.authorize(ctx, c, user, h); err != nil {
 			return nil, err
-		}
-		if v != "" {
-			h["Authorization"] = v
 		}
 	}
 	return h, nil
+}
+
+// authorize sets h's Authorization to user's upstream OAuth token at c
+// (left as it is when the service has none to give).
+func (p *Proxy) authorize(ctx context.Context, c *connector.Connector, user string, h map[string]string) error {
+	v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
+	if err != nil {
+		return err
+	}
+	if v != "" {
+		h["Authorization"] = v
+	}
+	return nil
 }
 
 func (p *Proxy) client(slug string) *http.Client {

@@ -91,12 +91,8 @@ func (p *Proxy) perRequest(c *connector.Connector, user string) func(context.Con
 			}
 		}
 		if oauth {
-			v, err := p.opts.UpstreamAuth.Authorization(ctx, c, user)
-			if err != nil {
+			if err := p.authorize(ctx, c, user, h); err != nil {
 				return nil, err
-			}
-			if v != "" {
-				h["Authorization"] = v
 			}
 		}
 		return h, nil
