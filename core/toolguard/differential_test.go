@@ -2,12 +2,12 @@ package toolguard
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/guards/eval"
+	"github.com/gatehouse-mcp/gatehouse/guards/eval/evaltest"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -22,17 +22,7 @@ func TestNativePrefilterDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the guests on every corpus row")
 	}
-	dir := eval.DefaultCorpora(".")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no corpora at %s: %v", dir, err)
-	}
-	rows, err := eval.LoadAll(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) < 1000 {
-		t.Fatalf("only %d corpus rows loaded", len(rows))
-	}
+	rows := evaltest.Rows(t, 1000)
 	withNative, guestsOnly := builtinEngine(t), builtinEngineNative(t, false)
 	ctx := context.Background()
 	// Two workers (the guests dominate; the engines are safe for

@@ -1,13 +1,13 @@
 package toolguard
 
 import (
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin"
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin/rules"
 	"github.com/gatehouse-mcp/gatehouse/guards/eval"
+	"github.com/gatehouse-mcp/gatehouse/guards/eval/evaltest"
 	"github.com/gatehouse-mcp/gatehouse/sdk/guard"
 )
 
@@ -19,17 +19,7 @@ import (
 // strict decoding handed over, as the engine does). Every verdict —
 // action, score, reasons, spans, redactions — must be the same.
 func TestViewSharedEqualsAlone(t *testing.T) {
-	dir := eval.DefaultCorpora(".")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("no corpora at %s: %v", dir, err)
-	}
-	rows, err := eval.LoadAll(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) < 1000 {
-		t.Fatalf("only %d corpus rows loaded", len(rows))
-	}
+	rows := evaltest.Rows(t, 1000)
 	alone := map[string]func(string, *guard.Input) guard.Verdict{}
 	shared := map[string]func(string, *guard.Input, *rules.View) guard.Verdict{}
 	for _, name := range builtin.Names {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/builtin/model"
-	"github.com/gatehouse-mcp/gatehouse/guards/eval"
+	"github.com/gatehouse-mcp/gatehouse/guards/eval/evaltest"
 )
 
 func TestThresholdAt(t *testing.T) {
@@ -109,14 +109,7 @@ func TestCheckedInWeightsAreReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains every model on the corpora (a few seconds)")
 	}
-	dir := eval.DefaultCorpora(".")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no corpora at %s: %v", dir, err)
-	}
-	rows, err := eval.LoadAll(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := evaltest.Rows(t, 1000)
 	for _, job := range Jobs() {
 		m, _, err := Train(job.Config, job.Examples(rows, "dev"))
 		if err != nil {
@@ -133,14 +126,7 @@ func TestCheckedInWeightsAreReproducible(t *testing.T) {
 }
 
 func TestCommandExamplesTakeBasesFromBenignRows(t *testing.T) {
-	dir := eval.DefaultCorpora(".")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no corpora at %s: %v", dir, err)
-	}
-	rows, err := eval.LoadAll(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := evaltest.Rows(t, 1000)
 	ex := CommandExamples(rows, "dev", Seed)
 	var mal, ben int
 	for _, e := range ex {
