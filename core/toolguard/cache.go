@@ -142,17 +142,6 @@ func (c *verdictCache) put(k cacheKey, v cached) {
 	}
 }
 
-// entries counts the cached contents.
-func (c *verdictCache) entries() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, same := range c.m {
-		n += len(same)
-	}
-	return n
-}
-
 // evictOldest drops the oldest entry (c is locked).
 func (c *verdictCache) evictOldest() {
 	old := c.order[0]

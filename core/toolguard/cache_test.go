@@ -293,3 +293,14 @@ func mutate(t *testing.T, v reflect.Value) {
 		t.Fatalf("no mutation for %s", v.Kind())
 	}
 }
+
+// entries counts the cached contents.
+func (c *verdictCache) entries() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, same := range c.m {
+		n += len(same)
+	}
+	return n
+}

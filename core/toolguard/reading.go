@@ -17,6 +17,7 @@ import (
 // (rules.View), so sharing never changes a verdict. The zero value is
 // empty; a nil *Reading keeps nothing.
 type Reading struct {
+	read   bool // params holds what req's raw params read as
 	req    *mcp.Message
 	raw    []byte
 	params callParams
@@ -24,17 +25,14 @@ type Reading struct {
 	view   *rules.View
 }
 
-// params is readCallParams(req.Params), read once per request.
+// callParams is readCallParams(req.Params), read once per request.
 func (r *Reading) callParams(req *mcp.Message) (callParams, bool) {
-	if r != nil && r.req == req && r.raw != nil && bytes.Equal(r.raw, req.Params) {
+	if r != nil && r.read && r.req == req && bytes.Equal(r.raw, req.Params) {
 		return r.params, r.strict
 	}
 	p, ok := readCallParams(req.Params)
 	if r != nil {
-		r.req, r.raw, r.params, r.strict = req, req.Params, p, ok
-		if r.raw == nil {
-			r.raw = []byte{}
-		}
+		*r = Reading{read: true, req: req, raw: req.Params, params: p, strict: ok, view: r.view}
 	}
 	return p, ok
 }
