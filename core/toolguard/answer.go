@@ -34,10 +34,10 @@ func (e *Engine) watches(method string) bool {
 // (see Guards) and returns the answer to relay: unchanged, masked in place
 // (redact), or the gateway's own JSON-RPC error naming the guard and its
 // reason (block; nothing of the upstream's result or error is kept).
-// rd, when not nil, is the request's Reading from GuardRequest: the
-// params and the arguments' scans are not made again.
 // Every string of the answer that reaches the client is judged, an
-// upstream error's message and data included.
+// upstream error's message and data included. rd, when not nil, is the
+// request's Reading from GuardRequest: the params and the arguments'
+// scans are not made again.
 func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, resp *mcp.Message, rd *Reading) (*mcp.Message, Outcome) {
 	none := Outcome{Action: guard.ActionAllow}
 	if resp == nil || req == nil || resp.Error == nil && len(resp.Result) == 0 || !e.watches(req.Method) {
