@@ -55,6 +55,7 @@ func main() {
 	size := flag.Int("size", 100, "bytes of the echoed message")
 	result := flag.Bool("result", false, "call the upstream's big tool instead of echo: small arguments and a -size-byte prose result (the answer guards' case; the echo puts the message in the arguments too)")
 	offload := flag.Bool("offload", true, "keep tool output offloading on (the default; outputs above 10 KB are stored and linked): -offload=false measures the relay of large outputs themselves")
+	profile := flag.String("profile", "", "folder to write a gateway CPU profile of every gateway cell's measured window into (one .pprof per cell, named by target, connections and guards)")
 	flag.Parse()
 	if *size < 16 || *size > 4<<20 {
 		fmt.Fprintln(os.Stderr, "loadtest: -size must be 16 bytes to 4 MiB")
@@ -66,7 +67,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, result: *result, auth: *authMode, offload: *offload}
+	o := options{duration: *duration, warmup: *warmup, guards: *guards, unique: *unique, compare: *compare, size: *size, result: *result, auth: *authMode, offload: *offload, profile: *profile}
 	if err := run(ctx, *gatewayBin, *echoBin, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -142,6 +143,7 @@ type options struct {
 	result                  bool
 	auth                    string
 	offload                 bool
+	profile                 string // folder for per-cell CPU profiles; "": none
 }
 
 // setGuards turns the built-in guards on or off.
@@ -191,10 +193,23 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o600); err != nil {
 		return err
 	}
-	if err := kids.start([]string{
-		"GATEHOUSE_LISTEN=127.0.0.1:" + fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR=" + dataDir, "GATEHOUSE_ADMIN_TOKEN=" + adminToken,
-		"GATEHOUSE_CLIENT_AUTH=" + clientAuth(authMode), "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
-	}, gatewayBin, "serve", "--config", cfgPath); err != nil {
+	var prof *profiler
+	gwEnv := []string{}
+	if o.profile != "" {
+		pprofPort, err := freePort()
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+		prof = &profiler{url: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile", pprofPort), dir: o.profile}
+		gwEnv = append(gwEnv, fmt.Sprintf("GATEHOUSE_PPROF_LISTEN=127.0.0.1:%d", pprofPort))
+	}
+	if err := kids.start(append(gwEnv,
+		"GATEHOUSE_LISTEN=127.0.0.1:"+fmt.Sprint(gwPort), "GATEHOUSE_DATA_DIR="+dataDir, "GATEHOUSE_ADMIN_TOKEN="+adminToken,
+		"GATEHOUSE_CLIENT_AUTH="+clientAuth(authMode), "GATEHOUSE_ANONYMOUS_ROLES=admin", "GATEHOUSE_ALLOW_PRIVATE_UPSTREAMS=true", "GATEHOUSE_LOG_LEVEL=warn",
+	), gatewayBin, "serve", "--config", cfgPath); err != nil {
 		return err
 	}
 	gwPID := kids.pid()
@@ -235,7 +250,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if tgt.url == direct {
 				pid = 0
 			}
-			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls())
+			c, err := measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls(), prof.cell(tgt.url, direct, conns, guards && !o.compare))
 			if err != nil {
 				return fmt.Errorf("%s at %d connections: %w", tgt.name, conns, err)
 			}
@@ -249,7 +264,7 @@ func run(ctx context.Context, gatewayBin, echoBin string, o options) error {
 			if err := setGuards(gw, true); err != nil {
 				return err
 			}
-			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls())
+			c, err = measure(ctx, tgt.url, creds[tgt.url], pid, conns, duration, warmup, o.calls(), prof.cell(tgt.url, direct, conns, true))
 			if err != nil {
 				return fmt.Errorf("%s at %d connections, guards on: %w", tgt.name, conns, err)
 			}
@@ -429,7 +444,7 @@ func uniqueCall(size, w, n int) string {
 
 // measure runs conns closed-loop workers against url; pid, when not 0, is
 // the gateway whose CPU time over the measured window is divided by the calls.
-func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, calls func(w, n int) string) (cell, error) {
+func measure(ctx context.Context, url, authorization string, pid, conns int, duration, warmup time.Duration, calls func(w, n int) string, profile *cellProfile) (cell, error) {
 	sessions := make([]*rawmcp.Session, conns)
 	for i := range sessions {
 		s, err := open(ctx, url, authorization)
@@ -456,10 +471,19 @@ func measure(ctx context.Context, url, authorization string, pid, conns int, dur
 			defer wg.Done()
 			time.Sleep(time.Until(start))
 			before, err := cpuTime(pid)
+			profiled := make(chan error, 1)
+			if profile != nil {
+				go func() { profiled <- profile.fetch(ctx, duration) }()
+			} else {
+				profiled <- nil
+			}
 			time.Sleep(time.Until(end))
 			after, err2 := cpuTime(pid)
 			if err == nil && err2 == nil {
 				cpu = after - before
+			}
+			if err := <-profiled; err != nil {
+				fmt.Fprintln(os.Stderr, "loadtest: profile:", err)
 			}
 		}()
 	}
@@ -502,4 +526,49 @@ func measure(ctx context.Context, url, authorization string, pid, conns int, dur
 	q := func(p float64) time.Duration { return lat[int(p*float64(len(lat)-1))] }
 	return cell{rps: float64(len(lat)) / duration.Seconds(), p50: q(0.50), p90: q(0.90), p99: q(0.99),
 		cpuPerCall: cpu / time.Duration(len(lat)), errors: errs}, nil
+}
+
+// profiler names the gateway's CPU profiles for -profile.
+type profiler struct{ url, dir string }
+
+// cellProfile is where one cell's profile comes from and goes.
+type cellProfile struct{ url, file string }
+
+// cell is the profile of one gateway cell: nil for none (no -profile,
+// or the direct target, whose process is not the gateway's).
+func (p *profiler) cell(target, direct string, conns int, guards bool) *cellProfile {
+	if p == nil || target == direct {
+		return nil
+	}
+	name := "http"
+	if strings.HasSuffix(target, "-stdio") {
+		name = "stdio"
+	}
+	state := "off"
+	if guards {
+		state = "on"
+	}
+	return &cellProfile{url: p.url, file: filepath.Join(p.dir, fmt.Sprintf("%s-%dconn-guards-%s.pprof", name, conns, state))}
+}
+
+// fetch takes a CPU profile of the next d and writes it to the file.
+func (c *cellProfile) fetch(ctx context.Context, d time.Duration) error {
+	secs := max(1, int(d/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s?seconds=%d", c.url, secs), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", c.url, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(c.file, data, 0o644)
 }
