@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -146,9 +147,15 @@ func AuditUnavailable() *mcp.Error {
 }
 
 // isToolError reports whether a tools/call result says isError: true.
+// A result that holds neither the name isError nor a \u escape (the only
+// way JSON can spell any of its letters otherwise) cannot say so, and is
+// not decoded: that spares decoding a large answer on every call.
 func isToolError(result []byte) bool {
+	if len(result) == 0 || !bytes.Contains(result, []byte("isError")) && !bytes.Contains(result, []byte(`\u`)) {
+		return false
+	}
 	var r struct {
 		IsError bool `json:"isError"`
 	}
-	return len(result) > 0 && jsonv2.Unmarshal(result, &r, jsonv2.RejectUnknownMembers(false)) == nil && r.IsError
+	return jsonv2.Unmarshal(result, &r, jsonv2.RejectUnknownMembers(false)) == nil && r.IsError
 }

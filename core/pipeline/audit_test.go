@@ -114,3 +114,25 @@ func TestAnAnswerWhoseRecordIsNotDurableIsWithheld(t *testing.T) {
 		})
 	}
 }
+
+func TestIsToolError(t *testing.T) {
+	for _, tc := range []struct {
+		name, result string
+		want         bool
+	}{
+		{"empty", ``, false},
+		{"no flag", `{"content":[{"type":"text","text":"fine"}]}`, false},
+		{"flag false", `{"content":[],"isError":false}`, false},
+		{"flag true", `{"content":[],"isError":true}`, true},
+		{"flag spelled with escapes", `{"content":[],"\u0069s\u0045rror":true}`, true},
+		{"name only inside the text", `{"content":[{"type":"text","text":"\"isError\":true"}]}`, false},
+		{"escape elsewhere, no flag", `{"content":[{"type":"text","text":"caf\u00e9"}]}`, false},
+		{"malformed", `{"isError":true`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := isToolError([]byte(tc.result)); got != tc.want {
+				t.Errorf("isToolError(%s) = %v, want %v", tc.result, got, tc.want)
+			}
+		})
+	}
+}
