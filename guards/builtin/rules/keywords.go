@@ -189,23 +189,40 @@ func (m *keywordMatcher) scan(text string) keywordsFound {
 	}
 	q, back := len(text)/4, m.maxLen-1
 	a, b, c, d := text[:q], text[q-back:2*q], text[2*q-back:3*q], text[3*q-back:]
-	next, class := (*[tableSize]int32)(m.next), &m.class
-	ra, rb, rc, rd := int32(0), int32(0), int32(0), int32(0)
-	// b, c and d are at least as long as a: walked in step over len(a).
-	bs, cs, ds := b[:len(a)], c[:len(a)], d[:len(a)]
-	for i := 0; i < len(a); i++ {
-		ra = next[(ra+int32(class[a[i]]))&tableMask]
-		rb = next[(rb+int32(class[bs[i]]))&tableMask]
-		rc = next[(rc+int32(class[cs[i]]))&tableMask]
-		rd = next[(rd+int32(class[ds[i]]))&tableMask]
-		if ra|rb|rc|rd < 0 { // a keyword ends in one of the quarters
-			ra, rb, rc, rd = m.ended(&f, ra), m.ended(&f, rb), m.ended(&f, rc), m.ended(&f, rd)
+	var ra, rb, rc, rd int32
+	for i := 0; ; i++ {
+		i, ra, rb, rc, rd = walk4(m.next, m.class[:], a, b, c, d, i, ra, rb, rc, rd)
+		if i == len(a) {
+			break
 		}
+		// a keyword ends in one of the quarters
+		ra, rb, rc, rd = m.ended(&f, ra), m.ended(&f, rb), m.ended(&f, rc), m.ended(&f, rd)
 	}
 	m.walk(&f, b[len(a):], rb)
 	m.walk(&f, c[len(a):], rc)
 	m.walk(&f, d[len(a):], rd)
 	return f
+}
+
+// walk4 steps the four quarters' rows from a[i], b[i], c[i] and d[i] (b,
+// c and d at least as long as a) until a keyword ends in one of them (it
+// returns that step's i and rows) or a ends (i is len(a)). It calls
+// nothing, so that its loop keeps every row and text in a register.
+func walk4(next []int32, class []uint8, a, b, c, d string, i int, ra, rb, rc, rd int32) (int, int32, int32, int32, int32) {
+	// Slices of known lengths, not array pointers: the loop then has no
+	// bounds or nil checks.
+	next, class = next[:tableSize], class[:256]
+	b, c, d = b[:len(a)], c[:len(a)], d[:len(a)]
+	for ; i < len(a); i++ {
+		ra = next[(ra+int32(class[a[i]]))&tableMask]
+		rb = next[(rb+int32(class[b[i]]))&tableMask]
+		rc = next[(rc+int32(class[c[i]]))&tableMask]
+		rd = next[(rd+int32(class[d[i]]))&tableMask]
+		if ra|rb|rc|rd < 0 {
+			return i, ra, rb, rc, rd
+		}
+	}
+	return i, ra, rb, rc, rd
 }
 
 // walk runs the automaton over text from the state at row.
