@@ -112,9 +112,9 @@ func BenchmarkKeywordScan(b *testing.B) {
 	m := gateKeywords()
 	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
 	for _, tc := range []struct{ name, unit string }{{"prose", para}, {"mmm", "m"}} {
-		for _, size := range []int{1 << 10, 64 << 10} {
+		for _, size := range []int{100, 1 << 10, 64 << 10} {
 			text := strings.Repeat(tc.unit, size/len(tc.unit)+1)[:size]
-			b.Run(tc.name+"/"+strconv.Itoa(size>>10)+"KiB", func(b *testing.B) {
+			b.Run(tc.name+"/"+strconv.Itoa(size)+"B", func(b *testing.B) {
 				b.SetBytes(int64(size))
 				for b.Loop() {
 					m.scan(text)
