@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -120,6 +121,25 @@ func BenchmarkKeywordScan(b *testing.B) {
 					m.scan(text)
 				}
 			})
+		}
+	}
+}
+
+// A state's row times rowInv is the state, whether the keywords' byte
+// classes count odd or even (then padded to odd).
+func TestKeywordMatcherRowInverse(t *testing.T) {
+	matchers := map[string]*keywordMatcher{"gate keywords": gateKeywords()}
+	for _, words := range [][]string{{"ab"}, {"abc"}, {"abcd", "bcde", "x"}, kwNetworkSend} {
+		matchers[fmt.Sprintf("%q", words)] = newKeywordMatcher(words)
+	}
+	for name, m := range matchers {
+		if m.ncls%2 == 0 {
+			t.Fatalf("%s: %d classes, not odd", name, m.ncls)
+		}
+		for s := 0; s < len(m.outAt)-1; s++ {
+			if got := int(uint32(s*m.ncls) * m.rowInv); got != s {
+				t.Fatalf("%s: row %d gives state %d, want %d", name, s*m.ncls, got, s)
+			}
 		}
 	}
 }
