@@ -44,24 +44,43 @@ func TestDecodeStrictIsEncodingJSONOnValidAnswers(t *testing.T) {
 		cases = append(cases, string(b))
 	}
 	for _, c := range cases {
-		raw := []byte(c)
-		v, ok := decodeStrict(raw)
-		if want := validRaw(raw) && len(bytes.TrimSpace(raw)) > 0; ok != want {
-			t.Errorf("%.80q: decodeStrict ok=%v, validRaw %v", c, ok, want)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.UseNumber()
-		var want any
-		if err := dec.Decode(&want); err != nil {
-			t.Errorf("%.80q: decodeStrict accepted what encoding/json rejects: %v", c, err)
-			continue
-		}
-		if !reflect.DeepEqual(v, want) {
-			t.Errorf("%.80q: decodeStrict %#v, encoding/json %#v", c, v, want)
-		}
+		checkDecodeStrict(t, []byte(c))
+	}
+}
+
+// FuzzDecodeStrict holds decodeStrict to jsontext's validity and
+// encoding/json's decoding on any input: go test -fuzz FuzzDecodeStrict.
+func FuzzDecodeStrict(f *testing.F) {
+	for _, c := range []string{
+		`{"content":[{"type":"text","text":"hello"}],"isError":false}`,
+		`{"a":1,"b":-0.5e+10,"c":[true,false,null],"d":{}}`,
+		`"\u00e9\ud83d\ude00\n\t\"\\\/ plain run of text that is long"`,
+		"\"caf\xc3\xa9 \xed\xa0\x80 \x7f\x1f\"", `"\ud800"`, `{"a":1,"a":2}`, `[01]`, `1e+`,
+	} {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(checkDecodeStrict)
+}
+
+// checkDecodeStrict: decodeStrict accepts raw exactly when jsontext does
+// (and it holds a value), and then decodes it as encoding/json does.
+func checkDecodeStrict(t *testing.T, raw []byte) {
+	v, ok := decodeStrict(raw)
+	if want := validRaw(raw) && len(bytes.TrimSpace(raw)) > 0; ok != want {
+		t.Errorf("%.80q: decodeStrict ok=%v, validRaw %v", raw, ok, want)
+		return
+	}
+	if !ok {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var want any
+	if err := dec.Decode(&want); err != nil {
+		t.Errorf("%.80q: decodeStrict accepted what encoding/json rejects: %v", raw, err)
+		return
+	}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("%.80q: decodeStrict %#v, encoding/json %#v", raw, v, want)
 	}
 }

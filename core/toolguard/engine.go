@@ -230,6 +230,9 @@ type lazy struct {
 	// argsValid says the input's arguments are valid for a guest's decoder
 	// (decodeStrict accepted them: see withArguments).
 	argsValid bool
+	// outputValid says the input's output text and part paths are valid
+	// UTF-8: laid out whole from an answer decodeStrict accepted.
+	outputValid bool
 }
 
 // withArguments decodes args once, strictly (unless the caller did: ok):
@@ -314,7 +317,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if native != nil {
 			if safe < 0 {
 				safe = 0
-				if nativeSafe(in, lz.argsValid) && (lz.valid == nil || lz.valid()) {
+				if nativeSafe(in, lz.argsValid, lz.outputValid) && (lz.valid == nil || lz.valid()) {
 					safe = 1
 				}
 			}
@@ -502,7 +505,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 			}
 		}
 		return nil
-	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) })}
+	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) }), outputValid: strict && !ans.Truncated()}
 	lz.view = c.reading.rulesView()
 	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	var keyOnce sync.Once

@@ -15,8 +15,10 @@ import (
 // the guest decoder's rules (RFC 7493: UTF-8, no duplicate member names),
 // on which the guest's decoding fails and the guard errs. When in is not
 // safe, the guests run and decide alone. argsValid says in.Arguments is
-// known valid already (decodeStrict accepted it) and is not checked again.
-func nativeSafe(in *guard.Input, argsValid bool) bool {
+// known valid already (decodeStrict accepted it) and is not checked again;
+// outputValid says the same of in.Output's text and part paths (laid out
+// whole from strings decodeStrict accepted).
+func nativeSafe(in *guard.Input, argsValid, outputValid bool) bool {
 	if !validStrings(in.RequestID, in.Connector.ID, in.Connector.Name, in.Method) || !argsValid && !validRaw(in.Arguments) {
 		return false
 	}
@@ -24,11 +26,14 @@ func nativeSafe(in *guard.Input, argsValid bool) bool {
 		return false
 	}
 	if o := in.Output; o != nil {
-		if !validStrings(o.Text) || !validRaw(o.Content) {
+		if !validRaw(o.Content) {
+			return false
+		}
+		if !outputValid && !validStrings(o.Text) {
 			return false
 		}
 		for _, p := range o.Parts {
-			if !validStrings(p.Path) {
+			if !outputValid && !validStrings(p.Path) {
 				return false
 			}
 		}

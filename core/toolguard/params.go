@@ -3,7 +3,6 @@ package toolguard
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"strings"
 )
 
@@ -25,55 +24,82 @@ type callParams struct {
 // encoding/json would take) — and the caller reads params the ordinary
 // way, with its errors.
 func readCallParams(params []byte) (p callParams, ok bool) {
-	sd := newStrictDecoder(params)
-	defer sd.release()
-	d := sd.d
-	if d.PeekKind() != '{' {
+	d := strictDecoder{src: string(params)}
+	if !d.take('{') {
 		return p, false
 	}
-	if _, err := d.ReadToken(); err != nil {
-		return p, false
-	}
-	for d.PeekKind() != '}' {
-		key, ok := sd.str()
-		if !ok {
+	var seen memberNames
+	for first := true; !d.take('}'); first = false {
+		if !first && !d.take(',') || d.peek() != '"' {
 			return p, false
 		}
+		key, ok := d.str()
+		if !ok || !d.take(':') {
+			return p, false
+		}
+		if !seen.add(key) {
+			return p, false // a duplicate
+		}
 		switch {
-		case key == "name":
-			if d.PeekKind() != '"' {
+		case key == "name" || key == "uri":
+			if d.peek() != '"' {
 				return p, false
 			}
-			if p.name, ok = sd.str(); !ok {
+			v, ok := d.str()
+			if !ok {
 				return p, false
 			}
-		case key == "uri":
-			if d.PeekKind() != '"' {
-				return p, false
-			}
-			if p.uri, ok = sd.str(); !ok {
-				return p, false
+			if key == "name" {
+				p.name = v
+			} else {
+				p.uri = v
 			}
 		case key == "arguments":
-			start := int(d.InputOffset())
-			if p.decoded, ok = sd.value(1); !ok {
+			start := d.pos
+			if p.decoded, ok = d.value(1); !ok {
 				return p, false
 			}
-			raw := bytes.TrimLeft(params[start:d.InputOffset()], " \t\r\n:")
-			p.args = bytes.Clone(raw)
+			p.args = bytes.Clone(bytes.TrimLeft(params[start:d.pos], " \t\r\n"))
 		case strings.EqualFold(key, "name") || strings.EqualFold(key, "uri") || strings.EqualFold(key, "arguments"):
 			return p, false
 		default:
-			if err := d.SkipValue(); err != nil {
+			if _, ok := d.value(1); !ok {
 				return p, false
 			}
 		}
 	}
-	if _, err := d.ReadToken(); err != nil {
-		return p, false
+	return p, d.end()
+}
+
+// memberNames is a set of member names: a few in an array (params have two or
+// three), a map beyond, so that many names cost no quadratic search.
+type memberNames struct {
+	few [6]string
+	n   int
+	all map[string]struct{}
+}
+
+// add adds name, reporting false when it was in the set already.
+func (s *memberNames) add(name string) bool {
+	if s.all == nil {
+		for _, f := range s.few[:s.n] {
+			if f == name {
+				return false
+			}
+		}
+		if s.n < len(s.few) {
+			s.few[s.n] = name
+			s.n++
+			return true
+		}
+		s.all = make(map[string]struct{}, 2*len(s.few))
+		for _, f := range s.few {
+			s.all[f] = struct{}{}
+		}
 	}
-	if _, err := d.ReadToken(); err != io.EOF {
-		return p, false
+	if _, dup := s.all[name]; dup {
+		return false
 	}
-	return p, true
+	s.all[name] = struct{}{}
+	return true
 }

@@ -38,30 +38,53 @@ func TestReadCallParams(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, ok := readCallParams([]byte(tc.params))
-			if ok != tc.ok {
+			if ok := checkReadCallParams(t, []byte(tc.params)); ok != tc.ok {
 				t.Fatalf("ok %v, want %v", ok, tc.ok)
-			}
-			if !ok {
-				return
-			}
-			var want struct {
-				Name      string          `json:"name"`
-				URI       string          `json:"uri"`
-				Arguments json.RawMessage `json:"arguments"`
-			}
-			if err := json.Unmarshal([]byte(tc.params), &want); err != nil {
-				t.Fatalf("accepted what encoding/json refuses: %v", err)
-			}
-			if p.name != want.Name || p.uri != want.URI || !bytes.Equal(p.args, want.Arguments) {
-				t.Fatalf("name %q uri %q arguments %s; encoding/json: %q %q %s", p.name, p.uri, p.args, want.Name, want.URI, want.Arguments)
-			}
-			if len(p.args) > 0 {
-				d, ok := decodeStrict(p.args)
-				if !ok || !reflect.DeepEqual(d, p.decoded) {
-					t.Fatalf("decoded %#v; decodeStrict of the arguments %#v (ok %v)", p.decoded, d, ok)
-				}
 			}
 		})
 	}
+}
+
+// FuzzReadCallParams holds readCallParams to encoding/json's reading of
+// what it accepts, and to refusing what jsontext refuses.
+func FuzzReadCallParams(f *testing.F) {
+	for _, c := range []string{
+		`{"name":"search","arguments":{"q":"a \"b\"","n":3,"tags":["x"]}}`,
+		`{"_meta":{"progressToken":1},"name":"t","arguments":{}}`,
+		`{"uri":"file:///a b"}`, `{"name":"a","name":"b"}`, `{"Name":"t"}`,
+	} {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, params []byte) { checkReadCallParams(t, params) })
+}
+
+// checkReadCallParams checks readCallParams on params against
+// encoding/json and jsontext, and returns whether it accepted them.
+func checkReadCallParams(t *testing.T, params []byte) bool {
+	t.Helper()
+	p, ok := readCallParams(params)
+	if !ok {
+		return false
+	}
+	if !validRaw(params) {
+		t.Fatalf("%.80q: accepted what jsontext refuses", params)
+	}
+	var want struct {
+		Name      string          `json:"name"`
+		URI       string          `json:"uri"`
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if err := json.Unmarshal(params, &want); err != nil {
+		t.Fatalf("%.80q: accepted what encoding/json refuses: %v", params, err)
+	}
+	if p.name != want.Name || p.uri != want.URI || !bytes.Equal(p.args, want.Arguments) {
+		t.Fatalf("%.80q: name %q uri %q arguments %s; encoding/json: %q %q %s", params, p.name, p.uri, p.args, want.Name, want.URI, want.Arguments)
+	}
+	if len(p.args) > 0 {
+		d, ok := decodeStrict(p.args)
+		if !ok || !reflect.DeepEqual(d, p.decoded) {
+			t.Fatalf("%.80q: decoded %#v; decodeStrict of the arguments %#v (ok %v)", params, p.decoded, d, ok)
+		}
+	}
+	return true
 }
