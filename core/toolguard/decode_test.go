@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,27 @@ func checkDecodeStrict(t *testing.T, raw []byte) {
 	}
 	if !reflect.DeepEqual(v, want) {
 		t.Errorf("%.80q: decodeStrict %#v, encoding/json %#v", raw, v, want)
+	}
+}
+
+// BenchmarkDecodeStrict decodes a tools/call answer of one text item of
+// n bytes of prose, as the answer guards do.
+func BenchmarkDecodeStrict(b *testing.B) {
+	para := "The quarterly report lists revenue by region, the open support tickets and the roadmap items for the next release. "
+	for _, n := range []int{100, 1 << 10, 64 << 10} {
+		text := strings.Repeat(para, n/len(para)+1)[:n]
+		raw, err := json.Marshal(map[string]any{"content": []any{map[string]any{"type": "text", "text": text}}, "isError": false})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strconv.Itoa(n)+"B", func(b *testing.B) {
+			b.SetBytes(int64(len(raw)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := decodeStrict(raw); !ok {
+					b.Fatal("not decoded")
+				}
+			}
+		})
 	}
 }
