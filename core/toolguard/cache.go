@@ -28,11 +28,19 @@ const (
 // guards are cached (built-in ones, with a module hash), only when the
 // native rules see what the guest would (nativeSafe), and never an
 // error. Oldest entries go first when either bound is passed.
+//
+// An insertion allocates one entry and nothing else: contents of one hash
+// are chained through their entries, the insertion order is a ring of
+// fixed size and an entry holds its first verdicts inline (a slice per
+// hash, a growing order slice and a verdicts slice were ~8 allocations a
+// call, which cost more in a busy gateway than their bytes suggest).
 type verdictCache struct {
 	seed  maphash.Seed
 	mu    sync.Mutex
-	m     map[uint64][]*cacheEntry // by the content's hash
-	order []*cacheEntry            // in insertion order, oldest first
+	m     map[uint64]*cacheEntry // by the content's hash: the chain's first
+	ring  *[cacheEntries]*cacheEntry
+	first int // ring[first] is the oldest entry
+	n     int // entries in the ring
 	bytes int
 }
 
@@ -41,7 +49,9 @@ type verdictCache struct {
 type cacheEntry struct {
 	content  content
 	sum      uint64
+	next     *cacheEntry // the next entry of the same sum
 	verdicts []guardVerdict
+	few      [2]guardVerdict // verdicts' first backing array
 }
 
 type guardVerdict struct {
@@ -81,7 +91,7 @@ type cached struct {
 }
 
 func newVerdictCache() *verdictCache {
-	return &verdictCache{seed: maphash.MakeSeed(), m: map[uint64][]*cacheEntry{}}
+	return &verdictCache{seed: maphash.MakeSeed(), m: map[uint64]*cacheEntry{}, ring: new([cacheEntries]*cacheEntry)}
 }
 
 // id hashes content for get and put.
@@ -95,7 +105,7 @@ func (c *verdictCache) id(k content) contentID {
 
 // entry is content's entry (c is locked).
 func (c *verdictCache) entry(id contentID) *cacheEntry {
-	for _, e := range c.m[id.sum] {
+	for e := c.m[id.sum]; e != nil; e = e.next {
 		if e.content == id.content {
 			return e
 		}
@@ -124,12 +134,14 @@ func (c *verdictCache) put(k cacheKey, v cached) {
 	defer c.mu.Unlock()
 	e := c.entry(k.id)
 	if e == nil {
-		for len(c.order) > 0 && (len(c.order) >= cacheEntries || c.bytes+k.id.content.size() > cacheBytes) {
+		for c.n > 0 && (c.n >= cacheEntries || c.bytes+k.id.content.size() > cacheBytes) {
 			c.evictOldest()
 		}
-		e = &cacheEntry{content: k.id.content, sum: k.id.sum}
-		c.m[e.sum] = append(c.m[e.sum], e)
-		c.order = append(c.order, e)
+		e = &cacheEntry{content: k.id.content, sum: k.id.sum, next: c.m[k.id.sum]}
+		e.verdicts = e.few[:0]
+		c.m[e.sum] = e
+		c.ring[(c.first+c.n)%cacheEntries] = e
+		c.n++
 		c.bytes += e.content.size()
 	}
 	for _, gv := range e.verdicts {
@@ -144,21 +156,26 @@ func (c *verdictCache) put(k cacheKey, v cached) {
 
 // evictOldest drops the oldest entry (c is locked).
 func (c *verdictCache) evictOldest() {
-	old := c.order[0]
-	c.order[0] = nil
-	c.order = c.order[1:]
+	old := c.ring[c.first]
+	c.ring[c.first] = nil
+	c.first = (c.first + 1) % cacheEntries
+	c.n--
 	c.bytes -= old.content.size()
-	same := c.m[old.sum]
-	for i, e := range same {
-		if e == old {
-			same = append(same[:i:i], same[i+1:]...)
-			break
+	head := c.m[old.sum]
+	if head == old {
+		head = old.next
+	} else {
+		for p := head; p != nil; p = p.next {
+			if p.next == old {
+				p.next = old.next
+				break
+			}
 		}
 	}
-	if len(same) == 0 {
+	if head == nil {
 		delete(c.m, old.sum)
 	} else {
-		c.m[old.sum] = same
+		c.m[old.sum] = head
 	}
 }
 

@@ -143,8 +143,8 @@ func TestVerdictCacheStaysBounded(t *testing.T) {
 	}
 	for i := 0; i < 2*cacheEntries; i++ {
 		c.put(key("g", strconv.Itoa(i)), cached{clean: true})
-		if n := c.entries(); n > cacheEntries || len(c.order) != n {
-			t.Fatalf("after %d: %d entries, %d in order", i+1, n, len(c.order))
+		if n := c.entries(); n > cacheEntries || c.n != n {
+			t.Fatalf("after %d: %d entries, %d in the ring", i+1, n, c.n)
 		}
 	}
 	for i := 0; i < 4*maxVerdictsPerEntry; i++ {
@@ -299,8 +299,10 @@ func (c *verdictCache) entries() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := 0
-	for _, same := range c.m {
-		n += len(same)
+	for _, e := range c.m {
+		for ; e != nil; e = e.next {
+			n++
+		}
 	}
 	return n
 }
