@@ -213,17 +213,13 @@ func (e *Engine) Active(hook string) bool {
 
 // lazy is what a phase adds to its envelope only when a guest runs.
 type lazy struct {
-	// guestContent is what only a guest reads (Output.Content), computed
-	// once for both chains of a call; each chain puts it into its own copy
-	// of the output before it first encodes its envelope, so the chains,
-	// which may run concurrently, never write what the other reads.
-	guestContent func() json.RawMessage
-	// valid reports whether what guestContent adds is valid for the guest's
-	// decoder (see nativeSafe).
-	valid func() bool
-	// content, when set, is contentKey of the phase's input, shared by
-	// phases whose inputs differ only in the hook.
-	content func(*guard.Input) contentID
+	// answer is what only an answer phase has (nil in a request's or a
+	// tool list's): the guests' content, its validity and the content key
+	// shared by the phase's two chains, each computed at most once. Each
+	// chain puts the content into its own copy of the output before it
+	// first encodes its envelope, so the chains, which may run
+	// concurrently, never write what the other reads.
+	answer *answerData
 	// view is the rules' view shared by every guard of the phase (nil: one
 	// per chain run).
 	view *rules.View
@@ -278,8 +274,8 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if data != nil {
 			return true
 		}
-		if lz.guestContent != nil && in.Output != nil {
-			if c := lz.guestContent(); c != nil {
+		if lz.answer != nil && in.Output != nil {
+			if c := lz.answer.guestContent(); c != nil {
 				own := *in.Output
 				own.Content = c
 				in.Output = &own
@@ -317,14 +313,14 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		if native != nil {
 			if safe < 0 {
 				safe = 0
-				if nativeSafe(in, lz.argsValid, lz.outputValid) && (lz.valid == nil || lz.valid()) {
+				if nativeSafe(in, lz.argsValid, lz.outputValid) && (lz.answer == nil || lz.answer.valid()) {
 					safe = 1
 				}
 			}
 			if safe == 1 && g.Hash != "" && e.cache != nil {
 				if !haveCID {
-					if lz.content != nil {
-						cid = lz.content(in)
+					if lz.answer != nil {
+						cid = lz.answer.contentID(e.cache, in)
 					} else {
 						cid = e.cache.id(contentKey(in))
 					}
@@ -497,23 +493,9 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	// The raw content array is for guests only (the native rules read the
 	// laid-out text): it is decoded once, when a guest first runs. The
 	// chains share output only to read it.
-	lz := lazy{guestContent: sync.OnceValue(func() json.RawMessage {
-		if method == parts.MethodToolsCall && root == parts.RootResult {
-			var r callResult
-			if json.Unmarshal(raw, &r) == nil && len(r["content"]) <= limit {
-				return r["content"]
-			}
-		}
-		return nil
-	}), valid: sync.OnceValue(func() bool { return strict || validRaw(raw) }), outputValid: strict && !ans.Truncated()}
+	lz := lazy{answer: &answerData{raw: raw, method: method, root: root, limit: limit, strict: strict}, outputValid: strict && !ans.Truncated()}
 	lz.view = c.reading.rulesView()
 	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
-	var keyOnce sync.Once
-	var key contentID
-	lz.content = func(in *guard.Input) contentID {
-		keyOnce.Do(func() { key = e.cache.id(contentKey(in)) })
-		return key
-	}
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.
@@ -565,6 +547,52 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		}
 	}
 	return out, raw
+}
+
+// answerData is what an answer phase's chains share, each part computed
+// once, when first needed, by whichever chain needs it (the two chains may
+// run concurrently). One value, so that a call allocates one thing for it
+// rather than a closure and a sync.Once per part.
+type answerData struct {
+	raw          json.RawMessage
+	method, root string
+	limit        int
+	strict       bool // decodeStrict accepted raw
+
+	contentOnce sync.Once
+	content     json.RawMessage
+	validOnce   sync.Once
+	isValid     bool
+	keyOnce     sync.Once
+	key         contentID
+}
+
+// guestContent is the raw content array, for guests only (the native
+// rules read the laid-out text); nil when the answer has none.
+func (a *answerData) guestContent() json.RawMessage {
+	a.contentOnce.Do(func() {
+		if a.method == parts.MethodToolsCall && a.root == parts.RootResult {
+			var r callResult
+			if json.Unmarshal(a.raw, &r) == nil && len(r["content"]) <= a.limit {
+				a.content = r["content"]
+			}
+		}
+	})
+	return a.content
+}
+
+// valid reports whether what guestContent adds is valid for the guests'
+// decoder (see nativeSafe).
+func (a *answerData) valid() bool {
+	a.validOnce.Do(func() { a.isValid = a.strict || validRaw(a.raw) })
+	return a.isValid
+}
+
+// contentID is the cache's key of in, the same for both chains: their
+// inputs differ only in the hook, which the key leaves out.
+func (a *answerData) contentID(c *verdictCache, in *guard.Input) contentID {
+	a.keyOnce.Do(func() { a.key = c.id(contentKey(in)) })
+	return a.key
 }
 
 // CheckTools runs the tool_list chain on a connector's tool definitions.
