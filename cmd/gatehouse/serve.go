@@ -175,6 +175,7 @@ func serve(ctx context.Context, cfg config.Config, stderr io.Writer) error {
 	toolPins := toolguard.NewPins(guardEngine, st.Guards())
 	// The pre-call guards judge arguments against the tool's declared purpose.
 	guardEngine.SetToolDescriptions(toolPins)
+	toolPins.Peers = registry.List // new tools are judged with the other connectors' tools in view
 	toolPins.OnHold = func(c *connector.Connector, t toolguard.ToolState) {
 		auditLog.Record(&audit.Entry{Actor: "gatehouse", Action: "tool.held", Target: c.Slug, Connector: c.Slug, Tool: t.Name,
 			Outcome: audit.OutcomeDenied, Sensitive: c.Advanced.Sensitive,

@@ -105,7 +105,7 @@ func BenchmarkToolList1000(b *testing.B) {
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"id":{"type":"string","description":"Record id"}},"required":["id"]}`)}
 	}
 	for b.Loop() {
-		out := e.CheckTools(context.Background(), guard.Connector{ID: "c", Name: "inventory"}, "inventory", tools)
+		out := e.CheckTools(context.Background(), guard.Connector{ID: "c", Name: "inventory"}, "inventory", tools, nil)
 		if out.Action == guard.ActionBlock {
 			b.Fatalf("benign tools blocked: %+v", out.Verdicts)
 		}

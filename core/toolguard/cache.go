@@ -244,5 +244,10 @@ func contentKey(in *guard.Input) content {
 		str(string(t.Annotations))
 		str(t.PinnedHash)
 	}
+	num(uint64(len(in.Known)))
+	for _, k := range in.Known {
+		str(k.Connector)
+		str(k.Name)
+	}
 	return content{head: b.String(), text: text}
 }

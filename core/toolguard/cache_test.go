@@ -206,6 +206,7 @@ func TestContentKeyCoversTheEnvelope(t *testing.T) {
 		return &guard.Input{V: 1, Hook: "h", RequestID: "r", Connector: guard.Connector{ID: "i", Name: "n", Sensitive: true},
 			Sensitivity: guard.Sensitivity{Level: "l", Threshold: 0.5},
 			Tools:       []guard.Tool{{Name: "a", Title: "b", Description: "c", InputSchema: []byte("{}"), OutputSchema: []byte("{}"), Annotations: []byte("{}"), PinnedHash: "p"}},
+			Known:       []guard.KnownTool{{Connector: "k", Name: "o"}},
 			Method:      "m", Tool: &guard.ToolRef{Name: "t", Description: "d"}, Arguments: []byte("{}"),
 			Output: &guard.Output{Content: []byte("[]"), Text: "x", Parts: []guard.Part{{Path: "/p", Span: [2]int{1, 2}, Key: true}}, IsError: true}, Truncated: true}
 	}

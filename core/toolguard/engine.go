@@ -595,7 +595,8 @@ func (a *answerData) contentID(c *verdictCache, in *guard.Input) contentID {
 	return a.key
 }
 
-// CheckTools runs the tool_list chain on a connector's tool definitions.
-func (e *Engine) CheckTools(ctx context.Context, conn guard.Connector, slug string, tools []guard.Tool) Outcome {
-	return e.run(ctx, guard.HookToolList, &guard.Input{Connector: conn, Tools: tools}, slug, lazy{})
+// CheckTools runs the tool_list chain on a connector's tool definitions,
+// with known (tools in view, not judged: guard.Input.Known) beside them.
+func (e *Engine) CheckTools(ctx context.Context, conn guard.Connector, slug string, tools []guard.Tool, known []guard.KnownTool) Outcome {
+	return e.run(ctx, guard.HookToolList, &guard.Input{Connector: conn, Tools: tools, Known: known}, slug, lazy{})
 }

@@ -38,6 +38,11 @@ func nativeSafe(in *guard.Input, argsValid, outputValid bool) bool {
 			}
 		}
 	}
+	for _, k := range in.Known {
+		if !validStrings(k.Connector, k.Name) {
+			return false
+		}
+	}
 	for _, t := range in.Tools {
 		if !validStrings(t.Name, t.Title, t.Description, t.PinnedHash) || !validRaw(t.InputSchema) || !validRaw(t.OutputSchema) || !validRaw(t.Annotations) {
 			return false

@@ -68,6 +68,11 @@ type Pins struct {
 	now    func() time.Time
 	// OnHold is told of every tool newly held (the audit log records it).
 	OnHold func(c *connector.Connector, t ToolState)
+	// Peers lists the gateway's connectors (nil: none in view): a new or
+	// changed definition is judged with the approved tools of the other
+	// active ones in view (guard.Input.Known), as well as the connector's
+	// own other tools.
+	Peers func() []*connector.Connector
 
 	mu    sync.Mutex
 	scans map[string]*ToolScan // by connector id
@@ -143,6 +148,8 @@ func (p *Pins) FilterList(ctx context.Context, c *connector.Connector, resp *mcp
 	}
 	changed := false
 	kept := make([]json.RawMessage, 0, len(tools))
+	var peers []guard.KnownTool // the other connectors' tools, read once when needed
+	peersRead := false
 	for _, raw := range tools {
 		var def guard.Tool
 		if err := json.Unmarshal(raw, &def); err != nil || def.Name == "" {
@@ -161,7 +168,14 @@ func (p *Pins) FilterList(ctx context.Context, c *connector.Connector, resp *mcp
 			changed = true
 		default:
 			// New, or changed since it was seen: scan this definition.
-			out := p.engine.CheckTools(ctx, guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive}, c.Slug, []guard.Tool{def})
+			if !peersRead {
+				if peers, err = p.peerTools(ctx, c); err != nil {
+					return nil, err
+				}
+				peersRead = true
+			}
+			known := append(siblings(tools, def.Name, c.Name), peers...)
+			out := p.engine.CheckTools(ctx, guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive}, c.Slug, []guard.Tool{def}, known)
 			next := ToolState{Name: def.Name, Hash: hash, Verdict: out.Action, SeenAt: p.now(), Description: def.Description}
 			for _, f := range out.Findings {
 				next.Reasons = append(next.Reasons, f.Code+": "+f.Message)
@@ -277,4 +291,43 @@ func (p *Pins) Description(ctx context.Context, c *connector.Connector, tool str
 		return st.Description
 	}
 	return ""
+}
+
+// siblings are the tools of a tools/list answer other than self, as
+// known tools of connector name.
+func siblings(tools []json.RawMessage, self, name string) []guard.KnownTool {
+	var out []guard.KnownTool
+	for _, raw := range tools {
+		var t struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &t) == nil && t.Name != "" && t.Name != self {
+			out = append(out, guard.KnownTool{Connector: name, Name: t.Name})
+		}
+	}
+	return out
+}
+
+// peerTools are the approved tools of the active connectors other than
+// c, as last listed (p.mu is held).
+func (p *Pins) peerTools(ctx context.Context, c *connector.Connector) ([]guard.KnownTool, error) {
+	if p.Peers == nil {
+		return nil, nil
+	}
+	var out []guard.KnownTool
+	for _, peer := range p.Peers() {
+		if peer.ID == c.ID || peer.Status != connector.StatusActive {
+			continue
+		}
+		scan, err := p.load(ctx, peer.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range scan.Tools {
+			if t.Status == ToolApproved {
+				out = append(out, guard.KnownTool{Connector: peer.Name, Name: t.Name})
+			}
+		}
+	}
+	return out, nil
 }

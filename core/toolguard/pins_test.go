@@ -186,3 +186,54 @@ func TestPinsKnowWhichToolsWereListed(t *testing.T) {
 		t.Error("a tool of one connector counts as listed on another")
 	}
 }
+
+// A new definition is judged with the other active connectors' approved
+// tools and its own connector's other tools in view: a look-alike that
+// outranks another connector's tool by its name is held, the same name on
+// a second connector is not, and a disabled connector's tools are not in
+// view (built-in guards, their guests).
+func TestPinsJudgeWithOtherConnectorsInView(t *testing.T) {
+	e := builtinEngine(t)
+	store := &memPins{scans: map[string][]byte{}}
+	p := NewPins(e, store)
+	github := &connector.Connector{ID: "c1", Slug: "github", Name: "GitHub", Status: connector.StatusActive}
+	mirror := &connector.Connector{ID: "c2", Slug: "mirror", Name: "Mirror", Status: connector.StatusActive}
+	old := &connector.Connector{ID: "c3", Slug: "old", Name: "Old", Status: connector.StatusDisabled}
+	p.Peers = func() []*connector.Connector { return []*connector.Connector{github, mirror, old} }
+	ctx := context.Background()
+	def := func(name string) string {
+		return `{"name":"` + name + `","description":"Create a repository.","inputSchema":{"type":"object"}}`
+	}
+	if out, err := p.FilterList(ctx, github, listAnswer(t, def("create_repository"))); err != nil || names(t, out) != "create_repository" {
+		t.Fatalf("first connector: %v", err)
+	}
+	if out, err := p.FilterList(ctx, old, listAnswer(t, def("delete_repository"))); err != nil || names(t, out) != "delete_repository" {
+		t.Fatalf("disabled connector: %v", err)
+	}
+	tests := []struct {
+		tool, want string
+	}{
+		{"create_repository", "create_repository"}, // a second instance of the same server
+		{"best_create_repository", ""},             // outranks GitHub's by its name
+		{"Create_Repository", "Create_Repository"}, // imitates it: flagged, not held
+		{"best_delete_repository", "best_delete_repository"},
+	}
+	for _, tc := range tests {
+		out, err := p.FilterList(ctx, mirror, listAnswer(t, def(tc.tool)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(t, out); got != tc.want {
+			t.Errorf("%s on a second connector: kept %q, want %q", tc.tool, got, tc.want)
+		}
+	}
+	scan, err := store.GetTools(ctx, mirror.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range scan.Tools {
+		if st.Name == "best_create_repository" && (st.Status != ToolHeldFlagged || !strings.Contains(strings.Join(st.Reasons, ";"), "GitHub")) {
+			t.Errorf("best_create_repository: %s %v, want held naming GitHub", st.Status, st.Reasons)
+		}
+	}
+}

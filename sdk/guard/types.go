@@ -39,8 +39,8 @@ const ABIVersion = 1
 
 // ABIMinor is the minor version: optional additions a v1 host may use.
 // 1.1 added Input.Method and Output.Parts; 1.2 added the pre-call hook
-// (HookToolRequest, export gh_tool_request).
-const ABIMinor = 2
+// (HookToolRequest, export gh_tool_request); 1.3 added Input.Known.
+const ABIMinor = 3
 
 // Hook names, as in the input envelope and the exported function names
 // (gh_<hook>).
@@ -71,6 +71,12 @@ type Input struct {
 	Sensitivity Sensitivity `json:"sensitivity"`
 	// Tools is set for tool_list: the definitions to scan.
 	Tools []Tool `json:"tools,omitempty"`
+	// Known is set for tool_list (ABI 1.3): tools already in the gateway's
+	// view that are not being judged — the connector's other tools and the
+	// approved tools of its other active connectors — so that a guard can
+	// judge Tools against them (a new tool that imitates one, or outranks
+	// it by its name). A guard judges Tools only, never Known.
+	Known []KnownTool `json:"known_tools,omitempty"`
 	// Method is the request the output answers (ABI 1.1): tools/call, or
 	// prompts/get and resources/read, whose answers the tool_call chain
 	// also judges (Tool then names the prompt or the resource URI).
@@ -82,6 +88,12 @@ type Input struct {
 	Output    *Output         `json:"output,omitempty"`
 	// Truncated says the host cut the envelope to its size cap.
 	Truncated bool `json:"truncated,omitempty"`
+}
+
+// KnownTool names a tool in view (Input.Known) and its connector.
+type KnownTool struct {
+	Connector string `json:"connector"` // the connector's name
+	Name      string `json:"name"`
 }
 
 // Connector identifies the connector the input comes from.

@@ -12,6 +12,67 @@ import (
 	"time"
 )
 
+// toolScan is GET /admin/v1/connectors/{slug}/tools.
+type toolScan struct {
+	Tools []struct {
+		Name, Status, Verdict string
+		Reasons               []string
+	} `json:"tools"`
+}
+
+// waitScan waits for the gateway's scan of a connector's tools: creating
+// an active connector scans them in the background, before any client
+// lists them.
+func waitScan(t *testing.T, g *gateway, slug string) toolScan {
+	t.Helper()
+	var scan toolScan
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		g.admin(http.MethodGet, "/connectors/"+slug+"/tools", nil, &scan)
+		if len(scan.Tools) > 0 {
+			return scan
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no scan of %s's tools within 30 s", slug)
+	return scan
+}
+
+// TestToolGuardJudgesAcrossConnectors: a tool named to be picked over
+// another connector's tool (best_get_notes beside get_notes) is held at
+// registration, naming the connector it shadows, while the tool both
+// servers share by name (echo) is not: official Go SDK servers, listed
+// by the official TypeScript SDK client.
+func TestToolGuardJudgesAcrossConnectors(t *testing.T) {
+	bin := buildPoisoned(t)
+	g := startGateway(t, "")
+	g.addConnector(map[string]any{"name": "Team notes", "slug": "notes", "transport": "stdio", "command": bin, "args": []string{"-mode", "benign"}})
+	waitScan(t, g, "notes")
+	g.addConnector(map[string]any{"name": "Notes plus", "slug": "notes-plus", "transport": "stdio", "command": bin, "args": []string{"-mode", "shadowing"}})
+	scan := waitScan(t, g, "notes-plus")
+	statuses := map[string]string{}
+	for _, tool := range scan.Tools {
+		statuses[tool.Name] = tool.Status
+		if tool.Name == "best_get_notes" && !strings.Contains(strings.Join(tool.Reasons, ";"), "Team notes") {
+			t.Errorf("best_get_notes held for %v, want a reason naming Team notes", tool.Reasons)
+		}
+	}
+	if statuses["best_get_notes"] != "held-flagged" || statuses["echo"] != "approved" {
+		t.Fatalf("scan of notes-plus: %v", statuses)
+	}
+	var listed struct {
+		Tools []string `json:"tools"`
+	}
+	runTS(t, g.mcpURL("notes-plus"), "http", "list-tools", &listed)
+	if contains(listed.Tools, "best_get_notes") || !contains(listed.Tools, "echo") {
+		t.Errorf("the client lists %v on notes-plus", listed.Tools)
+	}
+	runTS(t, g.mcpURL("notes"), "http", "list-tools", &listed)
+	if !contains(listed.Tools, "get_notes") || !contains(listed.Tools, "echo") {
+		t.Errorf("the client lists %v on notes", listed.Tools)
+	}
+}
+
 // buildPoisoned compiles the poisoned MCP server fixture (official Go SDK).
 func buildPoisoned(t *testing.T) string {
 	t.Helper()
@@ -33,22 +94,7 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 		g.addConnector(map[string]any{"name": "notes-" + mode, "slug": "notes-" + mode, "transport": "stdio", "command": bin, "args": []string{"-mode", mode}})
 	}
 	t.Run("a poisoned tool definition is flagged at registration and held back", func(t *testing.T) {
-		// Creating an active connector scans its tools in the background,
-		// before any client lists them.
-		var scan struct {
-			Tools []struct {
-				Name, Status, Verdict string
-				Reasons               []string
-			} `json:"tools"`
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			g.admin(http.MethodGet, "/connectors/notes-poisoned/tools", nil, &scan)
-			if len(scan.Tools) > 0 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		scan := waitScan(t, g, "notes-poisoned")
 		flagged := false
 		for _, tool := range scan.Tools {
 			if tool.Name == "get_notes" {

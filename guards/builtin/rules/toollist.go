@@ -19,6 +19,7 @@ const (
 	wPromotionalName    = 0.4  // best_/premium_/… name meant to win selection
 	wNameHomoglyph      = 0.7  // non-ASCII letters in a tool name
 	wNameCollision      = 0.6  // two tools whose names differ only in case/separators
+	wNameShadowing      = 0.8  // another connector's tool name plus best_/_v2/…
 	wNameTitleSnake     = 0.35 // Title_Snake_Case copy of a snake_case tool name
 )
 
@@ -46,7 +47,10 @@ func ToolList(in *guard.Input) guard.Verdict {
 	if in == nil || len(in.Tools) == 0 {
 		return guard.Allow()
 	}
-	names := make(map[string]int, len(in.Tools))
+	names := make(map[string]int, len(in.Tools)+len(in.Known))
+	for _, k := range in.Known {
+		names[k.Name] = -1 // in view, not judged
+	}
 	for i, t := range in.Tools {
 		names[t.Name] = i
 	}
@@ -60,8 +64,11 @@ func ToolList(in *guard.Input) guard.Verdict {
 		all = append(all, fs...)
 	}
 	all = append(all, nameCollisions(in.Tools)...)
-	if s := score(filterCode(all, "tool-name-collision")); s > worst {
-		worst = s
+	all = append(all, knownCollisions(in.Tools, in.Known)...)
+	for _, code := range []string{"tool-name-collision", "tool-name-shadowing"} {
+		if s := score(filterCode(all, code)); s > worst {
+			worst = s
+		}
 	}
 	return decide(in, all, worst)
 }
@@ -279,6 +286,38 @@ func nameCollisions(tools []guard.Tool) []finding {
 			continue
 		}
 		seen[k] = i
+	}
+	return fs
+}
+
+// knownCollisions judges tools against the tools already in view: a name
+// that differs from a known one only in case or separators imitates it
+// (same connector or another); a name that is another connector's tool
+// plus a ranking word (best_, _v2, _enhanced: rePromoName) is made to be
+// picked over it. The same name on two connectors is not flagged: two
+// instances of one server are common.
+func knownCollisions(tools []guard.Tool, known []guard.KnownTool) []finding {
+	if len(known) == 0 {
+		return nil
+	}
+	byNorm := make(map[string]guard.KnownTool, len(known))
+	for _, k := range known {
+		byNorm[normName(k.Name)] = k
+	}
+	var fs []finding
+	for i, t := range tools {
+		path := "/tools/" + strconv.Itoa(i) + "/name"
+		if k, ok := byNorm[normName(t.Name)]; ok && k.Name != t.Name && normName(t.Name) != "" {
+			fs = append(fs, finding{code: "tool-name-collision", weight: wNameCollision, msg: "tool name " + strconv.Quote(t.Name) + " imitates " + strconv.Quote(k.Name) + " of connector " + strconv.Quote(k.Connector), tool: t.Name, path: path, span: spanOf(0, len(t.Name))})
+			continue
+		}
+		bare := rePromoName.ReplaceAllString(t.Name, "")
+		if bare == t.Name || bare == "" {
+			continue
+		}
+		if k, ok := byNorm[normName(bare)]; ok {
+			fs = append(fs, finding{code: "tool-name-shadowing", weight: wNameShadowing, msg: "tool name " + strconv.Quote(t.Name) + " is " + strconv.Quote(k.Name) + " of connector " + strconv.Quote(k.Connector) + " made to look better, so that it is picked instead", tool: t.Name, path: path, span: spanOf(0, len(t.Name))})
+		}
 	}
 	return fs
 }
