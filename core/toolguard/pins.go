@@ -148,7 +148,9 @@ func (p *Pins) FilterList(ctx context.Context, c *connector.Connector, resp *mcp
 	}
 	changed := false
 	kept := make([]json.RawMessage, 0, len(tools))
-	var peers []guard.KnownTool // the other connectors' tools, read once when needed
+	// The tools in view, read once when a definition needs judging: the
+	// other connectors' and this list's names.
+	var peers, listed []guard.KnownTool
 	peersRead := false
 	for _, raw := range tools {
 		var def guard.Tool
@@ -172,9 +174,15 @@ func (p *Pins) FilterList(ctx context.Context, c *connector.Connector, resp *mcp
 				if peers, err = p.peerTools(ctx, c); err != nil {
 					return nil, err
 				}
-				peersRead = true
+				listed, peersRead = listedTools(tools, c.Name), true
 			}
-			known := append(siblings(tools, def.Name, c.Name), peers...)
+			known := make([]guard.KnownTool, 0, len(listed)+len(peers))
+			for _, k := range listed {
+				if k.Name != def.Name {
+					known = append(known, k)
+				}
+			}
+			known = append(known, peers...)
 			out := p.engine.CheckTools(ctx, guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive}, c.Slug, []guard.Tool{def}, known)
 			next := ToolState{Name: def.Name, Hash: hash, Verdict: out.Action, SeenAt: p.now(), Description: def.Description}
 			for _, f := range out.Findings {
@@ -293,15 +301,15 @@ func (p *Pins) Description(ctx context.Context, c *connector.Connector, tool str
 	return ""
 }
 
-// siblings are the tools of a tools/list answer other than self, as
-// known tools of connector name.
-func siblings(tools []json.RawMessage, self, name string) []guard.KnownTool {
-	var out []guard.KnownTool
+// listedTools are the tools of a tools/list answer, as known tools of
+// connector name.
+func listedTools(tools []json.RawMessage, name string) []guard.KnownTool {
+	out := make([]guard.KnownTool, 0, len(tools))
 	for _, raw := range tools {
 		var t struct {
 			Name string `json:"name"`
 		}
-		if json.Unmarshal(raw, &t) == nil && t.Name != "" && t.Name != self {
+		if json.Unmarshal(raw, &t) == nil && t.Name != "" {
 			out = append(out, guard.KnownTool{Connector: name, Name: t.Name})
 		}
 	}

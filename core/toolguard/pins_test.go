@@ -227,13 +227,22 @@ func TestPinsJudgeWithOtherConnectorsInView(t *testing.T) {
 			t.Errorf("%s on a second connector: kept %q, want %q", tc.tool, got, tc.want)
 		}
 	}
+	// The list's own other tools are in view too.
+	if _, err := p.FilterList(ctx, mirror, listAnswer(t, def("list_notes"), def("List_Notes"))); err != nil {
+		t.Fatal(err)
+	}
 	scan, err := store.GetTools(ctx, mirror.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	reasons := map[string]string{}
 	for _, st := range scan.Tools {
-		if st.Name == "best_create_repository" && (st.Status != ToolHeldFlagged || !strings.Contains(strings.Join(st.Reasons, ";"), "GitHub")) {
-			t.Errorf("best_create_repository: %s %v, want held naming GitHub", st.Status, st.Reasons)
-		}
+		reasons[st.Name] = st.Status + " " + strings.Join(st.Reasons, ";")
+	}
+	if r := reasons["best_create_repository"]; !strings.HasPrefix(r, ToolHeldFlagged) || !strings.Contains(r, "GitHub") {
+		t.Errorf("best_create_repository: %s, want held naming GitHub", r)
+	}
+	if r := reasons["List_Notes"]; !strings.Contains(r, `imitates "list_notes"`) {
+		t.Errorf("List_Notes beside list_notes in one list: %s", r)
 	}
 }
