@@ -60,17 +60,23 @@ func TestToolGuardJudgesAcrossConnectors(t *testing.T) {
 	if statuses["best_get_notes"] != "held-flagged" || statuses["echo"] != "approved" {
 		t.Fatalf("scan of notes-plus: %v", statuses)
 	}
+	if listed := listTools(t, g, "notes-plus"); contains(listed, "best_get_notes") || !contains(listed, "echo") {
+		t.Errorf("the client lists %v on notes-plus", listed)
+	}
+	if listed := listTools(t, g, "notes"); !contains(listed, "get_notes") || !contains(listed, "echo") {
+		t.Errorf("the client lists %v on notes", listed)
+	}
+}
+
+// listTools lists a connector's tools through the gateway with the
+// official TypeScript SDK client (Streamable HTTP).
+func listTools(t *testing.T, g *gateway, slug string) []string {
+	t.Helper()
 	var listed struct {
 		Tools []string `json:"tools"`
 	}
-	runTS(t, g.mcpURL("notes-plus"), "http", "list-tools", &listed)
-	if contains(listed.Tools, "best_get_notes") || !contains(listed.Tools, "echo") {
-		t.Errorf("the client lists %v on notes-plus", listed.Tools)
-	}
-	runTS(t, g.mcpURL("notes"), "http", "list-tools", &listed)
-	if !contains(listed.Tools, "get_notes") || !contains(listed.Tools, "echo") {
-		t.Errorf("the client lists %v on notes", listed.Tools)
-	}
+	runTS(t, g.mcpURL(slug), "http", "list-tools", &listed)
+	return listed.Tools
 }
 
 // buildPoisoned compiles the poisoned MCP server fixture (official Go SDK).
@@ -104,16 +110,11 @@ func TestToolGuardThroughTSClient(t *testing.T) {
 		if !flagged {
 			t.Fatalf("scan %+v", scan)
 		}
-		var listed struct {
-			Tools []string `json:"tools"`
+		if listed := listTools(t, g, "notes-poisoned"); contains(listed, "get_notes") || !contains(listed, "echo") {
+			t.Errorf("the client lists %v", listed)
 		}
-		runTS(t, g.mcpURL("notes-poisoned"), "http", "list-tools", &listed)
-		if contains(listed.Tools, "get_notes") || !contains(listed.Tools, "echo") {
-			t.Errorf("the client lists %v", listed.Tools)
-		}
-		runTS(t, g.mcpURL("notes-benign"), "http", "list-tools", &listed)
-		if !contains(listed.Tools, "get_notes") {
-			t.Errorf("the benign server lists %v", listed.Tools)
+		if listed := listTools(t, g, "notes-benign"); !contains(listed, "get_notes") {
+			t.Errorf("the benign server lists %v", listed)
 		}
 	})
 	type callOut struct {
