@@ -136,6 +136,7 @@ bench: build
 	$(GO) build -o bin/echoserver ./test/fixtures/echoserver
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique -size 65536 -offload=false
+	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique -result -size 1024
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -compare -unique -result -size 65536 -offload=false
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth token
 	$(GO) run ./test/bench/loadtest -gateway-bin $(BIN) -echoserver-bin bin/echoserver -duration 5s -auth oauth
