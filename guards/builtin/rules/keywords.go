@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 )
@@ -65,6 +66,9 @@ func newKeywordMatcher(lists ...[]string) *keywordMatcher {
 			m.ids[w] = int32(len(words))
 			words = append(words, w)
 		}
+	}
+	if len(words) > maxKeywords {
+		panic(fmt.Sprintf("rules: %d gating keywords, more than maxKeywords (%d)", len(words), maxKeywords))
 	}
 	for _, list := range lists {
 		if len(list) == 0 {
@@ -159,12 +163,24 @@ func newKeywordMatcher(lists ...[]string) *keywordMatcher {
 	return m
 }
 
+// maxKeywords bounds the distinct gating keywords (287 today): their
+// findings are a bitset inline in keywordsFound, so a scan allocates
+// nothing (a []bool per scanned string was two allocations a call, and
+// an allocation is what a busy gateway pays most for). A keyword set
+// that outgrows it panics in every test; raise it.
+const maxKeywords = 512
+
+// keywordSet holds keyword ids.
+type keywordSet [maxKeywords / 64]uint64
+
+func (s *keywordSet) has(id int32) bool { return s[id>>6]&(1<<(id&63)) != 0 }
+
 // keywordsFound are the keywords one text holds.
 type keywordsFound struct {
 	m     *keywordMatcher
 	text  string
-	found []bool // by keyword id
-	n     int    // keyword ends seen (0: the text holds no keyword)
+	found keywordSet // by keyword id
+	n     int        // keyword ends seen (0: the text holds no keyword)
 	// secret says the text holds a secret rule's keyword (set when the
 	// matcher knows them: gateKeywords).
 	secret bool
@@ -178,7 +194,7 @@ type keywordsFound struct {
 // whole by the quarter it ends in, and the quarters' findings are one
 // set.
 func (m *keywordMatcher) scan(text string) keywordsFound {
-	f := keywordsFound{m: m, text: text, found: make([]bool, len(m.ids))}
+	f := keywordsFound{m: m, text: text}
 	if len(text) < 1024 {
 		m.walk(&f, text, 0)
 		return f
@@ -257,7 +273,7 @@ func (m *keywordMatcher) ended(f *keywordsFound, row int32) int32 {
 func (m *keywordMatcher) mark(f *keywordsFound, row int32) {
 	s := int32(uint32(row) * m.rowInv) // row / ncls: rows are multiples of ncls
 	for _, id := range m.outs[m.outAt[s]:m.outAt[s+1]] {
-		f.found[id] = true
+		f.found[id>>6] |= 1 << (id & 63)
 	}
 	if m.secretAt != nil && m.secretAt[s] {
 		f.secret = true
@@ -289,7 +305,7 @@ func (f keywordsFound) any(words []string) bool {
 // ones; any other is looked for directly).
 func (f keywordsFound) has(w string) bool {
 	if id, ok := f.m.ids[w]; ok {
-		return f.n > 0 && f.found[id]
+		return f.n > 0 && f.found.has(id)
 	}
 	return strings.Contains(lower(f.text), w)
 }
@@ -300,7 +316,7 @@ func (f keywordsFound) anyID(ids []int32) bool {
 		return false // no keyword at all: most short strings
 	}
 	for _, id := range ids {
-		if f.found[id] {
+		if f.found.has(id) {
 			return true
 		}
 	}

@@ -44,7 +44,7 @@ func TestKeywordMatcherFindsWhatContainsFinds(t *testing.T) {
 		f := m.scan(text)
 		lt := lower(text)
 		for w, id := range m.ids {
-			if got, want := f.found[id], strings.Contains(lt, w); got != want {
+			if got, want := f.found.has(id), strings.Contains(lt, w); got != want {
 				t.Fatalf("keyword %q in %q: found %v, strings.Contains %v", w, text, got, want)
 			}
 		}
@@ -62,7 +62,7 @@ func TestKeywordMatcherFindsKeywordsAcrossQuarters(t *testing.T) {
 				for off := 0; off <= len(w); off++ {
 					start := boundary - off
 					text := strings.Repeat("~", start) + strings.ToUpper(w) + strings.Repeat("~", size-start-len(w))
-					if !m.scan(text).found[id] {
+					if f := m.scan(text); !f.found.has(id) {
 						t.Fatalf("keyword %q at %d of %d (across the quarter boundary at %d) not found", w, start, len(text), boundary)
 					}
 				}
