@@ -174,7 +174,21 @@ func BenchmarkRequestChain(b *testing.B) {
 // content distinct (no cache hits), as `make bench`'s load test sends.
 // echo/N: an N-byte message echoed back (the arguments and the result
 // both carry it); result/N: small arguments and an N-byte prose result.
-func BenchmarkGatewayCall(b *testing.B) {
+func BenchmarkGatewayCall(b *testing.B) { benchGatewayCall(b, nil) }
+
+// BenchmarkGatewayCallCold is BenchmarkGatewayCall with the caches
+// evicted before every call (32 MiB written outside the timer): a busy
+// gateway runs the guards between a proxy's, a client's and an upstream's
+// work, so their tables, code and allocator state are mostly cold (8 MiB
+// is twice this machine's L2; the L3 is far larger and shared). Here a
+// 100-byte call costs ~4× its warm figure, and allocation (mcentral span
+// refills) is the largest part: the direction for small calls.
+// Small calls only, the eviction being far slower than the call.
+func BenchmarkGatewayCallCold(b *testing.B) { benchGatewayCall(b, make([]byte, 8<<20)) }
+
+// benchGatewayCall runs the benchmark, evicting the caches with evict
+// before each call when it is not nil.
+func benchGatewayCall(b *testing.B, evict []byte) {
 	e := builtinEngineCached(b)
 	e.SetToolDescriptions(describer{"echo": "Echoes the message back.", "read_report": "Reads a report by id."})
 	conn := &connector.Connector{ID: "c1", Slug: "docs", Name: "Docs"}
@@ -200,6 +214,9 @@ func BenchmarkGatewayCall(b *testing.B) {
 		{"result", func(n int) (*mcp.Message, *mcp.Message) { return nil, nil }, []int{1 << 10, 64 << 10}},
 	} {
 		for _, size := range sh.sizes {
+			if evict != nil && size > 1<<10 {
+				continue
+			}
 			body := strings.Repeat(para, size/len(para)+1)[:size-8]
 			call := sh.call
 			if sh.name == "result" {
@@ -226,6 +243,13 @@ func BenchmarkGatewayCall(b *testing.B) {
 					}
 					req, resp := reqs[0], resps[0]
 					reqs, resps = reqs[1:], resps[1:]
+					if evict != nil {
+						b.StopTimer()
+						for i := 0; i < len(evict); i += 64 {
+							evict[i]++
+						}
+						b.StartTimer()
+					}
 					var rd Reading // the exchange's
 					if refused, out := e.GuardRequest(context.Background(), conn, req, &rd); refused != nil {
 						b.Fatalf("benign request refused: %+v", out)
