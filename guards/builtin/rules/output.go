@@ -1,7 +1,8 @@
 package rules
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/gatehouse-mcp/gatehouse/guards/parts"
@@ -45,7 +46,7 @@ func outputSegments(out *guard.Output) []segment {
 			spans = append(spans, s)
 		}
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	slices.SortFunc(spans, func(a, b [2]int) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 	var segs []segment
 	budget, covered := maxOutputScan, 0
 	add := func(start, end int) {

@@ -103,8 +103,10 @@ func (v *View) arguments(raw json.RawMessage) *argStrings {
 		}
 	}
 	var a argStrings
+	var rawText string // raw as a string, shared with the decoding's when there is one
 	if d := v.decodedArgs(); d != nil && d.raw == string(raw) {
 		a.fields, a.all = walkDecodedAll(raw, d.v, "/arguments")
+		rawText = d.raw
 	} else {
 		a.fields, a.all = walkJSONAll(raw, "/arguments")
 	}
@@ -120,7 +122,10 @@ func (v *View) arguments(raw json.RawMessage) *argStrings {
 	for i, f := range a.fields {
 		a.secrets[i] = scanSecretsIn(f.value, a.kws[i])
 	}
-	v.args = &argsView{raw: string(raw), argStrings: a}
+	if rawText == "" {
+		rawText = string(raw)
+	}
+	v.args = &argsView{raw: rawText, argStrings: a}
 	return &v.args.argStrings
 }
 
