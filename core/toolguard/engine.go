@@ -474,7 +474,10 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	if len(c.Result) == 0 && len(c.Error) > 0 {
 		root, raw = parts.RootError, c.Error
 	}
-	in := &guard.Input{RequestID: c.RequestID, Method: method, Connector: c.Connector, Tool: &c.Tool, Arguments: c.Arguments}
+	// Everything the phase keeps on the heap, in one allocation.
+	ph := &answerPhase{tool: c.Tool}
+	in := &ph.in
+	*in = guard.Input{RequestID: c.RequestID, Method: method, Connector: c.Connector, Tool: &ph.tool, Arguments: c.Arguments}
 	// One pass decodes the answer and tells whether it is valid for the
 	// guests' decoder; anything else is decoded (or refused) as before.
 	var ans *parts.Answer
@@ -488,12 +491,14 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 			return Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the answer could not be read for the guards: " + err.Error()}, raw
 		}
 	}
-	output := ans.Output()
-	in.Output, in.Truncated = &output, ans.Truncated()
+	ph.output = ans.Output()
+	in.Output, in.Truncated = &ph.output, ans.Truncated()
 	// The raw content array is for guests only (the native rules read the
 	// laid-out text): it is decoded once, when a guest first runs. The
 	// chains share output only to read it.
-	lz := lazy{answer: &answerData{raw: raw, method: method, root: root, limit: limit, strict: strict}, outputValid: strict && !ans.Truncated()}
+	a := &ph.data
+	a.raw, a.method, a.root, a.limit, a.strict = raw, method, root, limit, strict
+	lz := lazy{answer: a, outputValid: strict && !ans.Truncated()}
 	lz.view = c.reading.rulesView()
 	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
 	// Tool Call and Tool Intent chains run concurrently (each has its own
@@ -507,11 +512,12 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	// stack growth alone was ~7 µs a call). A chain that needs a guest
 	// runs again in full; two such run concurrently.
 	var intent Outcome
-	intentIn := *in
+	ph.intentIn = *in
+	intentIn := &ph.intentIn
 	doIntent := method == parts.MethodToolsCall && root == parts.RootResult && e.Active(guard.HookToolIntent)
 	intentGuest := false
 	if doIntent {
-		intent, intentGuest = e.runChain(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz, true)
+		intent, intentGuest = e.runChain(ctx, guard.HookToolIntent, intentIn, c.Slug, lz, true)
 	}
 	out, callGuest := e.runChain(ctx, guard.HookToolCall, in, c.Slug, lz, true)
 	switch {
@@ -520,14 +526,14 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
+			intent = e.run(ctx, guard.HookToolIntent, intentIn, c.Slug, lz)
 		}()
 		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
 		wg.Wait()
 	case callGuest:
 		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
 	case intentGuest:
-		intent = e.run(ctx, guard.HookToolIntent, &intentIn, c.Slug, lz)
+		intent = e.run(ctx, guard.HookToolIntent, intentIn, c.Slug, lz)
 	}
 	if out.Action != guard.ActionBlock {
 		out.Verdicts = append(out.Verdicts, intent.Verdicts...)
@@ -547,6 +553,16 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 		}
 	}
 	return out, raw
+}
+
+// answerPhase is what CheckCall keeps on the heap for its two chains:
+// their inputs, the output and tool both point at, and the lazily
+// computed parts they share (four allocations before).
+type answerPhase struct {
+	in, intentIn guard.Input
+	output       guard.Output
+	tool         guard.ToolRef
+	data         answerData
 }
 
 // answerData is what an answer phase's chains share, each part computed
