@@ -11,7 +11,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 
 include test/tools/tools.mk
 
-.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-model-bench guard-compare compare-npm corpora-npm corpora-extract run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
+.PHONY: bench-ab proto plugins build guards guard-eval guard-eval-new guard-eval-confounds guard-train guard-model-bench guard-compare compare-npm corpora-npm corpora-extract corpora-secrets run test unit e2e e2e-race conformance conformance-upstream-auth bench vet fmt clean config-doc image fuzz
 
 build: guards plugins
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatehouse
@@ -64,6 +64,12 @@ corpora-npm: tools-npm
 
 corpora-extract: corpora-npm
 	$(NODE22) test/corpora/extract-tools.mjs
+
+# Re-extracts guards/eval/testdata/secrets-real: credential look-alikes in the
+# READMEs of the same npm packages, the same windows with a generated
+# credential planted, and lockfile / go.sum chunks (test/corpora/README.md).
+corpora-secrets: corpora-npm
+	$(GO) run ./test/corpora/secretset
 
 # Fits the learned detectors (guards/builtin/model) on the dev splits and
 # writes their weights (checked in; reproducible: fixed seed, sorted rows),
