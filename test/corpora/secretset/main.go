@@ -25,13 +25,14 @@
 // credentials. Splits are by source (npm package, lockfile, Go module),
 // never by row: sha256(group), first byte even → dev, odd → test.
 //
-// Usage: go run ./test/corpora/secretset [-npm DIR] [-out FILE]
+// Usage: go run ./test/corpora/secretset [-npm DIR] [-out FILE] [-out-go FILE] [-deb DIR] [-out-deb FILE]
 // (make corpora-secrets; needs make corpora-npm first).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -39,6 +40,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -47,13 +49,21 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 func main() {
 	npm := flag.String("npm", "test/corpora/npm", "folder holding package-lock.json and node_modules of the pinned npm packages")
-	out := flag.String("out", "guards/eval/testdata/secrets-real/rows.jsonl", "where the rows are written")
+	out := flag.String("out", "guards/eval/testdata/secrets-real/rows.jsonl", "where the npm rows are written")
+	outGo := flag.String("out-go", "guards/eval/testdata/secrets-go/rows.jsonl", "where the Go module rows are written")
+	debDocs := flag.String("deb", "/usr/share/doc", "the installed Debian packages' documentation")
+	outDeb := flag.String("out-deb", "guards/eval/testdata/secrets-debian/rows.jsonl", "where the Debian documentation rows are written")
 	flag.Parse()
-	if err := run(*npm, *out); err != nil {
+	if err := run(*npm, *out, *outGo); err != nil {
+		fmt.Fprintln(os.Stderr, "secretset:", err)
+		os.Exit(1)
+	}
+	if err := write(*outDeb, debianRows(*debDocs)); err != nil {
 		fmt.Fprintln(os.Stderr, "secretset:", err)
 		os.Exit(1)
 	}
@@ -86,7 +96,7 @@ type call struct {
 	Result      json.RawMessage `json:"result"`
 }
 
-func run(npmDir, out string) error {
+func run(npmDir, out, outGo string) error {
 	var rows []row
 	docs, err := docRows(filepath.Join(npmDir, "node_modules"))
 	if err != nil {
@@ -98,11 +108,18 @@ func run(npmDir, out string) error {
 		return err
 	}
 	rows = append(rows, locks...)
-	sums, err := goSumRows()
+	if err := write(out, rows); err != nil {
+		return err
+	}
+	mods, err := goModules()
 	if err != nil {
 		return err
 	}
-	rows = append(rows, sums...)
+	return write(outGo, append(goDocRows(mods), goSumRows(mods)...))
+}
+
+// write writes rows as JSON lines to out and prints their counts.
+func write(out string, rows []row) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
@@ -134,7 +151,7 @@ func run(npmDir, out string) error {
 
 // reAssign finds an assignment to a credential-named variable in prose or
 // code: NAME = value, NAME: value, "NAME": "value".
-var reAssign = regexp.MustCompile(`(?i)\b([A-Z0-9_]*(?:API[_-]?KEY|TOKEN|SECRET|PASSWORD|PASSWD|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|CLIENT[_-]?SECRET|PAT))\b["']?[ \t]*(?:=|:)[ \t]*["']?([^\s"',;)}\x60]{1,160})`)
+var reAssign = regexp.MustCompile(`(?i)\b([A-Z0-9_]*(?:API[_-]?KEY|TOKEN|SECRET|PASSWORD|PASSWD|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|CLIENT[_-]?SECRET|_PAT))\b["']?[ \t]*(?:=|:)[ \t]*["']?([^\s"',;)}\x60]{1,160})`)
 
 // rePEM marks a window holding a private key block: an example key in a
 // README is still a key, so such windows are not benign rows.
@@ -149,6 +166,11 @@ var reLiteral = regexp.MustCompile(`^[<$]?\{?[A-Za-z0-9_*.+/=:<>-]{3,}\}?>?$`)
 // (source.token, process.env.X), a generic type (IToken<number>), a
 // camelCase identifier (apiKey, privateKeyStream) or a PEM header.
 var reCode = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|\w<\w+>|^[a-z]+[A-Z][A-Za-z0-9]*$|^-----`)
+
+// reIdent is a variable name written as a program identifier (an
+// underscore or camelCase: access_token, apiKey), not a word in prose or
+// a configuration keyword (passwd:, NOPASSWD:).
+var reIdent = regexp.MustCompile(`_|[a-z][A-Z]`)
 
 // plantable reports whether an assignment's value sits where a literal
 // credential would be written, so a generated one can take its place.
@@ -193,43 +215,51 @@ func docRows(modules string) ([]row, error) {
 		if err != nil {
 			return err
 		}
-		text := string(b)
-		for _, m := range reAssign.FindAllStringSubmatchIndex(text, -1) {
-			if perPkg[meta.name] >= maxPerPackage {
-				break
-			}
-			ws, we := window(text, m[0], m[1])
-			w := text[ws:we]
-			if seen[w] || rePEM.MatchString(w) {
-				continue
-			}
-			seen[w] = true
-			perPkg[meta.name]++
-			base := row{
-				Label: "benign", Category: "benign-docs-credential-examples",
-				Source: meta.name + "@" + meta.version, Licence: meta.licence,
-				Group: meta.name, Split: splitOf(meta.name), SourcePath: inPkg,
-			}
-			base.ID = "secdoc-" + shortHash(meta.name+"\x00"+inPkg+"\x00"+w)
-			base.Call = fileCall(meta.name+"/"+inPkg, w)
-			rows = append(rows, base)
-
-			variable, value := text[m[2]:m[3]], text[m[4]:m[5]]
-			if !plantable(value) {
-				continue
-			}
-			p := base
-			p.ID = "secplant-" + base.ID[len("secdoc-"):]
-			p.Label, p.Category = "malicious", "secret-planted"
-			format, secret := generate(variable, seededRand(p.ID))
-			p.Planted = &planted{Variable: variable, Format: format, Replaced: value}
-			vs, ve := m[4]-ws, m[5]-ws
-			p.Call = fileCall(meta.name+"/"+inPkg, w[:vs]+secret+w[ve:])
-			rows = append(rows, p)
-		}
+		rows = append(rows, windowRows(meta, inPkg, string(b), perPkg, seen, false)...)
 		return nil
 	})
 	return rows, err
+}
+
+// windowRows makes the benign window row, and where the value is a
+// literal the planted row, of every credential assignment in text (a
+// Markdown file at inPkg in meta's package or module).
+func windowRows(meta pkgMeta, inPkg, text string, perPkg map[string]int, seen map[string]bool, identOnly bool) []row {
+	var rows []row
+	for _, m := range reAssign.FindAllStringSubmatchIndex(text, -1) {
+		if perPkg[meta.name] >= maxPerPackage {
+			break
+		}
+		ws, we := window(text, m[0], m[1])
+		w := text[ws:we]
+		if seen[w] || rePEM.MatchString(w) {
+			continue
+		}
+		seen[w] = true
+		perPkg[meta.name]++
+		base := row{
+			Label: "benign", Category: "benign-docs-credential-examples",
+			Source: meta.name + "@" + meta.version, Licence: meta.licence,
+			Group: meta.name, Split: splitOf(meta.name), SourcePath: inPkg,
+		}
+		base.ID = "secdoc-" + shortHash(meta.name+"\x00"+inPkg+"\x00"+w)
+		base.Call = fileCall(meta.name+"/"+inPkg, w)
+		rows = append(rows, base)
+
+		variable, value := text[m[2]:m[3]], text[m[4]:m[5]]
+		if !plantable(value) || identOnly && !reIdent.MatchString(variable) {
+			continue
+		}
+		p := base
+		p.ID = "secplant-" + base.ID[len("secdoc-"):]
+		p.Label, p.Category = "malicious", "secret-planted"
+		format, secret := generate(variable, seededRand(p.ID))
+		p.Planted = &planted{Variable: variable, Format: format, Replaced: value}
+		vs, ve := m[4]-ws, m[5]-ws
+		p.Call = fileCall(meta.name+"/"+inPkg, w[:vs]+secret+w[ve:])
+		rows = append(rows, p)
+	}
+	return rows
 }
 
 // packageOf splits a path under node_modules into the package's folder
@@ -333,28 +363,175 @@ func lockRows(npmDir string) ([]row, error) {
 	return rows, nil
 }
 
-// goSumRows takes up to three chunks of the go.sum of every Go module in
-// this repository's build list that ships one.
-func goSumRows() ([]row, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}}@{{.Version}}\t{{.Dir}}", "all").Output()
+// goModule is one module of this repository's build list, unpacked in
+// the module cache.
+type goModule struct{ path, version, dir string }
+
+func goModules() ([]goModule, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}}\t{{.Version}}\t{{.Dir}}", "all").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go list -m all: %w", err)
 	}
-	var rows []row
+	var mods []goModule
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		mod, dir, ok := strings.Cut(sc.Text(), "\t")
-		if !ok || dir == "" || strings.HasPrefix(mod, "github.com/gatehouse-mcp/") {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 3 || f[2] == "" || strings.HasPrefix(f[0], "github.com/gatehouse-mcp/") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+		mods = append(mods, goModule{f[0], f[1], f[2]})
+	}
+	return mods, sc.Err()
+}
+
+// goSumRows takes up to three chunks of the go.sum of every module that
+// ships one.
+func goSumRows(mods []goModule) []row {
+	var rows []row
+	for _, m := range mods {
+		b, err := os.ReadFile(filepath.Join(m.dir, "go.sum"))
 		if err != nil {
 			continue
 		}
-		path, _, _ := strings.Cut(mod, "@")
-		rows = append(rows, chunkRows(string(b), mod, "Go module (its own licence; module paths and hashes only)", path, 3)...)
+		rows = append(rows, chunkRows(string(b), m.path+"@"+m.version, "Go module (its own licence; module paths and hashes only)", m.path, 3)...)
 	}
-	return rows, sc.Err()
+	return rows
+}
+
+// goDocRows are the docs windows of the modules' own README.md and
+// docs/**/*.md (not vendored or test data), for modules whose LICENSE
+// file names a licence.
+func goDocRows(mods []goModule) []row {
+	var rows []row
+	perPkg := map[string]int{}
+	seen := map[string]bool{}
+	for _, m := range mods {
+		lic := licenceOf(m.dir)
+		if lic == "" {
+			continue
+		}
+		meta := pkgMeta{name: m.path, version: m.version, licence: lic}
+		_ = filepath.WalkDir(m.dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			rel, _ := filepath.Rel(m.dir, p)
+			rel = filepath.ToSlash(rel)
+			if d.IsDir() {
+				if n := d.Name(); n == "vendor" || n == "testdata" || n == "node_modules" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(strings.ToLower(rel), ".md") || !(strings.EqualFold(d.Name(), "readme.md") || strings.Contains(rel, "docs/")) {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err == nil {
+				rows = append(rows, windowRows(meta, rel, string(b), perPkg, seen, false)...)
+			}
+			return nil
+		})
+	}
+	return rows
+}
+
+// debianRows are the docs windows of the documentation Debian packages
+// install under dir (README, examples, sample configurations; not the
+// changelogs or the copyright file itself), gzip-compressed or not, for
+// packages whose copyright file names a licence. Group: the package.
+func debianRows(dir string) []row {
+	var rows []row
+	perPkg := map[string]int{}
+	seen := map[string]bool{}
+	pkgs, _ := os.ReadDir(dir)
+	for _, pkg := range pkgs {
+		base := filepath.Join(dir, pkg.Name())
+		lic := debianLicence(filepath.Join(base, "copyright"))
+		if lic == "" {
+			continue
+		}
+		version := "installed"
+		if out, err := exec.Command("dpkg-query", "-W", "-f=${Version}", pkg.Name()).Output(); err == nil && len(out) > 0 {
+			version = string(out)
+		}
+		meta := pkgMeta{name: "debian:" + pkg.Name(), version: version, licence: lic}
+		_ = filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Type()&fs.ModeSymlink != 0 {
+				return nil
+			}
+			n := strings.ToLower(d.Name())
+			if n == "copyright" || strings.HasPrefix(n, "changelog") || strings.HasPrefix(n, "news") {
+				return nil
+			}
+			text, ok := readMaybeGzip(p)
+			if ok {
+				rel, _ := filepath.Rel(base, p)
+				rows = append(rows, windowRows(meta, filepath.ToSlash(rel), text, perPkg, seen, true)...)
+			}
+			return nil
+		})
+	}
+	return rows
+}
+
+// readMaybeGzip reads a text file, gunzipping a .gz; binary files are
+// refused.
+func readMaybeGzip(p string) (string, bool) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return "", false
+	}
+	if strings.HasSuffix(p, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return "", false
+		}
+		if b, err = io.ReadAll(io.LimitReader(zr, 4<<20)); err != nil {
+			return "", false
+		}
+	}
+	if bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) {
+		return "", false
+	}
+	return string(b), true
+}
+
+// debianLicence is the first License: field of a machine-readable
+// copyright file (DEP-5), or "".
+func debianLicence(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "License:"); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v) + " (Debian copyright file)"
+		}
+	}
+	return ""
+}
+
+// licenceOf names the licence a module's LICENSE file grants, or "".
+func licenceOf(dir string) string {
+	for _, name := range []string{"LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		t := string(b)
+		switch {
+		case strings.Contains(t, "Permission is hereby granted, free of charge"):
+			return "MIT (" + name + ")"
+		case strings.Contains(t, "Apache License"):
+			return "Apache-2.0 (" + name + ")"
+		case strings.Contains(t, "Redistribution and use in source and binary forms"):
+			return "BSD (" + name + ")"
+		case strings.Contains(t, "Mozilla Public License"):
+			return "MPL-2.0 (" + name + ")"
+		}
+	}
+	return ""
 }
 
 func chunkRows(text, source, licence, group string, max int) []row {
