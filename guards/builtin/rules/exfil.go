@@ -108,7 +108,7 @@ func urlCarriesData(raw string, image bool) (why string, template bool) {
 			if w := dataValue(v); w != "" {
 				return "parameter " + name + " " + w, false
 			}
-			if reLeakParam.MatchString(name) && len(v) >= 8 && (image && !allLetters(v) || secretLike(v) || reSecretWords.MatchString(v)) && !looksLikeFilename(v) {
+			if reLeakParam.MatchString(name) && len(v) >= 8 && (image && !allLetters(v) || secretLike(v) || reSecretWords.MatchString(v)) && !looksLikeFilename(v) && !badgeToken(u, name) {
 				return "parameter " + name + " carries a value", false
 			}
 			if image && len(v) >= 24 && strings.Count(v, " ") >= 3 {
@@ -138,6 +138,18 @@ func dataValue(v string) string {
 		}
 	}
 	return ""
+}
+
+// badgeToken reports a token parameter of a README status badge
+// (codecov's graph/badge.svg?token=…): a read-only token the service
+// publishes for embedding, on an image that only renders a badge. What
+// dataValue finds in it (a credential, encoded text) still counts.
+func badgeToken(u *url.URL, name string) bool {
+	if !strings.EqualFold(name, "token") {
+		return false
+	}
+	p := strings.ToLower(u.Path)
+	return strings.Contains(strings.ToLower(u.Host)+p, "badge") && (strings.HasSuffix(p, ".svg") || strings.HasSuffix(p, ".png"))
 }
 
 // secretLike reports a high-entropy token of at least 16 characters.

@@ -86,11 +86,18 @@ var secretRules = []secretRule{
 	{"basic-auth-url", 0.75, regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://([^\s:/@'"]{1,64}):([^\s/@'"]{3,128})@[a-zA-Z0-9.-]+\.[a-zA-Z]{2,}`), 2, 0, []string{"://"}},
 	{"auth-header", 0.75, regexp.MustCompile(`(?i)\bauthorization\s*:\s*(?:[a-z][a-z-]{1,20}\s+)?([A-Za-z0-9._~+/=:@!*#$%^&-]{8,})|(?:^|["'\s])(?:x-)?(?:api[-_]?(?:key|token)|auth[-_]?token|access[-_]?token|private[-_]?token|token)\s*:\s*["']?([A-Za-z0-9._~+/=-]{8,})`), -1, 2.5, []string{"authorization", "token", "api-key", "api_key", "apikey"}},
 	{"curl-user", 0.75, regexp.MustCompile(`\bcurl\b[^\n]{0,200}?\s(?:-u|--user)\s*(\S*:\S*)`), 1, 0, []string{"curl"}},
-	{"generic-secret", 0.55, regexp.MustCompile(`(?i)\b(?:[a-z0-9]+[_.-])?(?:api[_.-]?key|apikey|secret(?:[_.-]?key)?|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|private[_.-]?key|password|passwd|pwd|token|credentials?)\b["']?\s*(?:[:=]|:=|=>)\s*["']?([A-Za-z0-9_~+/.=@!#$%^&*-]{12,256})`), 1, 3.3, []string{"key", "secret", "token", "password", "passwd", "pwd", "credential"}},
+	// The name is any identifier around a credential word, as gitleaks's
+	// generic rule reads it (MCP_PROXY_API_KEY, tavilyApiKey,
+	// sessionToken, SECRET_KEY_BASE); genericNameAllowed then drops the
+	// names that are not credentials (key_id, public_key, nextPageToken).
+	{"generic-secret", 0.55, regexp.MustCompile(`(?i)(?:^|[^\w.-])([\w.-]{0,50}?(?:api[_.-]?key|apikey|secret(?:[_.-]?key)?|client[_.-]?secret|access[_.-]?token|auth[_.-]?token|refresh[_.-]?token|private[_.-]?key|password|passwd|pwd|token|credentials?)[\w.-]{0,20}?)["']?\s*(?:[:=]|:=|=>)\s*["']?([A-Za-z0-9_~+/.=@!#$%^&*-]{12,256})`), 2, 3.3, []string{"key", "secret", "token", "password", "passwd", "pwd", "credential"}},
 }
 
-// Placeholder values are documentation, not credentials.
-var rePlaceholder = regexp.MustCompile(`(?i)x{4,}|#{4,}|\[[A-Z_]+\]|here$|randomstring|\*{3,}|\.{3}|example|sample|dummy|placeholder|changeme|your[_-]|<[^>]*>|\$\{|\{\{|^\$[a-z_]+$|%[a-z_]+%|redacted|abcdef|123456|0{6,}|fake|test[_-]?(?:key|token|secret)|^(?:username|user|password|pass|passwd|secret|token):?(?:password|pass|secret)?$`)
+// Placeholder values are documentation, not credentials. Besides the
+// project's own list, this includes gitleaks's global allowlist of values:
+// true/false/null, template and variable references (${{ secrets.X }},
+// @VAR@, {0}) and absolute system paths.
+var rePlaceholder = regexp.MustCompile(`(?i)^(?:true|false|null)$|^\$\{\{[ \t]*(?:env|github|secrets|vars)\.|^@[a-z_]+@$|^\{\d{0,2}\}$|^/(?:bin|etc|home|opt|tmp|usr|var|users)/|x{4,}|#{4,}|\[[A-Z_]+\]|here$|randomstring|\*{3,}|\.{3}|example|sample|dummy|placeholder|changeme|your[_-]|<[^>]*>|\$\{|\{\{|^\$[a-z_]+$|%[a-z_]+%|redacted|abcdef|123456|0{6,}|fake|test[_-]?(?:key|token|secret)|^(?:username|user|password|pass|passwd|secret|token):?(?:password|pass|secret)?$`)
 
 // curlCredential reports whether a curl -u/--user value is a real
 // user:password (or key:) pair rather than variables or placeholders.
@@ -111,6 +118,18 @@ func curlCredential(v string) bool {
 	}
 	return entropy(secret) >= 2.8
 }
+
+// reNotCredentialName is a name the generic rule reads around a
+// credential word that does not hold a credential. It follows gitleaks's
+// generic-api-key allowlist: identifiers, lengths, files, endpoints and
+// public halves of a key. It adds names the MCP tools' answers carry:
+// pagination and cancellation tokens, token counts and types, password
+// policies.
+var reNotCredentialName = regexp.MustCompile(`(?i)(?:access[_.-]?id|random[_.-]?access|api[_.-]?(?:id|name|version)|credentials?[_.-]?id|withcredentials|(?:bucket|foreign|hot|idx|natural|primary|pub(?:lic)?|schema|sequence|partition|sort|row|cache|idempotency|dedup(?:e|lication)?|object|s3|map|hash)[_.-]?key|turkey|monkey|key[_.-]?(?:alias|board|code|frame|id|length|mesh|name|pair|press(?:ed)?|ring|selector|signature|size|stone|storetype|word|up|down|left|right|type|hash|fingerprint|prefix)s?\b|key[_.-]?vault[_.-]?(?:id|name)|key(?:store|tab)[_.-]?(?:file|path)|issuerkeyhash|keying|secret[_.-]?(?:length|name|size|ref|arn|id)|usersecretsid|csrf[_.-]?token|xsrf[_.-]?token|(?:api|credentials|token)[_.-]?(?:endpoint|ur[il]|path|host)|public[_.-]?token|(?:key|token|password|secret)[_.-]?(?:file|path|env|var|name)|(?:page|next|prev(?:ious)?|continuation|sync|cancel|cancellation|resume|cursor|pagination|start|end)[_.-]?token|token[_.-]?(?:type|count|limit|usage|budget|ize|iz|s)\b|tokens?[_.-]?(?:count|limit|usage|budget)|(?:max|min|input|output|total|completion|prompt|num|used)[_.-]?tokens?|password[_.-]?(?:policy|length|reset|hint|strength|rules?|expir\w*|min\w*|max\w*))`)
+
+// genericNameAllowed reports whether the generic rule's name part holds
+// a credential, i.e. is not one of reNotCredentialName's.
+func genericNameAllowed(name string) bool { return !reNotCredentialName.MatchString(name) }
 
 var reCredWord = regexp.MustCompile(`(?i)^(?:password|passwd|pass|pwd|token|secret|apikey|api_key|key|changeme|admin|root|user|username)$`)
 
@@ -229,7 +248,7 @@ func scanSecretsIn(s string, kw keywordsFound) []secretMatch {
 			if r.minEntropy > 0 && entropy(v) < r.minEntropy {
 				continue
 			}
-			if r.id == "generic-secret" && (!hasDigit(v) || overlapsAny(out, gs, ge)) {
+			if r.id == "generic-secret" && (!hasDigit(v) || overlapsAny(out, gs, ge) || !genericNameAllowed(s[m[2]:m[3]])) {
 				continue
 			}
 			if r.id == "auth-header" && !hasDigit(v) && !strings.ContainsAny(v, "=+/") {
