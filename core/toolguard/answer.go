@@ -43,18 +43,14 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 	if resp == nil || req == nil || resp.Error == nil && len(resp.Result) == 0 || !e.watches(req.Method) {
 		return resp, none
 	}
-	var params struct {
-		Name      string          `json:"name"`
-		URI       string          `json:"uri"`
-		Arguments json.RawMessage `json:"arguments"`
-	}
+	var params callParamsLoose
 	// One strict pass reads the params (the arguments decoded, for the
 	// guards' rules); anything else is read as before.
 	p, strict := rd.callParams(req)
 	if strict {
 		params.Name, params.URI, params.Arguments = p.name, p.uri, p.args
 	} else {
-		_ = json.Unmarshal(req.Params, &params)
+		params = looseParams(req.Params)
 	}
 	name := params.Name
 	if req.Method == parts.MethodResourcesRead {
@@ -110,4 +106,21 @@ func blocked(resp *mcp.Message, out Outcome) (*mcp.Message, Outcome) {
 		Message: fmt.Sprintf("blocked by ToolGuard %q: %s", out.Blocker, out.Reason),
 		Data:    data,
 	}}, out
+}
+
+// callParamsLoose are a call's params as encoding/json reads them, for
+// params the strict reading refused.
+type callParamsLoose struct {
+	Name      string          `json:"name"`
+	URI       string          `json:"uri"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// looseParams reads raw the ordinary way (what it cannot read is left
+// empty). A function of its own, so that only this path's value goes to
+// the heap (a &params in the caller moved it there on every call).
+func looseParams(raw json.RawMessage) callParamsLoose {
+	var p callParamsLoose
+	_ = json.Unmarshal(raw, &p)
+	return p
 }

@@ -522,14 +522,19 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	out, callGuest := e.runChain(ctx, guard.HookToolCall, in, c.Slug, lz, true)
 	switch {
 	case callGuest && intentGuest:
+		// The goroutine captures only what this case declares: a capture
+		// of c or intent would move them to the heap on every call.
 		var wg sync.WaitGroup
+		var concurrent Outcome
+		slug := c.Slug
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			intent = e.run(ctx, guard.HookToolIntent, intentIn, c.Slug, lz)
+			concurrent = e.run(ctx, guard.HookToolIntent, intentIn, slug, lz)
 		}()
 		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
 		wg.Wait()
+		intent = concurrent
 	case callGuest:
 		out = e.run(ctx, guard.HookToolCall, in, c.Slug, lz)
 	case intentGuest:

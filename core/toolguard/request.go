@@ -52,7 +52,11 @@ func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bo
 	if len(args) == 0 {
 		args, decoded, ok = json.RawMessage(`{}`), map[string]any{}, true
 	}
-	in := &guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &r.Tool, Arguments: args}
+	// The input and the tool it points at in one allocation (a &r.Tool
+	// moved all of r to the heap).
+	ph := &requestPhase{tool: r.Tool}
+	in := &ph.in
+	*in = guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &ph.tool, Arguments: args}
 	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rd.rulesView()}.withArguments(args, decoded, ok))
 	if out.Action == guard.ActionRedact {
 		// An argument cannot be masked without changing what the call
@@ -81,16 +85,14 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 	if c == nil || req == nil || req.Method != mcp.MethodToolsCall || !e.Active(guard.HookToolRequest) {
 		return nil, none
 	}
-	var params struct {
-		Name      string          `json:"name"`
-		Arguments json.RawMessage `json:"arguments"`
-	}
+	var params callParamsLoose
 	// One strict pass reads the name and the arguments (decoded, and
 	// valid for the guests); anything else is read as before.
 	p, strict := rd.callParams(req)
+	var err error
 	if strict {
 		params.Name, params.Arguments = p.name, p.args
-	} else if err := json.Unmarshal(req.Params, &params); err != nil {
+	} else if params, err = readParamsLoose(req.Params); err != nil {
 		// What the guards cannot read does not go upstream unread.
 		out := Outcome{Action: guard.ActionBlock, Blocker: "gatehouse", Reason: "the call's parameters could not be read for the guards: " + err.Error()}
 		return refusal(out), out
@@ -121,4 +123,18 @@ func refusal(out Outcome) *mcp.Error {
 	}
 	data, _ := json.Marshal(map[string]any{"guard": out.Blocker, "reason": out.Reason, "phase": "request"})
 	return &mcp.Error{Code: mcp.CodeGuardBlocked, Message: fmt.Sprintf("blocked by ToolGuard %q before the call ran: %s", out.Blocker, out.Reason), Data: data}
+}
+
+// readParamsLoose is looseParams with encoding/json's error.
+func readParamsLoose(raw json.RawMessage) (callParamsLoose, error) {
+	var p callParamsLoose
+	err := json.Unmarshal(raw, &p)
+	return p, err
+}
+
+// requestPhase is what checkRequest keeps on the heap: the chain's input
+// and the tool it points at.
+type requestPhase struct {
+	in   guard.Input
+	tool guard.ToolRef
 }

@@ -32,7 +32,8 @@ func (w *walker) str(path, s string, at loc, first bool) {
 // define was chosen by the upstream and is text the client receives, so
 // it is a part itself; each value goes to visit.
 func (w *walker) object(path string, obj map[string]any, visit func(path, name string, v any)) {
-	names := make([]string, 0, len(obj))
+	var small [8]string // most objects' names fit: no allocation for them
+	names := small[:0]
 	for k := range obj {
 		names = append(names, k)
 	}

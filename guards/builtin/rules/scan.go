@@ -3,7 +3,6 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -115,7 +114,13 @@ func (w *walker) walk(v any, path, key string, depth int) {
 		w.total += len(s)
 		w.out = append(w.out, field{path: path, key: key, value: s})
 	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(t)) {
+		var small [8]string // most objects' names fit: no allocation for them
+		names := small[:0]
+		for k := range t {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
 			w.walk(t[k], path+"/"+escapePointer(k), k, depth+1)
 		}
 	case []any:

@@ -140,8 +140,11 @@ func (v *View) SetArguments(raw json.RawMessage, value any) {
 		return
 	}
 	v.mu.Lock()
+	defer v.mu.Unlock()
+	if d := v.decoded; d != nil && d.raw == string(raw) {
+		return // the same arguments' exact decoding is held (a call's phases share a view)
+	}
 	v.decoded = &argsDecoded{raw: string(raw), v: value}
-	v.mu.Unlock()
 }
 
 // decodedArgs is what SetArguments gave (v is locked or nil).
