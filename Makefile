@@ -149,7 +149,8 @@ bench: build
 
 # The load test on the gateway built at BEFORE (a git revision; default:
 # main just before the request chain of issue 10) and on this tree's,
-# interleaved round by round with the guards off and on.
+# interleaved round by round with the guards off and on; LOADTEST_FLAGS
+# (e.g. "-unique -result -size 1024") go to every run.
 BEFORE ?= 7c5996e
 bench-ab: build
 	rm -rf .bench/before && mkdir -p .bench/before

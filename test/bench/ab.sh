@@ -4,6 +4,7 @@
 # the built-in guards off and on, so drift on a shared machine lands on both
 # sides. Prints each cell's table row prefixed with the binary's label.
 # `make bench-ab BEFORE=<rev>` builds BEFORE at a revision and calls this.
+# LOADTEST_FLAGS are passed to every run (e.g. "-unique -result -size 1024").
 set -euo pipefail
 before=$1 after=$2 rounds=${3:-3}
 duration=${DURATION:-5s}
@@ -16,7 +17,7 @@ for r in $(seq 1 "$rounds"); do
     [ "$mode" = on ] && flags=(-guards)
     for side in before after; do
       bin=$before; [ "$side" = after ] && bin=$after
-      "$lt" -gateway-bin "$bin" -echoserver-bin "$echo_bin" -duration "$duration" "${flags[@]}" |
+      "$lt" -gateway-bin "$bin" -echoserver-bin "$echo_bin" -duration "$duration" "${flags[@]}" ${LOADTEST_FLAGS:-} |
         grep '^| gateway' | sed "s/^/round $r guards-$mode $side /"
     done
   done
