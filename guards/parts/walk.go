@@ -33,12 +33,7 @@ func (w *walker) str(path, s string, at loc, first bool) {
 // it is a part itself; each value goes to visit.
 func (w *walker) object(path string, obj map[string]any, visit func(path, name string, v any)) {
 	var small [8]string // most objects' names fit: no allocation for them
-	names := small[:0]
-	for k := range obj {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range SortedNames(small[:0], obj) {
 		p := path + "/" + escape(k)
 		if !protocolName(k) {
 			w.rest = append(w.rest, found{path: p, text: k, key: true})
@@ -237,4 +232,15 @@ func Shape(path string) string {
 		tokens[i] = "*"
 	}
 	return strings.Join(tokens, "/")
+}
+
+// SortedNames appends obj's member names to dst in sorted order and
+// returns the result. A caller passing a stack buffer's [:0] walks a small
+// object's names without allocating.
+func SortedNames(dst []string, obj map[string]any) []string {
+	for k := range obj {
+		dst = append(dst, k)
+	}
+	sort.Strings(dst)
+	return dst
 }

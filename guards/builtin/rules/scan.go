@@ -3,10 +3,11 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gatehouse-mcp/gatehouse/guards/parts"
 )
 
 // MaxScan is the most bytes of any one string a rule looks at; the rest is
@@ -115,12 +116,7 @@ func (w *walker) walk(v any, path, key string, depth int) {
 		w.out = append(w.out, field{path: path, key: key, value: s})
 	case map[string]any:
 		var small [8]string // most objects' names fit: no allocation for them
-		names := small[:0]
-		for k := range t {
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		for _, k := range names {
+		for _, k := range parts.SortedNames(small[:0], t) {
 			w.walk(t[k], path+"/"+escapePointer(k), k, depth+1)
 		}
 	case []any:
