@@ -1,7 +1,8 @@
 package parts
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -238,9 +239,7 @@ func Shape(path string) string {
 // returns the result. A caller passing a stack buffer's [:0] walks a small
 // object's names without allocating.
 func SortedNames(dst []string, obj map[string]any) []string {
-	for k := range obj {
-		dst = append(dst, k)
-	}
-	sort.Strings(dst)
+	dst = slices.AppendSeq(dst, maps.Keys(obj))
+	slices.Sort(dst)
 	return dst
 }

@@ -8,6 +8,7 @@
 set -euo pipefail
 before=$1 after=$2 rounds=${3:-3}
 duration=${DURATION:-5s}
+read -ra extra <<<"${LOADTEST_FLAGS:-}"
 echo_bin=${ECHOSERVER_BIN:-bin/echoserver}
 lt=$(mktemp -d)/loadtest
 go build -o "$lt" ./test/bench/loadtest
@@ -17,7 +18,7 @@ for r in $(seq 1 "$rounds"); do
     [ "$mode" = on ] && flags=(-guards)
     for side in before after; do
       bin=$before; [ "$side" = after ] && bin=$after
-      "$lt" -gateway-bin "$bin" -echoserver-bin "$echo_bin" -duration "$duration" "${flags[@]}" ${LOADTEST_FLAGS:-} |
+      "$lt" -gateway-bin "$bin" -echoserver-bin "$echo_bin" -duration "$duration" "${flags[@]}" "${extra[@]}" |
         grep '^| gateway' | sed "s/^/round $r guards-$mode $side /"
     done
   done
