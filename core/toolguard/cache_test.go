@@ -116,21 +116,37 @@ func TestVerdictCacheSkipsErrorsAndUploadedGuards(t *testing.T) {
 	}
 }
 
-// A clean native allow is cached too: the rules do not run again.
-func TestVerdictCacheRemembersCleanAllows(t *testing.T) {
-	runs := 0
-	clean := func(string, *guard.Input) guard.Verdict { runs++; return guard.Allow() }
-	g := &fake{hooks: callHooks(), v: guard.Block(0.9, guard.Reason{Code: "g", Message: "guest"})}
-	e := New(DefaultSettings())
-	e.SetChain([]Entry{{Name: "g", Module: g, Enabled: true, Native: clean, Hash: "h"}})
-	call := Call{Slug: "s", Tool: guard.ToolRef{Name: "read"}, Result: json.RawMessage(`{"content":[{"type":"text","text":"x"}]}`)}
-	for i := 0; i < 3; i++ {
-		if out, _ := e.CheckCall(context.Background(), call); out.Action != guard.ActionAllow {
-			t.Fatalf("call %d: %s", i, out.Action)
-		}
-	}
-	if runs != 1 || g.calls != 0 {
-		t.Fatalf("native ran %d times, guest %d, want 1 and 0", runs, g.calls)
+// A clean native allow is cached from cleanCacheMin on (the rules do not
+// run again); below it the rules judge every call again and nothing is
+// cached. The guest never runs in either case.
+func TestVerdictCacheRemembersLargeCleanAllows(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		size     int
+		wantRuns int
+	}{
+		{"small: judged again", 1 << 10, 3},
+		{"just below the bound: judged again", cleanCacheMin - 64, 3},
+		{"at the bound: cached", cleanCacheMin, 1},
+		{"large: cached", 64 << 10, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runs := 0
+			clean := func(string, *guard.Input) guard.Verdict { runs++; return guard.Allow() }
+			g := &fake{hooks: callHooks(), v: guard.Block(0.9, guard.Reason{Code: "g", Message: "guest"})}
+			e := New(DefaultSettings())
+			e.SetChain([]Entry{{Name: "g", Module: g, Enabled: true, Native: clean, Hash: "h"}})
+			res, _ := json.Marshal(map[string]any{"content": []map[string]string{{"type": "text", "text": strings.Repeat("x", tc.size)}}})
+			call := Call{Slug: "s", Tool: guard.ToolRef{Name: "read"}, Result: res}
+			for i := 0; i < 3; i++ {
+				if out, _ := e.CheckCall(context.Background(), call); out.Action != guard.ActionAllow {
+					t.Fatalf("call %d: %s", i, out.Action)
+				}
+			}
+			if runs != tc.wantRuns || g.calls != 0 {
+				t.Fatalf("native ran %d times, guest %d, want %d and 0", runs, g.calls, tc.wantRuns)
+			}
+		})
 	}
 }
 
