@@ -60,7 +60,7 @@ func (e *Engine) GuardAnswer(ctx context.Context, c *connector.Connector, req, r
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Method: req.Method, Tool: guard.ToolRef{Name: name},
 		Arguments: params.Arguments, Result: resp.Result, RequestID: string(req.ID),
-		argsDecoded: p.decoded, argsStrict: strict && len(p.args) > 0, reading: rd,
+		argsDecoded: p.strict(strict), reading: rd,
 	}
 	if resp.Error != nil {
 		raw, err := json.Marshal(resp.Error)

@@ -23,8 +23,12 @@ const maxDecodeDepth = 10000
 // without escapes is a slice of that copy: one allocation and one memmove
 // instead of one of each per string (~140 µs at 64 KiB, mostly the copies).
 // Only strings with escapes are unquoted into their own memory.
-func decodeStrict(raw []byte) (v any, ok bool) {
-	d := strictDecoder{src: string(raw)}
+func decodeStrict(raw []byte) (v any, ok bool) { return decodeStrictText(string(raw)) }
+
+// decodeStrictText is decodeStrict of a text already a string: v's
+// strings slice text itself.
+func decodeStrictText(text string) (v any, ok bool) {
+	d := strictDecoder{src: text}
 	v, ok = d.value(0)
 	return v, ok && d.end()
 }

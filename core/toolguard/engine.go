@@ -231,22 +231,25 @@ type lazy struct {
 	outputValid bool
 }
 
-// withArguments decodes args once, strictly (unless the caller did: ok):
-// when they are valid for the guests' decoder, lz says so (nativeSafe
-// need not check them again) and its view gets their decoding (the rules
-// need not decode them again). Otherwise nothing changes, and the
-// ordinary checks apply.
-func (lz lazy) withArguments(args json.RawMessage, decoded any, ok bool) lazy {
-	if !ok && len(args) > 0 {
-		decoded, ok = decodeStrict(args)
+// withArguments decodes args once, strictly (unless the caller did:
+// decoded): when they are valid for the guests' decoder, lz says so
+// (nativeSafe need not check them again) and its view gets their
+// decoding (the rules need not decode them again). Otherwise nothing
+// changes, and the ordinary checks apply.
+func (lz lazy) withArguments(args json.RawMessage, decoded strictArgs) lazy {
+	if decoded.text == "" && len(args) > 0 {
+		text := string(args)
+		if v, ok := decodeStrictText(text); ok {
+			decoded = strictArgs{text: text, v: v}
+		}
 	}
-	if !ok {
+	if decoded.text == "" {
 		return lz
 	}
 	if lz.view == nil {
 		lz.view = rules.NewView()
 	}
-	lz.view.SetArguments(args, decoded)
+	lz.view.SetArguments(decoded.text, decoded.v)
 	lz.argsValid = true
 	return lz
 }
@@ -460,10 +463,9 @@ type Call struct {
 	Error         json.RawMessage
 	RequestID     string
 	MaxInputBytes int
-	// argsDecoded is Arguments' strict decoding when argsStrict (the
-	// params were read by readCallParams), so it is not made again.
-	argsDecoded any
-	argsStrict  bool
+	// argsDecoded is Arguments' strict decoding, when the params were
+	// read by readCallParams, so it is not made again.
+	argsDecoded strictArgs
 	// reading is the request's, shared with its pre-call phase.
 	reading *Reading
 }
@@ -510,7 +512,7 @@ func (e *Engine) CheckCall(ctx context.Context, c Call) (Outcome, json.RawMessag
 	a.raw, a.method, a.root, a.limit, a.strict = raw, method, root, limit, strict
 	lz := lazy{answer: a, outputValid: strict && !ans.Truncated()}
 	lz.view = c.reading.rulesView()
-	lz = lz.withArguments(c.Arguments, c.argsDecoded, c.argsStrict)
+	lz = lz.withArguments(c.Arguments, c.argsDecoded)
 	// Tool Call and Tool Intent chains run concurrently (each has its own
 	// instances): the call waits for the slower, not for the sum. A block
 	// from the Tool Call chain wins; the intent verdicts still join it.

@@ -1,7 +1,6 @@
 package toolguard
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -13,6 +12,26 @@ type callParams struct {
 	uri     string
 	args    json.RawMessage
 	decoded any
+	// argsText is args as a string: a slice of the decoding's own copy
+	// of params, which decoded's strings slice too.
+	argsText string
+}
+
+// strictArgs is what the rules need of a call's arguments strictly
+// decoded (decodeStrict's rules): their JSON text and its decoding, whose
+// strings slice that text. The zero value says there is none.
+type strictArgs struct {
+	text string
+	v    any
+}
+
+// strict is p's arguments as strictArgs (none when ok is false or the
+// params had none).
+func (p callParams) strict(ok bool) strictArgs {
+	if !ok || p.argsText == "" {
+		return strictArgs{}
+	}
+	return strictArgs{text: p.argsText, v: p.decoded}
 }
 
 // readCallParams reads params in one strict pass (decodeStrict's rules:
@@ -59,7 +78,8 @@ func readCallParams(params []byte) (p callParams, ok bool) {
 			if p.decoded, ok = d.value(1); !ok {
 				return p, false
 			}
-			p.args = bytes.Clone(bytes.TrimLeft(params[start:d.pos], " \t\r\n"))
+			p.argsText = strings.TrimLeft(d.src[start:d.pos], " \t\r\n")
+			p.args = json.RawMessage(p.argsText)
 		case strings.EqualFold(key, "name") || strings.EqualFold(key, "uri") || strings.EqualFold(key, "arguments"):
 			return p, false
 		default:

@@ -40,24 +40,25 @@ type Request struct {
 // rules, the verdict cache (keyed by the hook), fail mode and busy
 // handling are the answer phases'.
 func (e *Engine) CheckRequest(ctx context.Context, r Request) Outcome {
-	return e.checkRequest(ctx, r, nil, false, nil)
+	return e.checkRequest(ctx, r, strictArgs{}, nil)
 }
 
-// checkRequest is CheckRequest; with decoded (ok), r.Arguments' strict
-// decoding (readCallParams), which is then not made again. The arguments
+// checkRequest is CheckRequest; with decoded, r.Arguments' strict
+// decoding (readCallParams), when there is one, which is then not made
+// again. The arguments
 // are decoded once for the phase: for the guests' validity and for every
 // built-in guard's rules.
-func (e *Engine) checkRequest(ctx context.Context, r Request, decoded any, ok bool, rd *Reading) Outcome {
+func (e *Engine) checkRequest(ctx context.Context, r Request, decoded strictArgs, rd *Reading) Outcome {
 	args := r.Arguments
 	if len(args) == 0 {
-		args, decoded, ok = json.RawMessage(`{}`), map[string]any{}, true
+		args, decoded = json.RawMessage(`{}`), strictArgs{text: `{}`, v: map[string]any{}}
 	}
 	// The input and the tool it points at in one allocation (a &r.Tool
 	// moved all of r to the heap).
 	ph := &requestPhase{tool: r.Tool}
 	in := &ph.in
 	*in = guard.Input{RequestID: r.RequestID, Method: mcp.MethodToolsCall, Connector: r.Connector, Tool: &ph.tool, Arguments: args}
-	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rd.rulesView()}.withArguments(args, decoded, ok))
+	out := e.run(ctx, guard.HookToolRequest, in, r.Slug, lazy{view: rd.rulesView()}.withArguments(args, decoded))
 	if out.Action == guard.ActionRedact {
 		// An argument cannot be masked without changing what the call
 		// does: a redaction before the call is a block.
@@ -107,7 +108,7 @@ func (e *Engine) GuardRequest(ctx context.Context, c *connector.Connector, req *
 	out := e.checkRequest(ctx, Request{
 		Connector: guard.Connector{ID: c.ID, Name: c.Name, Sensitive: c.Advanced.Sensitive},
 		Slug:      c.Slug, Tool: tool, Arguments: params.Arguments, RequestID: string(req.ID),
-	}, p.decoded, strict && len(p.args) > 0, rd)
+	}, p.strict(strict), rd)
 	if out.Action == guard.ActionBlock {
 		return refusal(out), out
 	}

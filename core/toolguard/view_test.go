@@ -37,7 +37,7 @@ func TestViewSharedEqualsAlone(t *testing.T) {
 		}
 		view := rules.NewView()
 		if d, ok := decodeStrict(in.Arguments); ok {
-			view.SetArguments(in.Arguments, d) // as the request phase hands its decoding over
+			view.SetArguments(string(in.Arguments), d) // as the request phase hands its decoding over
 			primed++
 		}
 		for _, h := range hooksOf[hook] {

@@ -21,7 +21,7 @@ type View struct {
 	mu      sync.Mutex
 	out     *outputView
 	args    *argsView
-	decoded *argsDecoded
+	decoded argsDecoded // set when its raw is not ""
 }
 
 // NewView returns an empty view, for one phase.
@@ -129,30 +129,32 @@ func (v *View) arguments(raw json.RawMessage) *argStrings {
 	return &v.args.argStrings
 }
 
-// SetArguments tells the view that raw, a call's arguments, decodes to
-// value (strings, maps and slices as encoding/json decodes them; numbers
-// of any type, the rules skip them), so the rules walk value instead of
-// decoding raw again: a host that has decoded the arguments already (to
-// check them) hands its decoding over. A value that is not raw's decoding
-// changes what the rules read: hand over exact decodings only.
-func (v *View) SetArguments(raw json.RawMessage, value any) {
-	if v == nil {
+// SetArguments tells the view that raw, a call's arguments as JSON text,
+// decodes to value (strings, maps and slices as encoding/json decodes
+// them; numbers of any type, the rules skip them), so the rules walk
+// value instead of decoding raw again: a host that has decoded the
+// arguments already (to check them) hands its decoding over. A value
+// that is not raw's decoding changes what the rules read: hand over
+// exact decodings only. raw is a string so that the host's own immutable
+// copy (the one value's strings slice) is kept, not copied again.
+func (v *View) SetArguments(raw string, value any) {
+	if v == nil || raw == "" {
 		return
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if d := v.decoded; d != nil && d.raw == string(raw) {
+	if v.decoded.raw == raw {
 		return // the same arguments' exact decoding is held (a call's phases share a view)
 	}
-	v.decoded = &argsDecoded{raw: string(raw), v: value}
+	v.decoded = argsDecoded{raw: raw, v: value}
 }
 
 // decodedArgs is what SetArguments gave (v is locked or nil).
 func (v *View) decodedArgs() *argsDecoded {
-	if v == nil {
+	if v == nil || v.decoded.raw == "" {
 		return nil
 	}
-	return v.decoded
+	return &v.decoded
 }
 
 // ToolCallIn is the Tool Call Guard reading the shared view v.
