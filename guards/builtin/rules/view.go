@@ -31,6 +31,10 @@ type outputView struct {
 	text  string
 	parts []guard.Part
 	segs  []scannedSegment
+	// The first parts and segments live in the view itself: an answer
+	// has one or two (one allocation a phase instead of three).
+	partsFew [2]guard.Part
+	segsFew  [1]scannedSegment
 }
 
 // scannedSegment is a segment with its keyword scan.
@@ -48,6 +52,10 @@ type argsDecoded struct {
 type argsView struct {
 	raw string
 	argStrings
+	// The first fields' scans live in the view itself (most calls have
+	// one or two arguments): one allocation instead of three.
+	kwsFew     [2]keywordsFound
+	secretsFew [2][]secretMatch
 }
 
 // argStrings are the strings of a call's arguments (walkJSONAll), each
@@ -83,11 +91,18 @@ func (v *View) segments(out *guard.Output) []scannedSegment {
 	}
 	m := gateKeywords()
 	var segs []scannedSegment
+	var o *outputView
+	if v != nil {
+		o = &outputView{text: out.Text}
+		o.parts = append(o.partsFew[:0], out.Parts...)
+		segs = o.segsFew[:0]
+	}
 	for _, s := range outputSegments(out) {
 		segs = append(segs, scannedSegment{segment: s, kw: m.scan(s.text)})
 	}
-	if v != nil {
-		v.out = &outputView{text: out.Text, parts: slices.Clone(out.Parts), segs: segs}
+	if o != nil {
+		o.segs = segs
+		v.out = o
 	}
 	return segs
 }
@@ -102,7 +117,12 @@ func (v *View) arguments(raw json.RawMessage) *argStrings {
 			return &a.argStrings
 		}
 	}
-	var a argStrings
+	a := new(argStrings)
+	var view *argsView
+	if v != nil {
+		view = new(argsView)
+		a = &view.argStrings
+	}
 	var rawText string // raw as a string, shared with the decoding's when there is one
 	if d := v.decodedArgs(); d != nil && d.raw == string(raw) {
 		a.fields, a.all = walkDecodedAll(raw, d.v, "/arguments")
@@ -111,22 +131,29 @@ func (v *View) arguments(raw json.RawMessage) *argStrings {
 		a.fields, a.all = walkJSONAll(raw, "/arguments")
 	}
 	m := gateKeywords()
-	a.kws = make([]keywordsFound, len(a.fields))
+	switch n := len(a.fields); {
+	case view != nil && n <= len(view.kwsFew):
+		a.kws, a.secrets = view.kwsFew[:n], view.secretsFew[:n]
+	case view != nil:
+		a.kws, a.secrets = make([]keywordsFound, n), make([][]secretMatch, n)
+	default:
+		a.kws = make([]keywordsFound, n)
+	}
 	for i, f := range a.fields {
 		a.kws[i] = m.scan(f.value)
 	}
-	if v == nil {
-		return &a
+	if view == nil {
+		return a
 	}
-	a.secrets = make([][]secretMatch, len(a.fields))
 	for i, f := range a.fields {
 		a.secrets[i] = scanSecretsIn(f.value, a.kws[i])
 	}
 	if rawText == "" {
 		rawText = string(raw)
 	}
-	v.args = &argsView{raw: rawText, argStrings: a}
-	return &v.args.argStrings
+	view.raw = rawText
+	v.args = view
+	return a
 }
 
 // SetArguments tells the view that raw, a call's arguments as JSON text,
