@@ -271,7 +271,8 @@ func (d *strictDecoder) value(depth int) (any, bool) {
 			}
 		}
 	case '"':
-		return d.str()
+		s, ok := d.str()
+		return boxed(s), ok
 	case 't':
 		return true, d.literal("true")
 	case 'f':
@@ -282,4 +283,24 @@ func (d *strictDecoder) value(depth int) (any, bool) {
 		return d.number()
 	}
 	return nil, false // invalid, or the end of the input
+}
+
+// boxed is s as an interface value. The content block types every MCP
+// answer repeats are boxed from constants, which costs no allocation
+// (boxing any other string allocates its header: one allocation a
+// string).
+func boxed(s string) any {
+	switch s {
+	case "text":
+		return "text"
+	case "image":
+		return "image"
+	case "audio":
+		return "audio"
+	case "resource":
+		return "resource"
+	case "resource_link":
+		return "resource_link"
+	}
+	return s
 }
