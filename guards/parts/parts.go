@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -104,11 +103,12 @@ func Parse(method, root string, raw []byte, limit int) (*Answer, error) {
 func ParseValue(method, root string, v any, limit int) *Answer {
 	a := &Answer{root: root, value: v}
 	w := &walker{}
+	w.begin(root)
 	if root == RootError {
-		w.errorObject(root, v)
+		w.errorObject(v)
 		a.out.IsError = true
 	} else {
-		w.result(method, root, v)
+		w.result(method, v)
 		if obj, ok := v.(map[string]any); ok && method == MethodToolsCall {
 			a.out.IsError, _ = obj["isError"].(bool)
 		}
@@ -302,12 +302,20 @@ func localSpans(spans [][2]int, sp [2]int) [][2]int {
 	return merged
 }
 
-// escape escapes a JSON Pointer reference token (RFC 6901).
-func escape(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
+// appendEscaped appends s to dst escaped as a JSON Pointer reference
+// token (RFC 6901: "~" as "~0", "/" as "~1").
+func appendEscaped(dst []byte, s string) []byte {
+	for {
+		i := strings.IndexAny(s, "~/")
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		if s[i] == '~' {
+			dst = append(dst, "~0"...)
+		} else {
+			dst = append(dst, "~1"...)
+		}
+		s = s[i+1:]
 	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
-
-func index(path string, i int) string { return path + "/" + strconv.Itoa(i) }

@@ -9,8 +9,15 @@ import (
 
 // walker collects an answer's strings in a stable order (members by name):
 // first holds what leads Text (a tools/call result's text items, an
-// error's message), rest every other string.
-type walker struct{ first, rest []found }
+// error's message), rest every other string. path is the JSON Pointer of
+// the value being walked, grown and cut back as the walk descends and
+// returns: a pointer is made into a string only for a string found (one
+// allocation a part, not one a member and element passed on the way).
+type walker struct {
+	first, rest []found
+	path        []byte
+	pathBuf     [128]byte // path's first backing array
+}
 
 // loc is where a value sits in the decoded answer.
 type loc struct {
@@ -20,8 +27,29 @@ type loc struct {
 	idx  int
 }
 
-func (w *walker) str(path, s string, at loc, first bool) {
-	f := found{path: path, text: s, obj: at.obj, name: at.name, arr: at.arr, idx: at.idx}
+// begin starts the walk at root (RootResult or RootError).
+func (w *walker) begin(root string) { w.path = append(w.pathBuf[:0], root...) }
+
+// member descends to member name of the current value and returns the
+// length to go back to (end).
+func (w *walker) member(name string) int {
+	n := len(w.path)
+	w.path = appendEscaped(append(w.path, '/'), name)
+	return n
+}
+
+// element descends to element i of the current value (see member).
+func (w *walker) element(i int) int {
+	n := len(w.path)
+	w.path = strconv.AppendInt(append(w.path, '/'), int64(i), 10)
+	return n
+}
+
+// end returns to the value whose path had length n.
+func (w *walker) end(n int) { w.path = w.path[:n] }
+
+func (w *walker) str(s string, at loc, first bool) {
+	f := found{path: string(w.path), text: s, obj: at.obj, name: at.name, arr: at.arr, idx: at.idx}
 	if first {
 		w.first = append(w.first, f)
 	} else {
@@ -31,42 +59,50 @@ func (w *walker) str(path, s string, at loc, first bool) {
 
 // object walks obj's members in name order. A member name MCP does not
 // define was chosen by the upstream and is text the client receives, so
-// it is a part itself; each value goes to visit.
-func (w *walker) object(path string, obj map[string]any, visit func(path, name string, v any)) {
+// it is a part itself; each value goes to visit, with the walk at it.
+func (w *walker) object(obj map[string]any, visit func(name string, v any)) {
 	var small [8]string // most objects' names fit: no allocation for them
 	for _, k := range SortedNames(small[:0], obj) {
-		p := path + "/" + escape(k)
+		n := w.member(k)
 		if !protocolName(k) {
-			w.rest = append(w.rest, found{path: p, text: k, key: true})
+			w.rest = append(w.rest, found{path: string(w.path), text: k, key: true})
 		}
-		visit(p, k, obj[k])
+		visit(k, obj[k])
+		w.end(n)
+	}
+}
+
+// elements walks arr's elements in order, each with visit.
+func (w *walker) elements(arr []any, visit func(i int, v any)) {
+	for i, e := range arr {
+		n := w.element(i)
+		visit(i, e)
+		w.end(n)
 	}
 }
 
 // generic walks JSON of no known shape: every string is a part.
-func (w *walker) generic(path string, v any, at loc) {
+func (w *walker) generic(v any, at loc) {
 	switch t := v.(type) {
 	case string:
-		w.str(path, t, at, false)
+		w.str(t, at, false)
 	case map[string]any:
-		w.object(path, t, func(p, k string, v any) { w.generic(p, v, loc{obj: t, name: k}) })
+		w.object(t, func(k string, v any) { w.generic(v, loc{obj: t, name: k}) })
 	case []any:
-		for i, e := range t {
-			w.generic(index(path, i), e, loc{arr: t, idx: i})
-		}
+		w.elements(t, func(i int, e any) { w.generic(e, loc{arr: t, idx: i}) })
 	}
 }
 
 // result walks a method's result. Only protocol strings that carry no
 // text are left out: the 2026-07-28 resultType and requestState (opaque,
 // and returned to the upstream verbatim, so never masked).
-func (w *walker) result(method, root string, v any) {
+func (w *walker) result(method string, v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		w.generic(root, v, loc{})
+		w.generic(v, loc{})
 		return
 	}
-	w.object(root, obj, func(p, k string, val any) {
+	w.object(obj, func(k string, val any) {
 		at := loc{obj: obj, name: k}
 		switch {
 		case k == "resultType" || k == "requestState":
@@ -74,123 +110,119 @@ func (w *walker) result(method, root string, v any) {
 				return
 			}
 		case method == MethodToolsCall && k == "content":
-			w.blocks(p, val, at, true)
+			w.blocks(val, at, true)
 			return
 		case method == MethodPromptsGet && k == "messages":
-			w.messages(p, val, at)
+			w.messages(val, at)
 			return
 		case method == MethodResourcesRead && k == "contents":
 			if arr, ok := val.([]any); ok {
-				for i, e := range arr {
-					w.resource(index(p, i), e, loc{arr: arr, idx: i})
-				}
+				w.elements(arr, func(i int, e any) { w.resource(e, loc{arr: arr, idx: i}) })
 				return
 			}
 		}
-		w.generic(p, val, at)
+		w.generic(val, at)
 	})
 }
 
 // blocks walks a content array (or a single block); first marks a
 // tools/call result's, whose text items lead Text.
-func (w *walker) blocks(path string, v any, at loc, first bool) {
+func (w *walker) blocks(v any, at loc, first bool) {
 	arr, ok := v.([]any)
 	if !ok {
-		w.block(path, v, at, first)
+		w.block(v, at, first)
 		return
 	}
-	for i, e := range arr {
-		w.block(index(path, i), e, loc{arr: arr, idx: i}, first)
-	}
+	w.elements(arr, func(i int, e any) { w.block(e, loc{arr: arr, idx: i}, first) })
 }
 
 // block walks one content block: its text, an embedded resource, a
 // resource link's name, title, description and URI, annotations and
 // _meta. Left out: the type when it is one MCP defines, and base64 image
 // and audio data.
-func (w *walker) block(path string, v any, at loc, first bool) {
+func (w *walker) block(v any, at loc, first bool) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		w.generic(path, v, at)
+		w.generic(v, at)
 		return
 	}
 	typ, _ := obj["type"].(string)
-	w.object(path, obj, func(p, k string, val any) {
+	w.object(obj, func(k string, val any) {
 		at := loc{obj: obj, name: k}
 		s, isString := val.(string)
 		switch {
 		case k == "type" && isString && blockType(s):
 			return
 		case k == "text" && isString && typ == "text":
-			w.str(p, s, at, first)
+			w.str(s, at, first)
 			return
 		case k == "data" && isString && (typ == "image" || typ == "audio"):
 			return
 		case k == "resource" && typ == "resource":
-			w.resource(p, val, at)
+			w.resource(val, at)
 			return
 		}
-		w.generic(p, val, at)
+		w.generic(val, at)
 	})
 }
 
 // resource walks resource contents (embedded, or read): every string but
 // a base64 blob.
-func (w *walker) resource(path string, v any, at loc) {
+func (w *walker) resource(v any, at loc) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		w.generic(path, v, at)
+		w.generic(v, at)
 		return
 	}
-	w.object(path, obj, func(p, k string, val any) {
+	w.object(obj, func(k string, val any) {
 		if _, ok := val.(string); ok && k == "blob" {
 			return
 		}
-		w.generic(p, val, loc{obj: obj, name: k})
+		w.generic(val, loc{obj: obj, name: k})
 	})
 }
 
 // messages walks a prompts/get result's messages.
-func (w *walker) messages(path string, v any, at loc) {
+func (w *walker) messages(v any, at loc) {
 	arr, ok := v.([]any)
 	if !ok {
-		w.generic(path, v, at)
+		w.generic(v, at)
 		return
 	}
-	for i, e := range arr {
+	w.elements(arr, func(i int, e any) {
 		m, ok := e.(map[string]any)
 		if !ok {
-			w.generic(index(path, i), e, loc{arr: arr, idx: i})
-			continue
+			w.generic(e, loc{arr: arr, idx: i})
+			return
 		}
-		w.object(index(path, i), m, func(p, k string, val any) {
+		w.object(m, func(k string, val any) {
 			at := loc{obj: m, name: k}
 			switch s, _ := val.(string); {
 			case k == "role" && (s == "user" || s == "assistant"):
 				return
 			case k == "content":
-				w.blocks(p, val, at, false)
+				w.blocks(val, at, false)
 				return
 			}
-			w.generic(p, val, at)
+			w.generic(val, at)
 		})
-	}
+	})
 }
 
 // errorObject walks a JSON-RPC error: its message leads Text, then data
 // and anything else it carries.
-func (w *walker) errorObject(root string, v any) {
+func (w *walker) errorObject(v any) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		w.generic(root, v, loc{})
+		w.generic(v, loc{})
 		return
 	}
-	w.object(root, obj, func(p, k string, val any) {
+	w.object(obj, func(k string, val any) {
 		if s, ok := val.(string); ok && k == "message" {
-			w.str(p, s, loc{obj: obj, name: k}, true)
+			w.str(s, loc{obj: obj, name: k}, true)
 			return
 		}
-		w.generic(p, val, loc{obj: obj, name: k})
+		w.generic(val, loc{obj: obj, name: k})
 	})
 }
 
