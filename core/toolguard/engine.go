@@ -296,7 +296,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 		timeout = time.Duration(s.ListTimeoutMS) * time.Millisecond
 	}
 	safe := -1        // whether the native rules see what a guest would (lazy)
-	small := -1       // whether in is below cleanCacheMin (lazy, once safe)
+	small := false    // safe, and in is below cleanCacheMin (set with safe)
 	var cid contentID // the cache's key for in, made on first use
 	haveCID := false
 	view := lz.view
@@ -319,15 +319,10 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 				safe = 0
 				if nativeSafe(in, lz.argsValid, lz.outputValid) && (lz.answer == nil || lz.answer.valid()) {
 					safe = 1
+					small = inputSize(in) < cleanCacheMin
 				}
 			}
-			if safe == 1 && small < 0 {
-				small = 0
-				if inputSize(in) < cleanCacheMin {
-					small = 1
-				}
-			}
-			if small == 1 && nativeClean(native, hook, in) {
+			if small && nativeClean(native, hook, in) {
 				continue // cheaper to judge again than to look up
 			}
 			if safe == 1 && g.Hash != "" && e.cache != nil {
@@ -347,7 +342,7 @@ func (e *Engine) runChain(ctx context.Context, hook string, in *guard.Input, slu
 					v, hit = c.v, true
 				}
 			}
-			if !hit && safe == 1 && small == 0 && nativeClean(native, hook, in) {
+			if !hit && safe == 1 && !small && nativeClean(native, hook, in) {
 				if key.id.content.head != "" {
 					e.cache.put(key, cached{clean: true})
 				}
